@@ -1,0 +1,198 @@
+/* dag.h - per-GPU operator DAGs joined by communication edges (DESIGN section 4/5).
+ *
+ * One pd_dag describes one step of the workload for every replica, stage, GPU and
+ * micro-batch.  Built for millions of nodes: 32-bit ids, 32-byte node records, costs
+ * interned in a small table, edges gathered into CSR (out and in) by pd_dag_finalize(),
+ * no per-node malloc.  The same structure is filled by the lowering and by the GraphML
+ * reader behind `plandag verify`, so the checks work on either.
+ */
+#ifndef PLANDAG_DAG_H
+#define PLANDAG_DAG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "plandag/analysis.h"
+#include "plandag/diag.h"
+#include "plandag/plan.h"
+
+/* Node kinds; pd_node_kind_name() gives the `kind` string of every export. */
+typedef enum pd_node_kind {
+	PD_N_EMBED,
+	PD_N_PP_RECV,
+	PD_N_ATTN_NORM,
+	PD_N_QKV,
+	PD_N_ATTENTION,
+	PD_N_O_PROJ,
+	PD_N_TP_ALLREDUCE,
+	PD_N_TP_REDUCE_SCATTER,
+	PD_N_TP_ALL_GATHER,
+	PD_N_FFN_NORM,
+	PD_N_ROUTER,
+	PD_N_EP_DISPATCH,
+	PD_N_EXPERT,
+	PD_N_SHARED_EXPERT,
+	PD_N_EP_COMBINE,
+	PD_N_FFN,
+	PD_N_LM_HEAD,
+	PD_N_SAMPLE,
+	PD_N_PP_SEND,
+	PD_N_COLLECTIVE,             /* hub of one collective instance (gpu = -1) */
+	PD_N__COUNT
+} pd_node_kind;
+
+typedef enum pd_edge_kind {
+	PD_E_DATA,                   /* same GPU */
+	PD_E_COMM,                   /* pp_send -> pp_recv */
+	PD_E_CONTROL,                /* order on one GPU (micro-batch m -> m+1) */
+	PD_E_COLLECTIVE,             /* member -> hub */
+	PD_E__COUNT
+} pd_edge_kind;
+
+/* "embed", "pp_recv", ..., "collective"; NULL when out of range. */
+const char *pd_node_kind_name(pd_node_kind k);
+/* "data", "comm", "control", "collective" */
+const char *pd_edge_kind_name(pd_edge_kind k);
+/* Inverse lookups; -1 when the name is unknown. */
+int pd_node_kind_from_name(const char *s);
+int pd_edge_kind_from_name(const char *s);
+/* True for member kinds of a collective (tp_*, ep_dispatch, ep_combine). */
+int pd_node_kind_is_collective_member(pd_node_kind k);
+
+/* Per-node cost, interned: many nodes share one record. */
+typedef struct pd_cost {
+	double flops;                /* floating-point operations */
+	double bytes;                /* HBM traffic for compute, payload for comm */
+	double us;                   /* estimated microseconds */
+	double out_bytes;            /* size of the node's output (bytes on its out-edges) */
+} pd_cost;
+
+typedef struct pd_node {
+	int32_t gpu;                 /* cluster GPU id; -1 for hubs */
+	int32_t replica, stage;      /* stage index within the replica */
+	int32_t layer;               /* -1 if none */
+	int32_t micro_batch;
+	union {
+		int32_t expert;          /* expert id for `expert` nodes, else -1 */
+		int32_t group;           /* for hubs: index of the member group in dag->groups */
+	};
+	uint32_t cost;               /* index into dag->costs */
+	uint8_t kind;                /* pd_node_kind */
+	uint8_t pad_[3];
+} pd_node;
+
+typedef struct pd_edge {
+	uint32_t src, dst;
+	uint8_t kind;                /* pd_edge_kind */
+	uint8_t pad_[3];
+} pd_edge;
+
+/* Interned GPU groups (members of collectives): group g holds
+ * gpus[off[g] .. off[g+1]), sorted ascending. */
+typedef struct pd_groups {
+	uint32_t *off;               /* n + 1 entries */
+	int32_t *gpus;
+	uint32_t n, cap, n_gpus, cap_gpus;
+} pd_groups;
+
+/* What the checks need to know about the deployment, independent of the plan file so
+ * that a GraphML file can carry it (graph-level data). */
+typedef struct pd_dag_gpu {
+	int32_t replica, stage;      /* -1 when the plan does not use this GPU */
+	double memory;               /* bytes the plan needs on it (weights+KV+act+reserve) */
+} pd_dag_gpu;
+
+typedef struct pd_dag_stage {
+	int32_t replica, stage;
+	int32_t n_experts;           /* 0 for a dense model */
+	int32_t *expert_gpu;         /* cluster GPU id hosting expert e, -1 if none */
+} pd_dag_stage;
+
+typedef struct pd_dag {
+	pd_node *nodes;
+	uint32_t n_nodes, cap_nodes;
+	pd_edge *edges;
+	uint32_t n_edges, cap_edges;
+	pd_cost *costs;
+	uint32_t n_costs, cap_costs;
+	pd_groups groups;
+
+	/* CSR, valid after pd_dag_finalize(): the edges leaving node v are
+	 * out_edge[out_off[v] .. out_off[v+1]) (edge ids), likewise in_*. */
+	uint32_t *out_off, *out_edge;
+	uint32_t *in_off, *in_edge;
+	int finalized;
+
+	/* deployment context */
+	const char *name;            /* plan name */
+	int32_t n_gpus;              /* GPUs of the cluster */
+	int32_t gpus_per_node;
+	double gpu_capacity;         /* bytes per GPU */
+	pd_dag_gpu *gpu;             /* n_gpus entries */
+	pd_dag_stage *stages;        /* one per (replica, stage), replica-major */
+	uint32_t n_stages;
+	int32_t n_replicas;
+	int32_t micro_batches;
+	pd_phase phase;
+	double step_tokens;          /* tokens of one step per replica */
+} pd_dag;
+
+/* Creation and growth.  Every function returning pd_status returns PD_IO when out of
+ * memory or when a 32-bit id would overflow. */
+pd_dag *pd_dag_create(void);
+void pd_dag_destroy(pd_dag *dag);                 /* accepts NULL */
+/* Reserve exact capacities up front (the lowering knows them). */
+pd_status pd_dag_reserve(pd_dag *dag, uint32_t nodes, uint32_t edges);
+pd_status pd_dag_add_node(pd_dag *dag, const pd_node *n, uint32_t *id);
+pd_status pd_dag_add_edge(pd_dag *dag, uint32_t src, uint32_t dst, pd_edge_kind kind);
+/* Interns a cost record; *idx receives its index. */
+pd_status pd_dag_intern_cost(pd_dag *dag, const pd_cost *c, uint32_t *idx);
+/* Interns a sorted GPU group; *idx receives its index. */
+pd_status pd_dag_intern_group(pd_dag *dag, const int32_t *gpus, uint32_t n, uint32_t *idx);
+/* Builds the CSR arrays (stable: edges keep their insertion order per node). */
+pd_status pd_dag_finalize(pd_dag *dag);
+
+/* Writes the node's human label ("L3 qkv", "expert 5 L7 mb1") into buf. */
+void pd_node_label(const pd_dag *dag, uint32_t v, char *buf, size_t size);
+
+/* Lowers an expanded, valid plan (DESIGN section 4).  `an` supplies per-GPU memory.
+ * On PD_OK *out is a finalized DAG the caller destroys.  Deterministic: the same plan
+ * gives the same ids and order every run. */
+pd_status pd_dag_lower(const pd_plan *plan, const pd_analysis *an, pd_dag **out);
+
+/* Number of nodes and edges pd_dag_lower() would create, without building anything
+ * (used to refuse plans that would not fit in memory). */
+pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges);
+
+/* DESIGN section 5.  Both append diagnostics (rule `acyclic` / `placement`, line 0)
+ * and return PD_OK, PD_INVALID or PD_IO.  pd_dag_check_acyclic prints one cycle node
+ * by node in its message when it fails. */
+pd_status pd_dag_check_acyclic(const pd_dag *dag, pd_diag_list *diags);
+pd_status pd_dag_check_placement(const pd_dag *dag, pd_diag_list *diags);
+
+typedef struct pd_dag_stats {
+	uint64_t nodes, edges;
+	uint64_t by_kind[PD_N__COUNT];
+	uint64_t edges_by_kind[PD_E__COUNT];
+	uint64_t hubs;
+	int32_t gpus_used;
+} pd_dag_stats;
+void pd_dag_stats_compute(const pd_dag *dag, pd_dag_stats *st);
+
+/* Longest path (step latency).  Collective instances count once, as the hub's time,
+ * after all members are ready. */
+typedef struct pd_critical_path {
+	double latency_us;
+	uint32_t *nodes;             /* the path, first to last (malloc'd) */
+	uint32_t n;
+	/* contributors: total microseconds on the path per (kind, gpu), largest first */
+	struct pd_cp_contrib { uint8_t kind; int32_t gpu; double us; uint32_t count; } *top;
+	uint32_t n_top;
+} pd_critical_path;
+pd_status pd_dag_critical_path(const pd_dag *dag, pd_critical_path *cp);
+void pd_critical_path_release(pd_critical_path *cp);
+
+/* Prints nodes and edges, one per line (--dump=lower, golden tests). */
+void pd_dag_dump(const pd_dag *dag, FILE *f);
+
+#endif

@@ -1,0 +1,95 @@
+/* diag.h - status codes and diagnostics.
+ *
+ * Errors are data: every stage appends diagnostics to a pd_diag_list and returns a
+ * pd_status; only the command line prints them.
+ */
+#ifndef PLANDAG_DIAG_H
+#define PLANDAG_DIAG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Exit codes of the command line are the same numbers. */
+typedef enum pd_status {
+	PD_OK = 0,       /* success */
+	PD_INVALID = 1,  /* the plan or DAG has errors (diagnostics say which) */
+	PD_USAGE = 2,    /* bad command line */
+	PD_IO = 3,       /* I/O, out of memory or internal error */
+} pd_status;
+
+/* Propagate a failing status: PD_CHECK(pd_plan_expand(p, d)); */
+#define PD_CHECK(expr)                                                         \
+	do {                                                                       \
+		pd_status pd_check_s_ = (expr);                                        \
+		if (pd_check_s_ != PD_OK)                                              \
+			return pd_check_s_;                                                \
+	} while (0)
+
+typedef enum pd_severity { PD_ERROR, PD_WARNING, PD_NOTE } pd_severity;
+
+/* Rule ids of DESIGN.md section 3, plus the DAG checks of section 5. */
+#define PD_RULE_SCHEMA "schema"
+#define PD_RULE_MULTIPLICATIVE "multiplicative-gpu-count"
+#define PD_RULE_LAYER_COVERAGE "layer-coverage"
+#define PD_RULE_HIERARCHY "hierarchy"
+#define PD_RULE_TP_DIVIDES_HEADS "tp-divides-heads"
+#define PD_RULE_SP_NEEDS_TP "sp-needs-tp"
+#define PD_RULE_EP_PLACEMENT "ep-placement"
+#define PD_RULE_GPU_RANGE "gpu-range"
+#define PD_RULE_GPU_OVERLAP "gpu-overlap"
+#define PD_RULE_REPLICA_SHAPE "replica-shape"
+#define PD_RULE_WORKLOAD_SPLIT "workload-split"
+#define PD_RULE_PARAMS_MISMATCH "params-mismatch"
+#define PD_RULE_MEMORY_CAPACITY "memory-capacity"
+#define PD_RULE_TP_CROSSES_NODE "tp-crosses-node"
+#define PD_RULE_THROUGHPUT_TARGET "throughput-target"
+#define PD_RULE_OVER_PROVISIONED "over-provisioned"
+#define PD_RULE_ACYCLIC "acyclic"
+#define PD_RULE_PLACEMENT "placement"
+#define PD_RULE_IO "io"
+
+typedef struct pd_diag {
+	const char *rule;    /* one of the PD_RULE_* ids (static string) */
+	pd_severity severity;
+	long line;           /* 1-based; 0 = no line */
+	int column;          /* 1-based; 0 = unknown */
+	char *message;       /* lower case, no full stop: what is wrong */
+	char *fix;           /* how to fix it; may be NULL */
+} pd_diag;
+
+typedef struct pd_diag_list {
+	pd_diag *items;
+	size_t n, cap;
+	size_t errors, warnings;
+} pd_diag_list;
+
+void pd_diag_list_init(pd_diag_list *l);
+/* Frees the messages and the array; the list is empty afterwards. */
+void pd_diag_list_release(pd_diag_list *l);
+
+/* Appends a diagnostic with a printf-style message and returns it so that a fix can be
+ * attached; returns NULL only when out of memory (the diagnostic is then lost, the
+ * error count still rises). */
+pd_diag *pd_diag_add(pd_diag_list *l, const char *rule, pd_severity sev, long line,
+                     int column, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Sets d's fix line (printf-style); d may be NULL. */
+void pd_diag_fix(pd_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sorts by line, then column, keeping insertion order otherwise. */
+void pd_diag_list_sort(pd_diag_list *l);
+/* True when the list contains a diagnostic of that rule (any severity). */
+bool pd_diag_list_has(const pd_diag_list *l, const char *rule);
+
+/* Prints compiler style to f:
+ *   FILE:LINE[:COL]: error: MESSAGE [rule]
+ *       fix: FIX
+ */
+void pd_diag_print(FILE *f, const char *file, const pd_diag *d);
+void pd_diag_list_print(FILE *f, const char *file, const pd_diag_list *l);
+
+const char *pd_severity_name(pd_severity s);
+
+#endif

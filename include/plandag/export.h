@@ -1,0 +1,82 @@
+/* export.h - files people use: DOT, GraphML, PNG/SVG/PDF, the report; GraphML reading.
+ *
+ * Every writer goes through pd_atomic_file: the output appears complete under its
+ * name or not at all, and a previous file of that name survives any failure.
+ */
+#ifndef PLANDAG_EXPORT_H
+#define PLANDAG_EXPORT_H
+
+#include <stdio.h>
+
+#include "plandag/dag.h"
+#include "plandag/pipeline.h"
+
+/* ---- atomic output files (src/util/atomic_file.c) ---- */
+typedef struct pd_atomic_file {
+	char *path;                  /* final name */
+	char *tmp;                   /* temporary name in the same directory */
+	FILE *f;                     /* open on tmp */
+} pd_atomic_file;
+/* Creates DIR/.NAME.XXXXXX next to path and opens it for writing. */
+pd_status pd_atomic_open(pd_atomic_file *af, const char *path);
+/* Flushes, syncs, closes and renames tmp onto path.  On failure the tmp is removed. */
+pd_status pd_atomic_commit(pd_atomic_file *af);
+/* Closes and removes tmp; accepts an already committed/aborted file. */
+void pd_atomic_abort(pd_atomic_file *af);
+/* mkdir -p */
+pd_status pd_mkdir_p(const char *dir);
+
+/* ---- views (src/export/view.c) ---- */
+typedef enum pd_view_kind {
+	PD_VIEW_AUTO,                /* full when small, overview above PD_VIEW_FULL_LIMIT */
+	PD_VIEW_FULL,
+	PD_VIEW_OVERVIEW,            /* one node per GPU, edges weighted by bytes */
+	PD_VIEW_STAGE,               /* stage=S (of every replica? of replica 0) */
+	PD_VIEW_GPU,                 /* gpu=G */
+	PD_VIEW_LAYER,               /* layer=L: all GPUs, one layer, micro-batch 0 */
+} pd_view_kind;
+typedef struct pd_view {
+	pd_view_kind kind;
+	int32_t arg;
+} pd_view;
+/* Nodes above which a picture is refused (the hint names the views). */
+#define PD_VIEW_FULL_LIMIT 4000
+/* Parses "overview", "full", "stage=S", "gpu=G", "layer=L"; PD_USAGE when malformed. */
+pd_status pd_view_parse(const char *s, pd_view *v);
+/* Suffix for file names: "" for auto/full, "-overview", "-stage1", ... */
+void pd_view_suffix(const pd_view *v, char *buf, size_t size);
+
+/* ---- writers ---- */
+/* DOT through cgraph: clusters replica > stage > GPU, colours by kind, legend. */
+pd_status pd_export_dot(const pd_dag *dag, const pd_view *view, const char *path,
+                        pd_diag_list *diags);
+/* GraphML through xmlTextWriter (DESIGN section 6 keys). */
+pd_status pd_export_graphml(const pd_dag *dag, const char *path, pd_diag_list *diags);
+/* PNG / SVG / PDF through gvc with the dot layout; format is "png", "svg" or "pdf".
+ * Refuses (PD_USAGE, with a hint in diags) a picture above PD_VIEW_FULL_LIMIT nodes. */
+pd_status pd_export_render(const pd_dag *dag, const pd_view *view, const char *format,
+                           const char *path, pd_diag_list *diags);
+
+/* ---- reader behind `plandag verify` ---- */
+/* Reads a GraphML file written by plandag or edited by hand into a finalized DAG.
+ * Bad files give `schema` diagnostics and PD_INVALID. */
+pd_status pd_graphml_read(const char *path, pd_dag **out, pd_diag_list *diags);
+
+/* ---- what `compile` writes ---- */
+enum {
+	PD_EMIT_DOT = 1u << 0,
+	PD_EMIT_GRAPHML = 1u << 1,
+	PD_EMIT_PNG = 1u << 2,
+	PD_EMIT_SVG = 1u << 3,
+	PD_EMIT_PDF = 1u << 4,
+	PD_EMIT_REPORT = 1u << 5,
+	PD_EMIT_DEFAULT = PD_EMIT_DOT | PD_EMIT_GRAPHML | PD_EMIT_PNG | PD_EMIT_REPORT,
+};
+/* Parses "dot,graphml,png,svg,pdf,report" or "none"; PD_USAGE when malformed. */
+pd_status pd_emit_parse(const char *s, unsigned *mask);
+/* Writes the requested files of a checked compilation into dir (created if missing)
+ * as DIR/NAME[-VIEW].EXT; prints each written path to `log` unless NULL. */
+pd_status pd_emit(const pd_compilation *c, unsigned mask, const pd_view *view,
+                  const char *dir, FILE *log, pd_diag_list *diags);
+
+#endif

@@ -1,0 +1,204 @@
+/* plan.h - the plan IR: what <plan> says, after parsing and expansion.
+ *
+ * Pipeline: pd_plan_parse_file() -> pd_plan_expand() -> pd_plan_validate()
+ * (see analysis.h) -> pd_dag_lower() (see dag.h).
+ *
+ * Every element keeps its source location (pd_loc) so that every rule can point at a
+ * line.  All memory of a plan belongs to plan->arena.
+ */
+#ifndef PLANDAG_PLAN_H
+#define PLANDAG_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "plandag/arena.h"
+#include "plandag/diag.h"
+
+/* Sane upper bounds, enforced by the schema and again by the parser. */
+#define PD_MAX_LAYERS 10000
+#define PD_MAX_GPUS 1000000
+#define PD_MAX_EXPERTS 65536
+
+typedef struct pd_loc {
+	long line;   /* 1-based line of the element's start tag; 0 = synthesised */
+	int column;  /* 1-based column of its '<'; 0 = unknown */
+} pd_loc;
+
+typedef enum pd_dtype { PD_FP32, PD_FP16, PD_BF16, PD_FP8 } pd_dtype;
+/* 4, 2, 2, 1 */
+int pd_dtype_bytes(pd_dtype t);
+/* "fp32", "fp16", "bf16", "fp8" */
+const char *pd_dtype_name(pd_dtype t);
+
+typedef enum pd_phase { PD_DECODE, PD_PREFILL } pd_phase;
+const char *pd_phase_name(pd_phase p);
+
+/* <model>: every default of DESIGN section 2 is applied by the parser. */
+typedef struct pd_model {
+	const char *name;            /* may be NULL */
+	int64_t layers, hidden, heads, kv_heads, head_dim, vocab;
+	int64_t experts;             /* 0 = dense model */
+	int64_t top_k;               /* default 1 when experts > 0, else 0 */
+	int64_t expert_ffn;          /* FFN width of one routed expert (0 if absent) */
+	int64_t shared_experts;      /* default 0; width expert_ffn */
+	int64_t dense_ffn;           /* FFN width of dense layers (0 if absent) */
+	int64_t first_dense;         /* leading dense layers of a MoE model */
+	pd_dtype dtype;              /* default bf16 */
+	double params;               /* declared total; valid when has_params */
+	bool has_params;
+	pd_loc loc;
+} pd_model;
+
+/* True when layer l (0-based) is a MoE layer: experts > 0 and l >= first_dense. */
+bool pd_model_layer_is_moe(const pd_model *m, int64_t l);
+
+/* Bits of pd_cluster.assumed / pd_workload.assumed: the attribute was absent and the
+ * default of DESIGN section 2 was used (the report lists them). */
+enum {
+	PD_ASSUMED_TFLOPS = 1u << 0,
+	PD_ASSUMED_GPU_BANDWIDTH = 1u << 1,
+	PD_ASSUMED_INTRA_BANDWIDTH = 1u << 2,
+	PD_ASSUMED_INTER_BANDWIDTH = 1u << 3,
+	PD_ASSUMED_WORKLOAD = 1u << 4,       /* no <workload> element at all */
+	PD_ASSUMED_PHASE = 1u << 5,
+	PD_ASSUMED_BATCH = 1u << 6,
+	PD_ASSUMED_CONTEXT = 1u << 7,
+	PD_ASSUMED_MICRO_BATCHES = 1u << 8,
+};
+
+/* <cluster>: all quantities in base units (bytes, FLOP/s, bytes/s). */
+typedef struct pd_cluster {
+	int64_t nodes, gpus_per_node;
+	double gpu_memory;           /* bytes */
+	double gpu_flops;            /* dense 16-bit FLOP/s (gpu-tflops * 1e12) */
+	double gpu_bandwidth;        /* HBM bytes/s */
+	double intra_bandwidth;      /* NVLink bytes/s */
+	double inter_bandwidth;      /* network bytes/s */
+	unsigned assumed;            /* PD_ASSUMED_* */
+	pd_loc loc;
+} pd_cluster;
+
+static inline int64_t pd_cluster_gpus(const pd_cluster *c)
+{
+	return c->nodes * c->gpus_per_node;
+}
+
+/* <workload> (optional element; defaults applied). */
+typedef struct pd_workload {
+	pd_phase phase;
+	int64_t batch;               /* sequences per replica */
+	int64_t context;             /* tokens of prompt / KV per sequence */
+	int64_t micro_batches;
+	double target;               /* tokens per millisecond, whole deployment */
+	bool has_target;
+	unsigned assumed;            /* PD_ASSUMED_* */
+	pd_loc loc;                  /* line 0 when the element is absent */
+} pd_workload;
+
+/* <place experts="first-last" gpu="G"/> */
+typedef struct pd_place {
+	int64_t first, last;         /* inclusive expert range */
+	int64_t gpu;                 /* cluster GPU id as written */
+	pd_loc loc;
+} pd_place;
+
+/* <stage>: one pipeline stage of one replica. */
+typedef struct pd_stage {
+	int64_t first_layer, last_layer;  /* inclusive, as written */
+	int32_t *gpus;               /* cluster GPU ids, in the order written */
+	uint32_t n_gpus;             /* after expand: the stage size */
+	bool gpus_given;             /* the gpus attribute was written */
+
+	bool has_attention;          /* an <attention> element was written */
+	int64_t tp;                  /* default 1 */
+	bool sp;                     /* default false */
+	pd_loc attention_loc;
+
+	bool has_moe;                /* a <moe> element was written */
+	int64_t ep;                  /* default 1 (also for dense stages) */
+	pd_loc moe_loc;
+	pd_place *places;            /* explicit <place> elements */
+	uint32_t n_places;
+
+	/* After expand, for a MoE model: expert_host[e] is the index within gpus[] of the
+	 * GPU hosting expert e (model.experts entries), or -1 when the explicit places
+	 * leave it unplaced.  NULL for dense models. */
+	int32_t *expert_host;
+
+	pd_loc loc;
+} pd_stage;
+
+/* <replica>: one DP replica.  Before expand, count is as written; expand turns a
+ * replica of count N into N replicas of count 1. */
+typedef struct pd_replica {
+	int64_t count;
+	pd_stage *stages;
+	uint32_t n_stages;
+	uint32_t source;             /* index of the <replica> element it came from */
+	uint32_t copy;               /* 0 .. count-1 within that element */
+	pd_loc loc;
+} pd_replica;
+
+/* <strategy> */
+typedef struct pd_strategy {
+	int64_t declared_gpus;       /* valid when has_declared_gpus */
+	bool has_declared_gpus;
+	bool shorthand;              /* written as <strategy dp= pp= tp= ep= sp=/> */
+	int64_t dp, pp, tp, ep;      /* shorthand degrees (1 when absent) */
+	bool sp;
+	pd_replica *replicas;
+	uint32_t n_replicas;
+	pd_loc loc;
+} pd_strategy;
+
+typedef struct pd_plan {
+	const char *name;            /* plan/@name */
+	const char *path;            /* file it was read from */
+	pd_model model;
+	pd_cluster cluster;
+	pd_workload workload;
+	pd_strategy strategy;
+	bool expanded;               /* pd_plan_expand() has run */
+	pd_arena *arena;             /* owns everything above */
+} pd_plan;
+
+/* Reads and checks PLAN against the embedded schemas/plan.xsd with network access,
+ * entity substitution and DTDs off.  Appends `schema` and `hierarchy` diagnostics
+ * (and `io` when the file cannot be read).  On PD_OK *out is a new plan the caller
+ * destroys; otherwise *out is NULL.  Returns PD_INVALID for a bad plan, PD_IO when
+ * the file cannot be read. */
+pd_status pd_plan_parse_file(const char *path, pd_plan **out, pd_diag_list *diags);
+/* The same from memory; name is used as plan->path. */
+pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name,
+                               pd_plan **out, pd_diag_list *diags);
+
+/* Expands the shorthand strategy into replicas and stages, repeats replicas of
+ * count > 1 on the next free GPUs, gives stages without gpus the next free GPUs
+ * (stage size max(TP, EP)) and fills expert_host (default: expert e on stage GPU
+ * e / (experts / ep); explicit <place> elements override).  Never fails on a bad
+ * plan: what cannot be expanded is left for the rules to report.  Returns PD_IO only
+ * when out of memory. */
+pd_status pd_plan_expand(pd_plan *plan, pd_diag_list *diags);
+
+/* Frees the plan and everything in its arena; accepts NULL. */
+void pd_plan_destroy(pd_plan *plan);
+
+/* Prints the expanded hierarchy as an indented tree (used by --dump=expand and the
+ * report). */
+void pd_plan_print_tree(const pd_plan *plan, FILE *f);
+
+/* Number format helpers (src/util/units.c).  All return false on a malformed value or
+ * on overflow (checked arithmetic, never a wrap). */
+bool pd_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+bool pd_parse_number(const char *s, double *out);          /* "10.2e9", "989" */
+bool pd_parse_size(const char *s, double *bytes);          /* "64GiB", "80GB", "1024" */
+bool pd_parse_bandwidth(const char *s, double *bytes_per_s); /* "3.35TB/s" */
+/* "a-b" or "a"; inclusive, a <= b */
+bool pd_parse_range(const char *s, int64_t *first, int64_t *last);
+/* "0-7,16-23": appends ids to a new array in the arena; false on a malformed list, an
+ * id outside [0, max_id] or more than max_count ids. */
+bool pd_parse_id_list(pd_arena *a, const char *s, int64_t max_id, uint32_t max_count,
+                      int32_t **ids, uint32_t *n);
+
+#endif

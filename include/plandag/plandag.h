@@ -1,0 +1,16 @@
+/* plandag.h - umbrella header of libplandag. */
+#ifndef PLANDAG_H
+#define PLANDAG_H
+
+#define PLANDAG_VERSION "0.1.0"
+
+#include "plandag/analysis.h"
+#include "plandag/arena.h"
+#include "plandag/dag.h"
+#include "plandag/diag.h"
+#include "plandag/export.h"
+#include "plandag/pipeline.h"
+#include "plandag/plan.h"
+#include "plandag/report.h"
+
+#endif

@@ -1,0 +1,236 @@
+/* testutil.c - see testutil.h */
+#include "testutil.h"
+
+#include <CUnit/Basic.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int pd_test_run(CU_SuiteInfo *suites)
+{
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	if (CU_register_suites(suites) != CUE_SUCCESS) {
+		fprintf(stderr, "cannot register suites: %s\n", CU_get_error_msg());
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed() +
+	                  CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed > 100 ? 100 : (int)failed;
+}
+
+const char *pd_test_path(const char *rel)
+{
+	static char bufs[16][4096];
+	static int next;
+	char *b = bufs[next++ % 16];
+	snprintf(b, sizeof(bufs[0]), "%s/%s", PD_SOURCE_DIR, rel);
+	return b;
+}
+
+const char *pd_test_tmpdir(const char *tag)
+{
+	static char bufs[8][4096];
+	static int next;
+	char *b = bufs[next++ % 8];
+	mkdir(PD_BUILD_DIR "/test-tmp", 0777);
+	snprintf(b, sizeof(bufs[0]), "%s/test-tmp/%s-XXXXXX", PD_BUILD_DIR, tag);
+	if (!mkdtemp(b))
+		return NULL;
+	return b;
+}
+
+char *pd_test_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap + 1);
+	size_t got;
+	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			char *bigger = realloc(buf, cap * 2 + 1);
+			if (!bigger) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	if (!buf)
+		return NULL;
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+int pd_test_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	size_t n = strlen(text);
+	int ok = fwrite(text, 1, n, f) == n;
+	return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+static char *slurp_fd(int fd)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	ssize_t got;
+	lseek(fd, 0, SEEK_SET);
+	while (buf && (got = read(fd, buf + n, cap - n)) > 0) {
+		n += (size_t)got;
+		if (n == cap) {
+			char *bigger = realloc(buf, cap * 2 + 1);
+			if (!bigger) {
+				free(buf);
+				return NULL;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+	}
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+static int tmpfd(void)
+{
+	char name[] = "/tmp/pdtest-XXXXXX";
+	int fd = mkstemp(name);
+	if (fd >= 0)
+		unlink(name);
+	return fd;
+}
+
+int pd_run(pd_run_result *r, const char *const argv[])
+{
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	int out = tmpfd(), err = tmpfd();
+	if (out < 0 || err < 0)
+		return -1;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+		dup2(in, 0);
+		dup2(out, 1);
+		dup2(err, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int st = 0;
+	if (pid > 0)
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+	r->out = slurp_fd(out);
+	r->err = slurp_fd(err);
+	close(out);
+	close(err);
+	if (pid < 0)
+		return -1;
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return r->status;
+}
+
+int pd_run_plandag(pd_run_result *r, ...)
+{
+	const char *argv[128];
+	int n = 0;
+	const char *wrap = getenv("PD_TEST_WRAPPER");
+	char wrapbuf[1024];
+	if (wrap && *wrap) {
+		snprintf(wrapbuf, sizeof(wrapbuf), "%s", wrap);
+		for (char *tok = strtok(wrapbuf, " "); tok && n < 32; tok = strtok(NULL, " "))
+			argv[n++] = tok;
+		/* execv needs a path: resolve the wrapper through /usr/bin */
+		static char first[1100];
+		if (argv[0][0] != '/') {
+			snprintf(first, sizeof(first), "/usr/bin/%s", argv[0]);
+			argv[0] = first;
+		}
+	}
+	argv[n++] = PD_BINARY;
+	va_list ap;
+	va_start(ap, r);
+	const char *a;
+	while ((a = va_arg(ap, const char *)) != NULL && n < 126)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return pd_run(r, argv);
+}
+
+void pd_run_release(pd_run_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+pd_status pd_test_load(const char *rel, pd_plan **plan, pd_analysis *an,
+                       pd_diag_list *diags)
+{
+	*plan = NULL;
+	memset(an, 0, sizeof(*an));
+	pd_status s = pd_plan_parse_file(pd_test_path(rel), plan, diags);
+	if (s != PD_OK)
+		return s;
+	s = pd_plan_expand(*plan, diags);
+	if (s != PD_OK)
+		return s;
+	return pd_plan_validate(*plan, an, diags);
+}
+
+int pd_test_find_diag(const pd_diag_list *l, const char *rule, long line)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->items[i].rule, rule) == 0 && (line == 0 || l->items[i].line == line))
+			return (int)i;
+	return -1;
+}
+
+void pd_test_dump_diags(const pd_diag_list *l)
+{
+	pd_diag_list_print(stderr, "  diag", l);
+}
+
+long pd_test_line_of(const char *path, const char *needle)
+{
+	char *text = pd_test_read_file(path, NULL);
+	if (!text)
+		return 0;
+	char *hit = strstr(text, needle);
+	long line = 0;
+	if (hit) {
+		line = 1;
+		for (char *p = text; p < hit; p++)
+			line += *p == '\n';
+	}
+	free(text);
+	return line;
+}

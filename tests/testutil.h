@@ -1,0 +1,55 @@
+/* testutil.h - shared helpers of the CUnit test programs.
+ *
+ * Every tests/test_*.c is its own program: it defines CU_SuiteInfo suites[] and ends with
+ * PD_TEST_MAIN(suites).  The program's exit status is the number of failed assertions
+ * plus failed suite set-ups (CUnit's runner itself always returns success).
+ */
+#ifndef PD_TESTUTIL_H
+#define PD_TESTUTIL_H
+
+#include <CUnit/CUnit.h>
+#include <stddef.h>
+
+#include "plandag/plandag.h"
+
+int pd_test_run(CU_SuiteInfo *suites);
+#define PD_TEST_MAIN(suites)                                                    \
+	int main(void) { return pd_test_run(suites); }
+
+/* PD_SOURCE_DIR "/" rel; the result stays valid until 16 more calls. */
+const char *pd_test_path(const char *rel);
+/* A fresh empty directory under the build directory (not removed: inspect it). */
+const char *pd_test_tmpdir(const char *tag);
+
+/* Whole file, NUL-terminated, malloc'd; NULL if unreadable.  *len may be NULL. */
+char *pd_test_read_file(const char *path, size_t *len);
+int pd_test_write_file(const char *path, const char *text);
+
+/* Runs a program (argv[0] is a path, argv NULL-terminated) with stdin from /dev/null,
+ * collecting stdout and stderr.  When the environment variable PD_TEST_WRAPPER is set
+ * (e.g. "valgrind --error-exitcode=99 --leak-check=full"), the plandag binary is run
+ * under it.  Returns the exit status, 128+signal on a signal, -1 when it could not run.
+ * r->out and r->err are malloc'd; free with pd_run_release. */
+typedef struct pd_run_result {
+	int status;
+	char *out, *err;
+	double seconds;
+} pd_run_result;
+int pd_run(pd_run_result *r, const char *const argv[]);
+/* Runs the built plandag binary with the given arguments (NULL-terminated). */
+int pd_run_plandag(pd_run_result *r, ...);
+void pd_run_release(pd_run_result *r);
+
+/* Parses, expands and validates a plan file (path relative to the source tree).  Returns
+ * the status of the last stage reached; *plan may be NULL when parsing failed. */
+pd_status pd_test_load(const char *rel, pd_plan **plan, pd_analysis *an,
+                       pd_diag_list *diags);
+/* Index of the first diagnostic of `rule` (line 0 = any line), or -1. */
+int pd_test_find_diag(const pd_diag_list *l, const char *rule, long line);
+/* Prints the list to stderr (for failing tests). */
+void pd_test_dump_diags(const pd_diag_list *l);
+
+/* Line (1-based) of the first line of a file containing `needle`, 0 if none. */
+long pd_test_line_of(const char *path, const char *needle);
+
+#endif
