@@ -1,0 +1,437 @@
+/* graph.c - the compact DAG: node and edge arrays, interned costs and GPU groups, CSR.
+ *
+ * Nodes (32 bytes) and edges (12 bytes) are appended to flat arrays that the lowering
+ * reserves once with exact sizes; pd_dag_finalize() then builds out- and in-CSR by a
+ * stable counting sort.  Costs and groups are interned through small open-addressing
+ * tables kept in a private tail of the pd_dag allocation, so the public struct stays
+ * what dag.h says and the GraphML reader (which interns per node) is still cheap.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dag/dag_internal.h"
+
+/* A hash table of uint32 indices into an interned array; UINT32_MAX marks empty. */
+typedef struct intern_table {
+	uint32_t *slot;
+	uint32_t cap;                /* power of two, 0 before the first insertion */
+} intern_table;
+
+typedef struct dag_impl {
+	pd_dag pub;                  /* first: a pd_dag * is a dag_impl * */
+	intern_table costs, groups;
+} dag_impl;
+
+static const char *const node_kind_names[PD_N__COUNT] = {
+	[PD_N_EMBED] = "embed",
+	[PD_N_PP_RECV] = "pp_recv",
+	[PD_N_ATTN_NORM] = "attn_norm",
+	[PD_N_QKV] = "qkv",
+	[PD_N_ATTENTION] = "attention",
+	[PD_N_O_PROJ] = "o_proj",
+	[PD_N_TP_ALLREDUCE] = "tp_allreduce",
+	[PD_N_TP_REDUCE_SCATTER] = "tp_reduce_scatter",
+	[PD_N_TP_ALL_GATHER] = "tp_all_gather",
+	[PD_N_FFN_NORM] = "ffn_norm",
+	[PD_N_ROUTER] = "router",
+	[PD_N_EP_DISPATCH] = "ep_dispatch",
+	[PD_N_EXPERT] = "expert",
+	[PD_N_SHARED_EXPERT] = "shared_expert",
+	[PD_N_EP_COMBINE] = "ep_combine",
+	[PD_N_FFN] = "ffn",
+	[PD_N_LM_HEAD] = "lm_head",
+	[PD_N_SAMPLE] = "sample",
+	[PD_N_PP_SEND] = "pp_send",
+	[PD_N_COLLECTIVE] = "collective",
+};
+
+static const char *const edge_kind_names[PD_E__COUNT] = {
+	[PD_E_DATA] = "data",
+	[PD_E_COMM] = "comm",
+	[PD_E_CONTROL] = "control",
+	[PD_E_COLLECTIVE] = "collective",
+};
+
+const char *pd_node_kind_name(pd_node_kind k)
+{
+	return (unsigned)k < PD_N__COUNT ? node_kind_names[k] : NULL;
+}
+
+const char *pd_edge_kind_name(pd_edge_kind k)
+{
+	return (unsigned)k < PD_E__COUNT ? edge_kind_names[k] : NULL;
+}
+
+int pd_node_kind_from_name(const char *s)
+{
+	for (int k = 0; s && k < PD_N__COUNT; k++)
+		if (strcmp(s, node_kind_names[k]) == 0)
+			return k;
+	return -1;
+}
+
+int pd_edge_kind_from_name(const char *s)
+{
+	for (int k = 0; s && k < PD_E__COUNT; k++)
+		if (strcmp(s, edge_kind_names[k]) == 0)
+			return k;
+	return -1;
+}
+
+int pd_node_kind_is_collective_member(pd_node_kind k)
+{
+	switch (k) {
+	case PD_N_TP_ALLREDUCE:
+	case PD_N_TP_REDUCE_SCATTER:
+	case PD_N_TP_ALL_GATHER:
+	case PD_N_EP_DISPATCH:
+	case PD_N_EP_COMBINE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+pd_dag *pd_dag_create(void)
+{
+	dag_impl *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->pub.groups.off = calloc(1, sizeof(uint32_t));
+	if (!d->pub.groups.off) {
+		free(d);
+		return NULL;
+	}
+	d->pub.groups.cap = 0;
+	return &d->pub;
+}
+
+void pd_dag_destroy(pd_dag *dag)
+{
+	if (!dag)
+		return;
+	dag_impl *d = (dag_impl *)dag;
+	free(d->costs.slot);
+	free(d->groups.slot);
+	free(dag->nodes);
+	free(dag->edges);
+	free(dag->costs);
+	free(dag->groups.off);
+	free(dag->groups.gpus);
+	free(dag->out_off);
+	free(dag->out_edge);
+	free(dag->in_off);
+	free(dag->in_edge);
+	for (uint32_t i = 0; i < dag->n_stages; i++)
+		free(dag->stages[i].expert_gpu);
+	free(dag->stages);
+	free(dag->gpu);
+	free(d);
+}
+
+/* Grows *arr to at least `want` elements of `size` bytes; never shrinks. */
+static pd_status grow(void **arr, uint32_t *cap, uint64_t want, size_t size)
+{
+	if (want <= *cap)
+		return PD_OK;
+	if (want > UINT32_MAX - 1)
+		return PD_IO;
+	void *p = realloc(*arr, (size_t)want * size);
+	if (!p)
+		return PD_IO;
+	*arr = p;
+	*cap = (uint32_t)want;
+	return PD_OK;
+}
+
+/* Doubling growth for one more element beyond n. */
+static pd_status grow_one(void **arr, uint32_t *cap, uint32_t n, size_t size)
+{
+	if (n < *cap)
+		return PD_OK;
+	uint64_t want = *cap ? (uint64_t)*cap * 2 : 64;
+	if (want > UINT32_MAX - 1)
+		want = UINT32_MAX - 1;
+	if (want <= n)
+		return PD_IO;
+	return grow(arr, cap, want, size);
+}
+
+pd_status pd_dag_reserve(pd_dag *dag, uint32_t nodes, uint32_t edges)
+{
+	PD_CHECK(grow((void **)&dag->nodes, &dag->cap_nodes, nodes, sizeof(pd_node)));
+	return grow((void **)&dag->edges, &dag->cap_edges, edges, sizeof(pd_edge));
+}
+
+pd_status pd_dag_add_node(pd_dag *dag, const pd_node *n, uint32_t *id)
+{
+	PD_CHECK(grow_one((void **)&dag->nodes, &dag->cap_nodes, dag->n_nodes, sizeof(pd_node)));
+	dag->nodes[dag->n_nodes] = *n;
+	if (id)
+		*id = dag->n_nodes;
+	dag->n_nodes++;
+	dag->finalized = 0;
+	return PD_OK;
+}
+
+pd_status pd_dag_add_edge(pd_dag *dag, uint32_t src, uint32_t dst, pd_edge_kind kind)
+{
+	PD_CHECK(grow_one((void **)&dag->edges, &dag->cap_edges, dag->n_edges, sizeof(pd_edge)));
+	pd_edge *e = &dag->edges[dag->n_edges++];
+	e->src = src;
+	e->dst = dst;
+	e->kind = (uint8_t)kind;
+	memset(e->pad_, 0, sizeof(e->pad_));
+	dag->finalized = 0;
+	return PD_OK;
+}
+
+/* FNV-1a over raw bytes: costs and groups are plain data without padding holes. */
+static uint32_t hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+/* Rebuilds the table at twice the size; hash_of(i) gives the hash of entry i. */
+static pd_status table_grow(intern_table *t, uint32_t n_entries, const pd_dag *dag,
+                            uint32_t (*hash_of)(const pd_dag *, uint32_t))
+{
+	uint32_t cap = t->cap ? t->cap * 2 : 64;
+	uint32_t *slot = malloc((size_t)cap * sizeof(uint32_t));
+	if (!slot)
+		return PD_IO;
+	memset(slot, 0xff, (size_t)cap * sizeof(uint32_t));
+	for (uint32_t i = 0; i < n_entries; i++) {
+		uint32_t h = hash_of(dag, i) & (cap - 1);
+		while (slot[h] != UINT32_MAX)
+			h = (h + 1) & (cap - 1);
+		slot[h] = i;
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->cap = cap;
+	return PD_OK;
+}
+
+static uint32_t cost_hash(const pd_dag *dag, uint32_t i)
+{
+	return hash_bytes(&dag->costs[i], sizeof(pd_cost));
+}
+
+static uint32_t group_hash(const pd_dag *dag, uint32_t i)
+{
+	const pd_groups *g = &dag->groups;
+	return hash_bytes(g->gpus + g->off[i], (g->off[i + 1] - g->off[i]) * sizeof(int32_t));
+}
+
+pd_status pd_dag_intern_cost(pd_dag *dag, const pd_cost *c, uint32_t *idx)
+{
+	intern_table *t = &((dag_impl *)dag)->costs;
+	if ((uint64_t)(dag->n_costs + 1) * 2 > t->cap)
+		PD_CHECK(table_grow(t, dag->n_costs, dag, cost_hash));
+	uint32_t h = hash_bytes(c, sizeof(*c)) & (t->cap - 1);
+	for (; t->slot[h] != UINT32_MAX; h = (h + 1) & (t->cap - 1)) {
+		if (memcmp(&dag->costs[t->slot[h]], c, sizeof(*c)) == 0) {
+			*idx = t->slot[h];
+			return PD_OK;
+		}
+	}
+	PD_CHECK(grow_one((void **)&dag->costs, &dag->cap_costs, dag->n_costs, sizeof(pd_cost)));
+	dag->costs[dag->n_costs] = *c;
+	t->slot[h] = dag->n_costs;
+	*idx = dag->n_costs++;
+	return PD_OK;
+}
+
+static int group_equal(const pd_groups *g, uint32_t i, const int32_t *gpus, uint32_t n)
+{
+	return g->off[i + 1] - g->off[i] == n &&
+	       memcmp(g->gpus + g->off[i], gpus, n * sizeof(int32_t)) == 0;
+}
+
+/* Appends a group after its slot was found free. */
+static pd_status group_append(pd_groups *g, const int32_t *gpus, uint32_t n)
+{
+	PD_CHECK(grow((void **)&g->gpus, &g->cap_gpus, (uint64_t)g->n_gpus + n, sizeof(int32_t)));
+	if (g->n + 2 > g->cap) {
+		uint64_t want = g->cap ? (uint64_t)g->cap * 2 : 64;
+		PD_CHECK(grow((void **)&g->off, &g->cap, want, sizeof(uint32_t)));
+	}
+	memcpy(g->gpus + g->n_gpus, gpus, n * sizeof(int32_t));
+	g->n_gpus += n;
+	g->off[++g->n] = g->n_gpus;
+	return PD_OK;
+}
+
+pd_status pd_dag_intern_group(pd_dag *dag, const int32_t *gpus, uint32_t n, uint32_t *idx)
+{
+	intern_table *t = &((dag_impl *)dag)->groups;
+	pd_groups *g = &dag->groups;
+	if ((uint64_t)(g->n + 1) * 2 > t->cap)
+		PD_CHECK(table_grow(t, g->n, dag, group_hash));
+	uint32_t h = hash_bytes(gpus, n * sizeof(int32_t)) & (t->cap - 1);
+	for (; t->slot[h] != UINT32_MAX; h = (h + 1) & (t->cap - 1)) {
+		if (group_equal(g, t->slot[h], gpus, n)) {
+			*idx = t->slot[h];
+			return PD_OK;
+		}
+	}
+	PD_CHECK(group_append(g, gpus, n));
+	t->slot[h] = g->n - 1;
+	*idx = g->n - 1;
+	return PD_OK;
+}
+
+/* Counting sort of edge ids by key (src for out, dst for in); stable because the
+ * edges are visited in id order. */
+static pd_status build_csr(const pd_dag *dag, int by_dst, uint32_t **off_out,
+                           uint32_t **edge_out)
+{
+	uint32_t n = dag->n_nodes, m = dag->n_edges;
+	uint32_t *off = calloc((size_t)n + 1, sizeof(uint32_t));
+	uint32_t *ed = malloc((size_t)(m ? m : 1) * sizeof(uint32_t));
+	if (!off || !ed) {
+		free(off);
+		free(ed);
+		return PD_IO;
+	}
+	for (uint32_t e = 0; e < m; e++)
+		off[(by_dst ? dag->edges[e].dst : dag->edges[e].src) + 1]++;
+	for (uint32_t v = 0; v < n; v++)
+		off[v + 1] += off[v];
+	/* off[v] is used as the insertion cursor, then shifted back */
+	for (uint32_t e = 0; e < m; e++)
+		ed[off[by_dst ? dag->edges[e].dst : dag->edges[e].src]++] = e;
+	for (uint32_t v = n; v > 0; v--)
+		off[v] = off[v - 1];
+	off[0] = 0;
+	*off_out = off;
+	*edge_out = ed;
+	return PD_OK;
+}
+
+pd_status pd_dag_finalize(pd_dag *dag)
+{
+	for (uint32_t e = 0; e < dag->n_edges; e++)
+		if (dag->edges[e].src >= dag->n_nodes || dag->edges[e].dst >= dag->n_nodes)
+			return PD_IO;
+	free(dag->out_off);
+	free(dag->out_edge);
+	free(dag->in_off);
+	free(dag->in_edge);
+	dag->out_off = dag->out_edge = dag->in_off = dag->in_edge = NULL;
+	PD_CHECK(build_csr(dag, 0, &dag->out_off, &dag->out_edge));
+	PD_CHECK(build_csr(dag, 1, &dag->in_off, &dag->in_edge));
+	dag->finalized = 1;
+	return PD_OK;
+}
+
+/* Group g as "0,1,2,3" into buf. */
+static void group_string(const pd_dag *dag, uint32_t g, char *buf, size_t size)
+{
+	size_t used = 0;
+	buf[0] = 0;
+	if (g >= dag->groups.n)
+		return;
+	for (uint32_t i = dag->groups.off[g]; i < dag->groups.off[g + 1] && used < size; i++) {
+		int w = snprintf(buf + used, size - used, "%s%d", used ? "," : "",
+		                 (int)dag->groups.gpus[i]);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+void pd_node_label(const pd_dag *dag, uint32_t v, char *buf, size_t size)
+{
+	if (!size)
+		return;
+	const pd_node *n = &dag->nodes[v];
+	char lay[24] = "", mb[24] = "", tail[64] = "";
+	if (n->layer >= 0)
+		snprintf(lay, sizeof(lay), "L%d ", (int)n->layer);
+	if (dag->micro_batches > 1)
+		snprintf(mb, sizeof(mb), "mb%d ", (int)n->micro_batch);
+	if (n->kind == PD_N_EXPERT)
+		snprintf(tail, sizeof(tail), " %d", (int)n->expert);
+	else if (pd_i_node_is_hub(n)) {
+		tail[0] = ' ';
+		group_string(dag, (uint32_t)n->group, tail + 1, sizeof(tail) - 1);
+	}
+	const char *kn = pd_node_kind_name((pd_node_kind)n->kind);
+	snprintf(buf, size, "%s%s%s%s", mb, lay, kn ? kn : "?", tail);
+}
+
+void pd_i_node_describe(const pd_dag *dag, uint32_t v, char *buf, size_t size)
+{
+	const pd_node *n = &dag->nodes[v];
+	const char *kn = pd_node_kind_name((pd_node_kind)n->kind);
+	char extra[32] = "";
+	if (n->kind == PD_N_EXPERT)
+		snprintf(extra, sizeof(extra), " expert %d", (int)n->expert);
+	snprintf(buf, size, "%s%s gpu %d L%d mb%d", kn ? kn : "?", extra, (int)n->gpu,
+	         (int)n->layer, (int)n->micro_batch);
+}
+
+void pd_dag_stats_compute(const pd_dag *dag, pd_dag_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->nodes = dag->n_nodes;
+	st->edges = dag->n_edges;
+	uint8_t *seen = dag->n_gpus > 0 ? calloc((size_t)dag->n_gpus, 1) : NULL;
+	for (uint32_t v = 0; v < dag->n_nodes; v++) {
+		const pd_node *n = &dag->nodes[v];
+		if (n->kind < PD_N__COUNT)
+			st->by_kind[n->kind]++;
+		if (seen && n->gpu >= 0 && n->gpu < dag->n_gpus && !seen[n->gpu]) {
+			seen[n->gpu] = 1;
+			st->gpus_used++;
+		}
+	}
+	st->hubs = st->by_kind[PD_N_COLLECTIVE];
+	for (uint32_t e = 0; e < dag->n_edges; e++)
+		if (dag->edges[e].kind < PD_E__COUNT)
+			st->edges_by_kind[dag->edges[e].kind]++;
+	free(seen);
+}
+
+static void dump_node(const pd_dag *dag, uint32_t v, FILE *f)
+{
+	const pd_node *n = &dag->nodes[v];
+	const char *kn = pd_node_kind_name((pd_node_kind)n->kind);
+	fprintf(f, "n%" PRIu32 " %s gpu=%d r=%d s=%d L=%d mb=%d", v, kn ? kn : "?", (int)n->gpu,
+	        (int)n->replica, (int)n->stage, (int)n->layer, (int)n->micro_batch);
+	if (pd_i_node_is_hub(n)) {
+		char g[256];
+		group_string(dag, (uint32_t)n->group, g, sizeof(g));
+		fprintf(f, " group=%s", g);
+	} else {
+		fprintf(f, " expert=%d", (int)n->expert);
+	}
+	if (n->cost < dag->n_costs) {
+		const pd_cost *c = &dag->costs[n->cost];
+		fprintf(f, " flops=%.6g bytes=%.6g us=%.4f", c->flops, c->bytes, c->us);
+	}
+	fputc('\n', f);
+}
+
+void pd_dag_dump(const pd_dag *dag, FILE *f)
+{
+	fprintf(f, "dag %s: %" PRIu32 " nodes, %" PRIu32 " edges, %" PRIu32 " costs, %" PRIu32
+	           " groups\n",
+	        dag->name ? dag->name : "?", dag->n_nodes, dag->n_edges, dag->n_costs,
+	        dag->groups.n);
+	for (uint32_t v = 0; v < dag->n_nodes; v++)
+		dump_node(dag, v, f);
+	for (uint32_t e = 0; e < dag->n_edges; e++) {
+		const pd_edge *ed = &dag->edges[e];
+		const char *kn = pd_edge_kind_name((pd_edge_kind)ed->kind);
+		fprintf(f, "e%" PRIu32 " n%" PRIu32 " -> n%" PRIu32 " %s\n", e, ed->src, ed->dst,
+		        kn ? kn : "?");
+	}
+}
