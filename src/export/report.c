@@ -1,0 +1,273 @@
+/* report.c - the analysis report: shared arithmetic and texts, and the entry point.
+ * The writers are report_md.c (Markdown) and report_json.c (JSON through cJSON). */
+#include "export/report_i.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+pd_status pd_report_write(FILE *f, pd_report_format fmt, const pd_compilation *c,
+                          const char *overview_png)
+{
+	if (!f || !c)
+		return PD_IO;
+	pd_status s = fmt == PD_REPORT_JSON ? pd_i_report_json(f, c)
+	                                    : pd_i_report_md(f, c, overview_png);
+	if (s == PD_OK && (fflush(f) != 0 || ferror(f)))
+		s = PD_IO;
+	return s;
+}
+
+const char *pd_i_report_verdict(const pd_compilation *c)
+{
+	return (c->diags.errors > 0 || c->status != PD_OK) ? "invalid" : "valid";
+}
+
+const char *pd_i_report_stage_name(pd_stage_id s)
+{
+	static const char *const names[] = { "none",     "parse", "expand",
+		                                 "validate", "lower", "check" };
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "none";
+}
+
+const char *pd_i_report_source_name(pd_throughput_source s)
+{
+	if (s == PD_THROUGHPUT_ROOFLINE)
+		return "roofline";
+	if (s == PD_THROUGHPUT_DAG)
+		return "dag";
+	return NULL;
+}
+
+bool pd_i_report_has_analysis(const pd_compilation *c)
+{
+	return c->plan && c->reached >= PD_STAGE_VALIDATE;
+}
+
+bool pd_i_report_uniform(const pd_plan *p, int64_t *dp, int64_t *pp, int64_t *size)
+{
+	const pd_strategy *s = &p->strategy;
+	if (s->n_replicas == 0 || s->replicas[0].n_stages == 0)
+		return false;
+	uint32_t n_stages = s->replicas[0].n_stages;
+	uint32_t n_gpus = s->replicas[0].stages[0].n_gpus;
+	for (uint32_t r = 0; r < s->n_replicas; r++) {
+		if (s->replicas[r].n_stages != n_stages)
+			return false;
+		for (uint32_t i = 0; i < n_stages; i++)
+			if (s->replicas[r].stages[i].n_gpus != n_gpus)
+				return false;
+	}
+	*dp = s->n_replicas;
+	*pp = n_stages;
+	*size = n_gpus;
+	return true;
+}
+
+/* Appends to buf at *used without overflowing; keeps the text NUL-terminated. */
+static void append(char *buf, size_t size, size_t *used, const char *fmt, int64_t v)
+{
+	if (*used >= size)
+		return;
+	int n = snprintf(buf + *used, size - *used, fmt, v);
+	if (n > 0)
+		*used += (size_t)n < size - *used ? (size_t)n : size - *used - 1;
+}
+
+char *pd_i_report_gpu_sum(const pd_plan *p, char *buf, size_t size)
+{
+	const pd_strategy *s = &p->strategy;
+	size_t used = 0, terms = 0;
+	int64_t total = 0;
+	buf[0] = '\0';
+	for (uint32_t r = 0; r < s->n_replicas; r++)
+		for (uint32_t i = 0; i < s->replicas[r].n_stages; i++) {
+			int64_t n = s->replicas[r].stages[i].n_gpus;
+			total += n;
+			if (terms < 8)
+				append(buf, size, &used, terms ? " + %" PRId64 : "%" PRId64, n);
+			else if (terms == 8)
+				append(buf, size, &used, " + ...", 0);
+			terms++;
+		}
+	if (terms == 0)
+		append(buf, size, &used, "0", 0);
+	if (terms > 8)
+		append(buf, size, &used, " (%" PRId64 " stages)", (int64_t)terms);
+	append(buf, size, &used, " = %" PRId64, total);
+	return buf;
+}
+
+void pd_i_report_product(const pd_analysis *an, char *buf, size_t size)
+{
+	snprintf(buf, size,
+	         "DP x TP x PP x EP x SP = %" PRId64 " x %" PRId64 " x %" PRId64 " x %" PRId64
+	         " x %" PRId64 " = %" PRId64,
+	         an->dp, an->tp, an->pp, an->ep, an->sp, an->gpus_product);
+}
+
+char *pd_i_report_tree(const pd_plan *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	pd_plan_print_tree(p, f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+void pd_i_report_bytes(double b, char *buf, size_t size)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
+	int u = 0;
+	double v = b;
+	while (fabs(v) >= 1000.0 && u < 6) {
+		v /= 1000.0;
+		u++;
+	}
+	snprintf(buf, size, u == 0 ? "%.0f %s" : "%.2f %s", v, units[u]);
+}
+
+/* Index of the GPU with the highest total / capacity. */
+static uint32_t worst_gpu(const pd_analysis *an)
+{
+	uint32_t w = 0;
+	for (uint32_t i = 1; i < an->n_memory; i++) {
+		const pd_gpu_memory *a = &an->memory[i], *b = &an->memory[w];
+		if (a->total * b->capacity > b->total * a->capacity)
+			w = i;
+	}
+	return w;
+}
+
+static double use_percent(const pd_gpu_memory *m)
+{
+	return m->capacity > 0 ? 100.0 * m->total / m->capacity : 0.0;
+}
+
+static bool impact_memory(const pd_analysis *an, char *buf, size_t size)
+{
+	if (an->n_memory == 0)
+		return false;
+	const pd_gpu_memory *m = &an->memory[worst_gpu(an)];
+	char need[32], cap[32];
+	pd_i_report_bytes(m->total, need, sizeof(need));
+	pd_i_report_bytes(m->capacity, cap, sizeof(cap));
+	snprintf(buf, size, "GPU %d needs %s of %s (%.0f %%)", (int)m->gpu, need, cap,
+	         use_percent(m));
+	return true;
+}
+
+static bool impact_throughput(const pd_plan *p, const pd_analysis *an, char *buf,
+                              size_t size)
+{
+	if (an->throughput_source == PD_THROUGHPUT_NONE || !p->workload.has_target ||
+	    p->workload.target <= 0)
+		return false;
+	snprintf(buf, size, "%.2f tokens/ms is %.0f %% of the target %.2f (%s, step %.1f us)",
+	         an->tokens_per_ms, 100.0 * an->tokens_per_ms / p->workload.target,
+	         p->workload.target,
+	         an->throughput_source == PD_THROUGHPUT_DAG ? "DAG critical path" : "roofline",
+	         an->step_latency_us);
+	return true;
+}
+
+static bool impact_gpus(const pd_plan *p, const pd_analysis *an, char *buf, size_t size)
+{
+	if (!p->strategy.has_declared_gpus)
+		return false;
+	int64_t d = p->strategy.declared_gpus;
+	snprintf(buf, size,
+	         "declared %" PRId64 " vs structural %" PRId64 " (%+" PRId64
+	         " GPUs); DP x TP x PP x EP x SP = %" PRId64,
+	         d, an->gpus_structural, d - an->gpus_structural, an->gpus_product);
+	return true;
+}
+
+bool pd_i_report_impact(const pd_compilation *c, const pd_diag *d, char *buf, size_t size)
+{
+	if (!pd_i_report_has_analysis(c) || !d->rule)
+		return false;
+	const pd_plan *p = c->plan;
+	const pd_analysis *an = &c->analysis;
+	if (strcmp(d->rule, PD_RULE_MEMORY_CAPACITY) == 0 ||
+	    strcmp(d->rule, PD_RULE_OVER_PROVISIONED) == 0)
+		return impact_memory(an, buf, size);
+	if (strcmp(d->rule, PD_RULE_THROUGHPUT_TARGET) == 0)
+		return impact_throughput(p, an, buf, size);
+	if (strcmp(d->rule, PD_RULE_MULTIPLICATIVE) == 0)
+		return impact_gpus(p, an, buf, size);
+	if (strcmp(d->rule, PD_RULE_PARAMS_MISMATCH) == 0 && p->model.has_params &&
+	    an->params_computed > 0) {
+		snprintf(buf, size, "declared %.4g vs computed %.4g parameters (%+.1f %%)",
+		         p->model.params, an->params_computed,
+		         100.0 * (p->model.params - an->params_computed) / an->params_computed);
+		return true;
+	}
+	return false;
+}
+
+size_t pd_i_report_assumptions(const pd_plan *p, const char **out, size_t max)
+{
+	static const struct {
+		unsigned bit;
+		const char *text;
+	} table[] = {
+		{ PD_ASSUMED_TFLOPS, "gpu-tflops: 989 TFLOP/s (H100 SXM default)" },
+		{ PD_ASSUMED_GPU_BANDWIDTH, "gpu-bandwidth: 3.35 TB/s (H100 SXM default)" },
+		{ PD_ASSUMED_INTRA_BANDWIDTH, "intra-node-bandwidth: 450 GB/s (H100 NVLink default)" },
+		{ PD_ASSUMED_INTER_BANDWIDTH, "inter-node-bandwidth: 50 GB/s (default)" },
+		{ PD_ASSUMED_WORKLOAD, "no <workload>: every workload default below" },
+		{ PD_ASSUMED_PHASE, "phase: decode (default)" },
+		{ PD_ASSUMED_BATCH, "batch: 1 sequence per replica (default)" },
+		{ PD_ASSUMED_CONTEXT, "context: 2048 tokens (default)" },
+		{ PD_ASSUMED_MICRO_BATCHES, "micro-batches: 1 (default)" },
+	};
+	unsigned bits = p->cluster.assumed | p->workload.assumed;
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]) && n < max; i++)
+		if (bits & table[i].bit)
+			out[n++] = table[i].text;
+	return n;
+}
+
+static bool same_memory(const pd_gpu_memory *a, const pd_gpu_memory *b)
+{
+	return a->stage == b->stage && a->experts == b->experts && a->weights == b->weights &&
+	       a->kv_cache == b->kv_cache && a->activations == b->activations &&
+	       a->reserve == b->reserve && a->total == b->total && a->capacity == b->capacity;
+}
+
+uint32_t pd_i_report_memory_run(const pd_analysis *an, uint32_t i)
+{
+	uint32_t j = i + 1;
+	while (j < an->n_memory && same_memory(&an->memory[i], &an->memory[j]))
+		j++;
+	return j;
+}
+
+void pd_i_report_gpu_list(const pd_analysis *an, uint32_t first, uint32_t end, char *buf,
+                          size_t size)
+{
+	size_t used = 0;
+	append(buf, size, &used, end - first > 1 ? "GPUs " : "GPU ", 0);
+	for (uint32_t i = first; i < end; i++) {
+		uint32_t j = i;
+		while (j + 1 < end && an->memory[j + 1].gpu == an->memory[j].gpu + 1)
+			j++;
+		if (used + 24 >= size) {
+			append(buf, size, &used, "...", 0);
+			return;
+		}
+		append(buf, size, &used, i > first ? ",%" PRId64 : "%" PRId64, an->memory[i].gpu);
+		if (j > i)
+			append(buf, size, &used, "-%" PRId64, an->memory[j].gpu);
+		i = j;
+	}
+}

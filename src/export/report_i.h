@@ -1,0 +1,58 @@
+/* report_i.h - what the Markdown and JSON report writers share (src/export/report*.c). */
+#ifndef PLANDAG_REPORT_I_H
+#define PLANDAG_REPORT_I_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "plandag/report.h"
+
+/* Memory tables above this many rows are grouped / streamed. */
+#define PD_I_REPORT_BIG 4096
+/* Markdown memory table: at most this many (grouped) rows are printed. */
+#define PD_I_REPORT_MD_ROWS 64
+/* Most assumptions a plan can carry (one per PD_ASSUMED_* bit). */
+#define PD_I_REPORT_MAX_ASSUMED 16
+
+/* "valid" or "invalid" */
+const char *pd_i_report_verdict(const pd_compilation *c);
+/* "parse", "expand", ... or "none" */
+const char *pd_i_report_stage_name(pd_stage_id s);
+/* "roofline", "dag" or NULL when no estimate was made */
+const char *pd_i_report_source_name(pd_throughput_source s);
+/* True when the analysis can be printed (the rules ran). */
+bool pd_i_report_has_analysis(const pd_compilation *c);
+
+/* True when every replica has the same number of stages and every stage the same
+ * size; *dp, *pp, *size receive the numbers. */
+bool pd_i_report_uniform(const pd_plan *p, int64_t *dp, int64_t *pp, int64_t *size);
+/* "16 + 16 = 32" style sum of the structural count, at most `size` bytes; long sums are
+ * abbreviated.  Returns buf. */
+char *pd_i_report_gpu_sum(const pd_plan *p, char *buf, size_t size);
+/* "DP x TP x PP x EP x SP = 1 x 1 x 1 x 16 x 1 = 16" */
+void pd_i_report_product(const pd_analysis *an, char *buf, size_t size);
+
+/* The expanded hierarchy printed by pd_plan_print_tree, malloc'd; NULL on failure. */
+char *pd_i_report_tree(const pd_plan *p);
+
+/* The arithmetic behind a diagnostic, when its rule has numbers in the analysis
+ * ("needs 80.1 GB of 68.7 GB (117 %)"); false when there is nothing to add. */
+bool pd_i_report_impact(const pd_compilation *c, const pd_diag *d, char *buf, size_t size);
+
+/* Human texts of the defaults that were assumed; returns how many (<= max). */
+size_t pd_i_report_assumptions(const pd_plan *p, const char **out, size_t max);
+
+/* Index one past the last row of the run of rows identical to row i (same stage,
+ * experts and memory figures). */
+uint32_t pd_i_report_memory_run(const pd_analysis *an, uint32_t i);
+/* "GPU 3", "GPUs 0-255", "GPUs 0-7,16-23" (abbreviated with "..." when long). */
+void pd_i_report_gpu_list(const pd_analysis *an, uint32_t first, uint32_t end, char *buf,
+                          size_t size);
+
+/* "12.34 GB" (powers of 1000, like the plan's units). */
+void pd_i_report_bytes(double bytes, char *buf, size_t size);
+
+pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *overview_png);
+pd_status pd_i_report_json(FILE *f, const pd_compilation *c);
+
+#endif

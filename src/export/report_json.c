@@ -1,0 +1,302 @@
+/* report_json.c - the analysis report as JSON, built and printed by cJSON.
+ * Member names are DESIGN section 6's contract; absent values are null. */
+#include "export/report_i.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Building state: one failed allocation anywhere makes the whole report fail. */
+typedef struct jb {
+	bool oom;
+} jb;
+
+/* Adds v under key k (v may be NULL after a failed allocation). */
+static void put(jb *b, cJSON *o, const char *k, cJSON *v)
+{
+	if (!o || !v || !cJSON_AddItemToObject(o, k, v)) {
+		cJSON_Delete(v);
+		b->oom = true;
+	}
+}
+
+static void push(jb *b, cJSON *a, cJSON *v)
+{
+	if (!a || !v || !cJSON_AddItemToArray(a, v)) {
+		cJSON_Delete(v);
+		b->oom = true;
+	}
+}
+
+static cJSON *num_or_null(bool has, double v)
+{
+	return has ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static cJSON *str_or_null(const char *s)
+{
+	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *j_diag(jb *b, const pd_compilation *c, const pd_diag *d)
+{
+	cJSON *o = cJSON_CreateObject();
+	char impact[256];
+	bool has_impact = pd_i_report_impact(c, d, impact, sizeof(impact));
+	put(b, o, "rule", str_or_null(d->rule));
+	put(b, o, "severity", cJSON_CreateString(pd_severity_name(d->severity)));
+	put(b, o, "line", num_or_null(d->line > 0, (double)d->line));
+	put(b, o, "column", num_or_null(d->column > 0, d->column));
+	put(b, o, "message", str_or_null(d->message));
+	put(b, o, "fix", str_or_null(d->fix));
+	put(b, o, "impact", str_or_null(has_impact ? impact : NULL));
+	return o;
+}
+
+static cJSON *j_diagnostics(jb *b, const pd_compilation *c)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < c->diags.n && a; i++)
+		push(b, a, j_diag(b, c, &c->diags.items[i]));
+	return a;
+}
+
+static cJSON *j_gpus(jb *b, const pd_compilation *c)
+{
+	const pd_plan *p = c->plan;
+	const pd_analysis *an = &c->analysis;
+	cJSON *o = cJSON_CreateObject();
+	char buf[512];
+	int64_t dp, pp, size;
+	put(b, o, "declared", num_or_null(p->strategy.has_declared_gpus,
+	                                  (double)p->strategy.declared_gpus));
+	put(b, o, "structural", cJSON_CreateNumber((double)an->gpus_structural));
+	put(b, o, "product", cJSON_CreateNumber((double)an->gpus_product));
+	put(b, o, "cluster", cJSON_CreateNumber((double)an->gpus_cluster));
+	put(b, o, "formula", cJSON_CreateString(pd_i_report_gpu_sum(p, buf, sizeof(buf))));
+	bool uni = pd_i_report_uniform(p, &dp, &pp, &size);
+	if (uni)
+		snprintf(buf, sizeof(buf), "DP x PP x stage_size = %lld x %lld x %lld = %lld",
+		         (long long)dp, (long long)pp, (long long)size, (long long)(dp * pp * size));
+	put(b, o, "uniform_formula", str_or_null(uni ? buf : NULL));
+	pd_i_report_product(an, buf, sizeof(buf));
+	put(b, o, "product_formula", cJSON_CreateString(buf));
+	return o;
+}
+
+static cJSON *j_params(jb *b, const pd_compilation *c)
+{
+	const pd_analysis *an = &c->analysis;
+	cJSON *o = cJSON_CreateObject();
+	put(b, o, "declared", num_or_null(c->plan->model.has_params, c->plan->model.params));
+	put(b, o, "computed", cJSON_CreateNumber(an->params_computed));
+	put(b, o, "active_per_token", cJSON_CreateNumber(an->params_active_per_token));
+	put(b, o, "weight_bytes", cJSON_CreateNumber(an->weight_bytes));
+	return o;
+}
+
+static cJSON *j_memory_row(jb *b, const pd_gpu_memory *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	put(b, o, "gpu", cJSON_CreateNumber(m->gpu));
+	put(b, o, "replica", cJSON_CreateNumber(m->replica));
+	put(b, o, "stage", cJSON_CreateNumber(m->stage));
+	put(b, o, "experts", cJSON_CreateNumber(m->experts));
+	put(b, o, "weights", cJSON_CreateNumber(m->weights));
+	put(b, o, "kv_cache", cJSON_CreateNumber(m->kv_cache));
+	put(b, o, "activations", cJSON_CreateNumber(m->activations));
+	put(b, o, "reserve", cJSON_CreateNumber(m->reserve));
+	put(b, o, "total", cJSON_CreateNumber(m->total));
+	put(b, o, "capacity", cJSON_CreateNumber(m->capacity));
+	return o;
+}
+
+static cJSON *j_memory(jb *b, const pd_analysis *an)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (uint32_t i = 0; i < an->n_memory && an->memory && a && !b->oom; i++)
+		push(b, a, j_memory_row(b, &an->memory[i]));
+	return a;
+}
+
+static cJSON *j_throughput(jb *b, const pd_compilation *c)
+{
+	const pd_analysis *an = &c->analysis;
+	const pd_workload *w = &c->plan->workload;
+	bool has = an->throughput_source != PD_THROUGHPUT_NONE;
+	cJSON *o = cJSON_CreateObject();
+	put(b, o, "tokens_per_ms", num_or_null(has, an->tokens_per_ms));
+	put(b, o, "target", num_or_null(w->has_target, w->target));
+	put(b, o, "step_latency_us", num_or_null(has, an->step_latency_us));
+	put(b, o, "step_tokens", num_or_null(has, an->step_tokens));
+	put(b, o, "source", str_or_null(pd_i_report_source_name(an->throughput_source)));
+	put(b, o, "phase", cJSON_CreateString(pd_phase_name(w->phase)));
+	return o;
+}
+
+static cJSON *j_critical_path(jb *b, const pd_compilation *c)
+{
+	const pd_critical_path *cp = &c->cp;
+	if (c->reached < PD_STAGE_CHECK)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject(), *top = cJSON_CreateArray();
+	put(b, o, "latency_us", cJSON_CreateNumber(cp->latency_us));
+	put(b, o, "nodes", cJSON_CreateNumber(cp->n));
+	for (uint32_t i = 0; i < cp->n_top && i < 10 && top; i++) {
+		cJSON *t = cJSON_CreateObject();
+		put(b, t, "kind", str_or_null(pd_node_kind_name((pd_node_kind)cp->top[i].kind)));
+		put(b, t, "gpu", cJSON_CreateNumber(cp->top[i].gpu));
+		put(b, t, "us", cJSON_CreateNumber(cp->top[i].us));
+		put(b, t, "count", cJSON_CreateNumber(cp->top[i].count));
+		push(b, top, t);
+	}
+	put(b, o, "top", top);
+	return o;
+}
+
+static cJSON *j_counts(jb *b, const uint64_t *counts, int n, const char *(*name)(int))
+{
+	cJSON *o = cJSON_CreateObject();
+	for (int k = 0; k < n && o; k++) {
+		const char *s = name(k);
+		if (s)
+			put(b, o, s, cJSON_CreateNumber((double)counts[k]));
+	}
+	return o;
+}
+
+static const char *node_kind(int k)
+{
+	return pd_node_kind_name((pd_node_kind)k);
+}
+
+static const char *edge_kind(int k)
+{
+	return pd_edge_kind_name((pd_edge_kind)k);
+}
+
+static cJSON *j_dag(jb *b, const pd_compilation *c)
+{
+	const pd_dag_stats *st = &c->stats;
+	if (c->reached < PD_STAGE_LOWER)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	put(b, o, "nodes", cJSON_CreateNumber((double)st->nodes));
+	put(b, o, "edges", cJSON_CreateNumber((double)st->edges));
+	put(b, o, "hubs", cJSON_CreateNumber((double)st->hubs));
+	put(b, o, "gpus_used", cJSON_CreateNumber(st->gpus_used));
+	put(b, o, "by_kind", j_counts(b, st->by_kind, PD_N__COUNT, node_kind));
+	put(b, o, "edges_by_kind", j_counts(b, st->edges_by_kind, PD_E__COUNT, edge_kind));
+	return o;
+}
+
+static cJSON *j_estimate(jb *b, const pd_compilation *c)
+{
+	if (c->est_nodes + c->est_edges == 0)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	put(b, o, "nodes", cJSON_CreateNumber((double)c->est_nodes));
+	put(b, o, "edges", cJSON_CreateNumber((double)c->est_edges));
+	put(b, o, "lowered", cJSON_CreateBool(c->reached >= PD_STAGE_LOWER));
+	return o;
+}
+
+static cJSON *j_assumptions(jb *b, const pd_plan *p)
+{
+	const char *texts[PD_I_REPORT_MAX_ASSUMED];
+	size_t n = pd_i_report_assumptions(p, texts, PD_I_REPORT_MAX_ASSUMED);
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < n && a; i++)
+		push(b, a, cJSON_CreateString(texts[i]));
+	return a;
+}
+
+static cJSON *j_hierarchy(const pd_compilation *c)
+{
+	if (!c->plan || c->reached < PD_STAGE_EXPAND)
+		return cJSON_CreateNull();
+	char *tree = pd_i_report_tree(c->plan);
+	cJSON *s = tree ? cJSON_CreateString(tree) : NULL;
+	free(tree);
+	return s;
+}
+
+/* Members that need the rules' analysis; null before the rules ran.  The memory array
+ * is added here only when small (see print_streamed). */
+static void j_analysis(jb *b, cJSON *root, const pd_compilation *c, bool with_memory)
+{
+	bool has = pd_i_report_has_analysis(c);
+	const pd_analysis *an = &c->analysis;
+	put(b, root, "gpus", has ? j_gpus(b, c) : cJSON_CreateNull());
+	put(b, root, "params", has ? j_params(b, c) : cJSON_CreateNull());
+	put(b, root, "kv_bytes_per_token", num_or_null(has, an->kv_bytes_per_token));
+	put(b, root, "activation_formula", str_or_null(has ? an->activation_formula : NULL));
+	put(b, root, "throughput", has ? j_throughput(b, c) : cJSON_CreateNull());
+	put(b, root, "critical_path", j_critical_path(b, c));
+	put(b, root, "dag", j_dag(b, c));
+	put(b, root, "dag_estimate", j_estimate(b, c));
+	if (with_memory)
+		put(b, root, "memory", has ? j_memory(b, an) : cJSON_CreateNull());
+}
+
+static cJSON *j_root(jb *b, const pd_compilation *c, bool with_memory)
+{
+	const pd_plan *p = c->plan;
+	cJSON *root = cJSON_CreateObject();
+	put(b, root, "plan", str_or_null(p ? p->name : NULL));
+	put(b, root, "file", str_or_null(c->path));
+	put(b, root, "verdict", cJSON_CreateString(pd_i_report_verdict(c)));
+	put(b, root, "errors", cJSON_CreateNumber((double)c->diags.errors));
+	put(b, root, "warnings", cJSON_CreateNumber((double)c->diags.warnings));
+	put(b, root, "stage_reached", cJSON_CreateString(pd_i_report_stage_name(c->reached)));
+	put(b, root, "diagnostics", j_diagnostics(b, c));
+	j_analysis(b, root, c, with_memory);
+	put(b, root, "assumptions", p ? j_assumptions(b, p) : cJSON_CreateNull());
+	put(b, root, "hierarchy", j_hierarchy(c));
+	return root;
+}
+
+/* Big plans: every member but `memory` printed by cJSON in one piece, then the memory
+ * rows printed by cJSON one at a time, so that a million rows never live as cJSON
+ * trees at once.  `memory` is the last member. */
+static pd_status print_streamed(FILE *f, jb *b, cJSON *root, const pd_analysis *an)
+{
+	char *head = cJSON_PrintUnformatted(root);
+	size_t n = head ? strlen(head) : 0;
+	if (n < 2 || head[n - 1] != '}') {
+		free(head);
+		return PD_IO;
+	}
+	fwrite(head, 1, n - 1, f);
+	free(head);
+	fputs(",\"memory\":[", f);
+	char row[1024];
+	for (uint32_t i = 0; i < an->n_memory && !b->oom; i++) {
+		cJSON *r = j_memory_row(b, &an->memory[i]);
+		if (!r || !cJSON_PrintPreallocated(r, row, (int)sizeof(row), 0))
+			b->oom = true;
+		else
+			fprintf(f, "%s%s", i ? "," : "", row);
+		cJSON_Delete(r);
+	}
+	fputs("]}\n", f);
+	return b->oom ? PD_IO : PD_OK;
+}
+
+pd_status pd_i_report_json(FILE *f, const pd_compilation *c)
+{
+	jb b = { .oom = false };
+	bool big = pd_i_report_has_analysis(c) && c->analysis.n_memory > PD_I_REPORT_BIG;
+	cJSON *root = j_root(&b, c, !big);
+	pd_status s = PD_IO;
+	if (root && !b.oom && big) {
+		s = print_streamed(f, &b, root, &c->analysis);
+	} else if (root && !b.oom) {
+		char *text = cJSON_Print(root);
+		if (text && fputs(text, f) >= 0 && fputc('\n', f) != EOF)
+			s = PD_OK;
+		free(text);
+	}
+	cJSON_Delete(root);
+	return s;
+}

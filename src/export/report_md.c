@@ -1,0 +1,245 @@
+/* report_md.c - the analysis report as Markdown (the default of `plandag report`). */
+#include "export/report_i.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void md_header(FILE *f, const pd_compilation *c, const char *overview_png)
+{
+	const char *name = c->plan && c->plan->name ? c->plan->name : NULL;
+	fprintf(f, "# plandag report: %s\n\n", name ? name : (c->path ? c->path : "(no plan)"));
+	if (c->path)
+		fprintf(f, "File: `%s`\n\n", c->path);
+	fprintf(f, "**Verdict: %s** (%zu error(s), %zu warning(s); stages reached: %s)\n\n",
+	        pd_i_report_verdict(c), c->diags.errors, c->diags.warnings,
+	        pd_i_report_stage_name(c->reached));
+	if (overview_png)
+		fprintf(f, "![overview](%s)\n\n", overview_png);
+}
+
+static void md_diagnostics(FILE *f, const pd_compilation *c)
+{
+	fputs("## Diagnostics\n\n", f);
+	if (c->diags.n == 0) {
+		fputs("No violations.\n\n", f);
+		return;
+	}
+	for (size_t i = 0; i < c->diags.n; i++) {
+		const pd_diag *d = &c->diags.items[i];
+		char impact[256];
+		fprintf(f, "- **%s** `[%s]`", pd_severity_name(d->severity), d->rule);
+		if (d->line > 0)
+			fprintf(f, " line %ld", d->line);
+		if (d->line > 0 && d->column > 0)
+			fprintf(f, ":%d", d->column);
+		fprintf(f, ": %s\n", d->message ? d->message : "");
+		if (d->fix)
+			fprintf(f, "  - fix: %s\n", d->fix);
+		if (pd_i_report_impact(c, d, impact, sizeof(impact)))
+			fprintf(f, "  - impact: %s\n", impact);
+	}
+	fputc('\n', f);
+}
+
+static void md_gpus(FILE *f, const pd_compilation *c)
+{
+	const pd_plan *p = c->plan;
+	const pd_analysis *an = &c->analysis;
+	char buf[512];
+	int64_t dp, pp, size;
+	fputs("## GPU count\n\n", f);
+	if (p->strategy.has_declared_gpus)
+		fprintf(f, "- declared: %" PRId64 "\n", p->strategy.declared_gpus);
+	else
+		fputs("- declared: not given\n", f);
+	fprintf(f, "- structural: %" PRId64 " = Σ replicas Σ stages |GPUs| = %s\n",
+	        an->gpus_structural, pd_i_report_gpu_sum(p, buf, sizeof(buf)));
+	if (pd_i_report_uniform(p, &dp, &pp, &size))
+		fprintf(f,
+		        "- uniform plan: DP x PP x stage_size = %" PRId64 " x %" PRId64
+		        " x %" PRId64 " = %" PRId64 "\n",
+		        dp, pp, size, dp * pp * size);
+	pd_i_report_product(an, buf, sizeof(buf));
+	fprintf(f, "- multiplicative product (not a GPU count): %s\n", buf);
+	fprintf(f, "- cluster: %" PRId64 " GPUs (%" PRId64 " nodes x %" PRId64 ")\n\n",
+	        an->gpus_cluster, p->cluster.nodes, p->cluster.gpus_per_node);
+}
+
+static void md_params(FILE *f, const pd_compilation *c)
+{
+	const pd_plan *p = c->plan;
+	const pd_analysis *an = &c->analysis;
+	char w[32], kv[32];
+	pd_i_report_bytes(an->weight_bytes, w, sizeof(w));
+	pd_i_report_bytes(an->kv_bytes_per_token, kv, sizeof(kv));
+	fputs("## Model\n\n", f);
+	if (p->model.has_params)
+		fprintf(f, "- parameters declared: %.4g\n", p->model.params);
+	fprintf(f, "- parameters computed: %.4g (%s weights in %s)\n", an->params_computed, w,
+	        pd_dtype_name(p->model.dtype));
+	fprintf(f, "- parameters active per token: %.4g\n", an->params_active_per_token);
+	fprintf(f, "- KV cache per token (whole model): %s\n\n", kv);
+}
+
+static void md_tree(FILE *f, const pd_compilation *c)
+{
+	char *tree = pd_i_report_tree(c->plan);
+	fputs("## Hierarchy (expanded)\n\n```text\n", f);
+	if (tree)
+		fputs(tree, f);
+	if (!tree || !*tree || tree[strlen(tree) - 1] != '\n')
+		fputc('\n', f);
+	fputs("```\n\n", f);
+	free(tree);
+}
+
+static void md_memory_row(FILE *f, const pd_analysis *an, uint32_t i, uint32_t end)
+{
+	const pd_gpu_memory *m = &an->memory[i];
+	const double v[6] = { m->weights, m->kv_cache, m->activations,
+		                  m->reserve, m->total,    m->capacity };
+	char gpus[96], b[32];
+	pd_i_report_gpu_list(an, i, end, gpus, sizeof(gpus));
+	fprintf(f, "| %s%s | %d | %d |", gpus, end - i > 1 ? " (identical)" : "",
+	        (int)m->stage, (int)m->experts);
+	for (int k = 0; k < 6; k++) {
+		pd_i_report_bytes(v[k], b, sizeof(b));
+		fprintf(f, " %s |", b);
+	}
+	fprintf(f, " %.1f %% |\n", m->capacity > 0 ? 100.0 * m->total / m->capacity : 0.0);
+}
+
+static void md_memory(FILE *f, const pd_compilation *c)
+{
+	const pd_analysis *an = &c->analysis;
+	fputs("## Memory per GPU\n\n", f);
+	if (an->n_memory == 0 || !an->memory) {
+		fputs("No GPU could be assigned memory.\n\n", f);
+		return;
+	}
+	fputs("| GPUs | stage | experts | weights | KV cache | activations | reserve (10 %) "
+	      "| total | capacity | use |\n"
+	      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+	      f);
+	uint32_t rows = 0, i = 0;
+	while (i < an->n_memory && rows < PD_I_REPORT_MD_ROWS) {
+		uint32_t end = pd_i_report_memory_run(an, i);
+		md_memory_row(f, an, i, end);
+		rows++;
+		i = end;
+	}
+	if (i < an->n_memory)
+		fprintf(f, "\n%u more GPUs not shown (see `--format json`).\n",
+		        an->n_memory - i);
+	if (an->activation_formula)
+		fprintf(f, "\nActivations: %s\n", an->activation_formula);
+	fputc('\n', f);
+}
+
+static void md_throughput(FILE *f, const pd_compilation *c)
+{
+	const pd_plan *p = c->plan;
+	const pd_analysis *an = &c->analysis;
+	fputs("## Throughput\n\n", f);
+	if (an->throughput_source == PD_THROUGHPUT_NONE) {
+		fputs("Not estimated (the plan is too broken to estimate).\n\n", f);
+		return;
+	}
+	fprintf(f, "- estimate: %.2f tokens/ms (source: %s)\n", an->tokens_per_ms,
+	        an->throughput_source == PD_THROUGHPUT_DAG ? "DAG critical path"
+	                                                   : "roofline estimate");
+	fprintf(f, "- step latency: %.1f us for %.0f tokens per replica (%s)\n",
+	        an->step_latency_us, an->step_tokens, pd_phase_name(p->workload.phase));
+	if (p->workload.has_target)
+		fprintf(f, "- target: %.2f tokens/ms (%s)\n", p->workload.target,
+		        an->tokens_per_ms >= p->workload.target ? "met" : "missed");
+	else
+		fputs("- target: none given\n", f);
+	fputc('\n', f);
+}
+
+static void md_critical_path(FILE *f, const pd_compilation *c)
+{
+	const pd_critical_path *cp = &c->cp;
+	if (c->reached < PD_STAGE_CHECK || cp->n_top == 0)
+		return;
+	fprintf(f, "## Critical path\n\n%.1f us over %u nodes; top contributors:\n\n",
+	        cp->latency_us, cp->n);
+	fputs("| kind | GPU | us | nodes | share |\n|---|---:|---:|---:|---:|\n", f);
+	for (uint32_t i = 0; i < cp->n_top && i < 10; i++) {
+		const struct pd_cp_contrib *t = &cp->top[i];
+		const char *kind = pd_node_kind_name((pd_node_kind)t->kind);
+		fprintf(f, "| %s | %d | %.1f | %u | %.0f %% |\n", kind ? kind : "?", (int)t->gpu,
+		        t->us, t->count, cp->latency_us > 0 ? 100.0 * t->us / cp->latency_us : 0.0);
+	}
+	fputc('\n', f);
+}
+
+static void md_dag(FILE *f, const pd_compilation *c)
+{
+	const pd_dag_stats *st = &c->stats;
+	fputs("## DAG statistics\n\n", f);
+	if (c->reached < PD_STAGE_LOWER) {
+		if (c->est_nodes + c->est_edges > 0)
+			fprintf(f,
+			        "Not lowered: it would have %llu nodes and %llu edges, above the "
+			        "limit (pass `--allow-large` to lower it anyway).\n\n",
+			        (unsigned long long)c->est_nodes, (unsigned long long)c->est_edges);
+		else
+			fputs("Not lowered (the plan has errors).\n\n", f);
+		return;
+	}
+	fprintf(f, "%llu nodes (%llu collective hubs), %llu edges, %d GPUs.\n\n",
+	        (unsigned long long)st->nodes, (unsigned long long)st->hubs,
+	        (unsigned long long)st->edges, (int)st->gpus_used);
+	fputs("| node kind | count |\n|---|---:|\n", f);
+	for (int k = 0; k < PD_N__COUNT; k++)
+		if (st->by_kind[k])
+			fprintf(f, "| %s | %llu |\n", pd_node_kind_name((pd_node_kind)k),
+			        (unsigned long long)st->by_kind[k]);
+	fputs("\n| edge kind | count |\n|---|---:|\n", f);
+	for (int k = 0; k < PD_E__COUNT; k++)
+		if (st->edges_by_kind[k])
+			fprintf(f, "| %s | %llu |\n", pd_edge_kind_name((pd_edge_kind)k),
+			        (unsigned long long)st->edges_by_kind[k]);
+	fputc('\n', f);
+}
+
+static void md_assumptions(FILE *f, const pd_compilation *c)
+{
+	const char *texts[PD_I_REPORT_MAX_ASSUMED];
+	size_t n = pd_i_report_assumptions(c->plan, texts, PD_I_REPORT_MAX_ASSUMED);
+	fputs("## Assumptions\n\n", f);
+	if (n == 0)
+		fputs("- none: every performance and workload attribute was given\n", f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "- %s\n", texts[i]);
+	fputs("- memory: 10 % reserve on top of weights, KV cache and activations\n", f);
+	if (c->analysis.activation_formula)
+		fprintf(f, "- activations: %s\n", c->analysis.activation_formula);
+	fputc('\n', f);
+}
+
+pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *overview_png)
+{
+	md_header(f, c, overview_png);
+	md_diagnostics(f, c);
+	if (!c->plan)
+		return PD_OK;
+	bool has = pd_i_report_has_analysis(c);
+	if (has) {
+		md_gpus(f, c);
+		md_params(f, c);
+	}
+	if (c->reached >= PD_STAGE_EXPAND)
+		md_tree(f, c);
+	if (!has)
+		return PD_OK;
+	md_memory(f, c);
+	md_throughput(f, c);
+	md_critical_path(f, c);
+	md_dag(f, c);
+	md_assumptions(f, c);
+	return PD_OK;
+}
