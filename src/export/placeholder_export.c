@@ -1,15 +1,7 @@
 /* PLACEHOLDER owned by the exports work: delete each function as it is implemented. */
 #include "plandag/export.h"
-pd_status pd_atomic_open(pd_atomic_file *af, const char *path) { (void)af; (void)path; return PD_IO; }
-pd_status pd_atomic_commit(pd_atomic_file *af) { (void)af; return PD_IO; }
-void pd_atomic_abort(pd_atomic_file *af) { (void)af; }
-pd_status pd_mkdir_p(const char *dir) { (void)dir; return PD_IO; }
-pd_status pd_view_parse(const char *s, pd_view *v) { (void)s; (void)v; return PD_USAGE; }
-void pd_view_suffix(const pd_view *v, char *buf, size_t size) { (void)v; if (size) buf[0] = 0; }
 pd_status pd_export_dot(const pd_dag *dag, const pd_view *view, const char *path, pd_diag_list *d)
 { (void)dag; (void)view; (void)path; (void)d; return PD_IO; }
-pd_status pd_export_graphml(const pd_dag *dag, const char *path, pd_diag_list *d)
-{ (void)dag; (void)path; (void)d; return PD_IO; }
 pd_status pd_export_render(const pd_dag *dag, const pd_view *view, const char *format,
                            const char *path, pd_diag_list *d)
 { (void)dag; (void)view; (void)format; (void)path; (void)d; return PD_IO; }
