@@ -1,0 +1,137 @@
+/* memory.c - memory per GPU exactly as DESIGN section 2 defines it.
+ *
+ * weights: per layer of the stage, attention / TP (K, V as 2·hidden·max(kv/TP,1)·head_dim),
+ * router and norms whole, dense FFN and shared experts / TP, 3·hidden·expert_ffn per hosted
+ * expert; embedding on the first stage and LM head on the last, vocab·hidden / TP each.
+ * KV cache: 2·layers·max(kv/TP,1)·head_dim·bytes per token for ceil(batch / groups)
+ * sequences of `context` tokens.
+ * activations: see ACTIVATION_FORMULA.
+ * reserve: 10 % of gpu-memory (not of the sum): what allocators, CUDA context and
+ * fragmentation take whatever the plan holds.  total = weights + KV + activations +
+ * reserve must not exceed gpu-memory.
+ */
+#include "plan/rules.h"
+
+#include <math.h>
+
+#define RESERVE_FRACTION 0.10
+
+static const char ACTIVATION_FORMULA[] =
+    "tokens x (4*hidden + 2*max(dense-ffn/TP, expert-ffn, shared-experts*expert-ffn/TP))"
+    " x dtype bytes, tokens = ceil(batch / micro-batches / attention groups) sequences"
+    " x (context in prefill, 1 in decode)";
+
+static double ceil_div(double a, double b)
+{
+	return b > 0 ? ceil(a / b) : a;
+}
+
+/* Weights of one GPU of stage si except its routed experts, in parameters. */
+static double stage_weights(const pd_plan *p, const pd_replica *r, uint32_t si)
+{
+	const pd_model *m = &p->model;
+	const pd_stage *s = &r->stages[si];
+	double tp = (double)pd_i_tp(s), h = (double)m->hidden, hd = (double)m->head_dim;
+	int64_t moe, dense;
+	pd_i_stage_layers(m, s, &moe, &dense);
+	double attn = 2.0 * h * (double)m->heads * hd / tp +
+	              2.0 * h * pd_i_kv_heads_per_gpu(m, s->tp) * hd;
+	double per_layer = attn + 2.0 * h;
+	double moe_layer = h * (double)m->experts +
+	                   (double)m->shared_experts * pd_i_expert_params(m) / tp;
+	double dense_layer = 3.0 * h * (double)m->dense_ffn / tp;
+	double w = (double)(moe + dense) * per_layer + (double)moe * moe_layer +
+	           (double)dense * dense_layer;
+	if (si == 0)
+		w += (double)m->vocab * h / tp;
+	if (si + 1 == r->n_stages)
+		w += (double)m->vocab * h / tp;
+	return w;
+}
+
+static double stage_kv(const pd_plan *p, const pd_stage *s)
+{
+	const pd_model *m = &p->model;
+	int64_t moe, dense;
+	pd_i_stage_layers(m, s, &moe, &dense);
+	double per_token = 2.0 * (double)(moe + dense) * pd_i_kv_heads_per_gpu(m, s->tp) *
+	                   (double)m->head_dim * pd_dtype_bytes(m->dtype);
+	double seqs = ceil_div((double)p->workload.batch, (double)pd_i_groups(s));
+	return per_token * seqs * (double)p->workload.context;
+}
+
+static double stage_activations(const pd_plan *p, const pd_stage *s)
+{
+	const pd_model *m = &p->model;
+	const pd_workload *w = &p->workload;
+	double tp = (double)pd_i_tp(s);
+	double mb = ceil_div((double)w->batch, (double)(w->micro_batches < 1 ? 1 : w->micro_batches));
+	double seqs = ceil_div(mb, (double)pd_i_groups(s));
+	double tokens = seqs * (w->phase == PD_PREFILL ? (double)w->context : 1.0);
+	double width = fmax((double)m->dense_ffn / tp, (double)m->expert_ffn);
+	width = fmax(width, (double)m->shared_experts * (double)m->expert_ffn / tp);
+	return tokens * (4.0 * (double)m->hidden + 2.0 * width) * pd_dtype_bytes(m->dtype);
+}
+
+/* Routed experts hosted by each GPU of the stage (counts[n_gpus]). */
+static void hosted_experts(const pd_model *m, const pd_stage *s, int32_t *counts)
+{
+	if (!s->expert_host)
+		return;
+	for (int64_t e = 0; e < m->experts; e++) {
+		int32_t g = s->expert_host[e];
+		if (g >= 0 && (uint32_t)g < s->n_gpus)
+			counts[g]++;
+	}
+}
+
+static pd_status fill_stage(const pd_plan *p, const pd_replica *r, uint32_t ri, uint32_t si,
+                            pd_gpu_memory *out)
+{
+	const pd_model *m = &p->model;
+	const pd_stage *s = &r->stages[si];
+	int32_t *counts = pd_arena_calloc(p->arena, s->n_gpus + 1, sizeof(*counts));
+	if (!counts)
+		return PD_IO;
+	hosted_experts(m, s, counts);
+	double bytes = pd_dtype_bytes(m->dtype);
+	int64_t moe, dense;
+	pd_i_stage_layers(m, s, &moe, &dense);
+	double base = stage_weights(p, r, si), kv = stage_kv(p, s), act = stage_activations(p, s);
+	for (uint32_t g = 0; g < s->n_gpus; g++) {
+		pd_gpu_memory *e = &out[g];
+		e->gpu = s->gpus ? s->gpus[g] : -1;
+		e->replica = (int32_t)ri;
+		e->stage = (int32_t)si;
+		e->experts = counts[g];
+		e->weights = (base + (double)counts[g] * (double)moe * pd_i_expert_params(m)) * bytes;
+		e->kv_cache = kv;
+		e->activations = act;
+		e->capacity = p->cluster.gpu_memory;
+		e->reserve = RESERVE_FRACTION * e->capacity;
+		e->total = e->weights + e->kv_cache + e->activations + e->reserve;
+	}
+	return PD_OK;
+}
+
+pd_status pd_i_memory_compute(const pd_plan *p, pd_analysis *an)
+{
+	const pd_strategy *st = &p->strategy;
+	size_t n = 0;
+	for (uint32_t r = 0; r < st->n_replicas; r++)
+		for (uint32_t s = 0; s < st->replicas[r].n_stages; s++)
+			n += st->replicas[r].stages[s].n_gpus;
+	an->activation_formula = ACTIVATION_FORMULA;
+	an->n_memory = 0;
+	an->memory = pd_arena_calloc(p->arena, n + 1, sizeof(*an->memory));
+	if (!an->memory)
+		return PD_IO;
+	for (uint32_t r = 0; r < st->n_replicas; r++) {
+		const pd_replica *rep = &st->replicas[r];
+		for (uint32_t s = 0; s < rep->n_stages; s++) {
+			PD_CHECK(fill_stage(p, rep, r, s, an->memory + an->n_memory));
+			an->n_memory += rep->stages[s].n_gpus;
+		}
+	}
+	return PD_OK;
+}

@@ -1,0 +1,85 @@
+/* rules.h - internals of pd_plan_validate(): the rule checks of DESIGN section 3 and the
+ * arithmetic they share (parameters, per-GPU memory, roofline throughput).
+ *
+ * validate.c calls one pd_i_rule_* per rule id; each appends its diagnostics and never
+ * stops at the first violation.  Every rule copes with a plan that another rule found
+ * broken (out-of-range ids, unplaced experts, stages without GPUs).
+ */
+#ifndef PLANDAG_PLAN_RULES_H
+#define PLANDAG_PLAN_RULES_H
+
+#include "plandag/analysis.h"
+
+/* Common arguments of every rule. */
+typedef struct pd_i_ctx {
+	const pd_plan *plan;
+	pd_analysis *an;
+	pd_diag_list *diags;
+} pd_i_ctx;
+
+/* Appends a diagnostic at loc unless one with the same rule, place and message exists
+ * (stages expanded from the shorthand share one location).  Returns the new diagnostic
+ * for pd_diag_fix, or NULL when it was a duplicate or memory ran out. */
+pd_diag *pd_i_report(pd_i_ctx *c, const char *rule, pd_severity sev, pd_loc loc,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Writes ids compactly ("0-7,16,18-19") into buf, truncated with "..." when long. */
+void pd_i_format_ids(char *buf, size_t size, const int32_t *ids, uint32_t n);
+
+/* First replica after r that is not a copy of the same <replica> element (expand puts
+ * the copies of one element next to each other). */
+uint32_t pd_i_copies_end(const pd_strategy *st, uint32_t r);
+
+/* The location of a stage's <attention> / <moe>, falling back to the stage's own. */
+pd_loc pd_i_attention_loc(const pd_stage *s);
+pd_loc pd_i_moe_loc(const pd_stage *s);
+
+/* Layers of [first, last] clipped to the model, split into MoE and dense layers. */
+void pd_i_stage_layers(const pd_model *m, const pd_stage *s, int64_t *moe, int64_t *dense);
+/* max(tp, 1): a degree usable as a divisor even in a broken plan. */
+int64_t pd_i_tp(const pd_stage *s);
+/* Attention groups of a stage: stage_size / TP, at least 1. */
+int64_t pd_i_groups(const pd_stage *s);
+/* max(kv_heads / TP, 1): KV heads held per GPU (replicated when kv_heads < TP). */
+double pd_i_kv_heads_per_gpu(const pd_model *m, int64_t tp);
+
+/* params.c: fills params_computed, params_active_per_token, weight_bytes,
+ * kv_bytes_per_token. */
+void pd_i_params_compute(const pd_model *m, pd_analysis *an);
+/* Parameters of one piece of one layer (DESIGN section 2). */
+double pd_i_attention_params(const pd_model *m);
+double pd_i_expert_params(const pd_model *m);
+
+/* memory.c: fills an->memory (arena) and an->activation_formula; PD_IO when out of
+ * memory. */
+pd_status pd_i_memory_compute(const pd_plan *p, pd_analysis *an);
+
+/* roofline.c: the analytic step latency and throughput (PD_THROUGHPUT_ROOFLINE), or
+ * PD_THROUGHPUT_NONE when the plan has no stage to time. */
+void pd_i_roofline_compute(const pd_plan *p, pd_analysis *an);
+/* Tokens of one step of one replica: batch in decode, batch * context in prefill. */
+double pd_i_step_tokens(const pd_workload *w);
+
+/* rules_gpus.c */
+void pd_i_gpu_counts(pd_i_ctx *c);
+void pd_i_rule_multiplicative(pd_i_ctx *c);
+void pd_i_rule_gpu_range(pd_i_ctx *c);
+pd_status pd_i_rule_gpu_overlap(pd_i_ctx *c);
+void pd_i_rule_tp_crosses_node(pd_i_ctx *c);
+
+/* rules_layers.c */
+void pd_i_rule_layer_coverage(pd_i_ctx *c);
+void pd_i_rule_replica_shape(pd_i_ctx *c);
+
+/* rules_parallel.c */
+void pd_i_rule_tp_divides_heads(pd_i_ctx *c);
+void pd_i_rule_sp_needs_tp(pd_i_ctx *c);
+pd_status pd_i_rule_ep_placement(pd_i_ctx *c);
+
+/* rules_resources.c */
+void pd_i_rule_workload_split(pd_i_ctx *c);
+void pd_i_rule_params_mismatch(pd_i_ctx *c);
+pd_status pd_i_rule_memory_capacity(pd_i_ctx *c);
+void pd_i_rule_over_provisioned(pd_i_ctx *c);
+
+#endif

@@ -1,0 +1,103 @@
+/* rules_common.c - helpers shared by the rule checks. */
+#include "plan/rules.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool already_reported(const pd_diag_list *l, const char *rule, pd_loc loc,
+                             const char *msg)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const pd_diag *d = &l->items[i];
+		if (d->line == loc.line && d->column == loc.column &&
+		    strcmp(d->rule, rule) == 0 && d->message && strcmp(d->message, msg) == 0)
+			return true;
+	}
+	return false;
+}
+
+pd_diag *pd_i_report(pd_i_ctx *c, const char *rule, pd_severity sev, pd_loc loc,
+                     const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (already_reported(c->diags, rule, loc, msg))
+		return NULL;
+	return pd_diag_add(c->diags, rule, sev, loc.line, loc.column, "%s", msg);
+}
+
+void pd_i_format_ids(char *buf, size_t size, const int32_t *ids, uint32_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t j = i;
+		while (j + 1 < n && ids[j + 1] == ids[j] + 1)
+			j++;
+		char part[48];
+		if (j > i)
+			snprintf(part, sizeof(part), "%s%d-%d", i ? "," : "", (int)ids[i], (int)ids[j]);
+		else
+			snprintf(part, sizeof(part), "%s%d", i ? "," : "", (int)ids[i]);
+		if (used + strlen(part) + 5 > size) {
+			snprintf(buf + used, size - used, ",...");
+			return;
+		}
+		used += (size_t)snprintf(buf + used, size - used, "%s", part);
+		i = j;
+	}
+}
+
+pd_loc pd_i_attention_loc(const pd_stage *s)
+{
+	return s->has_attention && s->attention_loc.line > 0 ? s->attention_loc : s->loc;
+}
+
+pd_loc pd_i_moe_loc(const pd_stage *s)
+{
+	return s->has_moe && s->moe_loc.line > 0 ? s->moe_loc : s->loc;
+}
+
+void pd_i_stage_layers(const pd_model *m, const pd_stage *s, int64_t *moe, int64_t *dense)
+{
+	int64_t a = s->first_layer < 0 ? 0 : s->first_layer;
+	int64_t b = s->last_layer >= m->layers ? m->layers - 1 : s->last_layer;
+	*moe = *dense = 0;
+	if (b < a)
+		return;
+	int64_t first_moe = m->experts > 0 ? (m->first_dense < 0 ? 0 : m->first_dense)
+	                                   : m->layers;
+	int64_t moe_from = a > first_moe ? a : first_moe;
+	*moe = b >= moe_from ? b - moe_from + 1 : 0;
+	*dense = b - a + 1 - *moe;
+}
+
+int64_t pd_i_tp(const pd_stage *s)
+{
+	return s->tp < 1 ? 1 : s->tp;
+}
+
+int64_t pd_i_groups(const pd_stage *s)
+{
+	int64_t g = (int64_t)s->n_gpus / pd_i_tp(s);
+	return g < 1 ? 1 : g;
+}
+
+double pd_i_kv_heads_per_gpu(const pd_model *m, int64_t tp)
+{
+	double kv = (double)m->kv_heads / (double)(tp < 1 ? 1 : tp);
+	return kv < 1.0 ? 1.0 : kv;
+}
+
+uint32_t pd_i_copies_end(const pd_strategy *st, uint32_t r)
+{
+	uint32_t e = r + 1;
+	while (e < st->n_replicas && st->replicas[e].source == st->replicas[r].source &&
+	       st->replicas[e].copy > 0)
+		e++;
+	return e;
+}

@@ -1,0 +1,221 @@
+/* rules_resources.c - the numbers: workload-split, params-mismatch, memory-capacity,
+ * over-provisioned, throughput-target. */
+#include "plan/rules.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#define GIB (1024.0 * 1024.0 * 1024.0)
+#define IDS_TEXT 160
+
+static pd_loc workload_loc(const pd_plan *p)
+{
+	return p->workload.loc.line > 0 ? p->workload.loc : p->strategy.loc;
+}
+
+static void check_groups(pd_i_ctx *c, const pd_stage *s, int64_t mb)
+{
+	if (s->tp < 1 || s->n_gpus == 0 || s->n_gpus % (uint64_t)s->tp != 0)
+		return;   /* tp-divides-heads reports it */
+	int64_t groups = (int64_t)s->n_gpus / s->tp;
+	if (mb % groups == 0)
+		return;
+	pd_loc loc = c->plan->workload.loc.line > 0 ? c->plan->workload.loc : s->loc;
+	pd_diag *d = pd_i_report(c, PD_RULE_WORKLOAD_SPLIT, PD_WARNING, loc,
+	                         "a micro-batch of %lld sequences does not split evenly over the "
+	                         "%lld attention groups of a stage (%u GPUs / tp %lld): %s",
+	                         (long long)mb, (long long)groups, s->n_gpus, (long long)s->tp,
+	                         mb < groups ? "some groups stay idle" : "some groups wait for others");
+	pd_diag_fix(d, "make batch / micro-batches a multiple of %lld", (long long)groups);
+}
+
+/* workload-split: micro-batches divides batch; a micro-batch splits evenly over the
+ * attention groups of every stage (warning). */
+void pd_i_rule_workload_split(pd_i_ctx *c)
+{
+	const pd_workload *w = &c->plan->workload;
+	const pd_strategy *st = &c->plan->strategy;
+	if (w->micro_batches < 1 || w->batch % w->micro_batches != 0) {
+		int64_t m = w->micro_batches < 1 ? 1 : w->micro_batches;
+		while (m > 1 && w->batch % m != 0)
+			m--;
+		pd_diag *d = pd_i_report(c, PD_RULE_WORKLOAD_SPLIT, PD_ERROR, workload_loc(c->plan),
+		                         "micro-batches %lld does not divide batch %lld",
+		                         (long long)w->micro_batches, (long long)w->batch);
+		pd_diag_fix(d, "use a divisor of the batch, e.g. micro-batches=\"%lld\"", (long long)m);
+		return;
+	}
+	int64_t mb = w->batch / w->micro_batches;
+	for (uint32_t r = 0; r < st->n_replicas; r++)
+		for (uint32_t s = 0; s < st->replicas[r].n_stages; s++)
+			if (st->replicas[r].copy == 0)
+				check_groups(c, &st->replicas[r].stages[s], mb);
+}
+
+/* params-mismatch: the declared params is within 10 % of the count from the shape. */
+void pd_i_rule_params_mismatch(pd_i_ctx *c)
+{
+	const pd_model *m = &c->plan->model;
+	double computed = c->an->params_computed;
+	if (!m->has_params || computed <= 0)
+		return;
+	double off = (m->params - computed) / computed;
+	if (fabs(off) <= 0.10)
+		return;
+	pd_diag *d = pd_i_report(c, PD_RULE_PARAMS_MISMATCH, PD_ERROR, m->loc,
+	                         "declared params %.4g B differs from the %.4g B computed from the "
+	                         "shape by %+.0f %% (more than 10 %%)",
+	                         m->params / 1e9, computed / 1e9, off * 100.0);
+	pd_diag_fix(d, "set params=\"%.4g\" or correct the shape attributes (layers, hidden, "
+	               "heads, experts, expert-ffn, dense-ffn, vocab)",
+	            computed);
+}
+
+/* Index in an->memory of the first GPU of stage si of replica r. */
+static size_t memory_index(const pd_strategy *st, const size_t *replica_start, uint32_t r,
+                           uint32_t si)
+{
+	size_t i = replica_start[r];
+	for (uint32_t s = 0; s < si; s++)
+		i += st->replicas[r].stages[s].n_gpus;
+	return i;
+}
+
+static const char *memory_fix(const pd_gpu_memory *w)
+{
+	if (w->kv_cache >= w->weights && w->kv_cache >= w->activations)
+		return "the KV cache dominates: serve fewer sequences per attention group (smaller "
+		       "batch or context, more replicas, or larger stages)";
+	if (w->weights >= w->activations)
+		return "the weights dominate: spread them over more GPUs (more pipeline stages, a "
+		       "larger tp, or a larger ep)";
+	return "the activations dominate: use more micro-batches or a smaller batch";
+}
+
+static void report_memory(pd_i_ctx *c, const pd_stage *s, const int32_t *ids, uint32_t n,
+                          const pd_gpu_memory *w)
+{
+	char text[IDS_TEXT];
+	pd_i_format_ids(text, sizeof(text), ids, n);
+	pd_diag *d = pd_i_report(c, PD_RULE_MEMORY_CAPACITY, PD_ERROR, s->loc,
+	                         "GPUs %s need up to %.2f GiB (weights %.2f + KV cache %.2f + "
+	                         "activations %.2f + 10 %% reserve %.2f) but have %.2f GiB",
+	                         text, w->total / GIB, w->weights / GIB, w->kv_cache / GIB,
+	                         w->activations / GIB, w->reserve / GIB, w->capacity / GIB);
+	pd_diag_fix(d, "%s", memory_fix(w));
+}
+
+/* Stage si over copies [r, end): one error naming every GPU over capacity. */
+static void check_stage_memory(pd_i_ctx *c, const size_t *start, uint32_t r, uint32_t end,
+                               uint32_t si, int32_t *ids)
+{
+	const pd_strategy *st = &c->plan->strategy;
+	const pd_gpu_memory *worst = NULL;
+	uint32_t n = 0;
+	for (uint32_t k = r; k < end && si < st->replicas[k].n_stages; k++) {
+		const pd_gpu_memory *e = c->an->memory + memory_index(st, start, k, si);
+		for (uint32_t g = 0; g < st->replicas[k].stages[si].n_gpus; g++, e++) {
+			if (e->total <= e->capacity)
+				continue;
+			ids[n++] = e->gpu;
+			if (!worst || e->total > worst->total)
+				worst = e;
+		}
+	}
+	if (worst)
+		report_memory(c, &st->replicas[r].stages[si], ids, n, worst);
+}
+
+/* memory-capacity: weights + KV cache + activations + 10 % reserve <= gpu-memory. */
+pd_status pd_i_rule_memory_capacity(pd_i_ctx *c)
+{
+	const pd_strategy *st = &c->plan->strategy;
+	size_t *start = malloc((st->n_replicas + 1) * sizeof(*start));
+	int32_t *ids = malloc((c->an->n_memory + 1) * sizeof(*ids));
+	if (!start || !ids) {
+		free(start);
+		free(ids);
+		return PD_IO;
+	}
+	start[0] = 0;
+	for (uint32_t r = 0; r < st->n_replicas; r++)
+		start[r + 1] = memory_index(st, start, r, st->replicas[r].n_stages);
+	for (uint32_t r = 0; r < st->n_replicas;) {
+		uint32_t end = pd_i_copies_end(st, r);
+		for (uint32_t si = 0; si < st->replicas[r].n_stages; si++)
+			check_stage_memory(c, start, r, end, si, ids);
+		r = end;
+	}
+	free(start);
+	free(ids);
+	return PD_OK;
+}
+
+static void check_low_memory(pd_i_ctx *c)
+{
+	const pd_analysis *an = c->an;
+	double peak = 0, capacity = c->plan->cluster.gpu_memory;
+	if (an->n_memory == 0 || capacity <= 0)
+		return;
+	for (uint32_t i = 0; i < an->n_memory; i++) {
+		const pd_gpu_memory *e = &an->memory[i];
+		peak = fmax(peak, e->weights + e->kv_cache + e->activations);
+	}
+	if (peak >= 0.25 * capacity)
+		return;
+	pd_diag *d = pd_i_report(c, PD_RULE_OVER_PROVISIONED, PD_WARNING, c->plan->strategy.loc,
+	                         "peak memory use is %.2f GiB, %.0f %% of the %.2f GiB of every "
+	                         "GPU (under 25 %%)",
+	                         peak / GIB, 100.0 * peak / capacity, capacity / GIB);
+	pd_diag_fix(d, "use fewer GPUs (fewer stages or replicas, smaller tp or ep) or serve a "
+	               "larger batch or context on these");
+}
+
+static void check_idle_gpus(pd_i_ctx *c)
+{
+	const pd_strategy *st = &c->plan->strategy;
+	const pd_analysis *an = c->an;
+	if (!st->has_declared_gpus || st->declared_gpus != an->gpus_product ||
+	    an->gpus_product <= an->gpus_structural || an->gpus_structural >= an->gpus_cluster)
+		return;
+	int64_t per_replica = st->n_replicas ? an->gpus_structural / st->n_replicas : 0;
+	int64_t idle = an->gpus_cluster - an->gpus_structural;
+	pd_diag *d = pd_i_report(c, PD_RULE_OVER_PROVISIONED, PD_WARNING, st->loc,
+	                         "the plan uses %lld of the cluster's %lld GPUs: %lld stay idle "
+	                         "although the declared %lld = DP×TP×PP×EP×SP counts them",
+	                         (long long)an->gpus_structural, (long long)an->gpus_cluster,
+	                         (long long)idle, (long long)st->declared_gpus);
+	pd_diag_fix(d, "add replicas to use the idle GPUs (%lld more fit) or book a cluster of "
+	               "%lld GPUs",
+	            (long long)(per_replica > 0 ? idle / per_replica : 0),
+	            (long long)an->gpus_structural);
+}
+
+/* over-provisioned (warning): peak memory under 25 % of capacity on every GPU, or
+ * cluster GPUs left idle while the plan was counted multiplicatively. */
+void pd_i_rule_over_provisioned(pd_i_ctx *c)
+{
+	check_low_memory(c);
+	check_idle_gpus(c);
+}
+
+/* throughput-target: the estimated throughput reaches target-throughput. */
+void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an, pd_diag_list *diags)
+{
+	const pd_workload *w = &plan->workload;
+	if (!w->has_target || an->throughput_source == PD_THROUGHPUT_NONE ||
+	    an->tokens_per_ms >= w->target)
+		return;
+	uint32_t n = plan->strategy.n_replicas ? plan->strategy.n_replicas : 1;
+	pd_diag *d = pd_diag_add(
+	    diags, PD_RULE_THROUGHPUT_TARGET, PD_ERROR, workload_loc(plan).line,
+	    workload_loc(plan).column,
+	    "estimated throughput %.2f tokens/ms (%s: %.0f tokens per replica every %.1f us, %u "
+	    "replicas) is below the target %.2f tokens/ms",
+	    an->tokens_per_ms,
+	    an->throughput_source == PD_THROUGHPUT_DAG ? "DAG critical path" : "roofline",
+	    an->step_tokens, an->step_latency_us, n, w->target);
+	pd_diag_fix(d, "add replicas (each adds about %.2f tokens/ms), use a smaller tp or more "
+	               "micro-batches, or lower target-throughput",
+	            an->tokens_per_ms / n);
+}
