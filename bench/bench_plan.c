@@ -233,7 +233,9 @@ static int measure_front(plan_run *r)
 {
 	bench_run(run_parse, reset_parse, r, &r->o->rep, &r->parse);
 	if (r->parse.failed || !r->plan || r->diags.errors > 0) {
-		printf("  plan not valid (%zu error(s)); stopping here\n", r->diags.errors);
+		printf("  %s (%zu error(s)); stopping here\n",
+		       r->parse.failed ? "parse+expand+validate failed" : "plan not valid",
+		       r->diags.errors);
 		pd_diag_list_print(stdout, r->path, &r->diags);
 		return -1;
 	}
