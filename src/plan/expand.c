@@ -1,0 +1,219 @@
+/* expand.c - from the plan as written to the structural form the rules check.
+ *
+ *   1. shorthand <strategy dp= pp= tp= ep= sp=/>  -> one <replica count=dp> of pp stages
+ *   2. <replica count=N>                          -> N replicas (copy 0..N-1)
+ *   3. stages without gpus                        -> the next free GPUs, max(TP, EP)
+ *   4. MoE models                                 -> expert_host of every stage
+ *
+ * Nothing here judges the plan: whatever is odd is left for the rules to report.
+ */
+#include "plan/plan_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Past this many stages or handed-out GPUs a plan cannot fit any cluster plandag
+ * accepts (every stage needs a GPU of its own), so expansion stops there. */
+#define PD_MAX_EXPANDED (4 * (int64_t)PD_MAX_GPUS)
+
+static void too_big(pd_plan *p, pd_diag_list *diags, const char *what)
+{
+	pd_diag *d = pd_diag_add(diags, PD_RULE_SCHEMA, PD_ERROR, p->strategy.loc.line,
+	                         p->strategy.loc.column,
+	                         "the strategy expands to more %s than plandag handles (%lld)",
+	                         what, (long long)PD_MAX_EXPANDED);
+	pd_diag_fix(d, "lower the replica counts or degrees; a cluster has at most %d GPUs",
+	            PD_MAX_GPUS);
+}
+
+/* Step 1: the shorthand degrees as one replica element of count dp. */
+static pd_status expand_shorthand(pd_plan *p)
+{
+	pd_strategy *st = &p->strategy;
+	pd_replica *rep = pd_arena_calloc(p->arena, 1, sizeof(*rep));
+	pd_stage *stages = pd_arena_calloc(p->arena, (size_t)st->pp, sizeof(*stages));
+	if (!rep || !stages)
+		return PD_IO;
+	*rep = (pd_replica){ .count = st->dp, .stages = stages, .n_stages = (uint32_t)st->pp,
+		                 .loc = st->loc };
+	int64_t layers = p->model.layers, first = 0;
+	for (int64_t i = 0; i < st->pp; i++) {
+		/* earlier stages take the remainder: 61 over 4 is 16, 15, 15, 15 */
+		int64_t n = layers / st->pp + (i < layers % st->pp);
+		bool moe = p->model.experts > 0 || st->ep > 1;
+		stages[i] = (pd_stage){ .first_layer = first, .last_layer = first + n - 1,
+			                    .has_attention = true, .tp = st->tp, .sp = st->sp,
+			                    .attention_loc = st->loc, .has_moe = moe,
+			                    .ep = st->ep, .moe_loc = moe ? st->loc : (pd_loc){ 0, 0 },
+			                    .loc = st->loc };
+		first += n;
+	}
+	st->replicas = rep;
+	st->n_replicas = 1;
+	return PD_OK;
+}
+
+/* Step 2: replicas of count N become N copies sharing nothing but GPU lists. */
+static pd_status expand_counts(pd_plan *p, pd_diag_list *diags)
+{
+	pd_strategy *st = &p->strategy;
+	int64_t total = 0, stages = 0;
+	for (uint32_t i = 0; i < st->n_replicas; i++) {
+		int64_t c = st->replicas[i].count, ns = st->replicas[i].n_stages;
+		if (stages + c * (ns ? ns : 1) > PD_MAX_EXPANDED) {
+			too_big(p, diags, "stages");
+			c = (PD_MAX_EXPANDED - stages) / (ns ? ns : 1);
+		}
+		total += c;
+		stages += c * (ns ? ns : 1);
+	}
+	pd_replica *out = pd_arena_calloc(p->arena, (size_t)total, sizeof(*out));
+	if (!out && total > 0)
+		return PD_IO;
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < st->n_replicas && k < total; i++) {
+		const pd_replica *r = &st->replicas[i];
+		for (int64_t c = 0; c < r->count && k < total; c++) {
+			pd_replica *o = &out[k++];
+			*o = *r;
+			o->count = 1;
+			o->copy = (uint32_t)c;
+			o->stages = pd_arena_calloc(p->arena, r->n_stages, sizeof(*o->stages));
+			if (!o->stages && r->n_stages > 0)
+				return PD_IO;
+			memcpy(o->stages, r->stages, r->n_stages * sizeof(*o->stages));
+		}
+	}
+	st->replicas = out;
+	st->n_replicas = k;
+	return PD_OK;
+}
+
+/* The GPUs named explicitly anywhere: never handed out to a stage without gpus. */
+static unsigned char *explicit_gpus(const pd_strategy *st)
+{
+	unsigned char *used = calloc(PD_MAX_GPUS, 1);
+	if (!used)
+		return NULL;
+	for (uint32_t i = 0; i < st->n_replicas; i++)
+		for (uint32_t s = 0; s < st->replicas[i].n_stages; s++) {
+			const pd_stage *g = &st->replicas[i].stages[s];
+			for (uint32_t j = 0; g->gpus_given && j < g->n_gpus; j++)
+				if (g->gpus[j] >= 0 && g->gpus[j] < PD_MAX_GPUS)
+					used[g->gpus[j]] = 1;
+		}
+	return used;
+}
+
+/* Step 3: stages without gpus take max(TP, EP) of the lowest free ids in order. */
+static pd_status assign_gpus(pd_plan *p, pd_diag_list *diags)
+{
+	pd_strategy *st = &p->strategy;
+	unsigned char *used = explicit_gpus(st);
+	if (!used)
+		return PD_IO;
+	int64_t next = 0;
+	pd_status s = PD_OK;
+	for (uint32_t i = 0; i < st->n_replicas && s == PD_OK; i++)
+		for (uint32_t k = 0; k < st->replicas[i].n_stages && s == PD_OK; k++) {
+			pd_stage *g = &st->replicas[i].stages[k];
+			if (g->gpus_given)
+				continue;
+			int64_t size = g->tp > g->ep ? g->tp : g->ep;
+			if (next + size > PD_MAX_EXPANDED) {
+				too_big(p, diags, "GPUs");
+				break;
+			}
+			g->gpus = pd_arena_calloc(p->arena, (size_t)size, sizeof(*g->gpus));
+			if (!g->gpus) {
+				s = PD_IO;
+				break;
+			}
+			for (int64_t j = 0; j < size; j++, next++) {
+				while (next < PD_MAX_GPUS && used[next])
+					next++;
+				g->gpus[j] = (int32_t)next;
+			}
+			g->n_gpus = (uint32_t)size;
+		}
+	free(used);
+	return s;
+}
+
+/* Default placement: contiguous blocks when EP matches the stage, else best effort. */
+static int32_t default_host(int64_t e, int64_t experts, int64_t ep, uint32_t n_gpus)
+{
+	if (ep > 0 && experts % ep == 0 && ep == n_gpus)
+		return (int32_t)(e / (experts / ep));
+	return (int32_t)(e * n_gpus / experts);
+}
+
+/* Index of cluster GPU id within the stage, -1 when not in it. */
+static int32_t stage_index(const pd_stage *g, int64_t gpu)
+{
+	for (uint32_t i = 0; i < g->n_gpus; i++)
+		if (g->gpus[i] == gpu)
+			return (int32_t)i;
+	return -1;
+}
+
+/* Explicit placement: only what the <place> elements say, the rest unplaced (-1). */
+static void place_explicit(const pd_stage *g, int64_t experts, int32_t *host)
+{
+	for (int64_t e = 0; e < experts; e++)
+		host[e] = -1;
+	for (uint32_t i = 0; i < g->n_places; i++) {
+		const pd_place *pl = &g->places[i];
+		int32_t idx = stage_index(g, pl->gpu);
+		for (int64_t e = pl->first; e <= pl->last && e < experts; e++)
+			host[e] = idx;
+	}
+}
+
+/* Step 4: expert_host for every stage of a MoE model.  Stages with the same default
+ * layout share one array (a big plan has many identical stages). */
+static pd_status place_experts(pd_plan *p)
+{
+	int64_t experts = p->model.experts;
+	if (experts <= 0)
+		return PD_OK;
+	int32_t *shared = NULL;
+	int64_t shared_ep = -1;
+	uint32_t shared_n = 0;
+	for (uint32_t i = 0; i < p->strategy.n_replicas; i++)
+		for (uint32_t k = 0; k < p->strategy.replicas[i].n_stages; k++) {
+			pd_stage *g = &p->strategy.replicas[i].stages[k];
+			bool dflt = g->n_places == 0;
+			if (dflt && shared && shared_ep == g->ep && shared_n == g->n_gpus) {
+				g->expert_host = shared;
+				continue;
+			}
+			int32_t *host = pd_arena_calloc(p->arena, (size_t)experts, sizeof(*host));
+			if (!host)
+				return PD_IO;
+			if (!dflt)
+				place_explicit(g, experts, host);
+			for (int64_t e = 0; dflt && e < experts; e++)
+				host[e] = g->n_gpus ? default_host(e, experts, g->ep, g->n_gpus) : -1;
+			if (dflt) {
+				shared = host;
+				shared_ep = g->ep;
+				shared_n = g->n_gpus;
+			}
+			g->expert_host = host;
+		}
+	return PD_OK;
+}
+
+pd_status pd_plan_expand(pd_plan *plan, pd_diag_list *diags)
+{
+	if (plan->expanded)
+		return PD_OK;
+	if (plan->strategy.shorthand)
+		PD_CHECK(expand_shorthand(plan));
+	PD_CHECK(expand_counts(plan, diags));
+	PD_CHECK(assign_gpus(plan, diags));
+	PD_CHECK(place_experts(plan));
+	plan->expanded = true;
+	return PD_OK;
+}

@@ -1,0 +1,360 @@
+/* parse_build.c - the plan IR from a document that passed the XSD.
+ *
+ * Applies every default of DESIGN section 2 and re-checks each value with the strict
+ * parsers of units.c: what the XSD cannot say (an id list with a duplicate, a cluster
+ * of more than PD_MAX_GPUS GPUs) becomes a `schema` diagnostic at the element.
+ */
+#include "plan/plan_internal.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct builder {
+	pd_i_reader *r;
+	pd_plan *plan;
+	pd_arena *a;
+	bool oom;
+} builder;
+
+static bool is(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)name) == 0;
+}
+
+/* The attribute's value (malloc'd by libxml2) or NULL when absent. */
+static char *attr(const xmlNode *n, const char *name)
+{
+	return (char *)xmlGetNoNsProp(n, (const xmlChar *)name);
+}
+
+static void bad_value(builder *b, const xmlNode *n, pd_loc at, const char *name,
+                      const char *v, const char *want)
+{
+	pd_diag *d = pd_diag_add(b->r->diags, PD_RULE_SCHEMA, PD_ERROR, at.line, at.column,
+	                         "<%s> %s=\"%.40s\" is not a valid value", (const char *)n->name,
+	                         name, v);
+	pd_diag_fix(d, "write %s", want);
+	b->r->errors++;
+}
+
+/* Integer attribute in [min, max]; returns whether it was written. */
+static bool get_int(builder *b, const xmlNode *n, pd_loc at, const char *name, int64_t min,
+                    int64_t max, int64_t *out)
+{
+	char *v = attr(n, name);
+	if (!v)
+		return false;
+	if (!pd_parse_int(v, min, max, out)) {
+		char want[96];
+		snprintf(want, sizeof(want), "a whole number from %lld to %lld", (long long)min,
+		         (long long)max);
+		bad_value(b, n, at, name, v, want);
+	}
+	xmlFree(v);
+	return true;
+}
+
+typedef bool (*quantity_fn)(const char *s, double *out);
+
+/* Number, size or bandwidth attribute; returns whether it was written. */
+static bool get_quantity(builder *b, const xmlNode *n, pd_loc at, const char *name,
+                         quantity_fn parse, const char *want, double *out)
+{
+	char *v = attr(n, name);
+	if (!v)
+		return false;
+	if (!parse(v, out))
+		bad_value(b, n, at, name, v, want);
+	xmlFree(v);
+	return true;
+}
+
+static bool get_bool(builder *b, const xmlNode *n, pd_loc at, const char *name, bool *out)
+{
+	char *v = attr(n, name);
+	if (!v)
+		return false;
+	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*out = true;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		*out = false;
+	else
+		bad_value(b, n, at, name, v, "true or false");
+	xmlFree(v);
+	return true;
+}
+
+/* Inclusive range attribute "a-b" with b <= max. */
+static bool get_range(builder *b, const xmlNode *n, pd_loc at, const char *name,
+                      int64_t max, int64_t *first, int64_t *last)
+{
+	char *v = attr(n, name);
+	if (!v)
+		return false;
+	if (!pd_parse_range(v, first, last) || *last > max) {
+		char want[96];
+		snprintf(want, sizeof(want), "an inclusive range a-b with a <= b <= %lld",
+		         (long long)max);
+		bad_value(b, n, at, name, v, want);
+	}
+	xmlFree(v);
+	return true;
+}
+
+static char *get_string(builder *b, const xmlNode *n, const char *name)
+{
+	char *v = attr(n, name);
+	if (!v)
+		return NULL;
+	char *s = pd_arena_strdup(b->a, v);
+	xmlFree(v);
+	b->oom |= !s;
+	return s;
+}
+
+
+/* A schema error about a combination of values at an element. */
+static void bad_combination(builder *b, pd_loc at, const char *fix, const char *msg)
+{
+	pd_i_schema_error(b->r, at, fix, "%s", msg);
+}
+
+/* <model>: defaults kv-heads = heads, head-dim = hidden/heads, top-k 1 with experts. */
+static void read_model(builder *b, const xmlNode *n)
+{
+	pd_model *m = &b->plan->model;
+	pd_loc at = m->loc = pd_i_text_loc(&b->r->text, n, true);
+	m->name = get_string(b, n, "name");
+	get_int(b, n, at, "layers", 1, PD_MAX_LAYERS, &m->layers);
+	get_int(b, n, at, "hidden", 1, 1 << 20, &m->hidden);
+	get_int(b, n, at, "heads", 1, 65536, &m->heads);
+	get_int(b, n, at, "vocab", 1, 1 << 24, &m->vocab);
+	if (!get_int(b, n, at, "kv-heads", 1, 65536, &m->kv_heads))
+		m->kv_heads = m->heads;
+	if (!get_int(b, n, at, "head-dim", 1, 65536, &m->head_dim)) {
+		m->head_dim = m->heads > 0 ? m->hidden / m->heads : 0;
+		if (m->heads > 0 && m->hidden % m->heads != 0)
+			bad_combination(b, at, "write head-dim explicitly",
+			                "hidden is not a multiple of heads, so head-dim has no "
+			                "default");
+	}
+	get_int(b, n, at, "experts", 0, PD_MAX_EXPERTS, &m->experts);
+	if (!get_int(b, n, at, "top-k", 0, PD_MAX_EXPERTS, &m->top_k))
+		m->top_k = m->experts > 0 ? 1 : 0;
+	get_int(b, n, at, "expert-ffn", 0, 1 << 22, &m->expert_ffn);
+	get_int(b, n, at, "shared-experts", 0, PD_MAX_EXPERTS, &m->shared_experts);
+	get_int(b, n, at, "dense-ffn", 0, 1 << 22, &m->dense_ffn);
+	get_int(b, n, at, "first-dense", 0, PD_MAX_LAYERS, &m->first_dense);
+	m->dtype = PD_BF16;
+	char *dt = attr(n, "dtype");
+	if (dt) {
+		static const pd_dtype all[] = { PD_FP32, PD_FP16, PD_BF16, PD_FP8 };
+		for (size_t i = 0; i < 4; i++)
+			if (strcmp(dt, pd_dtype_name(all[i])) == 0)
+				m->dtype = all[i];
+		xmlFree(dt);
+	}
+	m->has_params = get_quantity(b, n, at, "params", pd_parse_number,
+	                             "a number of parameters such as 10.2e9", &m->params);
+	/* top-k picks among the routed experts, so it cannot exceed them */
+	if (m->top_k > m->experts && m->experts > 0)
+		bad_combination(b, at, "lower top-k to at most experts",
+		                "top-k is larger than the number of experts");
+}
+
+/* <cluster>: sizes in bytes, tflops in FLOP/s, H100 SXM defaults marked as assumed. */
+static void read_cluster(builder *b, const xmlNode *n)
+{
+	pd_cluster *c = &b->plan->cluster;
+	pd_loc at = c->loc = pd_i_text_loc(&b->r->text, n, true);
+	get_int(b, n, at, "nodes", 1, PD_MAX_GPUS, &c->nodes);
+	get_int(b, n, at, "gpus-per-node", 1, 1024, &c->gpus_per_node);
+	get_quantity(b, n, at, "gpu-memory", pd_parse_size, "a size such as 80GB or 64GiB",
+	             &c->gpu_memory);
+	double tflops = 989;
+	if (!get_quantity(b, n, at, "gpu-tflops", pd_parse_number, "TFLOP/s such as 989",
+	                  &tflops))
+		c->assumed |= PD_ASSUMED_TFLOPS;
+	c->gpu_flops = tflops * 1e12;
+	static const struct {
+		const char *name;
+		double dflt;
+		unsigned bit;
+		size_t off;
+	} bw[] = {
+		{ "gpu-bandwidth", 3.35e12, PD_ASSUMED_GPU_BANDWIDTH,
+		  offsetof(pd_cluster, gpu_bandwidth) },
+		{ "intra-node-bandwidth", 450e9, PD_ASSUMED_INTRA_BANDWIDTH,
+		  offsetof(pd_cluster, intra_bandwidth) },
+		{ "inter-node-bandwidth", 50e9, PD_ASSUMED_INTER_BANDWIDTH,
+		  offsetof(pd_cluster, inter_bandwidth) },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		double *v = (double *)((char *)c + bw[i].off);
+		*v = bw[i].dflt;
+		if (!get_quantity(b, n, at, bw[i].name, pd_parse_bandwidth,
+		                  "a bandwidth such as 3.35TB/s", v))
+			c->assumed |= bw[i].bit;
+	}
+	/* the GPU ids of a cluster stay below PD_MAX_GPUS */
+	if (c->nodes * c->gpus_per_node > PD_MAX_GPUS)
+		bad_combination(b, at, "use at most 1000000 GPUs (nodes x gpus-per-node)",
+		                "the cluster has more than 1000000 GPUs");
+}
+
+/* The defaults of an absent or partial <workload>. */
+static void workload_defaults(pd_workload *w)
+{
+	*w = (pd_workload){ .phase = PD_DECODE, .batch = 1, .context = 2048,
+		                .micro_batches = 1,
+		                .assumed = PD_ASSUMED_WORKLOAD | PD_ASSUMED_PHASE |
+		                           PD_ASSUMED_BATCH | PD_ASSUMED_CONTEXT |
+		                           PD_ASSUMED_MICRO_BATCHES };
+}
+
+static void read_workload(builder *b, const xmlNode *n)
+{
+	pd_workload *w = &b->plan->workload;
+	pd_loc at = w->loc = pd_i_text_loc(&b->r->text, n, true);
+	w->assumed &= ~(unsigned)PD_ASSUMED_WORKLOAD;
+	char *ph = attr(n, "phase");
+	if (ph) {
+		w->phase = strcmp(ph, "prefill") == 0 ? PD_PREFILL : PD_DECODE;
+		w->assumed &= ~(unsigned)PD_ASSUMED_PHASE;
+		xmlFree(ph);
+	}
+	if (get_int(b, n, at, "batch", 1, 1 << 24, &w->batch))
+		w->assumed &= ~(unsigned)PD_ASSUMED_BATCH;
+	if (get_int(b, n, at, "context", 1, 1 << 24, &w->context))
+		w->assumed &= ~(unsigned)PD_ASSUMED_CONTEXT;
+	if (get_int(b, n, at, "micro-batches", 1, 65536, &w->micro_batches))
+		w->assumed &= ~(unsigned)PD_ASSUMED_MICRO_BATCHES;
+	w->has_target = get_quantity(b, n, at, "target-throughput", pd_parse_number,
+	                             "tokens per millisecond such as 25", &w->target);
+}
+
+static uint32_t count_children(const xmlNode *n, const char *name)
+{
+	uint32_t k = 0;
+	for (const xmlNode *c = n->children; c; c = c->next)
+		k += is(c, name);
+	return k;
+}
+
+/* <place experts="a-b" gpu="G"/> */
+static void read_place(builder *b, const xmlNode *n, pd_place *pl)
+{
+	pd_loc at = pl->loc = pd_i_text_loc(&b->r->text, n, true);
+	get_range(b, n, at, "experts", PD_MAX_EXPERTS - 1, &pl->first, &pl->last);
+	get_int(b, n, at, "gpu", 0, PD_MAX_GPUS - 1, &pl->gpu);
+}
+
+/* <moe ep="N"> with its <place> children. */
+static void read_moe(builder *b, const xmlNode *n, pd_stage *s)
+{
+	pd_loc at = s->moe_loc = pd_i_text_loc(&b->r->text, n, true);
+	s->has_moe = true;
+	get_int(b, n, at, "ep", 1, 65536, &s->ep);
+	s->n_places = count_children(n, "place");
+	s->places = pd_arena_calloc(b->a, s->n_places, sizeof(*s->places));
+	b->oom |= s->n_places > 0 && !s->places;
+	uint32_t k = 0;
+	for (const xmlNode *c = n->children; c && s->places; c = c->next)
+		if (is(c, "place"))
+			read_place(b, c, &s->places[k++]);
+}
+
+static void read_attention(builder *b, const xmlNode *n, pd_stage *s)
+{
+	pd_loc at = s->attention_loc = pd_i_text_loc(&b->r->text, n, true);
+	s->has_attention = true;
+	get_int(b, n, at, "tp", 1, 65536, &s->tp);
+	get_bool(b, n, at, "sp", &s->sp);
+}
+
+/* <stage layers="a-b" gpus="list"> */
+static void read_stage(builder *b, const xmlNode *n, pd_stage *s)
+{
+	pd_loc at = s->loc = pd_i_text_loc(&b->r->text, n, true);
+	s->tp = s->ep = 1;
+	get_range(b, n, at, "layers", PD_MAX_LAYERS - 1, &s->first_layer, &s->last_layer);
+	char *v = attr(n, "gpus");
+	if (v) {
+		s->gpus_given = true;
+		if (!pd_parse_id_list(b->a, v, PD_MAX_GPUS - 1, PD_MAX_GPUS, &s->gpus, &s->n_gpus))
+			bad_value(b, n, at, "gpus", v,
+			          "GPU ids such as 0-7,16-23 (ids up to 999999, a <= b in a-b, "
+			          "no id twice)");
+		xmlFree(v);
+	}
+	for (const xmlNode *c = n->children; c; c = c->next) {
+		if (is(c, "attention"))
+			read_attention(b, c, s);
+		else if (is(c, "moe"))
+			read_moe(b, c, s);
+	}
+}
+
+static void read_replica(builder *b, const xmlNode *n, pd_replica *rep, uint32_t index)
+{
+	pd_loc at = rep->loc = pd_i_text_loc(&b->r->text, n, true);
+	rep->count = 1;
+	rep->source = index;
+	get_int(b, n, at, "count", 1, PD_MAX_GPUS, &rep->count);
+	rep->n_stages = count_children(n, "stage");
+	rep->stages = pd_arena_calloc(b->a, rep->n_stages, sizeof(*rep->stages));
+	b->oom |= rep->n_stages > 0 && !rep->stages;
+	uint32_t k = 0;
+	for (const xmlNode *c = n->children; c && rep->stages; c = c->next)
+		if (is(c, "stage"))
+			read_stage(b, c, &rep->stages[k++]);
+}
+
+/* <strategy>: shorthand when it has degrees or no <replica> children. */
+static void read_strategy(builder *b, const xmlNode *n)
+{
+	pd_strategy *st = &b->plan->strategy;
+	pd_loc at = st->loc = pd_i_text_loc(&b->r->text, n, true);
+	st->dp = st->pp = st->tp = st->ep = 1;
+	st->has_declared_gpus = get_int(b, n, at, "gpus", 1, PD_MAX_GPUS, &st->declared_gpus);
+	bool deg = get_int(b, n, at, "dp", 1, PD_MAX_GPUS, &st->dp);
+	deg |= get_int(b, n, at, "pp", 1, PD_MAX_LAYERS, &st->pp);
+	deg |= get_int(b, n, at, "tp", 1, 65536, &st->tp);
+	deg |= get_int(b, n, at, "ep", 1, 65536, &st->ep);
+	deg |= get_bool(b, n, at, "sp", &st->sp);
+	uint32_t nr = count_children(n, "replica");
+	st->shorthand = deg || nr == 0;
+	if (st->shorthand)
+		return;
+	st->n_replicas = nr;
+	st->replicas = pd_arena_calloc(b->a, nr, sizeof(*st->replicas));
+	b->oom |= !st->replicas;
+	uint32_t k = 0;
+	for (const xmlNode *c = n->children; c && st->replicas; c = c->next)
+		if (is(c, "replica")) {
+			read_replica(b, c, &st->replicas[k], k);
+			k++;
+		}
+}
+
+pd_status pd_i_build_plan(pd_i_reader *r, xmlDoc *doc, pd_plan *plan)
+{
+	builder b = { .r = r, .plan = plan, .a = plan->arena };
+	const xmlNode *root = xmlDocGetRootElement(doc);
+	r->text.cursor = 0;
+	pd_i_text_loc(&r->text, root, true);
+	plan->name = get_string(&b, root, "name");
+	workload_defaults(&plan->workload);
+	for (const xmlNode *c = root->children; c; c = c->next) {
+		if (is(c, "model"))
+			read_model(&b, c);
+		else if (is(c, "cluster"))
+			read_cluster(&b, c);
+		else if (is(c, "workload"))
+			read_workload(&b, c);
+		else if (is(c, "strategy"))
+			read_strategy(&b, c);
+	}
+	return b.oom ? PD_IO : PD_OK;
+}

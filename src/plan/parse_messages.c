@@ -1,0 +1,184 @@
+/* parse_messages.c - libxml2's messages, rephrased for plan authors.
+ *
+ * XSD messages look like "Element 'model', attribute 'layers': MESSAGE.\n"; they become
+ * "<model> layers=...: message" in plandag's style (lower case, no full stop) with a
+ * fix line that says what the attribute accepts.
+ */
+#include "plan/plan_internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+/* What each simple type of plan.xsd accepts, for the fix line. */
+static const struct type_hint {
+	const char *type, *hint;
+} type_hints[] = {
+	{ "file-name", "a name of letters, digits, '.', '_' and '-' (at most 128)" },
+	{ "label", "text of at most 128 characters" },
+	{ "count-layers", "a whole number from 1 to 10000" },
+	{ "count-layers-or-zero", "a whole number from 0 to 10000" },
+	{ "count-64k", "a whole number from 1 to 65536" },
+	{ "count-64k-or-zero", "a whole number from 0 to 65536" },
+	{ "count-hidden", "a whole number from 1 to 1048576" },
+	{ "count-ffn", "a whole number from 0 to 4194304" },
+	{ "count-16m", "a whole number from 1 to 16777216" },
+	{ "count-gpus", "a whole number from 1 to 1000000" },
+	{ "count-gpus-per-node", "a whole number from 1 to 1024" },
+	{ "gpu-id", "a GPU id from 0 to 999999" },
+	{ "number", "a non-negative decimal number such as 989 or 10.2e9" },
+	{ "size", "a size such as 80GB, 64GiB or 1024 (bytes)" },
+	{ "bandwidth", "a bandwidth such as 3.35TB/s or 450GB/s" },
+	{ "dtype", "one of fp32, fp16, bf16, fp8" },
+	{ "phase", "prefill or decode" },
+	{ "layer-range", "an inclusive layer range such as 0-15" },
+	{ "expert-range", "an inclusive expert range such as 0-3" },
+	{ "gpu-list", "GPU ids such as 0-7,16-23" },
+	{ "xs:boolean", "true or false" },
+	{ "xs:integer", "a whole number" },
+};
+
+static const char *hint_of(const char *type)
+{
+	for (size_t i = 0; i < sizeof(type_hints) / sizeof(type_hints[0]); i++)
+		if (strcmp(type_hints[i].type, type) == 0)
+			return type_hints[i].hint;
+	return NULL;
+}
+
+/* Copies msg without its trailing newline and full stop, first letter lower case. */
+static void tidy(char *out, size_t cap, const char *msg)
+{
+	snprintf(out, cap, "%s", msg ? msg : "unknown error");
+	size_t n = strlen(out);
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '.' || out[n - 1] == ' '))
+		out[--n] = '\0';
+	if (isupper((unsigned char)out[0]) && !isupper((unsigned char)out[1]))
+		out[0] = (char)tolower((unsigned char)out[0]);
+}
+
+/* Extracts the text between the quotes that follow `after` in s into out. */
+static bool quoted(const char *s, const char *after, char *out, size_t cap)
+{
+	const char *p = after ? strstr(s, after) : s;
+	if (!p)
+		return false;
+	p = strchr(p + (after ? strlen(after) : 0), '\'');
+	const char *q = p ? strchr(p + 1, '\'') : NULL;
+	if (!q)
+		return false;
+	size_t n = (size_t)(q - p - 1);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, p + 1, n);
+	out[n] = '\0';
+	if ((size_t)(q - p - 1) >= cap && cap > 4)
+		memcpy(out + cap - 4, "...", 4);
+	return true;
+}
+
+void pd_i_message_add_xml(pd_i_reader *r, pd_loc at, const char *msg)
+{
+	char text[256];
+	tidy(text, sizeof(text), msg);
+	const char *fix = "fix the XML syntax here: every element closed, every attribute "
+	                  "quoted, nothing after </plan>";
+	if (strstr(text, "ntity"))
+		fix = "plans use no entities: write the text itself (&lt; &gt; &amp; &quot; "
+		      "&apos; are allowed)";
+	else if (strstr(text, "not proper UTF-8") || strstr(text, "out of allowed range"))
+		fix = "save the plan as UTF-8 text; binary data is not a plan";
+	pd_i_schema_error(r, at, fix, "not well-formed XML: %s", text);
+}
+
+/* "Element 'E', attribute 'A': rest" split into its parts. */
+typedef struct xsd_msg {
+	char element[64], attribute[64];
+	const char *rest;
+} xsd_msg;
+
+static void split(const char *msg, xsd_msg *m)
+{
+	m->element[0] = m->attribute[0] = '\0';
+	m->rest = msg;
+	if (strncmp(msg, "Element '", 9) != 0)
+		return;
+	quoted(msg, NULL, m->element, sizeof(m->element));
+	const char *colon = strstr(msg, "': ");
+	const char *attr = strstr(msg, "', attribute '");
+	if (attr && (!colon || attr < colon)) {
+		quoted(attr + 2, NULL, m->attribute, sizeof(m->attribute));
+		colon = strstr(attr + 14, "': ");
+	}
+	if (colon)
+		m->rest = colon + 3;
+}
+
+/* A bad value: one diagnostic per element/attribute/line, facet or type message. */
+static void add_bad_value(pd_i_reader *r, pd_loc at, const xsd_msg *m)
+{
+	char key[160], value[48], type[64], bound[48];
+	snprintf(key, sizeof(key), "%s/%s", m->element, m->attribute);
+	if (r->last_line == at.line && strcmp(r->last_key, key) == 0)
+		return;
+	snprintf(r->last_key, sizeof(r->last_key), "%s", key);
+	r->last_line = at.line;
+	if (!quoted(m->rest, NULL, value, sizeof(value)))
+		value[0] = '\0';
+	char fix[160];
+	if (strstr(m->rest, "greater than the maximum") &&
+	    quoted(m->rest, "allowed (", bound, sizeof(bound))) {
+		snprintf(fix, sizeof(fix), "use a value of at most %s", bound);
+		pd_i_schema_error(r, at, fix, "<%s> %s=\"%s\" is too large", m->element,
+		                  m->attribute, value);
+	} else if (strstr(m->rest, "less than the minimum") &&
+	           quoted(m->rest, "allowed (", bound, sizeof(bound))) {
+		snprintf(fix, sizeof(fix), "use a value of at least %s", bound);
+		pd_i_schema_error(r, at, fix, "<%s> %s=\"%s\" is too small", m->element,
+		                  m->attribute, value);
+	} else {
+		const char *hint = NULL;
+		if (quoted(m->rest, "atomic type ", type, sizeof(type)))
+			hint = hint_of(type);
+		snprintf(fix, sizeof(fix), "write %s", hint ? hint : "a value the schema accepts");
+		pd_i_schema_error(r, at, fix, "<%s> %s=\"%s\" is not a valid value", m->element,
+		                  m->attribute, value);
+	}
+}
+
+/* Facet messages come before the type message; pattern/enum ones say less than it. */
+static bool is_vague_facet(const char *rest)
+{
+	return strstr(rest, "[facet 'pattern']") || strstr(rest, "[facet 'enumeration']");
+}
+
+void pd_i_message_add_xsd(pd_i_reader *r, pd_loc at, const char *msg)
+{
+	xsd_msg m;
+	char list[160], text[256];
+	split(msg ? msg : "", &m);
+	if (m.attribute[0] && is_vague_facet(m.rest))
+		return;
+	if (m.attribute[0] && strstr(m.rest, "is not allowed")) {
+		pd_i_schema_error(r, at, "remove it or check its spelling (DESIGN section 2)",
+		                  "<%s> has no attribute %s", m.element, m.attribute);
+	} else if (m.attribute[0]) {
+		add_bad_value(r, at, &m);
+	} else if (strstr(m.rest, "is required but missing") &&
+	           quoted(m.rest, "attribute ", list, sizeof(list))) {
+		char fix[256];
+		snprintf(fix, sizeof(fix), "add %s=\"...\" to <%s>", list, m.element);
+		pd_i_schema_error(r, at, fix, "<%s> is missing the required attribute %s",
+		                  m.element, list);
+	} else if (strstr(m.rest, "This element is not expected")) {
+		const char *exp = strstr(m.rest, "Expected is");
+		tidy(list, sizeof(list), exp ? exp : "");
+		pd_i_schema_error(r, at,
+		                  "remove it or check its spelling and order (DESIGN section 2)",
+		                  "<%s> is not allowed here%s%s", m.element, exp ? "; " : "", list);
+	} else {
+		tidy(text, sizeof(text), m.rest);
+		pd_i_schema_error(r, at, "see schemas/plan.xsd for the plan format",
+		                  m.element[0] ? "<%s>: %s" : "%s%s", m.element, text);
+	}
+}

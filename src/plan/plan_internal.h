@@ -1,0 +1,66 @@
+/* plan_internal.h - what the parts of the plan reader share (parse*.c, expand.c).
+ *
+ * The reader runs: read the bytes -> libxml2 parse (DOCTYPE refused) -> hierarchy
+ * rule -> XSD validation -> build the IR.  Libxml2 types appear only here and in
+ * parse*.c.
+ */
+#ifndef PD_PLAN_INTERNAL_H
+#define PD_PLAN_INTERNAL_H
+
+#include <libxml/tree.h>
+
+#include "plandag/plan.h"
+
+/* schemas/plan.xsd, embedded by cmake/embed.cmake (NUL-terminated). */
+extern const unsigned char pd_i_schema_plan_xsd[];
+extern const size_t pd_i_schema_plan_xsd_len;
+
+/* The source text, for element columns (libxml2 records only lines). */
+typedef struct pd_i_text {
+	const char *buf;
+	size_t len;
+	size_t *line_start;          /* offset of line l (1-based) at line_start[l - 1] */
+	long n_lines;
+	size_t cursor;               /* offset after the last element found in order */
+} pd_i_text;
+
+/* Builds the line table (malloc'd); false when out of memory. */
+bool pd_i_text_init(pd_i_text *t, const char *buf, size_t len);
+void pd_i_text_release(pd_i_text *t);
+/* Location of element n.  In document order (in_order) the search resumes after the
+ * previous element so that several elements on one line get their own columns;
+ * otherwise the first `<name` on the line is taken.  Column 0 when not found. */
+pd_loc pd_i_text_loc(pd_i_text *t, const xmlNode *n, bool in_order);
+
+/* The state of one read. */
+typedef struct pd_i_reader {
+	pd_i_text text;
+	pd_diag_list *diags;
+	size_t errors;               /* schema and hierarchy errors found */
+	bool doctype;                /* a DOCTYPE was seen: the parse was stopped */
+	const xmlNode **quiet;       /* parents of misplaced elements: their "missing
+	                              * child" XSD errors are consequences, not news */
+	size_t n_quiet, cap_quiet;
+	char last_key[160];          /* element/attribute of the last XSD message, so */
+	long last_line;              /* that one bad value gives one diagnostic */
+} pd_i_reader;
+
+/* Adds a `schema` error at (line, column) with a fix; NULL fix = none. */
+void pd_i_schema_error(pd_i_reader *r, pd_loc at, const char *fix, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Rephrases a libxml2 parser (xml) or XSD validation (xsd) message into a `schema`
+ * diagnostic with a fix line. */
+void pd_i_message_add_xml(pd_i_reader *r, pd_loc at, const char *msg);
+void pd_i_message_add_xsd(pd_i_reader *r, pd_loc at, const char *msg);
+
+/* The `hierarchy` rule: reports every known plandag element under the wrong parent and
+ * shorthand attributes on a <strategy> with <replica> children; misplaced elements
+ * are unlinked and freed so that the XSD does not report them again. */
+void pd_i_check_hierarchy(pd_i_reader *r, xmlDoc *doc);
+
+/* Builds the plan IR from a document that passed the schema.  Adds `schema`
+ * diagnostics for values the XSD cannot check.  PD_IO only when out of memory. */
+pd_status pd_i_build_plan(pd_i_reader *r, xmlDoc *doc, pd_plan *plan);
+
+#endif

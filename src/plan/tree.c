@@ -1,0 +1,168 @@
+/* tree.c - the expanded hierarchy as an indented tree (--dump=expand, the report).
+ *
+ *   strategy: 16 GPUs (declared 16)
+ *     replica 0
+ *       stage 0: layers 0-15, GPUs 0-15 (16), TP 1, EP 16
+ *         GPU 0: experts 0
+ *         ...
+ *
+ * Big plans are summarised so that the tree stays readable: at most a few replicas,
+ * stages and GPU lines are printed in full, lists become ranges.
+ */
+#include "plandag/plan.h"
+
+#include <stdio.h>
+
+#define TREE_REPLICAS 4      /* replicas printed in full */
+#define TREE_STAGES 8        /* stages printed in full per replica */
+#define TREE_GPUS 4          /* GPU lines printed before a summary line */
+
+/* Prints ids as ranges: 0-7,16-23. */
+static void print_ranges(FILE *f, const int32_t *ids, uint32_t n)
+{
+	for (uint32_t i = 0; i < n;) {
+		uint32_t j = i;
+		while (j + 1 < n && ids[j + 1] == ids[j] + 1)
+			j++;
+		fprintf(f, "%s%d", i ? "," : "", ids[i]);
+		if (j > i)
+			fprintf(f, "-%d", ids[j]);
+		i = j + 1;
+	}
+}
+
+/* Prints the experts hosted on stage GPU index g as ranges; returns their number. */
+static uint32_t print_experts(FILE *f, const pd_stage *s, int64_t experts, int32_t g)
+{
+	uint32_t n = 0;
+	int64_t run = -1;
+	for (int64_t e = 0; e <= experts; e++) {
+		bool here = e < experts && s->expert_host[e] == g;
+		if (here && run < 0)
+			run = e;
+		if (!here && run >= 0) {
+			fprintf(f, "%s%lld", n ? "," : " ", (long long)run);
+			if (e - 1 > run)
+				fprintf(f, "-%lld", (long long)(e - 1));
+			n++;
+			run = -1;
+		}
+	}
+	if (n == 0)
+		fprintf(f, " none");
+	return n;
+}
+
+static uint32_t experts_on(const pd_stage *s, int64_t experts, int32_t g)
+{
+	uint32_t n = 0;
+	for (int64_t e = 0; e < experts; e++)
+		n += s->expert_host[e] == g;
+	return n;
+}
+
+/* The GPU lines of a stage: the first few in full, the rest in one summary line. */
+static void print_stage_gpus(FILE *f, const pd_stage *s, int64_t experts)
+{
+	uint32_t shown = s->n_gpus <= TREE_GPUS + 1 ? s->n_gpus : TREE_GPUS;
+	for (uint32_t g = 0; g < shown; g++) {
+		fprintf(f, "      GPU %d: experts", s->gpus[g]);
+		print_experts(f, s, experts, (int32_t)g);
+		fputc('\n', f);
+	}
+	if (shown == s->n_gpus)
+		return;
+	uint32_t lo = UINT32_MAX, hi = 0;
+	for (uint32_t g = shown; g < s->n_gpus; g++) {
+		uint32_t k = experts_on(s, experts, (int32_t)g);
+		lo = k < lo ? k : lo;
+		hi = k > hi ? k : hi;
+	}
+	fprintf(f, "      GPU %d..%d: ", s->gpus[shown], s->gpus[s->n_gpus - 1]);
+	if (lo == hi && lo == 1)
+		fprintf(f, "one expert each\n");
+	else if (lo == hi)
+		fprintf(f, "%u experts each\n", lo);
+	else
+		fprintf(f, "%u to %u experts each\n", lo, hi);
+}
+
+static void print_stage(FILE *f, const pd_plan *p, const pd_stage *s, uint32_t index)
+{
+	fprintf(f, "    stage %u: layers %lld-%lld, GPUs ", index, (long long)s->first_layer,
+	        (long long)s->last_layer);
+	print_ranges(f, s->gpus, s->n_gpus);
+	fprintf(f, " (%u), TP %lld%s", s->n_gpus, (long long)s->tp, s->sp ? " + SP" : "");
+	if (s->has_moe || p->model.experts > 0)
+		fprintf(f, ", EP %lld", (long long)s->ep);
+	fputc('\n', f);
+	if (s->expert_host && s->n_gpus > 0)
+		print_stage_gpus(f, s, p->model.experts);
+}
+
+static void print_replica(FILE *f, const pd_plan *p, const pd_replica *r, uint32_t index)
+{
+	fprintf(f, "  replica %u", index);
+	if (r->copy > 0 || r->count > 1)
+		fprintf(f, " (copy %u of <replica> %u)", r->copy, r->source);
+	if (r->count > 1)
+		fprintf(f, ", count %lld (not expanded)", (long long)r->count);
+	fputc('\n', f);
+	uint32_t shown = r->n_stages <= TREE_STAGES + 1 ? r->n_stages : TREE_STAGES;
+	for (uint32_t s = 0; s < shown; s++)
+		print_stage(f, p, &r->stages[s], s);
+	if (shown < r->n_stages)
+		fprintf(f, "    stages %u..%u: layers %lld-%lld\n", shown, r->n_stages - 1,
+		        (long long)r->stages[shown].first_layer,
+		        (long long)r->stages[r->n_stages - 1].last_layer);
+}
+
+static int64_t structural_gpus(const pd_strategy *st)
+{
+	int64_t n = 0;
+	for (uint32_t i = 0; i < st->n_replicas; i++)
+		for (uint32_t s = 0; s < st->replicas[i].n_stages; s++)
+			n += st->replicas[i].stages[s].n_gpus;
+	return n;
+}
+
+static void print_header(FILE *f, const pd_plan *p)
+{
+	const pd_model *m = &p->model;
+	const pd_strategy *st = &p->strategy;
+	fprintf(f, "plan %s: model %s, %lld layers, ", p->name ? p->name : "(unnamed)",
+	        m->name ? m->name : "(unnamed)", (long long)m->layers);
+	if (m->experts > 0)
+		fprintf(f, "%lld experts top-%lld, ", (long long)m->experts, (long long)m->top_k);
+	fprintf(f, "%s; cluster %lld x %lld GPUs\n", pd_dtype_name(m->dtype),
+	        (long long)p->cluster.nodes, (long long)p->cluster.gpus_per_node);
+	fprintf(f, "strategy: %lld GPUs (", (long long)structural_gpus(st));
+	if (st->has_declared_gpus)
+		fprintf(f, "declared %lld", (long long)st->declared_gpus);
+	else
+		fprintf(f, "not declared");
+	if (st->shorthand)
+		fprintf(f, "; shorthand dp=%lld pp=%lld tp=%lld ep=%lld sp=%s", (long long)st->dp,
+		        (long long)st->pp, (long long)st->tp, (long long)st->ep,
+		        st->sp ? "true" : "false");
+	fprintf(f, ")\n");
+}
+
+void pd_plan_print_tree(const pd_plan *p, FILE *f)
+{
+	if (!p || !f)
+		return;
+	print_header(f, p);
+	const pd_strategy *st = &p->strategy;
+	uint32_t shown = st->n_replicas <= TREE_REPLICAS + 1 ? st->n_replicas : TREE_REPLICAS;
+	for (uint32_t i = 0; i < shown; i++)
+		print_replica(f, p, &st->replicas[i], i);
+	if (shown == st->n_replicas)
+		return;
+	int64_t gpus = 0;
+	for (uint32_t i = shown; i < st->n_replicas; i++)
+		for (uint32_t s = 0; s < st->replicas[i].n_stages; s++)
+			gpus += st->replicas[i].stages[s].n_gpus;
+	fprintf(f, "  replicas %u..%u: %u more, %lld GPUs\n", shown, st->n_replicas - 1,
+	        st->n_replicas - shown, (long long)gpus);
+}
