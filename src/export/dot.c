@@ -1,0 +1,467 @@
+/* dot.c - the DAG as a cgraph graph: DOT files and the pictures of render.c.
+ *
+ * Clusters nest replica > stage > GPU ("replica 0 / stage 1 / GPU 9 (node 1)"); hubs
+ * sit in their stage's cluster, outside every GPU.  Shape and colour say the kind
+ * family, edge style the edge kind, and a legend cluster spells both out.  Every
+ * attribute is declared with agattr() before the first node so agxset() can use the
+ * symbols; output order follows node and edge ids, so the file is deterministic.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export_internal.h"
+
+enum family { F_COMPUTE, F_TP, F_EP, F_PP, F_HUB, F__COUNT };
+
+static const struct {
+	const char *legend, *shape, *fill, *line;
+} FAMILY[F__COUNT] = {
+	[F_COMPUTE] = { "compute", "box", "#dce9f7", "#3b6ea8" },
+	[F_TP] = { "TP collective (member)", "ellipse", "#fde2b8", "#c77c02" },
+	[F_EP] = { "EP collective (member)", "ellipse", "#d4efd1", "#2e7d32" },
+	[F_PP] = { "PP p2p (send / recv)", "cds", "#ead7f2", "#7b3f98" },
+	[F_HUB] = { "collective hub (one per instance)", "doubleoctagon", "#f8d0d0", "#b03030" },
+};
+
+static const struct {
+	const char *style, *color, *penwidth;
+} EDGE_STYLE[PD_E__COUNT] = {
+	[PD_E_DATA] = { "solid", "#555555", "1" },
+	[PD_E_COMM] = { "dashed", "#7b3f98", "1.6" },
+	[PD_E_CONTROL] = { "dotted", "#999999", "1" },
+	[PD_E_COLLECTIVE] = { "bold", "#b03030", "2" },
+};
+
+static enum family family_of(uint8_t kind)
+{
+	switch (kind) {
+	case PD_N_TP_ALLREDUCE:
+	case PD_N_TP_REDUCE_SCATTER:
+	case PD_N_TP_ALL_GATHER:
+		return F_TP;
+	case PD_N_EP_DISPATCH:
+	case PD_N_EP_COMBINE:
+		return F_EP;
+	case PD_N_PP_SEND:
+	case PD_N_PP_RECV:
+		return F_PP;
+	case PD_N_COLLECTIVE:
+		return F_HUB;
+	default:
+		return F_COMPUTE;
+	}
+}
+
+/* Attribute symbols, declared once on the root graph. */
+typedef struct syms {
+	Agsym_t *g_label, *g_style, *g_color, *g_fill;
+	Agsym_t *n_label, *n_shape, *n_fill, *n_color;
+	Agsym_t *e_style, *e_color, *e_pen, *e_label, *e_dir;
+} syms;
+
+#define ATTR(g, kind, name, def) agattr((g), (kind), (char *)(name), (char *)(def))
+
+static void declare(Agraph_t *g, syms *s, const char *title)
+{
+	ATTR(g, AGRAPH, "rankdir", "TB");
+	ATTR(g, AGRAPH, "newrank", "true");
+	ATTR(g, AGRAPH, "fontname", "Helvetica");
+	ATTR(g, AGRAPH, "fontsize", "14");
+	ATTR(g, AGRAPH, "labelloc", "t");
+	ATTR(g, AGRAPH, "nodesep", "0.25");
+	ATTR(g, AGRAPH, "ranksep", "0.35");
+	s->g_label = ATTR(g, AGRAPH, "label", "");
+	s->g_style = ATTR(g, AGRAPH, "style", "");
+	s->g_color = ATTR(g, AGRAPH, "color", "black");
+	s->g_fill = ATTR(g, AGRAPH, "fillcolor", "white");
+	ATTR(g, AGNODE, "fontname", "Helvetica");
+	ATTR(g, AGNODE, "fontsize", "10");
+	ATTR(g, AGNODE, "style", "filled");
+	ATTR(g, AGNODE, "height", "0.3");
+	s->n_label = ATTR(g, AGNODE, "label", "\\N");
+	s->n_shape = ATTR(g, AGNODE, "shape", "box");
+	s->n_fill = ATTR(g, AGNODE, "fillcolor", FAMILY[F_COMPUTE].fill);
+	s->n_color = ATTR(g, AGNODE, "color", FAMILY[F_COMPUTE].line);
+	ATTR(g, AGEDGE, "fontname", "Helvetica");
+	ATTR(g, AGEDGE, "fontsize", "9");
+	ATTR(g, AGEDGE, "arrowsize", "0.6");
+	s->e_style = ATTR(g, AGEDGE, "style", "solid");
+	s->e_color = ATTR(g, AGEDGE, "color", "#555555");
+	s->e_pen = ATTR(g, AGEDGE, "penwidth", "1");
+	s->e_label = ATTR(g, AGEDGE, "label", "");
+	s->e_dir = ATTR(g, AGEDGE, "dir", "forward");
+	agxset(g, s->g_label, (char *)title);
+}
+
+static Agraph_t *cluster(Agraph_t *parent, const syms *s, const char *name,
+                         const char *label, const char *fill)
+{
+	Agraph_t *c = agsubg(parent, (char *)name, 1);
+	if (!c)
+		return NULL;
+	agxset(c, s->g_label, (char *)label);
+	agxset(c, s->g_style, "rounded,filled");
+	agxset(c, s->g_color, "#888888");
+	agxset(c, s->g_fill, (char *)fill);
+	return c;
+}
+
+static void style_node(Agnode_t *n, const syms *s, enum family f, const char *label)
+{
+	agxset(n, s->n_label, (char *)label);
+	agxset(n, s->n_shape, (char *)FAMILY[f].shape);
+	agxset(n, s->n_fill, (char *)FAMILY[f].fill);
+	agxset(n, s->n_color, (char *)FAMILY[f].line);
+}
+
+static void style_edge(Agedge_t *e, const syms *s, pd_edge_kind k)
+{
+	agxset(e, s->e_style, (char *)EDGE_STYLE[k].style);
+	agxset(e, s->e_color, (char *)EDGE_STYLE[k].color);
+	agxset(e, s->e_pen, (char *)EDGE_STYLE[k].penwidth);
+}
+
+/* Legend: one sample node per family, one sample edge per edge kind. */
+static int add_legend(Agraph_t *g, const syms *s)
+{
+	static const struct { int from, to; pd_edge_kind k; } E[] = {
+		{ F_COMPUTE, F_TP, PD_E_DATA },  { F_TP, F_HUB, PD_E_COLLECTIVE },
+		{ F_EP, F_HUB, PD_E_COLLECTIVE }, { F_PP, F_COMPUTE, PD_E_COMM },
+		{ F_COMPUTE, F_EP, PD_E_CONTROL },
+	};
+	Agraph_t *c = cluster(g, s, "cluster_legend", "legend", "#fcfcfc");
+	Agnode_t *n[F__COUNT];
+	char name[32];
+	for (int f = 0; c && f < F__COUNT; f++) {
+		snprintf(name, sizeof(name), "legend_%d", f);
+		if (!(n[f] = agnode(c, name, 1)))
+			return -1;
+		style_node(n[f], s, (enum family)f, FAMILY[f].legend);
+	}
+	for (size_t i = 0; c && i < sizeof(E) / sizeof(E[0]); i++) {
+		Agedge_t *e = agedge(g, n[E[i].from], n[E[i].to], NULL, 1);
+		if (!e)
+			return -1;
+		style_edge(e, s, E[i].k);
+		agxset(e, s->e_label, (char *)pd_edge_kind_name(E[i].k));
+	}
+	return c ? 0 : -1;
+}
+
+typedef struct builder {
+	const pd_dag *dag;
+	Agraph_t *g;
+	syms s;
+	Agraph_t **gpu_cl;           /* cluster of each GPU id, created on first use */
+	int32_t n_gpu_cl;
+} builder;
+
+static int32_t max_gpu(const pd_dag *dag)
+{
+	int32_t m = dag->n_gpus - 1;
+	for (uint32_t v = 0; v < dag->n_nodes; v++)
+		if (dag->nodes[v].gpu > m)
+			m = dag->nodes[v].gpu;
+	return m;
+}
+
+static Agraph_t *stage_cluster(builder *b, int32_t r, int32_t st)
+{
+	char name[64], label[96];
+	snprintf(name, sizeof(name), "cluster_r%d", (int)r);
+	Agraph_t *rc = agsubg(b->g, name, 0);
+	if (!rc) {
+		snprintf(label, sizeof(label), "replica %d", (int)r);
+		rc = cluster(b->g, &b->s, name, label, "#f4f4f4");
+	}
+	snprintf(name, sizeof(name), "cluster_r%d_s%d", (int)r, (int)st);
+	Agraph_t *sc = rc ? agsubg(rc, name, 0) : NULL;
+	if (rc && !sc) {
+		snprintf(label, sizeof(label), "replica %d / stage %d", (int)r, (int)st);
+		sc = cluster(rc, &b->s, name, label, "#ebebeb");
+	}
+	return sc;
+}
+
+static Agraph_t *gpu_cluster(builder *b, const pd_node *n)
+{
+	if (n->gpu < 0 || n->gpu >= b->n_gpu_cl)
+		return stage_cluster(b, n->replica, n->stage);
+	if (b->gpu_cl[n->gpu])
+		return b->gpu_cl[n->gpu];
+	Agraph_t *sc = stage_cluster(b, n->replica, n->stage);
+	char name[80], label[128], where[32] = "";
+	if (b->dag->gpus_per_node > 0)
+		snprintf(where, sizeof(where), " (node %d)", (int)(n->gpu / b->dag->gpus_per_node));
+	snprintf(name, sizeof(name), "cluster_r%d_s%d_g%d", (int)n->replica, (int)n->stage,
+	         (int)n->gpu);
+	snprintf(label, sizeof(label), "replica %d / stage %d / GPU %d%s", (int)n->replica,
+	         (int)n->stage, (int)n->gpu, where);
+	b->gpu_cl[n->gpu] = sc ? cluster(sc, &b->s, name, label, "#ffffff") : NULL;
+	return b->gpu_cl[n->gpu];
+}
+
+/* Nodes and edges of a selection (keep == NULL: everything). */
+static int add_nodes_and_edges(builder *b, const uint8_t *keep)
+{
+	const pd_dag *dag = b->dag;
+	char name[24], label[160];
+	Agnode_t **an = calloc(dag->n_nodes ? dag->n_nodes : 1, sizeof(Agnode_t *));
+	if (!an)
+		return -1;
+	int rc = 0;
+	for (uint32_t v = 0; v < dag->n_nodes && rc == 0; v++) {
+		if (keep && !keep[v])
+			continue;
+		const pd_node *n = &dag->nodes[v];
+		Agraph_t *c = n->gpu >= 0 ? gpu_cluster(b, n) : stage_cluster(b, n->replica, n->stage);
+		snprintf(name, sizeof(name), "n%u", v);
+		an[v] = c ? agnode(c, name, 1) : NULL;
+		if (!an[v]) {
+			rc = -1;
+			break;
+		}
+		pd_node_label(dag, v, label, sizeof(label));
+		style_node(an[v], &b->s, family_of(n->kind), label);
+	}
+	for (uint32_t e = 0; e < dag->n_edges && rc == 0; e++) {
+		const pd_edge *ed = &dag->edges[e];
+		if (!an[ed->src] || !an[ed->dst])
+			continue;
+		Agedge_t *ae = agedge(b->g, an[ed->src], an[ed->dst], NULL, 1);
+		if (!ae)
+			rc = -1;
+		else if (ed->kind < PD_E__COUNT)
+			style_edge(ae, &b->s, (pd_edge_kind)ed->kind);
+	}
+	free(an);
+	return rc;
+}
+
+void pd_i_fmt_bytes(char *p, size_t size, double bytes)
+{
+	static const char *const unit[] = { "B", "KB", "MB", "GB", "TB", "PB" };
+	int u = 0;
+	while (bytes >= 1000 && u < 5) {
+		bytes /= 1000;
+		u++;
+	}
+	snprintf(p, size, u && bytes < 100 ? "%.1f %s" : "%.0f %s", bytes, unit[u]);
+}
+
+/* ---- overview: one node per GPU, edges = bytes per step between GPUs ---- */
+
+/* Traffic between two GPUs: directed for pipeline p2p, unordered (a < b) for
+ * collectives, which are drawn along the ring of their group. */
+typedef struct link {
+	int32_t a, b;
+	int collective;
+	double bytes;
+} link;
+
+typedef struct links {
+	link *v;
+	size_t n, cap;
+} links;
+
+static int links_add(links *l, int32_t a, int32_t b, int collective, double bytes)
+{
+	if (collective && a > b) {
+		int32_t t = a;
+		a = b;
+		b = t;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		link *v = realloc(l->v, cap * sizeof(link));
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (link){ a, b, collective, bytes };
+	return 0;
+}
+
+static int link_cmp(const void *x, const void *y)
+{
+	const link *p = x, *q = y;
+	if (p->collective != q->collective)
+		return p->collective - q->collective;
+	if (p->a != q->a)
+		return (p->a > q->a) - (p->a < q->a);
+	return (p->b > q->b) - (p->b < q->b);
+}
+
+/* Sorts and sums duplicates in place. */
+static void links_merge(links *l)
+{
+	if (!l->n)
+		return;
+	qsort(l->v, l->n, sizeof(link), link_cmp);
+	size_t out = 0;
+	for (size_t i = 1; i < l->n; i++) {
+		if (link_cmp(&l->v[out], &l->v[i]) == 0)
+			l->v[out].bytes += l->v[i].bytes;
+		else
+			l->v[++out] = l->v[i];
+	}
+	l->n = out + 1;
+}
+
+/* Every comm edge, and every collective instance along its group's ring, each member
+ * sending the hub's bytes to the next. */
+static int collect_links(const pd_dag *dag, links *l)
+{
+	for (uint32_t e = 0; e < dag->n_edges; e++) {
+		const pd_edge *ed = &dag->edges[e];
+		const pd_node *s = &dag->nodes[ed->src], *d = &dag->nodes[ed->dst];
+		if (ed->kind == PD_E_COMM && s->gpu >= 0 && d->gpu >= 0 && s->gpu != d->gpu &&
+		    links_add(l, s->gpu, d->gpu, 0, dag->costs[s->cost].out_bytes) != 0)
+			return -1;
+	}
+	for (uint32_t v = 0; v < dag->n_nodes; v++) {
+		const pd_node *h = &dag->nodes[v];
+		if (h->kind != PD_N_COLLECTIVE || h->group < 0 || (uint32_t)h->group >= dag->groups.n)
+			continue;
+		const int32_t *g = dag->groups.gpus + dag->groups.off[h->group];
+		uint32_t n = dag->groups.off[h->group + 1] - dag->groups.off[h->group];
+		for (uint32_t i = 0; n > 1 && i < n; i++)
+			if (links_add(l, g[i], g[(i + 1) % n], 1, dag->costs[h->cost].bytes) != 0)
+				return -1;
+	}
+	links_merge(l);
+	return 0;
+}
+
+/* One node per GPU that carries work, in the cluster of its replica and stage. */
+static int add_gpu_nodes(builder *b, Agnode_t **gn)
+{
+	const pd_dag *dag = b->dag;
+	char name[32], label[128], mem[32];
+	for (uint32_t v = 0; v < dag->n_nodes; v++) {
+		const pd_node *n = &dag->nodes[v];
+		if (n->gpu < 0 || gn[n->gpu])
+			continue;
+		Agraph_t *c = stage_cluster(b, n->replica, n->stage);
+		snprintf(name, sizeof(name), "gpu%d", (int)n->gpu);
+		if (!c || !(gn[n->gpu] = agnode(c, name, 1)))
+			return -1;
+		int len = snprintf(label, sizeof(label), "GPU %d", (int)n->gpu);
+		if (dag->gpus_per_node > 0)
+			len += snprintf(label + len, sizeof(label) - (size_t)len, "\\nnode %d",
+			                (int)(n->gpu / dag->gpus_per_node));
+		if (dag->gpu && n->gpu < dag->n_gpus && dag->gpu[n->gpu].memory > 0) {
+			pd_i_fmt_bytes(mem, sizeof(mem), dag->gpu[n->gpu].memory);
+			snprintf(label + len, sizeof(label) - (size_t)len, "\\n%s", mem);
+		}
+		style_node(gn[n->gpu], &b->s, F_COMPUTE, label);
+	}
+	return 0;
+}
+
+static int add_links(builder *b, Agnode_t **gn, const links *l)
+{
+	double max = 0;
+	char text[48], pen[16];
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].bytes > max)
+			max = l->v[i].bytes;
+	for (size_t i = 0; i < l->n; i++) {
+		const link *k = &l->v[i];
+		if (!gn[k->a] || !gn[k->b])
+			continue;
+		Agedge_t *e = agedge(b->g, gn[k->a], gn[k->b], NULL, 1);
+		if (!e)
+			return -1;
+		style_edge(e, &b->s, k->collective ? PD_E_COLLECTIVE : PD_E_COMM);
+		pd_i_fmt_bytes(text, sizeof(text), k->bytes);
+		agxset(e, b->s.e_label, text);
+		snprintf(pen, sizeof(pen), "%.1f", 1 + 4 * (max > 0 ? k->bytes / max : 0));
+		agxset(e, b->s.e_pen, pen);
+		if (k->collective)
+			agxset(e, b->s.e_dir, "none");
+	}
+	return 0;
+}
+
+static int build_overview(builder *b)
+{
+	links l = { 0 };
+	int32_t n = max_gpu(b->dag) + 1;
+	Agnode_t **gn = calloc(n > 0 ? (size_t)n : 1, sizeof(Agnode_t *));
+	int rc = -1;
+	if (gn && add_gpu_nodes(b, gn) == 0 && collect_links(b->dag, &l) == 0 &&
+	    add_links(b, gn, &l) == 0)
+		rc = 0;
+	free(l.v);
+	free(gn);
+	return rc;
+}
+
+static void title_of(const pd_dag *dag, const pd_view *view, char *buf, size_t size)
+{
+	char suffix[32];
+	pd_view_suffix(view, suffix, sizeof(suffix));
+	snprintf(buf, size, "%s%s%s", dag->name ? dag->name : "plandag",
+	         suffix[0] ? " " : "", suffix[0] ? suffix + 1 : "");
+	if (view->kind == PD_VIEW_OVERVIEW)
+		snprintf(buf + strlen(buf), size - strlen(buf),
+		         " (edges: bytes per step; dashed = pipeline p2p, bold = collectives "
+		         "along the ring)");
+}
+
+Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
+{
+	builder b = { .dag = dag };
+	char title[256];
+	b.g = agopen("plandag", Agdirected, NULL);
+	if (!b.g)
+		return NULL;
+	title_of(dag, view, title, sizeof(title));
+	declare(b.g, &b.s, title);
+	b.n_gpu_cl = max_gpu(dag) + 1;
+	b.gpu_cl = calloc(b.n_gpu_cl > 0 ? (size_t)b.n_gpu_cl : 1, sizeof(Agraph_t *));
+	uint8_t *keep = NULL;
+	int rc = b.gpu_cl ? 0 : -1;
+	if (rc == 0 && view->kind == PD_VIEW_OVERVIEW) {
+		rc = build_overview(&b);
+	} else if (rc == 0 && view->kind != PD_VIEW_FULL) {
+		keep = malloc(dag->n_nodes ? dag->n_nodes : 1);
+		rc = keep ? (pd_i_view_select(dag, view, keep), 0) : -1;
+	}
+	if (rc == 0 && view->kind != PD_VIEW_OVERVIEW)
+		rc = add_nodes_and_edges(&b, keep);
+	if (rc == 0)
+		rc = add_legend(b.g, &b.s);
+	free(keep);
+	free(b.gpu_cl);
+	if (rc != 0) {
+		agclose(b.g);
+		return NULL;
+	}
+	return b.g;
+}
+
+pd_status pd_export_dot(const pd_dag *dag, const pd_view *view, const char *path,
+                        pd_diag_list *diags)
+{
+	pd_view v = view ? *view : (pd_view){ .kind = PD_VIEW_FULL };
+	if (v.kind == PD_VIEW_AUTO)
+		v.kind = PD_VIEW_FULL;   /* a DOT file is data: no size limit */
+	pd_atomic_file af;
+	Agraph_t *g = pd_i_dot_build(dag, &v);
+	pd_status s = g ? pd_atomic_open(&af, path) : PD_IO;
+	if (s == PD_OK) {
+		s = agwrite(g, af.f) == 0 ? pd_atomic_commit(&af) : PD_IO;
+		if (s != PD_OK)
+			pd_atomic_abort(&af);
+	}
+	if (g)
+		agclose(g);
+	if (s != PD_OK)
+		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write %s", path);
+	return s;
+}

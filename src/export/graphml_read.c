@@ -1,0 +1,886 @@
+/* graphml_read.c - GraphML back into a pd_dag, behind `plandag verify`.
+ *
+ * Streams the file with xmlTextReader (a DOM of millions of nodes would not fit), with
+ * network access off, no entity substitution and any DOCTYPE refused.  Accepts
+ * plandag's own files and hand-edited ones: keys in any order and with any ids (they
+ * are matched by attr.name and domain), node ids of any spelling (mapped to indices in
+ * order of first appearance), edges before their nodes, data left out (key <default>,
+ * else -1 / 0).  A node's output size is not a key of its own: it is read back from
+ * the bytes of its outgoing non-control edges.  The deployment context comes from the
+ * graph-level keys documented in graphml.c; without it the checks that need it are
+ * skipped (a note says so).
+ */
+#include <libxml/xmlreader.h>
+#include <libxml/xmlschemas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export_internal.h"
+
+#define GRAPHML_NS "http://graphml.graphdrawing.org/xmlns"
+
+enum domain { D_NODE, D_EDGE, D_GRAPH, D_ALL, D_OTHER };
+
+/* Fields the reader understands, per domain (index = field id). */
+static const char *const NODE_FIELDS[] = { "kind",  "gpu",   "replica", "stage",
+	                                       "layer", "micro_batch", "expert", "flops",
+	                                       "bytes", "us",    "label",   "group" };
+enum { NF_KIND, NF_GPU, NF_REPLICA, NF_STAGE, NF_LAYER, NF_MB, NF_EXPERT, NF_FLOPS,
+	   NF_BYTES, NF_US, NF_LABEL, NF_GROUP, NF__COUNT };
+static const char *const EDGE_FIELDS[] = { "kind", "bytes" };
+enum { EF_KIND, EF_BYTES, EF__COUNT };
+static const char *const GRAPH_FIELDS[] = { "plan",          "n_gpus", "gpus_per_node",
+	                                        "gpu_capacity",  "n_replicas", "micro_batches",
+	                                        "phase",         "step_tokens", "gpus", "stages" };
+enum { GF_PLAN, GF_N_GPUS, GF_GPUS_PER_NODE, GF_CAPACITY, GF_N_REPLICAS, GF_MB, GF_PHASE,
+	   GF_STEP_TOKENS, GF_GPUS, GF_STAGES, GF__COUNT };
+
+typedef struct key {
+	char *id, *name, *def;
+	int domain;
+} key;
+
+/* A node while reading: its record plus the raw costs, interned at the end. */
+typedef struct rnode {
+	pd_node n;
+	pd_cost c;
+	int32_t expert, group;       /* kept apart: they share a union in pd_node */
+	long line;
+	uint8_t declared, has_kind;
+} rnode;
+
+/* String ids -> indices (open addressing over a character pool). */
+typedef struct id_table {
+	char *pool;
+	size_t pool_len, pool_cap;
+	uint32_t *off;               /* per index: offset of its id in pool */
+	uint32_t *slot, cap;         /* UINT32_MAX = empty */
+	uint32_t n;
+} id_table;
+
+typedef struct reader {
+	xmlTextReaderPtr r;
+	const char *path;
+	pd_diag_list *diags;
+	pd_dag *dag;
+	key *keys;
+	size_t n_keys, cap_keys, last_key;
+	id_table ids;
+	rnode *nodes;
+	uint32_t cap_nodes;
+	char *text;                  /* text of the current <data> */
+	size_t text_len, text_cap;
+	int graphs, has_context, failed, oom;
+	int capturing;               /* collecting the text of <data> or <default> */
+	int in_default;
+	/* current element */
+	int cur_domain;              /* D_NODE / D_EDGE / D_GRAPH while inside one */
+	uint32_t cur_node;
+	int cur_data_key;            /* index in keys, -1 */
+	uint32_t cur_edge_src, cur_edge_dst;
+	int cur_edge_kind;
+	double cur_edge_bytes;
+	long cur_line;
+} reader;
+
+static long line_of(reader *rd)
+{
+	return (long)xmlTextReaderGetParserLineNumber(rd->r);
+}
+
+static void bad(reader *rd, long line, const char *fmt, const char *arg)
+{
+	pd_diag *d = pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, 0, fmt, arg);
+	(void)d;
+	rd->failed = 1;
+}
+
+/* ---- ids ---- */
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static int ids_rehash(id_table *t)
+{
+	uint32_t cap = t->cap ? t->cap * 2 : 1024;
+	uint32_t *slot = malloc((size_t)cap * sizeof(uint32_t));
+	if (!slot)
+		return -1;
+	memset(slot, 0xff, (size_t)cap * sizeof(uint32_t));
+	for (uint32_t i = 0; i < t->n; i++) {
+		uint32_t h = hash_str(t->pool + t->off[i]) & (cap - 1);
+		while (slot[h] != UINT32_MAX)
+			h = (h + 1) & (cap - 1);
+		slot[h] = i;
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->cap = cap;
+	return 0;
+}
+
+/* Appends id to the pool and the offset table; returns its index or UINT32_MAX. */
+static uint32_t ids_append(id_table *t, const char *id, uint32_t *off_cap)
+{
+	size_t len = strlen(id) + 1;
+	if (t->pool_len + len > UINT32_MAX)
+		return UINT32_MAX;
+	if (t->pool_len + len > t->pool_cap) {
+		size_t cap = t->pool_cap ? t->pool_cap * 2 : 65536;
+		while (cap < t->pool_len + len)
+			cap *= 2;
+		char *p = realloc(t->pool, cap);
+		if (!p)
+			return UINT32_MAX;
+		t->pool = p;
+		t->pool_cap = cap;
+	}
+	if (t->n == *off_cap) {
+		uint32_t cap = *off_cap ? *off_cap * 2 : 1024;
+		uint32_t *o = realloc(t->off, (size_t)cap * sizeof(uint32_t));
+		if (!o)
+			return UINT32_MAX;
+		t->off = o;
+		*off_cap = cap;
+	}
+	memcpy(t->pool + t->pool_len, id, len);
+	t->off[t->n] = (uint32_t)t->pool_len;
+	t->pool_len += len;
+	return t->n++;
+}
+
+/* Index of id, adding it when new (*is_new set); UINT32_MAX when out of memory. */
+static uint32_t ids_get(id_table *t, const char *id, uint32_t *off_cap, int *is_new)
+{
+	*is_new = 0;
+	if ((uint64_t)(t->n + 1) * 2 > t->cap && ids_rehash(t) != 0)
+		return UINT32_MAX;
+	uint32_t h = hash_str(id) & (t->cap - 1);
+	for (; t->slot[h] != UINT32_MAX; h = (h + 1) & (t->cap - 1))
+		if (strcmp(t->pool + t->off[t->slot[h]], id) == 0)
+			return t->slot[h];
+	uint32_t i = ids_append(t, id, off_cap);
+	if (i != UINT32_MAX) {
+		t->slot[h] = i;
+		*is_new = 1;
+	}
+	return i;
+}
+
+static void ids_release(id_table *t)
+{
+	free(t->pool);
+	free(t->off);
+	free(t->slot);
+}
+
+/* ---- nodes ---- */
+
+static const rnode NODE_DEFAULT = {
+	.n = { .gpu = -1, .replica = -1, .stage = -1, .layer = -1, .micro_batch = 0,
+	       .expert = -1, .kind = PD_N__COUNT },
+	.expert = -1,
+	.group = -1,
+};
+
+/* The node of string id, created with defaults on first sight. */
+static uint32_t node_of(reader *rd, const char *id)
+{
+	uint32_t off_cap = rd->cap_nodes;
+	int is_new;
+	uint32_t v = ids_get(&rd->ids, id, &off_cap, &is_new);
+	if (v == UINT32_MAX) {
+		rd->oom = 1;
+		return v;
+	}
+	if (off_cap != rd->cap_nodes) {
+		rnode *p = realloc(rd->nodes, (size_t)off_cap * sizeof(rnode));
+		if (!p) {
+			rd->oom = 1;
+			return UINT32_MAX;
+		}
+		rd->nodes = p;
+		rd->cap_nodes = off_cap;
+	}
+	if (is_new)
+		rd->nodes[v] = NODE_DEFAULT;
+	return v;
+}
+
+/* ---- values ---- */
+
+static int parse_i32(const char *s, int32_t *out)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+		end++;
+	if (end == s || *end || v < INT32_MIN || v > INT32_MAX)
+		return -1;
+	*out = (int32_t)v;
+	return 0;
+}
+
+static int parse_dbl(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+		end++;
+	if (end == s || *end || v != v)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* "0,1,2,3" (sorted here) -> interned group index; -1 malformed, -2 out of memory. */
+static int64_t parse_group(pd_dag *dag, const char *s)
+{
+	size_t n = 1;
+	for (const char *p = s; *p; p++)
+		n += *p == ',';
+	int32_t *g = malloc(n * sizeof(int32_t));
+	if (!g)
+		return -2;
+	char *end;
+	size_t k = 0;
+	for (const char *p = s; k < n; p = end + 1) {
+		long long v = strtoll(p, &end, 10);
+		if (end == p || v < 0 || v > INT32_MAX || (*end != ',' && *end != '\0'))
+			break;
+		g[k++] = (int32_t)v;
+	}
+	int64_t r = -1;
+	uint32_t idx;
+	if (k == n) {
+		qsort(g, n, sizeof(int32_t), cmp_i32);
+		r = pd_dag_intern_group(dag, g, (uint32_t)n, &idx) == PD_OK ? (int64_t)idx : -2;
+	}
+	free(g);
+	return r;
+}
+
+/* ---- deployment context ---- */
+
+static size_t count_records(const char *s)
+{
+	if (!*s)
+		return 0;
+	size_t n = 1;
+	for (; *s; s++)
+		n += *s == ';';
+	return n;
+}
+
+/* "R/S:" at *p; advances past the colon. */
+static int parse_rs(const char **p, int32_t *r, int32_t *st)
+{
+	char *end;
+	long long a = strtoll(*p, &end, 10);
+	if (end == *p || *end != '/')
+		return -1;
+	const char *q = end + 1;
+	long long b = strtoll(q, &end, 10);
+	if (end == q || *end != ':' || a < -1 || b < -1 || a > INT32_MAX || b > INT32_MAX)
+		return -1;
+	*r = (int32_t)a;
+	*st = (int32_t)b;
+	*p = end + 1;
+	return 0;
+}
+
+/* gpus = "R/S:MEM;..." */
+static int parse_gpus(pd_dag *dag, const char *s)
+{
+	size_t n = count_records(s);
+	if (n > PD_MAX_GPUS)
+		return -1;
+	free(dag->gpu);
+	dag->gpu = calloc(n ? n : 1, sizeof(pd_dag_gpu));
+	if (!dag->gpu)
+		return -2;
+	const char *p = s;
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+		if (parse_rs(&p, &dag->gpu[i].replica, &dag->gpu[i].stage) != 0)
+			return -1;
+		dag->gpu[i].memory = strtod(p, &end);
+		if (end == p || (*end != ';' && *end != '\0'))
+			return -1;
+		p = end + (*end == ';');
+	}
+	if (dag->n_gpus == 0)
+		dag->n_gpus = (int32_t)n;
+	return dag->n_gpus == (int32_t)n ? 0 : -1;
+}
+
+/* One "R/S:G,G,..." record at *p. */
+static int parse_stage(pd_dag_stage *st, const char **p)
+{
+	if (parse_rs(p, &st->replica, &st->stage) != 0)
+		return -1;
+	size_t n = 0;
+	for (const char *q = *p; *q && *q != ';'; q++)
+		n += *q == ',' || q == *p;
+	st->expert_gpu = n ? malloc(n * sizeof(int32_t)) : NULL;
+	if (n && !st->expert_gpu)
+		return -2;
+	for (size_t e = 0; e < n; e++) {
+		char *end;
+		long long v = strtoll(*p, &end, 10);
+		if (end == *p || v < -1 || v > INT32_MAX || (*end != ',' && *end != ';' && *end))
+			return -1;
+		st->expert_gpu[e] = (int32_t)v;
+		*p = end + (*end == ',');
+	}
+	st->n_experts = (int32_t)n;
+	if (**p == ';')
+		(*p)++;
+	return 0;
+}
+
+static int parse_stages(pd_dag *dag, const char *s)
+{
+	size_t n = count_records(s);
+	if (n > PD_MAX_GPUS)
+		return -1;
+	dag->stages = calloc(n ? n : 1, sizeof(pd_dag_stage));
+	if (!dag->stages)
+		return -2;
+	dag->n_stages = (uint32_t)n;
+	const char *p = s;
+	for (size_t i = 0; i < n; i++) {
+		int r = parse_stage(&dag->stages[i], &p);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* One graph-level value; returns -1 malformed, -2 out of memory. */
+static int set_context(pd_dag *dag, int field, const char *t)
+{
+	switch (field) {
+	case GF_N_GPUS:
+		return parse_i32(t, &dag->n_gpus) == 0 && dag->n_gpus >= 0 ? 0 : -1;
+	case GF_GPUS_PER_NODE:
+		return parse_i32(t, &dag->gpus_per_node);
+	case GF_CAPACITY:
+		return parse_dbl(t, &dag->gpu_capacity);
+	case GF_N_REPLICAS:
+		return parse_i32(t, &dag->n_replicas);
+	case GF_MB:
+		return parse_i32(t, &dag->micro_batches);
+	case GF_PHASE:
+		dag->phase = strcmp(t, "prefill") == 0 ? PD_PREFILL : PD_DECODE;
+		return strcmp(t, "prefill") == 0 || strcmp(t, "decode") == 0 ? 0 : -1;
+	case GF_STEP_TOKENS:
+		return parse_dbl(t, &dag->step_tokens);
+	case GF_GPUS:
+		return parse_gpus(dag, t);
+	case GF_STAGES:
+		return dag->stages ? -1 : parse_stages(dag, t);
+	default:
+		return 0;   /* plan name: informative only */
+	}
+}
+
+/* ---- keys and data ---- */
+
+static int field_of(int domain, const char *name)
+{
+	static const struct { const char *const *names; int n; } F[] = {
+		[D_NODE] = { NODE_FIELDS, NF__COUNT },
+		[D_EDGE] = { EDGE_FIELDS, EF__COUNT },
+		[D_GRAPH] = { GRAPH_FIELDS, GF__COUNT },
+	};
+	if (!name || domain > D_GRAPH)
+		return -1;
+	for (int i = 0; i < F[domain].n; i++)
+		if (strcmp(F[domain].names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static int domain_of(const char *s)
+{
+	if (!s || strcmp(s, "all") == 0)
+		return D_ALL;
+	if (strcmp(s, "node") == 0)
+		return D_NODE;
+	if (strcmp(s, "edge") == 0)
+		return D_EDGE;
+	return strcmp(s, "graph") == 0 ? D_GRAPH : D_OTHER;
+}
+
+static char *attr(reader *rd, const char *name)
+{
+	return (char *)xmlTextReaderGetAttribute(rd->r, BAD_CAST name);
+}
+
+static void start_key(reader *rd)
+{
+	if (rd->n_keys == rd->cap_keys) {
+		size_t cap = rd->cap_keys ? rd->cap_keys * 2 : 32;
+		key *k = realloc(rd->keys, cap * sizeof(key));
+		if (!k) {
+			rd->oom = 1;
+			return;
+		}
+		rd->keys = k;
+		rd->cap_keys = cap;
+	}
+	key *k = &rd->keys[rd->n_keys];
+	char *dom = attr(rd, "for");
+	k->id = attr(rd, "id");
+	k->name = attr(rd, "attr.name");
+	k->def = NULL;
+	k->domain = domain_of(dom);
+	xmlFree(dom);
+	if (!k->id) {
+		bad(rd, line_of(rd), "%s element without an id attribute", "<key>");
+		xmlFree(k->name);
+		return;
+	}
+	rd->n_keys++;
+}
+
+/* Key index of id; data usually come in key order, so try the next key first. */
+static int key_index(reader *rd, const char *id)
+{
+	size_t n = rd->n_keys;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = (rd->last_key + 1 + i) % n;
+		if (strcmp(rd->keys[k].id, id) == 0) {
+			rd->last_key = k;
+			return (int)k;
+		}
+	}
+	return -1;
+}
+
+static void append_text(reader *rd, const char *t)
+{
+	size_t n = strlen(t);
+	if (rd->text_len + n + 1 > rd->text_cap) {
+		size_t cap = rd->text_cap ? rd->text_cap * 2 : 256;
+		while (cap < rd->text_len + n + 1)
+			cap *= 2;
+		char *p = realloc(rd->text, cap);
+		if (!p) {
+			rd->oom = 1;
+			return;
+		}
+		rd->text = p;
+		rd->text_cap = cap;
+	}
+	memcpy(rd->text + rd->text_len, t, n + 1);
+	rd->text_len += n;
+}
+
+static int set_node_field(reader *rd, rnode *n, int field, const char *t)
+{
+	int32_t *ints[] = { [NF_GPU] = &n->n.gpu, [NF_REPLICA] = &n->n.replica,
+		                [NF_STAGE] = &n->n.stage, [NF_LAYER] = &n->n.layer,
+		                [NF_MB] = &n->n.micro_batch, [NF_EXPERT] = &n->expert };
+	double *dbls[] = { [NF_FLOPS] = &n->c.flops, [NF_BYTES] = &n->c.bytes,
+		               [NF_US] = &n->c.us };
+	int k;
+	int64_t g;
+	switch (field) {
+	case NF_KIND:
+		k = pd_node_kind_from_name(t);
+		n->n.kind = (uint8_t)(k < 0 ? PD_N__COUNT : k);
+		n->has_kind = 1;
+		return k < 0 ? -1 : 0;
+	case NF_GPU: case NF_REPLICA: case NF_STAGE: case NF_LAYER: case NF_MB:
+	case NF_EXPERT:
+		return parse_i32(t, ints[field]);
+	case NF_FLOPS: case NF_BYTES: case NF_US:
+		return parse_dbl(t, dbls[field]);
+	case NF_GROUP:
+		g = parse_group(rd->dag, t);
+		n->group = (int32_t)g;
+		return g < 0 ? (int)g : 0;
+	default:
+		return 0;   /* label: derived, not read */
+	}
+}
+
+static int set_edge_field(reader *rd, int field, const char *t)
+{
+	if (field == EF_KIND) {
+		rd->cur_edge_kind = pd_edge_kind_from_name(t);
+		return rd->cur_edge_kind < 0 ? -1 : 0;
+	}
+	return parse_dbl(t, &rd->cur_edge_bytes);
+}
+
+/* Applies the value t of key k to the current element. */
+static void apply(reader *rd, const key *k, const char *t, long line)
+{
+	int dom = rd->cur_domain;
+	if (k->domain != D_ALL && k->domain != dom)
+		return;
+	int field = field_of(dom, k->name);
+	if (field < 0)
+		return;   /* someone else's key: keep quiet, ignore it */
+	int r;
+	if (dom == D_NODE)
+		r = set_node_field(rd, &rd->nodes[rd->cur_node], field, t);
+	else if (dom == D_EDGE)
+		r = set_edge_field(rd, field, t);
+	else
+		r = set_context(rd->dag, field, t);
+	if (dom == D_GRAPH && r == 0)
+		rd->has_context = 1;
+	if (r == -2)
+		rd->oom = 1;
+	else if (r != 0) {
+		pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, 0,
+		            "bad value '%.60s' for %s key '%s'", t,
+		            dom == D_NODE ? "node" : dom == D_EDGE ? "edge" : "graph", k->name);
+		rd->failed = 1;
+	}
+}
+
+/* Key defaults apply before an element's own data. */
+static void apply_defaults(reader *rd, long line)
+{
+	for (size_t i = 0; i < rd->n_keys; i++)
+		if (rd->keys[i].def)
+			apply(rd, &rd->keys[i], rd->keys[i].def, line);
+}
+
+/* ---- elements ---- */
+
+static void start_graph(reader *rd, long line)
+{
+	char *ed = attr(rd, "edgedefault");
+	if (rd->graphs++ > 0)
+		bad(rd, line, "more than one %s: plandag reads one graph per file", "<graph>");
+	else if (ed && strcmp(ed, "directed") != 0)
+		bad(rd, line, "edgedefault=\"%s\": a plandag DAG is directed", ed);
+	xmlFree(ed);
+	rd->cur_domain = D_GRAPH;
+	apply_defaults(rd, line);
+}
+
+static void start_node(reader *rd, long line)
+{
+	char *id = attr(rd, "id");
+	if (!id) {
+		bad(rd, line, "%s without an id attribute", "<node>");
+		rd->cur_domain = D_OTHER;
+		return;
+	}
+	uint32_t v = node_of(rd, id);
+	if (v != UINT32_MAX && rd->nodes[v].declared)
+		bad(rd, line, "node id '%s' declared twice", id);
+	xmlFree(id);
+	if (v == UINT32_MAX)
+		return;
+	rd->nodes[v].declared = 1;
+	rd->nodes[v].line = line;
+	rd->cur_node = v;
+	rd->cur_domain = D_NODE;
+	apply_defaults(rd, line);
+}
+
+static void start_edge(reader *rd, long line)
+{
+	char *s = attr(rd, "source"), *t = attr(rd, "target");
+	rd->cur_domain = D_OTHER;
+	if (!s || !t) {
+		bad(rd, line, "%s without source or target", "<edge>");
+	} else {
+		rd->cur_edge_src = node_of(rd, s);
+		rd->cur_edge_dst = node_of(rd, t);
+		rd->cur_edge_kind = PD_E_DATA;
+		rd->cur_edge_bytes = 0;
+		rd->cur_line = line;
+		rd->cur_domain = D_EDGE;
+		for (uint32_t i = 0; i < 2 && !rd->oom; i++) {
+			rnode *n = &rd->nodes[i ? rd->cur_edge_dst : rd->cur_edge_src];
+			if (!n->declared && !n->line)
+				n->line = line;   /* where an undeclared id was first used */
+		}
+		apply_defaults(rd, line);
+	}
+	xmlFree(s);
+	xmlFree(t);
+}
+
+static void end_edge(reader *rd)
+{
+	if (rd->cur_domain != D_EDGE || rd->oom)
+		return;
+	if (pd_dag_add_edge(rd->dag, rd->cur_edge_src, rd->cur_edge_dst,
+	                    (pd_edge_kind)rd->cur_edge_kind) != PD_OK) {
+		rd->oom = 1;
+		return;
+	}
+	/* a node's output size is what its data, comm and collective edges carry */
+	pd_cost *c = &rd->nodes[rd->cur_edge_src].c;
+	if (rd->cur_edge_kind != PD_E_CONTROL && rd->cur_edge_bytes > c->out_bytes)
+		c->out_bytes = rd->cur_edge_bytes;
+}
+
+static void start_data(reader *rd, long line)
+{
+	char *k = attr(rd, "key");
+	rd->cur_data_key = k ? key_index(rd, k) : -1;
+	if (rd->cur_data_key < 0)
+		bad(rd, line, "data for undeclared key '%s' (declare a <key> first)",
+		    k ? k : "(no key attribute)");
+	xmlFree(k);
+	rd->text_len = 0;
+	if (rd->text)
+		rd->text[0] = '\0';
+	rd->capturing = rd->cur_data_key >= 0;
+}
+
+static void end_data(reader *rd, long line)
+{
+	if (rd->capturing)
+		apply(rd, &rd->keys[rd->cur_data_key], rd->text ? rd->text : "", line);
+	rd->capturing = 0;
+	rd->cur_data_key = -1;
+}
+
+static void end_default(reader *rd)
+{
+	if (rd->in_default && rd->n_keys > 0) {
+		key *k = &rd->keys[rd->n_keys - 1];
+		free(k->def);
+		k->def = strdup(rd->text ? rd->text : "");
+		if (!k->def)
+			rd->oom = 1;
+	}
+	rd->in_default = rd->capturing = 0;
+}
+
+/* Where each element may appear (depth = nesting below the document). */
+static void start_element(reader *rd, const char *name, int depth, long line)
+{
+	int ctx = rd->cur_domain;
+	if (depth == 0) {
+		if (strcmp(name, "graphml") != 0)
+			bad(rd, line, "root element <%s> is not <graphml>", name);
+	} else if (depth == 1 && strcmp(name, "key") == 0) {
+		start_key(rd);
+	} else if (depth == 2 && strcmp(name, "default") == 0 && rd->graphs == 0) {
+		rd->in_default = rd->capturing = 1;
+		rd->text_len = 0;
+		if (rd->text)
+			rd->text[0] = '\0';
+	} else if (depth == 1 && strcmp(name, "graph") == 0) {
+		start_graph(rd, line);
+	} else if (depth == 2 && ctx == D_GRAPH && strcmp(name, "node") == 0) {
+		start_node(rd, line);
+	} else if (depth == 2 && ctx == D_GRAPH && strcmp(name, "edge") == 0) {
+		start_edge(rd, line);
+	} else if (strcmp(name, "data") == 0 &&
+	           ((depth == 2 && ctx == D_GRAPH) || (depth == 3 && ctx != D_GRAPH))) {
+		start_data(rd, line);
+	} else if (strcmp(name, "desc") != 0) {
+		bad(rd, line, "unexpected element <%s> (plandag reads flat directed graphs of "
+		              "nodes, edges and data)", name);
+	}
+}
+
+static void end_element(reader *rd, const char *name, long line)
+{
+	if (strcmp(name, "data") == 0)
+		end_data(rd, line);
+	else if (strcmp(name, "default") == 0)
+		end_default(rd);
+	else if (strcmp(name, "edge") == 0)
+		end_edge(rd);
+	if (strcmp(name, "node") == 0 || strcmp(name, "edge") == 0)
+		rd->cur_domain = D_GRAPH;
+	else if (strcmp(name, "graph") == 0)
+		rd->cur_domain = D_OTHER;
+}
+
+static int in_graphml_ns(reader *rd)
+{
+	const char *ns = (const char *)xmlTextReaderConstNamespaceUri(rd->r);
+	return !ns || strcmp(ns, GRAPHML_NS) == 0;
+}
+
+static void on_element(reader *rd)
+{
+	const char *name = (const char *)xmlTextReaderConstLocalName(rd->r);
+	int depth = xmlTextReaderDepth(rd->r);
+	long line = line_of(rd);
+	if (!in_graphml_ns(rd)) {
+		if (depth == 0)
+			bad(rd, line, "root element is not in the GraphML namespace %s", GRAPHML_NS);
+		return;   /* foreign extensions (yEd, Gephi) are ignored */
+	}
+	start_element(rd, name, depth, line);
+	if (xmlTextReaderIsEmptyElement(rd->r))
+		end_element(rd, name, line);
+}
+
+static void on_error(void *arg, xmlErrorPtr e)
+{
+	reader *rd = arg;
+	char msg[256];
+	snprintf(msg, sizeof(msg), "%s", e && e->message ? e->message : "malformed XML");
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	if (!e || e->level >= XML_ERR_ERROR) {
+		pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, e ? e->line : 0, e ? e->int2 : 0,
+		            "%s", msg);
+		rd->failed = 1;
+	}
+}
+
+/* Streams the whole document; returns 0 when it was read to the end. */
+static int read_all(reader *rd)
+{
+	int ret = 0;
+	while (!rd->oom && (ret = xmlTextReaderRead(rd->r)) == 1) {
+		switch (xmlTextReaderNodeType(rd->r)) {
+		case XML_READER_TYPE_DOCUMENT_TYPE:
+			bad(rd, line_of(rd), "%s refused: GraphML needs no DTD or entities",
+			    "DOCTYPE");
+			return -1;
+		case XML_READER_TYPE_ELEMENT:
+			on_element(rd);
+			break;
+		case XML_READER_TYPE_END_ELEMENT:
+			if (in_graphml_ns(rd))
+				end_element(rd, (const char *)xmlTextReaderConstLocalName(rd->r),
+				            line_of(rd));
+			break;
+		case XML_READER_TYPE_TEXT:
+		case XML_READER_TYPE_CDATA:
+		case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
+		case XML_READER_TYPE_WHITESPACE:
+			if (rd->capturing)
+				append_text(rd, (const char *)xmlTextReaderConstValue(rd->r));
+			break;
+		case XML_READER_TYPE_ENTITY_REFERENCE:
+			bad(rd, line_of(rd), "entity reference refused%s", "");
+			return -1;
+		default:
+			break;
+		}
+	}
+	return rd->oom || ret != 0 ? -1 : 0;
+}
+
+/* ---- the DAG ---- */
+
+/* Moves node v into the DAG: kind-dependent union, interned cost. */
+static int add_node(reader *rd, uint32_t v)
+{
+	rnode *n = &rd->nodes[v];
+	const char *id = rd->ids.pool + rd->ids.off[v];
+	if (!n->declared) {
+		bad(rd, n->line, "edge refers to node id '%s' that is never declared", id);
+		return 0;
+	}
+	if (!n->has_kind)
+		bad(rd, n->line, "node '%s' has no kind", id);
+	if (n->n.kind == PD_N_COLLECTIVE) {
+		if (n->group < 0)
+			bad(rd, n->line, "collective hub '%s' has no group (member GPU ids)", id);
+		n->n.group = n->group;
+	} else {
+		n->n.expert = n->expert;
+	}
+	if (pd_dag_intern_cost(rd->dag, &n->c, &n->n.cost) != PD_OK ||
+	    pd_dag_add_node(rd->dag, &n->n, NULL) != PD_OK)
+		return -1;
+	return 0;
+}
+
+static pd_status build(reader *rd)
+{
+	if (rd->graphs == 0)
+		bad(rd, 0, "no %s element", "<graph>");
+	if (pd_dag_reserve(rd->dag, rd->ids.n, rd->dag->n_edges) != PD_OK)
+		return PD_IO;
+	for (uint32_t v = 0; v < rd->ids.n; v++)
+		if (add_node(rd, v) != 0)
+			return PD_IO;
+	if (rd->failed)
+		return PD_INVALID;
+	if (rd->dag->micro_batches <= 0) {
+		for (uint32_t v = 0; v < rd->dag->n_nodes; v++)
+			if (rd->dag->nodes[v].micro_batch >= rd->dag->micro_batches)
+				rd->dag->micro_batches = rd->dag->nodes[v].micro_batch + 1;
+	}
+	if (!rd->has_context || !rd->dag->gpu)
+		pd_diag_add(rd->diags, PD_RULE_PLACEMENT, PD_NOTE, 0, 0,
+		            "the file carries no deployment context (graph keys n_gpus, gpus, "
+		            "stages): placement checks that need it are skipped");
+	return pd_dag_finalize(rd->dag);
+}
+
+static void reader_release(reader *rd)
+{
+	for (size_t i = 0; i < rd->n_keys; i++) {
+		xmlFree(rd->keys[i].id);
+		xmlFree(rd->keys[i].name);
+		free(rd->keys[i].def);
+	}
+	free(rd->keys);
+	ids_release(&rd->ids);
+	free(rd->nodes);
+	free(rd->text);
+	if (rd->r)
+		xmlFreeTextReader(rd->r);
+}
+
+pd_status pd_graphml_read(const char *path, pd_dag **out, pd_diag_list *diags)
+{
+	reader rd = { .path = path, .diags = diags, .cur_domain = D_OTHER,
+		          .cur_data_key = -1 };
+	*out = NULL;
+	pd_status s = PD_IO;
+	FILE *probe = fopen(path, "rb");
+	if (!probe) {
+		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot open %s", path);
+		return PD_IO;
+	}
+	fclose(probe);
+	rd.dag = pd_dag_create();
+	rd.r = xmlReaderForFile(path, NULL, XML_PARSE_NONET | XML_PARSE_HUGE);
+	if (!rd.dag || !rd.r)
+		goto done;
+	xmlTextReaderSetStructuredErrorHandler(rd.r, on_error, &rd);
+	int r = read_all(&rd);
+	if (rd.oom)
+		goto done;
+	if (r != 0 && !rd.failed)
+		bad(&rd, line_of(&rd), "cannot read %s as XML", path);
+	s = r == 0 ? build(&rd) : PD_INVALID;
+	if (s == PD_OK && rd.failed)
+		s = PD_INVALID;
+done:
+	if (s == PD_IO && !rd.failed)
+		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "out of memory reading %s", path);
+	if (s == PD_OK)
+		*out = rd.dag;
+	else
+		pd_dag_destroy(rd.dag);
+	reader_release(&rd);
+	return s;
+}
