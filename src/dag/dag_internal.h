@@ -25,31 +25,32 @@ uint32_t *pd_i_contract(const pd_dag *dag);
 void pd_i_node_describe(const pd_dag *dag, uint32_t v, char *buf, size_t size);
 
 /* Per-node costs of the lowering (src/dag/cost.c).  One pd_i_costs is filled once per
- * stage shape and layer type; the lowering then only copies indices. */
+ * stage; the lowering then only copies indices. */
 typedef struct pd_i_stage_shape {
 	const pd_plan *plan;
 	uint32_t stage_size;         /* GPUs of the stage */
-	int64_t tp, ep;
+	int64_t tp;
 	bool sp;
-	const int32_t *gpus;         /* cluster ids of the stage's GPUs */
-	int stage_index, n_stages;   /* of the replica */
+	const int32_t *gpus;         /* cluster ids of the stage's GPUs, as written */
 	uint32_t next_size;          /* GPUs of the next stage (0 for the last) */
-	const int32_t *next_gpus;
+	int64_t next_tp;
 } pd_i_stage_shape;
 
+/* Collectives carry two records with the same us: [0] members, [1] the hub. */
+typedef struct pd_i_tp_costs {
+	uint32_t allreduce[2], reduce_scatter[2], all_gather[2];
+} pd_i_tp_costs;
+
 typedef struct pd_i_costs {
-	/* compute nodes; layer-dependent ones indexed by is_moe */
 	uint32_t embed, lm_head, sample, attn_norm, qkv, attention, o_proj;
-	uint32_t ffn_norm[2], router, expert, shared_expert, ffn;
-	/* collectives: one cost for members and hub (same us); [0] dense, [1] moe */
-	uint32_t tp_allreduce[2], tp_reduce_scatter[2], tp_all_gather[2];
-	uint32_t ep_dispatch, ep_combine;
-	uint32_t pp_send, pp_recv;
+	uint32_t ffn_norm, router, expert, shared_expert, ffn;
+	uint32_t ep_dispatch[2], ep_combine[2];
+	uint32_t pp[2];              /* pp_send/pp_recv: [0] inside a node, [1] across */
+	pd_i_tp_costs *tp;           /* one per TP group of the stage (caller's array) */
+	uint32_t n_tp;
 } pd_i_costs;
 
-/* Fills *c for one stage, interning every record in dag.  tp_group_spans[i] is not
- * needed: the link is chosen per stage from its GPU list (a TP group of a stage whose
- * GPUs span nodes uses the network when the group itself spans nodes, see cost.c). */
+/* Fills *c for one stage, interning every record in dag. */
 pd_status pd_i_costs_stage(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c);
 
 /* Cost of a collective over `n` GPUs of one instance, picking NVLink or network from

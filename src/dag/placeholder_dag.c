@@ -1,9 +1,5 @@
 /* PLACEHOLDER owned by the lowering work: delete each function as it is implemented. */
 #include "plandag/dag.h"
-pd_status pd_dag_lower(const pd_plan *plan, const pd_analysis *an, pd_dag **out)
-{ (void)plan; (void)an; *out = NULL; return PD_IO; }
-pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges)
-{ (void)plan; *nodes = 0; *edges = 0; return PD_OK; }
 pd_status pd_dag_check_acyclic(const pd_dag *dag, pd_diag_list *diags)
 { (void)dag; (void)diags; return PD_IO; }
 pd_status pd_dag_check_placement(const pd_dag *dag, pd_diag_list *diags)
