@@ -1,0 +1,195 @@
+/* emit.c - what `compile` writes: DIR/NAME.dot, NAME.graphml, NAME[-VIEW].png/svg/pdf,
+ * NAME.md.
+ *
+ * All or nothing: every file is first written into a private staging directory inside
+ * DIR (each through an atomic file), and only when all of them succeeded are they
+ * renamed into DIR.  A failure removes the staging directory and leaves DIR as it was.
+ * A picture that would be refused is refused before anything is written.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "export_internal.h"
+#include "plandag/report.h"
+
+static const struct {
+	const char *word;
+	unsigned bit;
+} EMIT_WORDS[] = {
+	{ "dot", PD_EMIT_DOT }, { "graphml", PD_EMIT_GRAPHML }, { "png", PD_EMIT_PNG },
+	{ "svg", PD_EMIT_SVG }, { "pdf", PD_EMIT_PDF },         { "report", PD_EMIT_REPORT },
+};
+#define N_WORDS (sizeof(EMIT_WORDS) / sizeof(EMIT_WORDS[0]))
+
+static unsigned word_bit(const char *w, size_t n)
+{
+	for (size_t i = 0; i < N_WORDS; i++)
+		if (strlen(EMIT_WORDS[i].word) == n && strncmp(EMIT_WORDS[i].word, w, n) == 0)
+			return EMIT_WORDS[i].bit;
+	return 0;
+}
+
+pd_status pd_emit_parse(const char *s, unsigned *mask)
+{
+	if (!s || !*s)
+		return PD_USAGE;
+	if (strcmp(s, "none") == 0) {
+		*mask = 0;
+		return PD_OK;
+	}
+	unsigned m = 0;
+	for (const char *p = s;; p++) {
+		size_t n = strcspn(p, ",");
+		unsigned bit = word_bit(p, n);
+		if (!bit)
+			return PD_USAGE;
+		m |= bit;
+		p += n;
+		if (!*p)
+			break;
+	}
+	*mask = m;
+	return PD_OK;
+}
+
+/* The plan name as a file name: no directory separators, no leading dot. */
+static void file_stem(const pd_compilation *c, char *buf, size_t size)
+{
+	const char *name = c->plan && c->plan->name && *c->plan->name ? c->plan->name : "plan";
+	snprintf(buf, size, "%s", name);
+	for (char *p = buf; *p; p++)
+		if (*p == '/' || *p == '\\' || (p == buf && *p == '.'))
+			*p = '_';
+}
+
+#define MAX_FILES 8
+
+typedef struct emit_ctx {
+	const pd_compilation *c;
+	const char *dir;
+	char staging[4096];
+	char names[MAX_FILES][512];  /* file names written into staging */
+	int n;
+	pd_diag_list *diags;
+} emit_ctx;
+
+/* Path of file `name` in the staging directory, remembered for the final rename. */
+static const char *stage_file(emit_ctx *e, const char *stem, const char *suffix,
+                              const char *ext)
+{
+	static char path[4096 + 600];
+	snprintf(e->names[e->n], sizeof(e->names[0]), "%s%s.%s", stem, suffix, ext);
+	snprintf(path, sizeof(path), "%s/%s", e->staging, e->names[e->n]);
+	e->n++;
+	return path;
+}
+
+static pd_status write_report(emit_ctx *e, const char *path, const char *png)
+{
+	pd_atomic_file af;
+	pd_status s = pd_atomic_open(&af, path);
+	if (s == PD_OK && pd_report_write(af.f, PD_REPORT_MD, e->c, png) != PD_OK) {
+		pd_atomic_abort(&af);
+		s = PD_IO;
+	} else if (s == PD_OK) {
+		s = pd_atomic_commit(&af);
+	}
+	if (s != PD_OK)
+		pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write the report %s",
+		            path);
+	return s;
+}
+
+/* Writes every requested file into the staging directory. */
+static pd_status write_all(emit_ctx *e, unsigned mask, const pd_view *pic)
+{
+	static const struct { unsigned bit; const char *ext; } PICS[] = {
+		{ PD_EMIT_PNG, "png" }, { PD_EMIT_SVG, "svg" }, { PD_EMIT_PDF, "pdf" },
+	};
+	const pd_dag *dag = e->c->dag;
+	pd_view full = { .kind = PD_VIEW_FULL };
+	char stem[256], suffix[32];
+	const char *png = NULL;
+	file_stem(e->c, stem, sizeof(stem));
+	pd_view_suffix(pic, suffix, sizeof(suffix));
+	if (mask & PD_EMIT_DOT)
+		PD_CHECK(pd_export_dot(dag, &full, stage_file(e, stem, "", "dot"), e->diags));
+	if (mask & PD_EMIT_GRAPHML)
+		PD_CHECK(pd_export_graphml(dag, stage_file(e, stem, "", "graphml"), e->diags));
+	for (size_t i = 0; i < sizeof(PICS) / sizeof(PICS[0]); i++) {
+		if (!(mask & PICS[i].bit))
+			continue;
+		const char *path = stage_file(e, stem, suffix, PICS[i].ext);
+		if (PICS[i].bit == PD_EMIT_PNG)
+			png = e->names[e->n - 1];
+		PD_CHECK(pd_export_render(dag, pic, PICS[i].ext, path, e->diags));
+	}
+	if (mask & PD_EMIT_REPORT)
+		PD_CHECK(write_report(e, stage_file(e, stem, "", "md"), png));
+	return PD_OK;
+}
+
+/* Moves the staged files into dir (or, on failure, removes them) and the staging
+ * directory after them. */
+static pd_status finish(emit_ctx *e, pd_status s, FILE *log)
+{
+	char from[4096 + 600], to[4096 + 600];
+	for (int i = 0; i < e->n; i++) {
+		snprintf(from, sizeof(from), "%s/%s", e->staging, e->names[i]);
+		snprintf(to, sizeof(to), "%s/%s", e->dir, e->names[i]);
+		if (s != PD_OK) {
+			unlink(from);
+		} else if (rename(from, to) != 0) {
+			pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot move %s to %s",
+			            from, to);
+			unlink(from);
+			s = PD_IO;
+		} else if (log) {
+			fprintf(log, "wrote %s\n", to);
+		}
+	}
+	rmdir(e->staging);
+	return s;
+}
+
+static pd_status preflight(const pd_compilation *c, unsigned mask, const pd_view *pic,
+                           pd_diag_list *diags)
+{
+	if ((mask & ~(unsigned)PD_EMIT_REPORT) && !c->dag) {
+		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0,
+		            "no DAG to export: the plan was not lowered");
+		return PD_IO;
+	}
+	if (mask & (PD_EMIT_PNG | PD_EMIT_SVG | PD_EMIT_PDF)) {
+		uint32_t size = pd_i_view_size(c->dag, pic);
+		if (size > PD_VIEW_FULL_LIMIT) {
+			pd_i_view_refuse(c->dag, pic, size, diags);
+			return PD_USAGE;
+		}
+	}
+	return PD_OK;
+}
+
+pd_status pd_emit(const pd_compilation *c, unsigned mask, const pd_view *view,
+                  const char *dir, FILE *log, pd_diag_list *diags)
+{
+	if (!mask)
+		return PD_OK;
+	pd_view pic = { .kind = PD_VIEW_AUTO };
+	if (c->dag)
+		pic = pd_i_view_resolve(c->dag, view);
+	PD_CHECK(preflight(c, mask, &pic, diags));
+	if (pd_mkdir_p(dir) != PD_OK) {
+		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot create directory %s", dir);
+		return PD_IO;
+	}
+	emit_ctx e = { .c = c, .dir = dir, .diags = diags };
+	snprintf(e.staging, sizeof(e.staging), "%s/.plandag-XXXXXX", dir);
+	if (!mkdtemp(e.staging)) {
+		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write into %s", dir);
+		return PD_IO;
+	}
+	return finish(&e, write_all(&e, mask, &pic), log);
+}
