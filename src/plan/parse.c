@@ -131,8 +131,12 @@ static pd_status validate_xsd(pd_i_reader *r, xmlDoc *doc)
 	if (!vc)
 		goto out;
 	xmlSchemaSetValidStructuredErrors(vc, on_xsd_error, r);
+	size_t before = r->errors;
 	int rc = xmlSchemaValidateDoc(vc, doc);
 	s = rc < 0 ? PD_IO : PD_OK;
+	if (rc > 0 && r->errors == before)
+		pd_i_schema_error(r, (pd_loc){ 0, 0 }, "see schemas/plan.xsd for the plan format",
+		                  "the plan does not follow the schema");
 out:
 	if (s == PD_IO)
 		pd_diag_add(r->diags, PD_RULE_IO, PD_ERROR, 0, 0,

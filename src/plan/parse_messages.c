@@ -51,7 +51,7 @@ static void tidy(char *out, size_t cap, const char *msg)
 {
 	snprintf(out, cap, "%s", msg ? msg : "unknown error");
 	size_t n = strlen(out);
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '.' || out[n - 1] == ' '))
+	while (n > 0 && strchr("\n. !", out[n - 1]))
 		out[--n] = '\0';
 	if (isupper((unsigned char)out[0]) && !isupper((unsigned char)out[1]))
 		out[0] = (char)tolower((unsigned char)out[0]);
@@ -80,7 +80,10 @@ static bool quoted(const char *s, const char *after, char *out, size_t cap)
 void pd_i_message_add_xml(pd_i_reader *r, pd_loc at, const char *msg)
 {
 	char text[256];
+	if (r->errors > 0)
+		return;          /* after the first, libxml2's messages are consequences */
 	tidy(text, sizeof(text), msg);
+	text[strcspn(text, "\n")] = '\0';
 	const char *fix = "fix the XML syntax here: every element closed, every attribute "
 	                  "quoted, nothing after </plan>";
 	if (strstr(text, "ntity"))
@@ -114,42 +117,67 @@ static void split(const char *msg, xsd_msg *m)
 		m->rest = colon + 3;
 }
 
+/* What an attribute checked by a pattern accepts (the pattern message names no type). */
+static const char *pattern_hint(const xsd_msg *m)
+{
+	static const struct {
+		const char *element, *attribute, *type;
+	} by_attr[] = {
+		{ "plan", "name", "file-name" },       { "stage", "layers", "layer-range" },
+		{ "stage", "gpus", "gpu-list" },       { "place", "experts", "expert-range" },
+		{ "cluster", "gpu-memory", "size" },   { "cluster", "gpu-tflops", "number" },
+		{ "model", "params", "number" },       { "workload", "target-throughput", "number" },
+	};
+	for (size_t i = 0; i < sizeof(by_attr) / sizeof(by_attr[0]); i++)
+		if (strcmp(by_attr[i].element, m->element) == 0 &&
+		    strcmp(by_attr[i].attribute, m->attribute) == 0)
+			return hint_of(by_attr[i].type);
+	if (strstr(m->attribute, "bandwidth"))
+		return hint_of("bandwidth");
+	return NULL;
+}
+
+/* The fix line for a value out of bounds or of the wrong form. */
+static void value_fix(const xsd_msg *m, char *fix, size_t cap)
+{
+	char bound[48], type[64], set[96];
+	const char *hint = NULL;
+	if (strstr(m->rest, "greater than the maximum") &&
+	    quoted(m->rest, "allowed (", bound, sizeof(bound)))
+		snprintf(fix, cap, "use a value of at most %s", bound);
+	else if (strstr(m->rest, "less than the minimum") &&
+	         quoted(m->rest, "allowed (", bound, sizeof(bound)))
+		snprintf(fix, cap, "use a value of at least %s", bound);
+	else if (strstr(m->rest, "[facet 'enumeration']") && strchr(m->rest, '{')) {
+		tidy(set, sizeof(set), strchr(m->rest, '{'));
+		snprintf(fix, cap, "write one of %s", set);
+	} else {
+		if (strstr(m->rest, "[facet 'pattern']"))
+			hint = pattern_hint(m);
+		else if (quoted(m->rest, "atomic type ", type, sizeof(type)))
+			hint = hint_of(type);
+		snprintf(fix, cap, "write %s", hint ? hint : "a value the schema accepts");
+	}
+}
+
 /* A bad value: one diagnostic per element/attribute/line, facet or type message. */
 static void add_bad_value(pd_i_reader *r, pd_loc at, const xsd_msg *m)
 {
-	char key[160], value[48], type[64], bound[48];
+	char key[160], value[48], fix[200];
 	snprintf(key, sizeof(key), "%s/%s", m->element, m->attribute);
 	if (r->last_line == at.line && strcmp(r->last_key, key) == 0)
 		return;
 	snprintf(r->last_key, sizeof(r->last_key), "%s", key);
 	r->last_line = at.line;
-	if (!quoted(m->rest, NULL, value, sizeof(value)))
+	if (!quoted(m->rest, strstr(m->rest, "The value ") ? "The value " : NULL, value,
+	            sizeof(value)))
 		value[0] = '\0';
-	char fix[160];
-	if (strstr(m->rest, "greater than the maximum") &&
-	    quoted(m->rest, "allowed (", bound, sizeof(bound))) {
-		snprintf(fix, sizeof(fix), "use a value of at most %s", bound);
-		pd_i_schema_error(r, at, fix, "<%s> %s=\"%s\" is too large", m->element,
-		                  m->attribute, value);
-	} else if (strstr(m->rest, "less than the minimum") &&
-	           quoted(m->rest, "allowed (", bound, sizeof(bound))) {
-		snprintf(fix, sizeof(fix), "use a value of at least %s", bound);
-		pd_i_schema_error(r, at, fix, "<%s> %s=\"%s\" is too small", m->element,
-		                  m->attribute, value);
-	} else {
-		const char *hint = NULL;
-		if (quoted(m->rest, "atomic type ", type, sizeof(type)))
-			hint = hint_of(type);
-		snprintf(fix, sizeof(fix), "write %s", hint ? hint : "a value the schema accepts");
-		pd_i_schema_error(r, at, fix, "<%s> %s=\"%s\" is not a valid value", m->element,
-		                  m->attribute, value);
-	}
-}
-
-/* Facet messages come before the type message; pattern/enum ones say less than it. */
-static bool is_vague_facet(const char *rest)
-{
-	return strstr(rest, "[facet 'pattern']") || strstr(rest, "[facet 'enumeration']");
+	value_fix(m, fix, sizeof(fix));
+	const char *what = strstr(m->rest, "greater than the maximum") ? "is too large"
+	                   : strstr(m->rest, "less than the minimum")  ? "is too small"
+	                                                               : "is not a valid value";
+	pd_i_schema_error(r, at, fix, "<%s> %s=\"%s\" %s", m->element, m->attribute, value,
+	                  what);
 }
 
 void pd_i_message_add_xsd(pd_i_reader *r, pd_loc at, const char *msg)
@@ -157,8 +185,6 @@ void pd_i_message_add_xsd(pd_i_reader *r, pd_loc at, const char *msg)
 	xsd_msg m;
 	char list[160], text[256];
 	split(msg ? msg : "", &m);
-	if (m.attribute[0] && is_vague_facet(m.rest))
-		return;
 	if (m.attribute[0] && strstr(m.rest, "is not allowed")) {
 		pd_i_schema_error(r, at, "remove it or check its spelling (DESIGN section 2)",
 		                  "<%s> has no attribute %s", m.element, m.attribute);
