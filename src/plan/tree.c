@@ -103,8 +103,8 @@ static void print_stage(FILE *f, const pd_plan *p, const pd_stage *s, uint32_t i
 static void print_replica(FILE *f, const pd_plan *p, const pd_replica *r, uint32_t index)
 {
 	fprintf(f, "  replica %u", index);
-	if (r->copy > 0 || r->count > 1)
-		fprintf(f, " (copy %u of <replica> %u)", r->copy, r->source);
+	if (p->strategy.n_replicas > 1)
+		fprintf(f, " (<replica> %u, copy %u)", r->source, r->copy);
 	if (r->count > 1)
 		fprintf(f, ", count %lld (not expanded)", (long long)r->count);
 	fputc('\n', f);
