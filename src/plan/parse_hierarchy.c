@@ -80,8 +80,21 @@ static void explain(const char *c, const char *p, char *why, char *fix, size_t c
 	}
 }
 
-static void quiet_parent(pd_i_reader *r, const xmlNode *parent)
+/* Blank text left behind in an element of empty content would be an XSD error. */
+static void drop_blank_text(xmlNode *parent)
 {
+	for (xmlNode *c = parent->children, *next; c; c = next) {
+		next = c->next;
+		if (c->type == XML_TEXT_NODE && xmlIsBlankNode(c)) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+}
+
+static void quiet_parent(pd_i_reader *r, xmlNode *parent)
+{
+	drop_blank_text(parent);
 	if (r->n_quiet == r->cap_quiet) {
 		size_t cap = r->cap_quiet ? r->cap_quiet * 2 : 8;
 		const xmlNode **q = realloc(r->quiet, cap * sizeof(*q));
@@ -147,9 +160,10 @@ static void walk(pd_i_reader *r, xmlNode *n)
 		pd_loc at = pd_i_text_loc(&r->text, n, true);
 		if (misplaced(n)) {
 			report(r, at, (const char *)n->name, (const char *)n->parent->name);
-			quiet_parent(r, n->parent);
+			xmlNode *parent = n->parent;
 			xmlUnlinkNode(n);
 			xmlFreeNode(n);
+			quiet_parent(r, parent);
 			continue;
 		}
 		if (xmlStrcmp(n->name, (const xmlChar *)"strategy") == 0)
