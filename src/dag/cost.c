@@ -181,8 +181,8 @@ static pd_status costs_ep(pd_dag *dag, const pd_i_stage_shape *sh, const shape_c
 	return PD_OK;
 }
 
-/* pp_send/pp_recv towards the next stage: the activations of the receiving GPU's
- * attention group; [0] inside a node, [1] across nodes. */
+/* pp_send towards the next stage: the activations of the receiving GPU's attention
+ * group; [0] inside a node, [1] across nodes.  pp_recv: the same bytes, no time. */
 static pd_status costs_pp(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c)
 {
 	if (!sh->next_size)
@@ -198,7 +198,9 @@ static pd_status costs_pp(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c
 		              payload };
 		PD_CHECK(pd_dag_intern_cost(dag, &k, &c->pp[i]));
 	}
-	return PD_OK;
+	/* one transfer, timed once: on the pp_send; the pp_recv only marks its arrival */
+	pd_cost recv = { 0, payload, 0, payload };
+	return pd_dag_intern_cost(dag, &recv, &c->pp_recv);
 }
 
 pd_status pd_i_costs_stage(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c)

@@ -16,9 +16,18 @@ static inline int pd_i_node_is_hub(const pd_node *n)
 
 /* Contraction of collectives: rep[v] is the hub of v when v is a member (the source of
  * a collective edge), else v itself.  Built from the edge list in one pass, no
- * union-find: a member belongs to exactly one instance.  Returns NULL when out of
- * memory.  The caller frees it. */
+ * union-find: a member belongs to one instance (a second collective edge of the same
+ * member is ignored here and reported by the placement check).  Returns NULL when out
+ * of memory.  The caller frees it. */
 uint32_t *pd_i_contract(const pd_dag *dag);
+
+/* Kahn's algorithm over data, comm and control edges of the contracted graph (needs
+ * the CSR of pd_dag_finalize).  order receives the contracted nodes (representatives)
+ * in a topological order; *n_order < number of representatives means a cycle, and
+ * indeg[] (n_nodes entries, caller's) then stays > 0 exactly on the nodes left. */
+void pd_i_topo(const pd_dag *dag, const uint32_t *rep, uint32_t *indeg, uint32_t *order,
+               uint32_t *n_order, uint32_t *n_reps);
+
 
 /* Appends "kind gpu G LL mbM" describing node v to buf (for cycle and placement
  * messages). */
@@ -45,7 +54,8 @@ typedef struct pd_i_costs {
 	uint32_t embed, lm_head, sample, attn_norm, qkv, attention, o_proj;
 	uint32_t ffn_norm, router, expert, shared_expert, ffn;
 	uint32_t ep_dispatch[2], ep_combine[2];
-	uint32_t pp[2];              /* pp_send/pp_recv: [0] inside a node, [1] across */
+	uint32_t pp[2];              /* pp_send: [0] inside a node, [1] across nodes */
+	uint32_t pp_recv;            /* pp_recv of the next stage: bytes, no time */
 	pd_i_tp_costs *tp;           /* one per TP group of the stage (caller's array) */
 	uint32_t n_tp;
 } pd_i_costs;

@@ -371,11 +371,16 @@ void pd_i_node_describe(const pd_dag *dag, uint32_t v, char *buf, size_t size)
 {
 	const pd_node *n = &dag->nodes[v];
 	const char *kn = pd_node_kind_name((pd_node_kind)n->kind);
-	char extra[32] = "";
+	char extra[32] = "", lay[24] = "";
 	if (n->kind == PD_N_EXPERT)
-		snprintf(extra, sizeof(extra), " expert %d", (int)n->expert);
-	snprintf(buf, size, "%s%s gpu %d L%d mb%d", kn ? kn : "?", extra, (int)n->gpu,
-	         (int)n->layer, (int)n->micro_batch);
+		snprintf(extra, sizeof(extra), " %d", (int)n->expert);
+	if (n->layer >= 0)
+		snprintf(lay, sizeof(lay), " L%d", (int)n->layer);
+	if (pd_i_node_is_hub(n))
+		snprintf(buf, size, "%s%s mb%d", kn ? kn : "?", lay, (int)n->micro_batch);
+	else
+		snprintf(buf, size, "%s%s gpu %d%s mb%d", kn ? kn : "?", extra, (int)n->gpu, lay,
+		         (int)n->micro_batch);
 }
 
 void pd_dag_stats_compute(const pd_dag *dag, pd_dag_stats *st)

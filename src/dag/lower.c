@@ -19,8 +19,9 @@
  *    in several TP groups; MoE layers have no tp_* collective (DESIGN lists none).
  *  - layer is -1 for embed, lm_head, sample, pp_send and pp_recv; hubs carry the layer
  *    of their collective; expert is -1 except on `expert` nodes.
- *  - pp_send/pp_recv cost: the receiving attention group's activations over NVLink
- *    when both GPUs share a node, over the network otherwise.
+ *  - pp_send cost: the receiving attention group's activations over NVLink when both
+ *    GPUs share a node, over the network otherwise.  The pp_recv carries the same
+ *    bytes but no time, so the critical path counts one transfer once.
  *  - The micro-batch control edges go from every node of the GPU's final frontier
  *    (sample / lm_head, its pp_sends, or, on a GPU with no pp_send, the last layer's
  *    last nodes) to the first node of the next micro-batch.
@@ -163,10 +164,9 @@ typedef struct lower_ctx {
 	bool decode, overflow;
 	int32_t r, s, mb, mbs;       /* current replica, stage, micro-batch; micro-batches */
 	stage_info si;
-	const int32_t *gpus, *prev_gpus, *next_gpus;
-	uint32_t prev_size;
+	const int32_t *gpus, *next_gpus;
 	pd_i_costs c;
-	uint32_t pp_in[2];           /* pp_recv costs: the previous stage's c.pp */
+	uint32_t pp_in;              /* pp_recv cost: the previous stage's c.pp_recv */
 	uint32_t *tp_group;          /* interned group of each TP group */
 	uint32_t ep_group;
 	uint32_t *host_off, *host;   /* experts hosted by each GPU index (CSR) */
@@ -326,7 +326,8 @@ static bool same_node(const pd_plan *p, int32_t a, int32_t b)
 	return a / per == b / per;
 }
 
-/* embed on stage 0, else pp_recv from GPU j mod size(s-1) of the previous stage; the
+/* embed on stage 0, else pp_recv from GPU j mod size(s-1) of the previous stage (its
+ * pp_send recorded the id); the
  * control edges of the micro-batch order come from the GPU's last frontier. */
 static void prologue(lower_ctx *x)
 {
@@ -336,9 +337,7 @@ static void prologue(lower_ctx *x)
 			join(x, gi, v, PD_E_CONTROL);
 			continue;
 		}
-		int32_t src_gpu = x->prev_gpus[gi % x->prev_size];
-		uint32_t cost = x->pp_in[!same_node(x->plan, src_gpu, x->gpus[gi])];
-		uint32_t v = node(x, PD_N_PP_RECV, x->gpus[gi], -1, -1, cost);
+		uint32_t v = node(x, PD_N_PP_RECV, x->gpus[gi], -1, -1, x->pp_in);
 		edge(x, x->recv_from[(size_t)x->mb * x->si.S + gi], v, PD_E_COMM);
 		join(x, gi, v, PD_E_CONTROL);
 	}
@@ -459,11 +458,9 @@ static pd_status stage_begin(lower_ctx *x, const pd_replica *rep, uint32_t s)
 	stage_info_init(x->plan, rep, s, &x->si);
 	if (x->si.S == 0 || x->si.S % x->si.tp != 0)
 		return PD_IO;        /* validation refuses such plans: not lowerable */
-	x->prev_gpus = x->gpus;
-	x->prev_size = s ? rep->stages[s - 1].n_gpus : 0;
 	x->gpus = rep->stages[s].gpus;
 	x->next_gpus = x->si.last ? NULL : rep->stages[s + 1].gpus;
-	memcpy(x->pp_in, x->c.pp, sizeof(x->pp_in));
+	x->pp_in = x->c.pp_recv;
 	pd_i_tp_costs *tc = realloc(x->c.tp, (x->si.groups ? x->si.groups : 1) * sizeof(*tc));
 	if (!tc)
 		return PD_IO;

@@ -1,0 +1,472 @@
+/* check.c - the DAG checks of DESIGN section 5: `acyclic` (deadlock) and `placement`.
+ *
+ * Both work on any finalized pd_dag, lowered or read from GraphML.  A collective is
+ * contracted to one node (its hub plus the members sending collective edges to it):
+ * every member waits for all the others, so two GPUs meeting the same collectives in
+ * different orders become a cycle of the contracted graph.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dag/dag_internal.h"
+
+uint32_t *pd_i_contract(const pd_dag *dag)
+{
+	uint32_t n = dag->n_nodes;
+	uint32_t *rep = malloc((n ? n : 1) * sizeof(uint32_t));
+	if (!rep)
+		return NULL;
+	for (uint32_t v = 0; v < n; v++)
+		rep[v] = v;
+	for (uint32_t e = 0; e < dag->n_edges; e++) {
+		const pd_edge *ed = &dag->edges[e];
+		/* only the first collective edge of a member counts; a hub is never a member */
+		if (ed->kind == PD_E_COLLECTIVE && rep[ed->src] == ed->src && ed->src != ed->dst &&
+		    dag->nodes[ed->src].kind != PD_N_COLLECTIVE)
+			rep[ed->src] = ed->dst;
+	}
+	return rep;
+}
+
+/* Non-collective out-edges of v: decrement their targets, queue those that are free. */
+static void release_out(const pd_dag *dag, uint32_t v, const uint32_t *rep, uint32_t *indeg,
+                        uint32_t *order, uint32_t *tail)
+{
+	for (uint32_t i = dag->out_off[v]; i < dag->out_off[v + 1]; i++) {
+		const pd_edge *ed = &dag->edges[dag->out_edge[i]];
+		if (ed->kind == PD_E_COLLECTIVE)
+			continue;
+		uint32_t r = rep[ed->dst];
+		if (--indeg[r] == 0)
+			order[(*tail)++] = r;
+	}
+}
+
+void pd_i_topo(const pd_dag *dag, const uint32_t *rep, uint32_t *indeg, uint32_t *order,
+               uint32_t *n_order, uint32_t *n_reps)
+{
+	uint32_t n = dag->n_nodes, head = 0, tail = 0, reps = 0;
+	memset(indeg, 0, (size_t)n * sizeof(uint32_t));
+	for (uint32_t e = 0; e < dag->n_edges; e++)
+		if (dag->edges[e].kind != PD_E_COLLECTIVE)
+			indeg[rep[dag->edges[e].dst]]++;
+	for (uint32_t v = 0; v < n; v++) {
+		if (rep[v] != v)
+			continue;
+		reps++;
+		if (indeg[v] == 0)
+			order[tail++] = v;
+	}
+	while (head < tail) {
+		uint32_t r = order[head++];
+		release_out(dag, r, rep, indeg, order, &tail);
+		if (dag->nodes[r].kind != PD_N_COLLECTIVE)
+			continue;
+		for (uint32_t i = dag->in_off[r]; i < dag->in_off[r + 1]; i++) {
+			const pd_edge *ed = &dag->edges[dag->in_edge[i]];
+			if (ed->kind == PD_E_COLLECTIVE && rep[ed->src] == r)
+				release_out(dag, ed->src, rep, indeg, order, &tail);
+		}
+	}
+	*n_order = tail;
+	*n_reps = reps;
+}
+
+/* An in-edge into contracted node r (through r or one of its members) whose source is
+ * still blocked; UINT32_MAX when none. */
+static uint32_t blocked_in_edge_of(const pd_dag *dag, uint32_t v, const uint32_t *rep,
+                                   const uint32_t *indeg)
+{
+	for (uint32_t i = dag->in_off[v]; i < dag->in_off[v + 1]; i++) {
+		const pd_edge *ed = &dag->edges[dag->in_edge[i]];
+		if (ed->kind != PD_E_COLLECTIVE && indeg[rep[ed->src]] > 0)
+			return dag->in_edge[i];
+	}
+	return UINT32_MAX;
+}
+
+static uint32_t blocked_in_edge(const pd_dag *dag, uint32_t r, const uint32_t *rep,
+                                const uint32_t *indeg)
+{
+	uint32_t e = blocked_in_edge_of(dag, r, rep, indeg);
+	for (uint32_t i = dag->in_off[r]; e == UINT32_MAX && i < dag->in_off[r + 1]; i++) {
+		const pd_edge *ed = &dag->edges[dag->in_edge[i]];
+		if (ed->kind == PD_E_COLLECTIVE && rep[ed->src] == r)
+			e = blocked_in_edge_of(dag, ed->src, rep, indeg);
+	}
+	return e;
+}
+
+/* Walks backwards over blocked predecessors until a contracted node repeats; fills
+ * cyc[] with the cycle's edges in forward order and returns their number. */
+static uint32_t find_cycle(const pd_dag *dag, const uint32_t *rep, const uint32_t *indeg,
+                           uint32_t start, uint32_t *pos, uint32_t *walk)
+{
+	uint32_t r = start, step = 0;
+	memset(pos, 0xff, (size_t)dag->n_nodes * sizeof(uint32_t));
+	while (pos[r] == UINT32_MAX) {
+		pos[r] = step;
+		uint32_t e = blocked_in_edge(dag, r, rep, indeg);
+		if (e == UINT32_MAX)
+			return 0;    /* cannot happen: a blocked node has a blocked predecessor */
+		walk[step++] = e;
+		r = rep[dag->edges[e].src];
+	}
+	/* walk[pos[r] .. step) is the cycle, backwards */
+	uint32_t first = pos[r], len = step - first;
+	for (uint32_t i = 0; i < len / 2; i++) {
+		uint32_t t = walk[first + i];
+		walk[first + i] = walk[step - 1 - i];
+		walk[step - 1 - i] = t;
+	}
+	memmove(walk, walk + first, len * sizeof(uint32_t));
+	return len;
+}
+
+#define CYCLE_PRINT_MAX 24
+
+/* "a -> b ~ c -> d ~ a": `->` is an edge, `~` joins two members of one collective
+ * (each waits for the other).  The text starts and ends with the same node. */
+static char *cycle_text(const pd_dag *dag, const uint32_t *cyc, uint32_t len)
+{
+	char *buf = NULL, node[128];
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	if (!f)
+		return NULL;
+	uint32_t first = dag->edges[cyc[0]].src;
+	pd_i_node_describe(dag, first, node, sizeof(node));
+	fputs(node, f);
+	for (uint32_t i = 0; i < len; i++) {
+		if (i == CYCLE_PRINT_MAX) {
+			fprintf(f, " ... (%u edges in all)", len);
+			break;
+		}
+		uint32_t dst = dag->edges[cyc[i]].dst;
+		uint32_t next = i + 1 < len ? dag->edges[cyc[i + 1]].src : first;
+		pd_i_node_describe(dag, dst, node, sizeof(node));
+		fprintf(f, " -> %s", node);
+		if (next != dst) {
+			pd_i_node_describe(dag, next, node, sizeof(node));
+			fprintf(f, " ~ %s", node);
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static pd_status report_cycle(const pd_dag *dag, const uint32_t *rep, const uint32_t *indeg,
+                              pd_diag_list *diags)
+{
+	uint32_t n = dag->n_nodes, start = 0;
+	while (start < n && (rep[start] != start || indeg[start] == 0))
+		start++;
+	uint32_t *pos = malloc((size_t)n * sizeof(uint32_t));
+	uint32_t *walk = malloc((size_t)n * sizeof(uint32_t));
+	uint32_t len = pos && walk && start < n ? find_cycle(dag, rep, indeg, start, pos, walk) : 0;
+	char *text = len ? cycle_text(dag, walk, len) : NULL;
+	free(pos);
+	free(walk);
+	pd_diag *d = pd_diag_add(diags, PD_RULE_ACYCLIC, PD_ERROR, 0, 0,
+	                         "the DAG has a cycle (deadlock): %s",
+	                         text ? text : "(cycle could not be printed)");
+	pd_diag_fix(d, "two GPUs meet the same collectives in different orders, or an edge "
+	               "points backwards in a GPU's program; make every GPU of a group issue "
+	               "its collectives in the same order ('~' joins members of one "
+	               "collective)");
+	pd_status s = text || len == 0 ? PD_INVALID : PD_IO;
+	free(text);
+	return s;
+}
+
+pd_status pd_dag_check_acyclic(const pd_dag *dag, pd_diag_list *diags)
+{
+	if (!dag->finalized)
+		return PD_IO;
+	uint32_t n = dag->n_nodes ? dag->n_nodes : 1;
+	uint32_t *rep = pd_i_contract(dag);
+	uint32_t *indeg = malloc((size_t)n * sizeof(uint32_t));
+	uint32_t *order = malloc((size_t)n * sizeof(uint32_t));
+	pd_status s = PD_IO;
+	if (rep && indeg && order) {
+		uint32_t done, reps;
+		pd_i_topo(dag, rep, indeg, order, &done, &reps);
+		s = done == reps ? PD_OK : report_cycle(dag, rep, indeg, diags);
+	}
+	free(rep);
+	free(indeg);
+	free(order);
+	return s;
+}
+
+/* ---- placement ---- */
+
+#define PLACEMENT_SHOWN 20
+
+/* Collects placement findings: the first PLACEMENT_SHOWN become diagnostics, the rest
+ * are counted into one closing line. */
+typedef struct finder {
+	const pd_dag *dag;
+	pd_diag_list *diags;
+	uint64_t found;
+	int32_t *stage_idx;          /* [replica * stride + stage] -> index in dag->stages */
+	int32_t stride;
+	int32_t *buf;                /* scratch for hub members */
+	uint32_t cap_buf;
+} finder;
+
+static void finding(finder *f, const char *fix, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void finding(finder *f, const char *fix, const char *fmt, ...)
+{
+	if (f->found++ >= PLACEMENT_SHOWN)
+		return;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pd_diag *d = pd_diag_add(f->diags, PD_RULE_PLACEMENT, PD_ERROR, 0, 0, "%s", msg);
+	pd_diag_fix(d, "%s", fix);
+}
+
+/* (replica, stage) -> index into dag->stages, -1 when absent. */
+static int32_t stage_of(const finder *f, int32_t r, int32_t s)
+{
+	if (!f->stage_idx || r < 0 || s < 0 || r >= f->dag->n_replicas || s >= f->stride)
+		return -1;
+	return f->stage_idx[(size_t)r * (size_t)f->stride + (size_t)s];
+}
+
+static pd_status index_stages(finder *f)
+{
+	const pd_dag *d = f->dag;
+	int32_t nr = d->n_replicas;
+	f->stride = 0;
+	for (uint32_t i = 0; i < d->n_stages; i++) {
+		if (d->stages[i].stage + 1 > f->stride)
+			f->stride = d->stages[i].stage + 1;
+		if (d->stages[i].replica + 1 > nr)
+			nr = d->stages[i].replica + 1;
+	}
+	if (!d->n_stages || nr <= 0)
+		return PD_OK;
+	f->stage_idx = malloc((size_t)nr * (size_t)f->stride * sizeof(int32_t));
+	if (!f->stage_idx)
+		return PD_IO;
+	memset(f->stage_idx, 0xff, (size_t)nr * (size_t)f->stride * sizeof(int32_t));
+	for (uint32_t i = 0; i < d->n_stages; i++)
+		if (d->stages[i].replica >= 0 && d->stages[i].stage >= 0)
+			f->stage_idx[(size_t)d->stages[i].replica * (size_t)f->stride +
+			             (size_t)d->stages[i].stage] = (int32_t)i;
+	return PD_OK;
+}
+
+/* Node GPU exists and serves the node's (replica, stage). */
+static void check_node_gpu(finder *f, uint32_t v, const pd_node *n)
+{
+	const pd_dag *d = f->dag;
+	char what[128];
+	if (n->gpu < 0 || n->gpu >= d->n_gpus) {
+		pd_i_node_describe(d, v, what, sizeof(what));
+		finding(f, "use a GPU id between 0 and the cluster size - 1",
+		        "node n%u (%s) is on gpu %d, which does not exist (%d GPUs)", v, what,
+		        (int)n->gpu, (int)d->n_gpus);
+		return;
+	}
+	const pd_dag_gpu *g = d->gpu ? &d->gpu[n->gpu] : NULL;
+	if (g && (g->replica != n->replica || g->stage != n->stage)) {
+		pd_i_node_describe(d, v, what, sizeof(what));
+		finding(f, "place the node on a GPU of its own replica and stage",
+		        "node n%u (%s) belongs to replica %d stage %d but gpu %d serves replica "
+		        "%d stage %d",
+		        v, what, (int)n->replica, (int)n->stage, (int)n->gpu, (int)g->replica,
+		        (int)g->stage);
+	}
+}
+
+/* An expert node runs only where its weights are. */
+static void check_expert(finder *f, uint32_t v, const pd_node *n)
+{
+	int32_t si = stage_of(f, n->replica, n->stage);
+	if (si < 0)
+		return;
+	const pd_dag_stage *st = &f->dag->stages[si];
+	int32_t host = n->expert >= 0 && n->expert < st->n_experts ? st->expert_gpu[n->expert] : -1;
+	if (host != n->gpu)
+		finding(f, "run each expert on the GPU that holds its weights (see <place>)",
+		        "expert %d of layer %d (node n%u) runs on gpu %d but is hosted on gpu %d",
+		        (int)n->expert, (int)n->layer, v, (int)n->gpu, (int)host);
+}
+
+/* Compares a hub's members with its group; both sorted. */
+static void compare_members(finder *f, uint32_t h, const int32_t *m, uint32_t nm)
+{
+	const pd_dag *d = f->dag;
+	const pd_node *hub = &d->nodes[h];
+	const int32_t *g = d->groups.gpus + d->groups.off[hub->group];
+	uint32_t ng = d->groups.off[hub->group + 1] - d->groups.off[hub->group], i = 0, j = 0;
+	int32_t missing = -1, extra = -1, dup = -1;
+	while (i < ng || j < nm) {
+		if (j > 0 && j < nm && m[j] == m[j - 1]) {
+			dup = dup < 0 ? m[j] : dup;
+			j++;
+		} else if (j == nm || (i < ng && g[i] < m[j])) {
+			missing = missing < 0 ? g[i] : missing;
+			i++;
+		} else if (i == ng || m[j] < g[i]) {
+			extra = extra < 0 ? m[j] : extra;
+			j++;
+		} else {
+			i++;
+			j++;
+		}
+	}
+	if (missing < 0 && extra < 0 && dup < 0)
+		return;
+	char what[128], parts[160] = "";
+	size_t u = 0;
+	if (missing >= 0)
+		u += (size_t)snprintf(parts + u, sizeof(parts) - u, " gpu %d missing", (int)missing);
+	if (extra >= 0 && u < sizeof(parts))
+		u += (size_t)snprintf(parts + u, sizeof(parts) - u, " gpu %d not in the group",
+		                      (int)extra);
+	if (dup >= 0 && u < sizeof(parts))
+		snprintf(parts + u, sizeof(parts) - u, " gpu %d twice", (int)dup);
+	pd_i_node_describe(d, h, what, sizeof(what));
+	finding(f, "give the collective exactly one member node on every GPU of its group",
+	        "collective n%u (%s) over %u GPUs has %u members:%s", h, what, ng, nm, parts);
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The members of hub h (sources of its collective edges) are exactly its group. */
+static pd_status check_hub(finder *f, uint32_t h)
+{
+	const pd_dag *d = f->dag;
+	const pd_node *hub = &d->nodes[h];
+	if (hub->group < 0 || (uint32_t)hub->group >= d->groups.n) {
+		finding(f, "give every collective hub its member group",
+		        "collective n%u has no valid group (%d)", h, (int)hub->group);
+		return PD_OK;
+	}
+	uint32_t nm = 0, deg = d->in_off[h + 1] - d->in_off[h];
+	if (deg > f->cap_buf) {
+		int32_t *b = realloc(f->buf, deg * sizeof(int32_t));
+		if (!b)
+			return PD_IO;
+		f->buf = b;
+		f->cap_buf = deg;
+	}
+	for (uint32_t i = d->in_off[h]; i < d->in_off[h + 1]; i++) {
+		const pd_edge *ed = &d->edges[d->in_edge[i]];
+		if (ed->kind == PD_E_COLLECTIVE)
+			f->buf[nm++] = d->nodes[ed->src].gpu;
+	}
+	qsort(f->buf, nm, sizeof(int32_t), cmp_i32);
+	compare_members(f, h, f->buf, nm);
+	return PD_OK;
+}
+
+/* Count of v's comm edges (out when out != 0, else in) whose other end has kind k. */
+static uint32_t comm_edges(const pd_dag *d, uint32_t v, int out, pd_node_kind k)
+{
+	const uint32_t *off = out ? d->out_off : d->in_off, *ids = out ? d->out_edge : d->in_edge;
+	uint32_t c = 0;
+	for (uint32_t i = off[v]; i < off[v + 1]; i++) {
+		const pd_edge *ed = &d->edges[ids[i]];
+		if (ed->kind == PD_E_COMM && d->nodes[out ? ed->dst : ed->src].kind == k)
+			c++;
+	}
+	return c;
+}
+
+static void check_pp(finder *f, uint32_t v, const pd_node *n)
+{
+	int send = n->kind == PD_N_PP_SEND;
+	uint32_t c = comm_edges(f->dag, v, send, send ? PD_N_PP_RECV : PD_N_PP_SEND);
+	if (c == 1)
+		return;
+	char what[128];
+	pd_i_node_describe(f->dag, v, what, sizeof(what));
+	finding(f, "pair every pp_send with exactly one pp_recv by a comm edge",
+	        "%s n%u (%s) has %u comm edges %s a %s", send ? "pp_send" : "pp_recv", v, what, c,
+	        send ? "to" : "from", send ? "pp_recv" : "pp_send");
+}
+
+/* A member has exactly one collective edge, to a hub. */
+static void check_member(finder *f, uint32_t v)
+{
+	const pd_dag *d = f->dag;
+	uint32_t c = 0;
+	for (uint32_t i = d->out_off[v]; i < d->out_off[v + 1]; i++) {
+		const pd_edge *ed = &d->edges[d->out_edge[i]];
+		c += ed->kind == PD_E_COLLECTIVE && d->nodes[ed->dst].kind == PD_N_COLLECTIVE;
+	}
+	if (c == 1)
+		return;
+	char what[128];
+	pd_i_node_describe(d, v, what, sizeof(what));
+	finding(f, "connect every collective member to exactly one hub",
+	        "n%u (%s) has %u collective edges to hubs", v, what, c);
+}
+
+static pd_status check_nodes(finder *f)
+{
+	const pd_dag *d = f->dag;
+	for (uint32_t v = 0; v < d->n_nodes; v++) {
+		const pd_node *n = &d->nodes[v];
+		if (n->kind == PD_N_COLLECTIVE) {
+			PD_CHECK(check_hub(f, v));
+			continue;
+		}
+		check_node_gpu(f, v, n);
+		if (n->kind == PD_N_EXPERT)
+			check_expert(f, v, n);
+		else if (n->kind == PD_N_PP_SEND || n->kind == PD_N_PP_RECV)
+			check_pp(f, v, n);
+		else if (pd_node_kind_is_collective_member((pd_node_kind)n->kind))
+			check_member(f, v);
+	}
+	return PD_OK;
+}
+
+static void check_memory(finder *f)
+{
+	const pd_dag *d = f->dag;
+	for (int32_t g = 0; d->gpu && g < d->n_gpus; g++)
+		if (d->gpu_capacity > 0 && d->gpu[g].memory > d->gpu_capacity)
+			finding(f, "move layers or experts off this GPU, shorten the context or add GPUs",
+			        "gpu %d needs %.2f GiB but has %.2f GiB", (int)g,
+			        d->gpu[g].memory / 1073741824.0, d->gpu_capacity / 1073741824.0);
+}
+
+pd_status pd_dag_check_placement(const pd_dag *dag, pd_diag_list *diags)
+{
+	if (!dag->finalized)
+		return PD_IO;
+	finder f = { .dag = dag, .diags = diags };
+	pd_status s = index_stages(&f);
+	if (s == PD_OK)
+		s = check_nodes(&f);
+	if (s == PD_OK)
+		check_memory(&f);
+	free(f.stage_idx);
+	free(f.buf);
+	if (s != PD_OK)
+		return s;
+	if (f.found > PLACEMENT_SHOWN) {
+		pd_diag *d = pd_diag_add(diags, PD_RULE_PLACEMENT, PD_ERROR, 0, 0,
+		                         "and %llu more placement errors",
+		                         (unsigned long long)(f.found - PLACEMENT_SHOWN));
+		pd_diag_fix(d, "fix the errors above first; the rest are usually the same mistake");
+	}
+	return f.found ? PD_INVALID : PD_OK;
+}
