@@ -884,3 +884,43 @@ done:
 	reader_release(&rd);
 	return s;
 }
+
+/* ---- validation against the embedded schema (tests, tooling) ---- */
+
+static void on_schema_error(void *arg, xmlErrorPtr e)
+{
+	pd_diag_list *diags = arg;
+	char msg[256];
+	snprintf(msg, sizeof(msg), "%s", e && e->message ? e->message : "schema error");
+	size_t n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	pd_diag_add(diags, PD_RULE_SCHEMA, PD_ERROR, e ? e->line : 0, 0, "%s", msg);
+}
+
+pd_status pd_i_graphml_validate(const char *path, pd_diag_list *diags)
+{
+	pd_status s = PD_IO;
+	xmlSchemaValidCtxtPtr vc = NULL;
+	xmlSchemaPtr schema = NULL;
+	xmlSchemaParserCtxtPtr pc = xmlSchemaNewMemParserCtxt(
+	    (const char *)pd_i_schema_graphml_xsd, (int)pd_i_schema_graphml_xsd_len);
+	if (!pc)
+		goto cleanup;
+	xmlSchemaSetParserStructuredErrors(pc, on_schema_error, diags);
+	schema = xmlSchemaParse(pc);
+	vc = schema ? xmlSchemaNewValidCtxt(schema) : NULL;
+	if (!vc)
+		goto cleanup;
+	xmlSchemaSetValidStructuredErrors(vc, on_schema_error, diags);
+	int r = xmlSchemaValidateFile(vc, path, 0);
+	s = r == 0 ? PD_OK : r > 0 ? PD_INVALID : PD_IO;
+cleanup:
+	if (vc)
+		xmlSchemaFreeValidCtxt(vc);
+	if (schema)
+		xmlSchemaFree(schema);
+	if (pc)
+		xmlSchemaFreeParserCtxt(pc);
+	return s;
+}
