@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "export_internal.h"
@@ -136,6 +137,16 @@ static pd_status write_all(emit_ctx *e, unsigned mask, const pd_view *pic)
 static pd_status finish(emit_ctx *e, pd_status s, FILE *log)
 {
 	char from[4096 + 600], to[4096 + 600];
+	struct stat st;
+	/* rename() cannot replace a directory: find out before the first file moves */
+	for (int i = 0; i < e->n && s == PD_OK; i++) {
+		snprintf(to, sizeof(to), "%s/%s", e->dir, e->names[i]);
+		if (lstat(to, &st) == 0 && S_ISDIR(st.st_mode)) {
+			pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0,
+			            "cannot write %s: a directory is in the way", to);
+			s = PD_IO;
+		}
+	}
 	for (int i = 0; i < e->n; i++) {
 		snprintf(from, sizeof(from), "%s/%s", e->staging, e->names[i]);
 		snprintf(to, sizeof(to), "%s/%s", e->dir, e->names[i]);

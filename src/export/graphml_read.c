@@ -83,9 +83,12 @@ typedef struct reader {
 	long cur_line;
 } reader;
 
+/* The line of the current node's start tag (the parser itself reads ahead). */
 static long line_of(reader *rd)
 {
-	return (long)xmlTextReaderGetParserLineNumber(rd->r);
+	xmlNodePtr n = xmlTextReaderCurrentNode(rd->r);
+	long line = n ? xmlGetLineNo(n) : -1;
+	return line > 0 ? line : (long)xmlTextReaderGetParserLineNumber(rd->r);
 }
 
 static void bad(reader *rd, long line, const char *fmt, const char *arg)
