@@ -415,7 +415,7 @@ static void igraph_targets(plan_run *r)
 	} else {
 		double q = r->acyclic.best / g->is_dag_contracted.best;
 		target(r, "acyclic time plandag / igraph_is_dag", "<= 0.50", q <= 0.5,
-		       "%.2f (%.2f / %.2f ms)", q, r->acyclic.best * 1e3,
+		       "%.2f (%.3g / %.3g ms)", q, r->acyclic.best * 1e3,
 		       g->is_dag_contracted.best * 1e3);
 	}
 	if (!g->available || g->graphml.runs == 0 || r->graphml.runs == 0) {
