@@ -126,7 +126,7 @@ static void report_range(pd_i_ctx *c, const pd_stage *s, const int32_t *ids, uin
 	pd_i_format_ids(text, sizeof(text), ids, n);
 	pd_diag *d = pd_i_report(c, PD_RULE_GPU_RANGE, PD_ERROR, s->loc,
 	                         "%s %s do not exist: the cluster has %lld GPUs (0-%lld)",
-	                         s->gpus_given ? "GPUs" : "the next free GPUs for this stage",
+	                         s->gpus_given ? "stage GPUs" : "the next free GPUs for this stage",
 	                         text, (long long)total, (long long)total - 1);
 	pd_diag_fix(d, "use GPU ids below %lld, or give the cluster at least %lld GPUs",
 	            (long long)total, (long long)top + 1);
@@ -197,10 +197,10 @@ static void report_overlap(pd_i_ctx *c, const pd_stage *s, const int32_t *ids, u
 	pd_diag *d;
 	if (first.replica == self.replica && first.stage == self.stage)
 		d = pd_i_report(c, PD_RULE_GPU_OVERLAP, PD_ERROR, s->loc,
-		                "GPUs %s are listed more than once in this stage", text);
+		                "stage GPUs %s are listed more than once", text);
 	else
 		d = pd_i_report(c, PD_RULE_GPU_OVERLAP, PD_ERROR, s->loc,
-		                "GPUs %s of replica %d stage %d already belong to replica %d stage %d",
+		                "stage GPUs %s of replica %d stage %d already belong to replica %d stage %d",
 		                text, (int)self.replica, (int)self.stage, (int)first.replica,
 		                (int)first.stage);
 	pd_diag_fix(d, "give every stage of every replica GPUs of its own");

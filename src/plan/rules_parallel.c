@@ -32,7 +32,7 @@ static void check_heads(pd_i_ctx *c, const pd_stage *s)
 		                         (long long)m->kv_heads, (long long)s->tp);
 		pd_diag_fix(d, "use tp <= %lld to shard K and V without copies, or accept the "
 		               "replicated KV cache", (long long)m->kv_heads);
-	} else if (m->kv_heads % s->tp != 0) {
+	} else if (m->kv_heads % s->tp != 0 && m->heads % s->tp == 0) {
 		pd_diag *d = pd_i_report(c, PD_RULE_TP_DIVIDES_HEADS, PD_WARNING, loc,
 		                         "tp %lld does not divide the model's %lld kv-heads evenly",
 		                         (long long)s->tp, (long long)m->kv_heads);

@@ -98,7 +98,7 @@ static void report_memory(pd_i_ctx *c, const pd_stage *s, const int32_t *ids, ui
 	char text[IDS_TEXT];
 	pd_i_format_ids(text, sizeof(text), ids, n);
 	pd_diag *d = pd_i_report(c, PD_RULE_MEMORY_CAPACITY, PD_ERROR, s->loc,
-	                         "GPUs %s need up to %.2f GiB (weights %.2f + KV cache %.2f + "
+	                         "stage GPUs %s need up to %.2f GiB (weights %.2f + KV cache %.2f + "
 	                         "activations %.2f + 10 %% reserve %.2f) but have %.2f GiB",
 	                         text, w->total / GIB, w->weights / GIB, w->kv_cache / GIB,
 	                         w->activations / GIB, w->reserve / GIB, w->capacity / GIB);
