@@ -170,12 +170,12 @@ static pd_status report_cycle(const pd_dag *dag, const uint32_t *rep, const uint
 	free(pos);
 	free(walk);
 	pd_diag *d = pd_diag_add(diags, PD_RULE_ACYCLIC, PD_ERROR, 0, 0,
-	                         "the DAG has a cycle (deadlock): %s",
+	                         "cycle: %s",
 	                         text ? text : "(cycle could not be printed)");
-	pd_diag_fix(d, "two GPUs meet the same collectives in different orders, or an edge "
-	               "points backwards in a GPU's program; make every GPU of a group issue "
-	               "its collectives in the same order ('~' joins members of one "
-	               "collective)");
+	pd_diag_fix(d, "a deadlock: two GPUs meet the same collectives in different orders, "
+	               "or an edge points backwards in a GPU's program; make every GPU of a "
+	               "group issue its collectives in the same order ('~' joins members of "
+	               "one collective)");
 	pd_status s = text || len == 0 ? PD_INVALID : PD_IO;
 	free(text);
 	return s;
