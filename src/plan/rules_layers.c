@@ -3,6 +3,15 @@
 
 #include <stdio.h>
 
+/* "layer 7 is" or "layers 7-9 are" */
+static void layer_span(char *buf, size_t size, int64_t a, int64_t b)
+{
+	if (a == b)
+		snprintf(buf, size, "layer %lld is", (long long)a);
+	else
+		snprintf(buf, size, "layers %lld-%lld are", (long long)a, (long long)b);
+}
+
 static void check_stage_layers(pd_i_ctx *c, const pd_stage *s, int64_t *next)
 {
 	int64_t layers = c->plan->model.layers, a = s->first_layer, b = s->last_layer;
@@ -20,9 +29,10 @@ static void check_stage_layers(pd_i_ctx *c, const pd_stage *s, int64_t *next)
 		pd_diag_fix(d, "end the stage at layer %lld at most", (long long)layers - 1);
 	}
 	if (a > *next) {
+		char gap[48];
+		layer_span(gap, sizeof(gap), *next, a - 1);
 		d = pd_i_report(c, PD_RULE_LAYER_COVERAGE, PD_ERROR, s->loc,
-		                "layers %lld-%lld are in no stage: this stage starts at layer %lld",
-		                (long long)*next, (long long)a - 1, (long long)a);
+		                "%s in no stage: this stage starts at layer %lld", gap, (long long)a);
 		pd_diag_fix(d, "start this stage at layer %lld or extend the stage before it",
 		            (long long)*next);
 	} else if (a < *next) {
@@ -53,9 +63,11 @@ void pd_i_rule_layer_coverage(pd_i_ctx *c)
 		if (next >= layers)
 			continue;
 		pd_loc loc = rep->n_stages ? rep->stages[rep->n_stages - 1].loc : rep->loc;
+		char gap[48];
+		layer_span(gap, sizeof(gap), next, layers - 1);
 		pd_diag *d = pd_i_report(c, PD_RULE_LAYER_COVERAGE, PD_ERROR, loc,
-		                         "layers %lld-%lld are in no stage: the model has %lld layers",
-		                         (long long)next, (long long)layers - 1, (long long)layers);
+		                         "%s in no stage: the model has %lld layers", gap,
+		                         (long long)layers);
 		pd_diag_fix(d, "extend the last stage to layer %lld or add a stage "
 		               "layers=\"%lld-%lld\"",
 		            (long long)layers - 1, (long long)next, (long long)layers - 1);

@@ -66,9 +66,9 @@ void pd_i_rule_params_mismatch(pd_i_ctx *c)
 	                         "declared params %.4g B differs from the %.4g B computed from the "
 	                         "shape by %+.0f %% (more than 10 %%)",
 	                         m->params / 1e9, computed / 1e9, off * 100.0);
-	pd_diag_fix(d, "set params=\"%.4g\" or correct the shape attributes (layers, hidden, "
+	pd_diag_fix(d, "set params=\"%.4ge9\" or correct the shape attributes (layers, hidden, "
 	               "heads, experts, expert-ffn, dense-ffn, vocab)",
-	            computed);
+	            computed / 1e9);
 }
 
 /* Index in an->memory of the first GPU of stage si of replica r. */
@@ -211,7 +211,7 @@ void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an, pd_diag_
 	    diags, PD_RULE_THROUGHPUT_TARGET, PD_ERROR, workload_loc(plan).line,
 	    workload_loc(plan).column,
 	    "estimated throughput %.2f tokens/ms (%s: %.0f tokens per replica every %.1f us, %u "
-	    "replicas) is below the target %.2f tokens/ms",
+	    "replica(s)) is below the target %.2f tokens/ms",
 	    an->tokens_per_ms,
 	    an->throughput_source == PD_THROUGHPUT_DAG ? "DAG critical path" : "roofline",
 	    an->step_tokens, an->step_latency_us, n, w->target);
