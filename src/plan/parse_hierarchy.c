@@ -92,9 +92,8 @@ static void drop_blank_text(xmlNode *parent)
 	}
 }
 
-static void quiet_parent(pd_i_reader *r, xmlNode *parent)
+static void quiet_parent(pd_i_reader *r, const xmlNode *parent)
 {
-	drop_blank_text(parent);
 	if (r->n_quiet == r->cap_quiet) {
 		size_t cap = r->cap_quiet ? r->cap_quiet * 2 : 8;
 		const xmlNode **q = realloc(r->quiet, cap * sizeof(*q));
@@ -176,4 +175,6 @@ void pd_i_check_hierarchy(pd_i_reader *r, xmlDoc *doc)
 {
 	r->text.cursor = 0;
 	walk(r, doc->children);
+	for (size_t i = 0; i < r->n_quiet; i++)   /* after the walk: it holds pointers */
+		drop_blank_text((xmlNode *)r->quiet[i]);
 }

@@ -13,8 +13,8 @@
 
 #include <stdio.h>
 
-#define TREE_REPLICAS 4      /* replicas printed in full */
-#define TREE_STAGES 8        /* stages printed in full per replica */
+#define TREE_REPLICAS 2      /* replicas printed in full */
+#define TREE_STAGES 4        /* stages printed in full per replica */
 #define TREE_GPUS 4          /* GPU lines printed before a summary line */
 
 /* Prints ids as ranges: 0-7,16-23. */
