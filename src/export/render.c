@@ -2,9 +2,15 @@
  *
  * Renders to memory with gvRenderData and writes the bytes through an atomic file, so
  * a layout or renderer failure never leaves a half picture.  Pairs are released in
- * reverse order: gvFreeRenderData, gvFreeLayout, agclose, gvFreeContext.
+ * reverse order: gvFreeRenderData, gvFreeLayout, agclose.
+ *
+ * One gvContext serves the whole process and is freed at exit: Graphviz 2.43's pango
+ * plugin caches the last font name in a static pointer into the context's font table,
+ * so a second context after gvFreeContext reads freed memory (AddressSanitizer shows
+ * it on the second picture of one compile).
  */
 #include <graphviz/gvc.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "export_internal.h"
@@ -23,6 +29,21 @@ static pd_status write_bytes(const char *path, const char *data, unsigned len)
 		return PD_IO;
 	}
 	return pd_atomic_commit(&af);
+}
+
+static GVC_t *shared_gvc;
+
+static void free_shared_gvc(void)
+{
+	gvFreeContext(shared_gvc);
+	shared_gvc = NULL;
+}
+
+static GVC_t *gvc_get(void)
+{
+	if (!shared_gvc && (shared_gvc = gvContext()) != NULL)
+		atexit(free_shared_gvc);
+	return shared_gvc;
 }
 
 /* Lays out and renders g; *data is freed by the caller with gvFreeRenderData. */
@@ -54,7 +75,7 @@ pd_status pd_export_render(const pd_dag *dag, const pd_view *view, const char *f
 	char *data = NULL;
 	unsigned len = 0;
 	Agraph_t *g = NULL;
-	GVC_t *gvc = gvContext();
+	GVC_t *gvc = gvc_get();
 	if (!gvc)
 		goto cleanup;
 	agseterr(AGERR);       /* layout warnings are noise here; errors still show */
@@ -69,8 +90,6 @@ cleanup:
 		gvFreeRenderData(data);
 	if (g)
 		agclose(g);
-	if (gvc)
-		gvFreeContext(gvc);
 	if (s != PD_OK)
 		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot render %s", path);
 	return s;
