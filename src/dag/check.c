@@ -44,8 +44,40 @@ static void release_out(const pd_dag *dag, uint32_t v, const uint32_t *rep, uint
 	}
 }
 
+static void kahn(const pd_dag *dag, const uint32_t *rep, uint32_t *indeg, uint32_t *order,
+                 uint32_t *n_order, uint32_t *n_reps);
+
+/* Fast path: when every data, comm and control edge goes from a smaller to a larger
+ * contracted id, increasing id is a topological order (the lowering emits ids that
+ * way); one pass over the edges proves it. */
+static bool ids_are_topological(const pd_dag *dag, const uint32_t *rep)
+{
+	const pd_edge *ed = dag->edges;
+	for (uint32_t e = 0; e < dag->n_edges; e++)
+		if (ed[e].kind != PD_E_COLLECTIVE && rep[ed[e].src] >= rep[ed[e].dst])
+			return false;
+	return true;
+}
+
 void pd_i_topo(const pd_dag *dag, const uint32_t *rep, uint32_t *indeg, uint32_t *order,
                uint32_t *n_order, uint32_t *n_reps)
+{
+	if (ids_are_topological(dag, rep)) {
+		uint32_t k = 0;
+		for (uint32_t v = 0; v < dag->n_nodes; v++)
+			if (rep[v] == v)
+				order[k++] = v;
+		memset(indeg, 0, (size_t)dag->n_nodes * sizeof(uint32_t));
+		*n_order = *n_reps = k;
+		return;
+	}
+	kahn(dag, rep, indeg, order, n_order, n_reps);
+}
+
+/* Kahn's algorithm proper, for DAGs whose ids are not in order (hand-edited GraphML)
+ * and for finding the cycle. */
+static void kahn(const pd_dag *dag, const uint32_t *rep, uint32_t *indeg, uint32_t *order,
+                 uint32_t *n_order, uint32_t *n_reps)
 {
 	uint32_t n = dag->n_nodes, head = 0, tail = 0, reps = 0;
 	memset(indeg, 0, (size_t)n * sizeof(uint32_t));
@@ -187,12 +219,16 @@ pd_status pd_dag_check_acyclic(const pd_dag *dag, pd_diag_list *diags)
 		return PD_IO;
 	uint32_t n = dag->n_nodes ? dag->n_nodes : 1;
 	uint32_t *rep = pd_i_contract(dag);
+	if (rep && ids_are_topological(dag, rep)) {
+		free(rep);
+		return PD_OK;
+	}
 	uint32_t *indeg = malloc((size_t)n * sizeof(uint32_t));
 	uint32_t *order = malloc((size_t)n * sizeof(uint32_t));
 	pd_status s = PD_IO;
 	if (rep && indeg && order) {
 		uint32_t done, reps;
-		pd_i_topo(dag, rep, indeg, order, &done, &reps);
+		kahn(dag, rep, indeg, order, &done, &reps);
 		s = done == reps ? PD_OK : report_cycle(dag, rep, indeg, diags);
 	}
 	free(rep);
@@ -370,7 +406,11 @@ static pd_status check_hub(finder *f, uint32_t h)
 		if (ed->kind == PD_E_COLLECTIVE)
 			f->buf[nm++] = d->nodes[ed->src].gpu;
 	}
-	qsort(f->buf, nm, sizeof(int32_t), cmp_i32);
+	uint32_t i = 1;
+	while (i < nm && f->buf[i - 1] <= f->buf[i])
+		i++;
+	if (i < nm)  /* the lowering emits members sorted: sort only what is not */
+		qsort(f->buf, nm, sizeof(int32_t), cmp_i32);
 	compare_members(f, h, f->buf, nm);
 	return PD_OK;
 }

@@ -1,14 +1,17 @@
 /* lower.c - plan -> per-GPU operator DAGs (DESIGN section 4).
  *
  * Decisions where DESIGN section 4 is silent:
- *  - Node ids: replica, stage, micro-batch, segment, then within a segment the hubs of
- *    that segment's collectives first (point, then TP group) followed by every GPU of
- *    the stage in stage order with its nodes in program order.  A segment is the
- *    prologue (embed / pp_recv), one layer, or the epilogue (lm_head, sample /
- *    pp_send).  The members of one collective are thus close together and the ids are
- *    almost a topological order, which keeps the checks cache-friendly.
+ *  - Node ids: replica, stage, micro-batch, then phase by phase: the prologue (embed /
+ *    pp_recv) of every GPU of the stage in stage order; per layer, every GPU's nodes up
+ *    to the next collective point, then the members of that point on every GPU, then
+ *    its hubs (one per TP group, or one for the stage), and so on; the epilogue
+ *    (lm_head, sample / pp_send) last.  So the ids are a topological order of the
+ *    graph with collectives contracted (a hub after its members, before anything that
+ *    waits for it), which the checks exploit, and members of one collective are
+ *    neighbours in memory.
  *  - Edges are appended when their destination is created: comm, then control, then
- *    data edges in frontier order; a member's collective edge follows its data edges.
+ *    data edges in frontier order; the collective edges of an instance right after
+ *    its hub, in member order.
  *  - A collective member takes a data edge from the previous node on its GPU (o_proj,
  *    ffn, router, the experts); the next node on the GPU takes a data edge from the
  *    member.  Hubs have no out-edges: the contraction in the checks joins them.
@@ -172,6 +175,9 @@ typedef struct lower_ctx {
 	uint32_t *host_off, *host;   /* experts hosted by each GPU index (CSR) */
 	uint32_t *front, *nfront, F; /* frontier of each GPU: F slots each */
 	uint32_t *tmp;               /* F scratch slots */
+	uint32_t *members, *norms;   /* per GPU index: member of the current collective,
+	                              * ffn_norm of the current layer */
+	uint32_t *hub_cost;          /* per TP group */
 	uint32_t *recv_from;         /* pp_send ids of the boundary before: [mb*S + j] */
 	uint32_t *send_to;           /* pp_send ids of the boundary after: [mb*next + j] */
 } lower_ctx;
@@ -221,56 +227,55 @@ static uint32_t chain(lower_ctx *x, uint32_t gi, pd_node_kind kind, int32_t laye
 	return v;
 }
 
-static void member(lower_ctx *x, uint32_t gi, pd_node_kind kind, int32_t layer, uint32_t cost,
-                   uint32_t hub)
+/* One hub per collective instance, created after its members (members[gi] holds the
+ * member of GPU index gi); group_size GPUs per instance, consecutive in the stage. */
+static void hubs_after(lower_ctx *x, int32_t layer, uint32_t group_size, uint32_t n_groups,
+                       const uint32_t *group, const uint32_t *cost)
 {
-	uint32_t v = chain(x, gi, kind, layer, cost);
-	edge(x, v, hub, PD_E_COLLECTIVE);
-}
-
-/* One hub per TP group for one tp_* point; returns the first hub's id. */
-static uint32_t tp_hubs(lower_ctx *x, int32_t layer, size_t which)
-{
-	uint32_t first = x->dag->n_nodes;
-	for (uint32_t k = 0; k < x->si.groups; k++) {
-		const uint32_t *cost = (const uint32_t *)((const char *)&x->c.tp[k] + which);
-		node(x, PD_N_COLLECTIVE, -1, layer, (int32_t)x->tp_group[k], cost[1]);
+	for (uint32_t k = 0; k < n_groups; k++) {
+		uint32_t h = node(x, PD_N_COLLECTIVE, -1, layer, (int32_t)group[k], cost[k]);
+		for (uint32_t gi = k * group_size; gi < (k + 1) * group_size; gi++)
+			edge(x, x->members[gi], h, PD_E_COLLECTIVE);
 	}
-	return first;
 }
 
-/* Hub ids of the tp_* points after one block: [0] all-reduce or reduce-scatter,
- * [1] all-gather. */
-static void tp_point_hubs(lower_ctx *x, int32_t layer, uint32_t hubs[2])
+/* One tp_* point on every GPU: the members, then one hub per TP group.  `which` is
+ * the offset of the point's costs in pd_i_tp_costs. */
+static void tp_round(lower_ctx *x, int32_t layer, pd_node_kind kind, size_t which)
+{
+	uint32_t G = x->si.groups;
+	for (uint32_t gi = 0; gi < x->si.S; gi++) {
+		const uint32_t *c = (const uint32_t *)((const char *)&x->c.tp[gi / x->si.tp] + which);
+		x->members[gi] = chain(x, gi, kind, layer, c[0]);
+	}
+	for (uint32_t k = 0; k < G; k++)
+		x->hub_cost[k] = ((const uint32_t *)((const char *)&x->c.tp[k] + which))[1];
+	hubs_after(x, layer, x->si.tp, G, x->tp_group, x->hub_cost);
+}
+
+/* tp_allreduce, or tp_reduce_scatter -> tp_all_gather with SP, after a block. */
+static void tp_point(lower_ctx *x, int32_t layer)
 {
 	if (x->si.tp_points == 1)
-		hubs[0] = tp_hubs(x, layer, offsetof(pd_i_tp_costs, allreduce));
+		tp_round(x, layer, PD_N_TP_ALLREDUCE, offsetof(pd_i_tp_costs, allreduce));
 	if (x->si.tp_points == 2) {
-		hubs[0] = tp_hubs(x, layer, offsetof(pd_i_tp_costs, reduce_scatter));
-		hubs[1] = tp_hubs(x, layer, offsetof(pd_i_tp_costs, all_gather));
+		tp_round(x, layer, PD_N_TP_REDUCE_SCATTER, offsetof(pd_i_tp_costs, reduce_scatter));
+		tp_round(x, layer, PD_N_TP_ALL_GATHER, offsetof(pd_i_tp_costs, all_gather));
 	}
 }
 
-/* tp_allreduce, or tp_reduce_scatter -> tp_all_gather with SP, on GPU gi. */
-static void tp_members(lower_ctx *x, uint32_t gi, int32_t layer, const uint32_t hubs[2])
+/* ep_dispatch / ep_combine: members on every GPU, one hub for the stage. */
+static void ep_round(lower_ctx *x, int32_t layer, pd_node_kind kind, const uint32_t cost[2])
 {
-	uint32_t k = gi / x->si.tp;
-	const pd_i_tp_costs *tc = &x->c.tp[k];
-	if (x->si.tp_points == 1)
-		member(x, gi, PD_N_TP_ALLREDUCE, layer, tc->allreduce[0], hubs[0] + k);
-	if (x->si.tp_points == 2) {
-		member(x, gi, PD_N_TP_REDUCE_SCATTER, layer, tc->reduce_scatter[0], hubs[0] + k);
-		member(x, gi, PD_N_TP_ALL_GATHER, layer, tc->all_gather[0], hubs[1] + k);
-	}
+	for (uint32_t gi = 0; gi < x->si.S; gi++)
+		x->members[gi] = chain(x, gi, kind, layer, cost[0]);
+	hubs_after(x, layer, x->si.S, 1, &x->ep_group, &cost[1]);
 }
 
-/* ffn_norm -> router [-> ep_dispatch] -> experts || shared_expert [-> ep_combine] */
-static void moe_block(lower_ctx *x, uint32_t gi, int32_t layer, uint32_t disp, uint32_t comb)
+/* Routed experts hosted on gi (fed by dispatch or router) and the shared expert (fed
+ * by ffn_norm) become the GPU's frontier. */
+static void experts(lower_ctx *x, uint32_t gi, int32_t layer)
 {
-	uint32_t norm = chain(x, gi, PD_N_FFN_NORM, layer, x->c.ffn_norm);
-	chain(x, gi, PD_N_ROUTER, layer, x->c.router);
-	if (x->si.ep_coll)
-		member(x, gi, PD_N_EP_DISPATCH, layer, x->c.ep_dispatch[0], disp);
 	uint32_t base = x->front[(size_t)gi * x->F], nf = 0;
 	for (uint32_t i = x->host_off[gi]; i < x->host_off[gi + 1]; i++) {
 		uint32_t v = node(x, PD_N_EXPERT, x->gpus[gi], layer, (int32_t)x->host[i],
@@ -283,41 +288,49 @@ static void moe_block(lower_ctx *x, uint32_t gi, int32_t layer, uint32_t disp, u
 	if (x->si.sh) {
 		uint32_t v = node(x, PD_N_SHARED_EXPERT, x->gpus[gi], layer, -1,
 		                  x->c.shared_expert);
-		edge(x, norm, v, PD_E_DATA);
+		edge(x, x->norms[gi], v, PD_E_DATA);
 		x->tmp[nf++] = v;
 	}
 	memcpy(x->front + (size_t)gi * x->F, x->tmp, nf * sizeof(uint32_t));
 	x->nfront[gi] = nf;
-	if (x->si.ep_coll)
-		member(x, gi, PD_N_EP_COMBINE, layer, x->c.ep_combine[0], comb);
 }
 
-/* One layer on every GPU of the stage, its hubs first. */
+/* ffn_norm -> router [-> ep_dispatch] -> experts || shared_expert [-> ep_combine] */
+static void moe_phases(lower_ctx *x, int32_t layer)
+{
+	for (uint32_t gi = 0; gi < x->si.S; gi++) {
+		x->norms[gi] = chain(x, gi, PD_N_FFN_NORM, layer, x->c.ffn_norm);
+		chain(x, gi, PD_N_ROUTER, layer, x->c.router);
+	}
+	if (x->si.ep_coll)
+		ep_round(x, layer, PD_N_EP_DISPATCH, x->c.ep_dispatch);
+	for (uint32_t gi = 0; gi < x->si.S; gi++)
+		experts(x, gi, layer);
+	if (x->si.ep_coll)
+		ep_round(x, layer, PD_N_EP_COMBINE, x->c.ep_combine);
+}
+
+/* One layer on every GPU of the stage, phase by phase: every GPU's nodes up to a
+ * collective, the members, the hubs, and so on.  Ids are thus a topological order
+ * of the contracted graph (a hub after its members, before their successors). */
 static void layer_segment(lower_ctx *x, int32_t layer)
 {
-	bool moe = layer_is_moe(&x->plan->model, layer);
-	uint32_t att[2] = { 0, 0 }, ffn[2] = { 0, 0 }, disp = 0, comb = 0;
-	tp_point_hubs(x, layer, att);
-	if (!moe) {
-		tp_point_hubs(x, layer, ffn);
-	} else if (x->si.ep_coll) {
-		disp = node(x, PD_N_COLLECTIVE, -1, layer, (int32_t)x->ep_group, x->c.ep_dispatch[1]);
-		comb = node(x, PD_N_COLLECTIVE, -1, layer, (int32_t)x->ep_group, x->c.ep_combine[1]);
-	}
 	for (uint32_t gi = 0; gi < x->si.S; gi++) {
 		chain(x, gi, PD_N_ATTN_NORM, layer, x->c.attn_norm);
 		chain(x, gi, PD_N_QKV, layer, x->c.qkv);
 		chain(x, gi, PD_N_ATTENTION, layer, x->c.attention);
 		chain(x, gi, PD_N_O_PROJ, layer, x->c.o_proj);
-		tp_members(x, gi, layer, att);
-		if (moe) {
-			moe_block(x, gi, layer, disp, comb);
-		} else {
-			chain(x, gi, PD_N_FFN_NORM, layer, x->c.ffn_norm);
-			chain(x, gi, PD_N_FFN, layer, x->c.ffn);
-			tp_members(x, gi, layer, ffn);
-		}
 	}
+	tp_point(x, layer);
+	if (layer_is_moe(&x->plan->model, layer)) {
+		moe_phases(x, layer);
+		return;
+	}
+	for (uint32_t gi = 0; gi < x->si.S; gi++) {
+		chain(x, gi, PD_N_FFN_NORM, layer, x->c.ffn_norm);
+		chain(x, gi, PD_N_FFN, layer, x->c.ffn);
+	}
+	tp_point(x, layer);
 }
 
 static bool same_node(const pd_plan *p, int32_t a, int32_t b)
@@ -473,6 +486,9 @@ static pd_status stage_begin(lower_ctx *x, const pd_replica *rep, uint32_t s)
 	PD_CHECK(pd_i_costs_stage(x->dag, &sh, &x->c));
 	PD_CHECK(stage_groups(x));
 	PD_CHECK(stage_hosts(x));
+	PD_CHECK(grow_u32(&x->members, x->si.S));
+	PD_CHECK(grow_u32(&x->norms, x->si.S));
+	PD_CHECK(grow_u32(&x->hub_cost, x->si.groups));
 	return grow_u32(&x->send_to, (size_t)x->mbs * x->si.next_size);
 }
 
@@ -485,6 +501,9 @@ static void ctx_release(lower_ctx *x)
 	free(x->front);
 	free(x->nfront);
 	free(x->tmp);
+	free(x->members);
+	free(x->norms);
+	free(x->hub_cost);
 	free(x->recv_from);
 	free(x->send_to);
 }
