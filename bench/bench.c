@@ -41,7 +41,7 @@ double bench_peak_rss(void)
 	struct rusage ru;
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
 		return 0;
-	return (double)ru.ru_maxrss * 1024.0;     /* kilobytes on Linux */
+	return (double)ru.ru_maxrss * 1024.0; /* kilobytes on Linux */
 }
 
 double bench_file_size(const char *path)
@@ -90,7 +90,8 @@ static const char usage_text[] =
     "GraphML writing with igraph on the same DAG.\n"
     "  --runs N               repeat each stage at most N times (default 5)\n"
     "  --budget S             start no new repetition after S seconds (default 20)\n"
-    "  --dot-max-elements N   skip DOT through cgraph above N nodes+edges (default 2000000)\n"
+    "  --dot-max-elements N   skip DOT through cgraph above N nodes+edges (default "
+    "2000000)\n"
     "  --no-igraph-attrs      write igraph's GraphML without attributes\n"
     "  --tmp DIR              where outputs are written and removed (default " PD_BENCH_TMP
     ")\n";
@@ -120,7 +121,8 @@ static int parse_args(int argc, char **argv, bench_opts *o, int *child, int *fir
 		else if (strcmp(a, "--results") == 0)
 			o->results = v, i++;
 		else
-			return fprintf(stderr, "plandag-bench: unknown option %s\n%s", a, usage_text), 2;
+			return fprintf(stderr, "plandag-bench: unknown option %s\n%s", a, usage_text),
+			       2;
 	}
 	*first = i;
 	return -1;
@@ -155,7 +157,8 @@ static int spawn_child(int argc, char **argv, int first, const char *plan,
 	fflush(stdout);
 	pid_t pid;
 	if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, args, environ) != 0)
-		return fprintf(stderr, "plandag-bench: cannot run itself: %s\n", strerror(errno)), 3;
+		return fprintf(stderr, "plandag-bench: cannot run itself: %s\n", strerror(errno)),
+		       3;
 	int st;
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
 		return fprintf(stderr, "plandag-bench: %s: measurement crashed\n", plan), 3;
@@ -171,7 +174,7 @@ static void print_results(const char *results)
 	       "goal", "");
 	char line[512];
 	while (fgets(line, sizeof(line), f)) {
-		char *fld[5] = { 0 }, *save = NULL, *s = line;
+		char *fld[5] = {0}, *save = NULL, *s = line;
 		line[strcspn(line, "\n")] = '\0';
 		for (int k = 0; k < 5; k++, s = NULL)
 			fld[k] = strtok_r(s, "|", &save);
@@ -183,9 +186,9 @@ static void print_results(const char *results)
 
 static int drive(int argc, char **argv, const bench_opts *o, int first)
 {
-	static const char *defaults[] = { PD_BENCH_PLANS "/small.xml",
-		                              PD_BENCH_PLANS "/medium.xml",
-		                              PD_BENCH_PLANS "/large.xml" };
+	static const char *defaults[] = {PD_BENCH_PLANS "/small.xml",
+	                                 PD_BENCH_PLANS "/medium.xml",
+	                                 PD_BENCH_PLANS "/large.xml"};
 	int n = argc - first;
 	const char **plans = n > 0 ? (const char **)argv + first : defaults;
 	if (n == 0)
@@ -210,10 +213,10 @@ static int drive(int argc, char **argv, const bench_opts *o, int first)
 
 int main(int argc, char **argv)
 {
-	bench_opts o = { .rep = { 5, 20.0 },
-		             .dot_max_elements = 2000000,
-		             .igraph_attrs = 1,
-		             .tmp_root = PD_BENCH_TMP };
+	bench_opts o = {.rep = {5, 20.0},
+	                .dot_max_elements = 2000000,
+	                .igraph_attrs = 1,
+	                .tmp_root = PD_BENCH_TMP};
 	int child = 0, first = argc;
 	int rc = parse_args(argc, argv, &o, &child, &first);
 	if (rc >= 0)

@@ -11,7 +11,7 @@
 typedef struct bench_timing {
 	double best, median;
 	int runs;
-	int failed;                  /* the stage returned an error */
+	int failed; /* the stage returned an error */
 } bench_timing;
 
 /* How often a stage is repeated: at most max_runs times, and no new run is started
@@ -24,10 +24,10 @@ typedef struct bench_repeat {
 /* Command-line options shared by the driver and the per-plan measurement. */
 typedef struct bench_opts {
 	bench_repeat rep;
-	uint64_t dot_max_elements;   /* DOT through cgraph is skipped above this */
-	int igraph_attrs;            /* set attributes before igraph's GraphML writer */
-	const char *tmp_root;        /* outputs go to a fresh directory under it */
-	const char *results;         /* targets are appended here (one line each) */
+	uint64_t dot_max_elements; /* DOT through cgraph is skipped above this */
+	int igraph_attrs;          /* set attributes before igraph's GraphML writer */
+	const char *tmp_root;      /* outputs go to a fresh directory under it */
+	const char *results;       /* targets are appended here (one line each) */
 } bench_opts;
 
 /* Measures one plan and prints its table; label is "small", "medium", "large" or the
@@ -51,13 +51,13 @@ double bench_file_size(const char *path);
 
 /* What the igraph comparison measured on one DAG. */
 typedef struct bench_igraph {
-	int available;               /* built with igraph */
-	int attrs;                   /* node/edge attributes were set before writing */
-	double build_s;              /* pd_dag -> igraph_t (raw edges), one run */
-	bench_timing is_dag_raw;     /* every edge, collective edges member -> hub */
+	int available;                  /* built with igraph */
+	int attrs;                      /* node/edge attributes were set before writing */
+	double build_s;                 /* pd_dag -> igraph_t (raw edges), one run */
+	bench_timing is_dag_raw;        /* every edge, collective edges member -> hub */
 	bench_timing is_dag_contracted; /* members contracted into their hub */
 	int raw_is_dag, contracted_is_dag;
-	bench_timing graphml;        /* igraph_write_graph_graphml + fflush + fsync */
+	bench_timing graphml; /* igraph_write_graph_graphml + fflush + fsync */
 	double graphml_bytes;
 } bench_igraph;
 

@@ -64,7 +64,8 @@ static uint32_t *hub_of(const pd_dag *dag)
 static int edge_list(const pd_dag *dag, int contract, igraph_vector_int_t *ev)
 {
 	uint32_t *rep = contract ? hub_of(dag) : NULL;
-	if ((contract && !rep) || igraph_vector_int_init(ev, 2 * (igraph_integer_t)dag->n_edges)) {
+	if ((contract && !rep) ||
+	    igraph_vector_int_init(ev, 2 * (igraph_integer_t)dag->n_edges)) {
 		free(rep);
 		return -1;
 	}
@@ -118,30 +119,38 @@ static int forget_is_dag(void *p)
 
 static int time_is_dag(const igraph_t *g, const bench_repeat *rep, bench_timing *t)
 {
-	is_dag_ctx c = { g, 0 };
+	is_dag_ctx c = {g, 0};
 	bench_run(run_is_dag, forget_is_dag, &c, rep, t);
 	return c.res ? 1 : 0;
 }
 
 enum { F_GPU, F_REPLICA, F_STAGE, F_LAYER, F_MB, F_EXPERT, F_FLOPS, F_BYTES, F_US, F__N };
-static const char *const num_names[F__N] = { "gpu",         "replica", "stage",
-	                                         "layer",       "micro_batch", "expert",
-	                                         "flops",       "bytes",   "us" };
+static const char *const num_names[F__N] = {
+    "gpu", "replica", "stage", "layer", "micro_batch", "expert", "flops", "bytes", "us"};
 
 static double node_field(const pd_dag *dag, uint32_t v, int f)
 {
 	const pd_node *n = &dag->nodes[v];
 	const pd_cost *c = &dag->costs[n->cost];
 	switch (f) {
-	case F_GPU: return n->gpu;
-	case F_REPLICA: return n->replica;
-	case F_STAGE: return n->stage;
-	case F_LAYER: return n->layer;
-	case F_MB: return n->micro_batch;
-	case F_EXPERT: return n->kind == PD_N_COLLECTIVE ? -1 : n->expert;
-	case F_FLOPS: return c->flops;
-	case F_BYTES: return c->bytes;
-	default: return c->us;
+	case F_GPU:
+		return n->gpu;
+	case F_REPLICA:
+		return n->replica;
+	case F_STAGE:
+		return n->stage;
+	case F_LAYER:
+		return n->layer;
+	case F_MB:
+		return n->micro_batch;
+	case F_EXPERT:
+		return n->kind == PD_N_COLLECTIVE ? -1 : n->expert;
+	case F_FLOPS:
+		return c->flops;
+	case F_BYTES:
+		return c->bytes;
+	default:
+		return c->us;
 	}
 }
 
@@ -228,15 +237,15 @@ static int run_graphml(void *p)
 static void time_graphml(igraph_t *g, const pd_dag *dag, const char *tmpdir,
                          const bench_repeat *rep, bench_igraph *r)
 {
-	if (r->attrs && (set_node_numbers(g, dag) || set_node_strings(g, dag) ||
-	                 set_edge_attrs(g, dag))) {
+	if (r->attrs &&
+	    (set_node_numbers(g, dag) || set_node_strings(g, dag) || set_edge_attrs(g, dag))) {
 		fprintf(stderr, "igraph: cannot set attributes; writing without them\n");
 		igraph_cattribute_remove_all(g, 1, 1, 1);
 		r->attrs = 0;
 	}
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/igraph.graphml", tmpdir);
-	graphml_ctx c = { g, path };
+	graphml_ctx c = {g, path};
 	bench_run(run_graphml, NULL, &c, rep, &r->graphml);
 	r->graphml_bytes = bench_file_size(path);
 	unlink(path);

@@ -22,17 +22,17 @@
 typedef struct plan_run {
 	const bench_opts *o;
 	const char *path, *label;
-	char dir[4096], out[4200];   /* output directory, current output file */
+	char dir[4096], out[4200]; /* output directory, current output file */
 	pd_plan *plan;
 	pd_analysis an;
-	pd_diag_list diags;          /* of parse+validate */
-	pd_diag_list cdiags;         /* scratch for the checks and exports */
+	pd_diag_list diags;  /* of parse+validate */
+	pd_diag_list cdiags; /* scratch for the checks and exports */
 	pd_dag *dag;
 	pd_critical_path cp;
 	pd_compilation comp;
 	int comp_live, compile_lower;
 	pd_view view;
-	const char *format;          /* "png" for renders */
+	const char *format; /* "png" for renders */
 	int (*export_fn)(struct plan_run *r);
 	double elements;
 	double rss_start, rss_lowered, ir_bytes, dag_nodes;
@@ -137,7 +137,7 @@ static int run_export(void *p)
 static int run_compile(void *p)
 {
 	plan_run *r = p;
-	pd_compile_options opt = { .lower = r->compile_lower, .max_elements = 0 };
+	pd_compile_options opt = {.lower = r->compile_lower, .max_elements = 0};
 	r->comp_live = 1;
 	return pd_compile_file(r->path, &opt, &r->comp) == PD_IO;
 }
@@ -168,7 +168,8 @@ static void print_time(double s)
 }
 
 /* One row; bytes = 0 for stages without an output file. */
-static void print_row(const char *stage, const bench_timing *t, double elements, double bytes)
+static void print_row(const char *stage, const bench_timing *t, double elements,
+                      double bytes)
 {
 	printf("%-34s", stage);
 	if (t->runs == 0) {
@@ -195,12 +196,14 @@ static void target(plan_run *r, const char *name, const char *goal, int pass,
 	va_start(ap, fmt);
 	vsnprintf(value, sizeof(value), fmt, ap);
 	va_end(ap);
-	const char *verdict = pass == 1 ? "PASS" : pass == 0 ? "MISS" : pass == -1 ? "info" : "n/a";
+	const char *verdict = pass == 1    ? "PASS"
+	                      : pass == 0  ? "MISS"
+	                      : pass == -1 ? "info"
+	                                   : "n/a";
 	printf("  %-44s %-28s %-12s %s\n", name, value, goal, verdict);
 	if (r->results && pass != -1)
 		fprintf(r->results, "%s|%s|%s|%s|%s\n", r->label, name, value, goal, verdict);
 }
-
 
 /* ---- measurements ---- */
 
@@ -208,7 +211,8 @@ static void target(plan_run *r, const char *name, const char *goal, int pass,
 static double ir_bytes(const pd_dag *d)
 {
 	double n = d->n_nodes, m = d->n_edges;
-	double b = (double)(d->cap_nodes > d->n_nodes ? d->cap_nodes : d->n_nodes) * sizeof(pd_node);
+	double b =
+	    (double)(d->cap_nodes > d->n_nodes ? d->cap_nodes : d->n_nodes) * sizeof(pd_node);
 	b += (double)(d->cap_edges > d->n_edges ? d->cap_edges : d->n_edges) * sizeof(pd_edge);
 	b += (double)(d->cap_costs > d->n_costs ? d->cap_costs : d->n_costs) * sizeof(pd_cost);
 	b += ((double)d->groups.cap + 1) * sizeof(uint32_t) + (double)d->groups.cap_gpus * 4;
@@ -216,7 +220,8 @@ static double ir_bytes(const pd_dag *d)
 		b += (n + 1) * 4 + m * 4;
 	if (d->in_off)
 		b += (n + 1) * 4 + m * 4;
-	b += (double)d->n_gpus * sizeof(pd_dag_gpu) + (double)d->n_stages * sizeof(pd_dag_stage);
+	b +=
+	    (double)d->n_gpus * sizeof(pd_dag_gpu) + (double)d->n_stages * sizeof(pd_dag_stage);
 	for (uint32_t s = 0; s < d->n_stages; s++)
 		b += (double)d->stages[s].n_experts * sizeof(int32_t);
 	return b;
@@ -295,7 +300,7 @@ static void measure_dot(plan_run *r)
 		         r->elements * 300 / 1e9);
 		return;
 	}
-	r->view = (pd_view){ PD_VIEW_FULL, 0 };
+	r->view = (pd_view){PD_VIEW_FULL, 0};
 	measure_export(r, "plan.dot", export_dot, &r->dot, &r->dot_bytes);
 }
 
@@ -306,7 +311,7 @@ static void measure_full_refusal(plan_run *r)
 	if (r->dag->n_nodes <= PD_VIEW_FULL_LIMIT)
 		return;
 	r->full_tested = 1;
-	r->view = (pd_view){ PD_VIEW_FULL, 0 };
+	r->view = (pd_view){PD_VIEW_FULL, 0};
 	snprintf(r->out, sizeof(r->out), "%s/full.png", r->dir);
 	reset_cdiags(r);
 	pd_status s = pd_export_render(r->dag, &r->view, "png", r->out, &r->cdiags);
@@ -325,7 +330,7 @@ static void measure_exports(plan_run *r)
 {
 	measure_dot(r);
 	measure_export(r, "plan.graphml", export_graphml, &r->graphml, &r->graphml_bytes);
-	r->view = (pd_view){ PD_VIEW_OVERVIEW, 0 };
+	r->view = (pd_view){PD_VIEW_OVERVIEW, 0};
 	r->format = "png";
 	measure_export(r, "plan-overview.png", export_render, &r->png, &r->png_bytes);
 	measure_full_refusal(r);
@@ -378,7 +383,8 @@ static void print_igraph(const plan_run *r)
 	       bench_igraph_version(), g->build_s * 1e3);
 	print_row("igraph_is_dag (contracted)", &g->is_dag_contracted, e, 0);
 	print_row("igraph_is_dag (raw edges)", &g->is_dag_raw, e, 0);
-	print_row(g->attrs ? "igraph GraphML (with attributes)" : "igraph GraphML (no attributes)",
+	print_row(g->attrs ? "igraph GraphML (with attributes)"
+	                   : "igraph GraphML (no attributes)",
 	          &g->graphml, e, g->graphml_bytes);
 	printf("  is_dag: contracted %s, raw %s; contracted = collective members merged into "
 	       "their hub as plandag's check does\n",
@@ -435,23 +441,26 @@ static void targets(plan_run *r)
 	igraph_targets(r);
 	double lc = r->lower.best + r->check.best;
 	if (r->check.runs > 0)
-		target(r, "lower+check elements/s", ">= 20 M/s", on(r, "large", r->elements / lc >= 20e6),
-		       "%.1f M/s", r->elements / lc / 1e6);
+		target(r, "lower+check elements/s", ">= 20 M/s",
+		       on(r, "large", r->elements / lc >= 20e6), "%.1f M/s",
+		       r->elements / lc / 1e6);
 	target(r, "IR bytes per element", "<= 48", r->ir_bytes / r->elements <= 48, "%.1f",
 	       r->ir_bytes / r->elements);
 	if (r->compile1.runs > 0)
 		target(r, "check command (pd_compile_file lower=1)", "<= 10 ms",
-		       on(r, "small", r->compile1.best <= 0.010), "%.3f ms", r->compile1.best * 1e3);
+		       on(r, "small", r->compile1.best <= 0.010), "%.3f ms",
+		       r->compile1.best * 1e3);
 	if (r->png.runs > 0)
-		target(r, "overview PNG time", "<= 5 s", on(r, "large", r->png.best <= 5.0), "%.3f s",
-		       r->png.best);
+		target(r, "overview PNG time", "<= 5 s", on(r, "large", r->png.best <= 5.0),
+		       "%.3f s", r->png.best);
 	if (r->full_tested)
 		target(r, "full-view PNG refused with a hint", "PD_USAGE",
 		       on(r, "large", r->full_refused && r->full_hint), "%s%s",
-		       r->full_refused ? "refused" : "NOT refused", r->full_hint ? ", hint" : ", no hint");
+		       r->full_refused ? "refused" : "NOT refused",
+		       r->full_hint ? ", hint" : ", no hint");
 	if (strcmp(r->label, "large") == 0)
-		target(r, "large plan has >= 5 M nodes", ">= 5 M", r->dag_nodes >= 5000000, "%.2f M",
-		       r->dag_nodes / 1e6);
+		target(r, "large plan has >= 5 M nodes", ">= 5 M", r->dag_nodes >= 5000000,
+		       "%.2f M", r->dag_nodes / 1e6);
 	if (r->full_msg[0])
 		printf("  full-view refusal says: %s\n", r->full_msg);
 }
