@@ -13,7 +13,7 @@
 typedef struct cp_work {
 	const pd_dag *dag;
 	const uint32_t *rep;
-	double *start;               /* earliest start of each contracted node */
+	double *finish;              /* finish time of each contracted node */
 	uint32_t *pred;              /* edge that set start, UINT32_MAX for none */
 } cp_work;
 
@@ -23,41 +23,44 @@ static double weight(const pd_dag *dag, uint32_t r)
 	return c < dag->n_costs ? dag->costs[c].us : 0;
 }
 
-static void relax_out(cp_work *w, uint32_t v, double finish)
+/* Latest finish among v's data/comm/control predecessors; *pred gets that edge. */
+static void pull_in(const cp_work *w, uint32_t v, double *best, uint32_t *pred)
 {
 	const pd_dag *d = w->dag;
-	for (uint32_t i = d->out_off[v]; i < d->out_off[v + 1]; i++) {
-		uint32_t e = d->out_edge[i];
+	for (uint32_t i = d->in_off[v]; i < d->in_off[v + 1]; i++) {
+		uint32_t e = d->in_edge[i];
 		if (d->edges[e].kind == PD_E_COLLECTIVE)
 			continue;
-		uint32_t r = w->rep[d->edges[e].dst];
-		if (w->pred[r] == UINT32_MAX || finish > w->start[r]) {
-			w->start[r] = finish;
-			w->pred[r] = e;
+		double f = w->finish[w->rep[d->edges[e].src]];
+		if (*pred == UINT32_MAX || f > *best) {
+			*best = f;
+			*pred = e;
 		}
 	}
 }
 
-/* Forward pass in topological order; returns the contracted node finishing last. */
+/* Pull pass in topological order (predecessors finish first; a collective waits for
+ * the predecessors of all its members); returns the node finishing last. */
 static uint32_t forward(cp_work *w, const uint32_t *order, uint32_t n_order)
 {
 	const pd_dag *d = w->dag;
 	uint32_t best = UINT32_MAX;
 	double best_finish = -1;
 	for (uint32_t k = 0; k < n_order; k++) {
-		uint32_t r = order[k];
-		double finish = w->start[r] + weight(d, r);
-		if (finish > best_finish) {
-			best_finish = finish;
-			best = r;
-		}
-		relax_out(w, r, finish);
-		if (d->nodes[r].kind != PD_N_COLLECTIVE)
-			continue;
-		for (uint32_t i = d->in_off[r]; i < d->in_off[r + 1]; i++) {
+		uint32_t r = order[k], pred = UINT32_MAX;
+		double start = 0;
+		pull_in(w, r, &start, &pred);
+		for (uint32_t i = d->in_off[r];
+		     d->nodes[r].kind == PD_N_COLLECTIVE && i < d->in_off[r + 1]; i++) {
 			const pd_edge *ed = &d->edges[d->in_edge[i]];
 			if (ed->kind == PD_E_COLLECTIVE && w->rep[ed->src] == r)
-				relax_out(w, ed->src, finish);
+				pull_in(w, ed->src, &start, &pred);
+		}
+		w->pred[r] = pred;
+		w->finish[r] = start + weight(d, r);
+		if (w->finish[r] > best_finish) {
+			best_finish = w->finish[r];
+			best = r;
 		}
 	}
 	return best;
@@ -146,19 +149,18 @@ static pd_status longest(const pd_dag *dag, const uint32_t *rep, uint32_t *tmp,
 	if (done != reps)
 		return PD_INVALID;
 	cp_work w = { .dag = dag, .rep = rep, .pred = tmp };
-	w.start = calloc(dag->n_nodes ? dag->n_nodes : 1, sizeof(double));
-	if (!w.start)
+	w.finish = malloc((dag->n_nodes ? dag->n_nodes : 1) * sizeof(double));
+	if (!w.finish)
 		return PD_IO;
-	memset(tmp, 0xff, (size_t)dag->n_nodes * sizeof(uint32_t));
 	uint32_t last = forward(&w, order, done);
 	pd_status s = PD_OK;
 	if (last != UINT32_MAX) {
-		cp->latency_us = w.start[last] + weight(dag, last);
+		cp->latency_us = w.finish[last];
 		s = build_path(&w, last, cp);
 		if (s == PD_OK)
 			s = contributors(&w, cp);
 	}
-	free(w.start);
+	free(w.finish);
 	return s;
 }
 

@@ -300,10 +300,22 @@ static pd_status build_csr(const pd_dag *dag, int by_dst, uint32_t **off_out,
 		free(ed);
 		return PD_IO;
 	}
-	for (uint32_t e = 0; e < m; e++)
-		off[(by_dst ? dag->edges[e].dst : dag->edges[e].src) + 1]++;
+	bool sorted = true;   /* the lowering appends edges grouped by destination */
+	for (uint32_t e = 0; e < m; e++) {
+		uint32_t key = by_dst ? dag->edges[e].dst : dag->edges[e].src;
+		off[key + 1]++;
+		if (e && key < (by_dst ? dag->edges[e - 1].dst : dag->edges[e - 1].src))
+			sorted = false;
+	}
 	for (uint32_t v = 0; v < n; v++)
 		off[v + 1] += off[v];
+	if (sorted) {
+		for (uint32_t e = 0; e < m; e++)
+			ed[e] = e;
+		*off_out = off;
+		*edge_out = ed;
+		return PD_OK;
+	}
 	/* off[v] is used as the insertion cursor, then shifted back */
 	for (uint32_t e = 0; e < m; e++)
 		ed[off[by_dst ? dag->edges[e].dst : dag->edges[e].src]++] = e;
