@@ -29,7 +29,7 @@ static void check_stage_layers(pd_i_ctx *c, const pd_stage *s, int64_t *next)
 		pd_diag_fix(d, "end the stage at layer %lld at most", (long long)layers - 1);
 	}
 	if (a > *next) {
-		char gap[48];
+		char gap[64];
 		layer_span(gap, sizeof(gap), *next, a - 1);
 		d = pd_i_report(c, PD_RULE_LAYER_COVERAGE, PD_ERROR, s->loc,
 		                "%s in no stage: this stage starts at layer %lld", gap, (long long)a);
@@ -63,7 +63,7 @@ void pd_i_rule_layer_coverage(pd_i_ctx *c)
 		if (next >= layers)
 			continue;
 		pd_loc loc = rep->n_stages ? rep->stages[rep->n_stages - 1].loc : rep->loc;
-		char gap[48];
+		char gap[64];
 		layer_span(gap, sizeof(gap), next, layers - 1);
 		pd_diag *d = pd_i_report(c, PD_RULE_LAYER_COVERAGE, PD_ERROR, loc,
 		                         "%s in no stage: the model has %lld layers", gap,
