@@ -36,6 +36,13 @@ double bench_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double bench_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 double bench_peak_rss(void)
 {
 	struct rusage ru;
@@ -65,13 +72,15 @@ void bench_run(bench_fn fn, bench_fn reset, void *ctx, const bench_repeat *rep,
 	while (t->runs < max && (t->runs == 0 || spent < rep->budget_s)) {
 		if (reset)
 			reset(ctx);
-		double t0 = bench_now();
+		double t0 = bench_now(), c0 = bench_cpu();
 		int rc = fn(ctx);
-		double dt = bench_now() - t0;
+		double dt = bench_now() - t0, dc = bench_cpu() - c0;
 		if (rc != 0) {
 			t->failed = 1;
 			break;
 		}
+		if (t->runs == 0 || dc < t->cpu_best)
+			t->cpu_best = dc;
 		samples[t->runs++] = dt;
 		spent += dt;
 	}

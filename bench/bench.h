@@ -10,6 +10,7 @@
  * did not run (skipped or failed). */
 typedef struct bench_timing {
 	double best, median;
+	double cpu_best; /* least process CPU time of a run (other load aside) */
 	int runs;
 	int failed; /* the stage returned an error */
 } bench_timing;
@@ -39,6 +40,8 @@ typedef int (*bench_fn)(void *ctx);
 
 /* Monotonic clock in seconds. */
 double bench_now(void);
+/* CPU time of this process in seconds. */
+double bench_cpu(void);
 /* Runs fn as bench_repeat says and fills *t; reset (may be NULL) runs before every run,
  * outside the timed region, to free what the previous run made: what the last run made
  * is left to the caller. */

@@ -155,8 +155,8 @@ static int reset_compile(void *p)
 
 static void print_head(void)
 {
-	printf("%-34s %11s %11s %4s %12s %11s %10s\n", "stage", "best", "median", "runs",
-	       "elements/s", "output", "out MB/s");
+	printf("%-34s %11s %11s %11s %4s %12s %11s %10s\n", "stage", "best", "median", "cpu",
+	       "runs", "elements/s", "output", "out MB/s");
 }
 
 static void print_time(double s)
@@ -178,6 +178,7 @@ static void print_row(const char *stage, const bench_timing *t, double elements,
 	}
 	print_time(t->best);
 	print_time(t->median);
+	print_time(t->cpu_best);
 	printf(" %4d %10.2f M", t->runs, elements / t->best / 1e6);
 	if (bytes > 0)
 		printf(" %8.2f MB %10.1f", bytes / 1e6, bytes / t->best / 1e6);
@@ -270,6 +271,7 @@ static void measure_checks(plan_run *r)
 	bench_timing *c = &r->check;
 	c->best = r->acyclic.best + r->placement.best + r->cpath.best;
 	c->median = r->acyclic.median + r->placement.median + r->cpath.median;
+	c->cpu_best = r->acyclic.cpu_best + r->placement.cpu_best + r->cpath.cpu_best;
 	c->runs = r->acyclic.runs < r->placement.runs ? r->acyclic.runs : r->placement.runs;
 	c->runs = c->runs < r->cpath.runs ? c->runs : r->cpath.runs;
 	c->failed = r->acyclic.failed || r->placement.failed || r->cpath.failed;
@@ -354,6 +356,7 @@ static void print_table(const plan_run *r)
 	bench_timing lc = r->check;
 	lc.best += r->lower.best;
 	lc.median += r->lower.median;
+	lc.cpu_best += r->lower.cpu_best;
 	print_head();
 	print_row("parse+expand+validate", &r->parse, e, 0);
 	print_row("lower (pd_dag_lower)", &r->lower, e, 0);
@@ -367,6 +370,8 @@ static void print_table(const plan_run *r)
 	print_row("PNG overview (gvc dot)", &r->png, e, r->png_bytes);
 	print_row("check command, lower=1", &r->compile1, e, 0);
 	print_row("check command, lower=0", &r->compile0, e, 0);
+	printf("  best/median: wall clock; cpu: least CPU time of the process in one run (far "
+	       "below best: waiting for the disk or for a core)\n");
 	if (r->dot_note[0])
 		printf("  %s\n", r->dot_note);
 }
