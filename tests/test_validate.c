@@ -3,6 +3,7 @@
  * all reported. */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -217,6 +218,38 @@ static void validate_should_report_shorthand_problems_once(void)
 	pd_plan_destroy(plan);
 }
 
+/* A plan of 200 overlapping stages: a bounded list, a note with the rest, still invalid. */
+static void validate_should_cap_repeated_findings(void)
+{
+	char *buf = malloc(1 << 16);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	int n = snprintf(buf, 1 << 16,
+	                 "<?xml version=\"1.0\"?>\n<plan name=\"many\">\n"
+	                 "  <model layers=\"4\" hidden=\"64\" heads=\"2\" vocab=\"100\" "
+	                 "dense-ffn=\"128\"/>\n"
+	                 "  <cluster nodes=\"25\" gpus-per-node=\"8\" gpu-memory=\"1GB\"/>\n"
+	                 "  <strategy><replica>\n");
+	for (int i = 0; i < 200; i++)
+		n += snprintf(buf + n, (size_t)(1 << 16) - (size_t)n, "<stage layers=\"0-3\"/>\n");
+	n += snprintf(buf + n, (size_t)(1 << 16) - (size_t)n, "</replica></strategy>\n</plan>\n");
+	pd_plan *plan = NULL;
+	pd_analysis an;
+	pd_diag_list l;
+	pd_diag_list_init(&l);
+	CU_ASSERT_EQUAL_FATAL(pd_plan_parse_memory(buf, (size_t)n, "many.xml", &plan, &l), PD_OK);
+	CU_ASSERT_EQUAL_FATAL(pd_plan_expand(plan, &l), PD_OK);
+	CU_ASSERT_EQUAL(pd_plan_validate(plan, &an, &l), PD_INVALID);
+	size_t notes = 0;
+	for (size_t i = 0; i < l.n; i++)
+		notes += l.items[i].severity == PD_NOTE;
+	CU_ASSERT_EQUAL(count_rule(&l, PD_RULE_LAYER_COVERAGE), 21);   /* 20 + the note */
+	CU_ASSERT_EQUAL(notes, 1);
+	CU_ASSERT_EQUAL(l.errors, 199);
+	pd_diag_list_release(&l);
+	pd_plan_destroy(plan);
+	free(buf);
+}
+
 static CU_TestInfo rule_tests[] = {
 	{ "validate_should_flag_declared_product", validate_should_flag_declared_product },
 	{ "validate_should_flag_declared_other_count", validate_should_flag_declared_other_count },
@@ -264,6 +297,7 @@ static CU_TestInfo plan_tests[] = {
 	  validate_should_say_when_declared_gpus_is_the_product },
 	{ "validate_should_report_shorthand_problems_once",
 	  validate_should_report_shorthand_problems_once },
+	{ "validate_should_cap_repeated_findings", validate_should_cap_repeated_findings },
 	CU_TEST_INFO_NULL,
 };
 

@@ -40,9 +40,13 @@ static void check_stage_layers(pd_i_ctx *c, const pd_stage *s, int64_t *next)
 		                "this stage starts at layer %lld but the stages before it already "
 		                "cover layers up to %lld",
 		                (long long)a, (long long)*next - 1);
-		pd_diag_fix(d, "give each layer to one stage, in pipeline order: start this stage at "
-		               "layer %lld",
-		            (long long)*next);
+		if (*next < layers)
+			pd_diag_fix(d, "give each layer to one stage, in pipeline order: start this "
+			               "stage at layer %lld",
+			            (long long)*next);
+		else
+			pd_diag_fix(d, "every layer is in an earlier stage already: remove this stage "
+			               "or shorten the stages before it");
 	}
 	if (b + 1 > *next)
 		*next = b + 1;

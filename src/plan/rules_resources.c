@@ -64,21 +64,11 @@ void pd_i_rule_params_mismatch(pd_i_ctx *c)
 		return;
 	pd_diag *d = pd_i_report(c, PD_RULE_PARAMS_MISMATCH, PD_ERROR, m->loc,
 	                         "declared params %.4g B differs from the %.4g B computed from the "
-	                         "shape by %+.0f %% (more than 10 %%)",
+	                         "shape by %+.3g %% (more than 10 %%)",
 	                         m->params / 1e9, computed / 1e9, off * 100.0);
-	pd_diag_fix(d, "set params=\"%.4ge9\" or correct the shape attributes (layers, hidden, "
+	pd_diag_fix(d, "set params=\"%.4g\" or correct the shape attributes (layers, hidden, "
 	               "heads, experts, expert-ffn, dense-ffn, vocab)",
-	            computed / 1e9);
-}
-
-/* Index in an->memory of the first GPU of stage si of replica r. */
-static size_t memory_index(const pd_strategy *st, const size_t *replica_start, uint32_t r,
-                           uint32_t si)
-{
-	size_t i = replica_start[r];
-	for (uint32_t s = 0; s < si; s++)
-		i += st->replicas[r].stages[s].n_gpus;
-	return i;
+	            computed);
 }
 
 static const char *memory_fix(const pd_gpu_memory *w)
@@ -98,22 +88,25 @@ static void report_memory(pd_i_ctx *c, const pd_stage *s, const int32_t *ids, ui
 	char text[IDS_TEXT];
 	pd_i_format_ids(text, sizeof(text), ids, n);
 	pd_diag *d = pd_i_report(c, PD_RULE_MEMORY_CAPACITY, PD_ERROR, s->loc,
-	                         "stage GPUs %s need up to %.2f GiB (weights %.2f + KV cache %.2f + "
-	                         "activations %.2f + 10 %% reserve %.2f) but have %.2f GiB",
+	                         "stage GPUs %s need up to %.4g GiB (weights %.4g + KV cache %.4g + "
+	                         "activations %.4g + 10 %% reserve %.4g) but have %.4g GiB",
 	                         text, w->total / GIB, w->weights / GIB, w->kv_cache / GIB,
 	                         w->activations / GIB, w->reserve / GIB, w->capacity / GIB);
 	pd_diag_fix(d, "%s", memory_fix(w));
 }
 
-/* Stage si over copies [r, end): one error naming every GPU over capacity. */
+/* Stage si over copies [r, end): one error naming every GPU over capacity; `offset` is
+ * the index of the stage's first GPU within a replica's entries. */
 static void check_stage_memory(pd_i_ctx *c, const size_t *start, uint32_t r, uint32_t end,
-                               uint32_t si, int32_t *ids)
+                               uint32_t si, size_t offset, int32_t *ids)
 {
 	const pd_strategy *st = &c->plan->strategy;
 	const pd_gpu_memory *worst = NULL;
 	uint32_t n = 0;
 	for (uint32_t k = r; k < end && si < st->replicas[k].n_stages; k++) {
-		const pd_gpu_memory *e = c->an->memory + memory_index(st, start, k, si);
+		if (start[k] + offset + st->replicas[k].stages[si].n_gpus > start[k + 1])
+			break;   /* not a faithful copy: nothing to compare */
+		const pd_gpu_memory *e = c->an->memory + start[k] + offset;
 		for (uint32_t g = 0; g < st->replicas[k].stages[si].n_gpus; g++, e++) {
 			if (e->total <= e->capacity)
 				continue;
@@ -138,12 +131,18 @@ pd_status pd_i_rule_memory_capacity(pd_i_ctx *c)
 		return PD_IO;
 	}
 	start[0] = 0;
-	for (uint32_t r = 0; r < st->n_replicas; r++)
-		start[r + 1] = memory_index(st, start, r, st->replicas[r].n_stages);
+	for (uint32_t r = 0; r < st->n_replicas; r++) {
+		start[r + 1] = start[r];
+		for (uint32_t s = 0; s < st->replicas[r].n_stages; s++)
+			start[r + 1] += st->replicas[r].stages[s].n_gpus;
+	}
 	for (uint32_t r = 0; r < st->n_replicas;) {
 		uint32_t end = pd_i_copies_end(st, r);
-		for (uint32_t si = 0; si < st->replicas[r].n_stages; si++)
-			check_stage_memory(c, start, r, end, si, ids);
+		size_t offset = 0;
+		for (uint32_t si = 0; si < st->replicas[r].n_stages; si++) {
+			check_stage_memory(c, start, r, end, si, offset, ids);
+			offset += st->replicas[r].stages[si].n_gpus;
+		}
 		r = end;
 	}
 	free(start);
@@ -164,7 +163,7 @@ static void check_low_memory(pd_i_ctx *c)
 	if (peak >= 0.25 * capacity)
 		return;
 	pd_diag *d = pd_i_report(c, PD_RULE_OVER_PROVISIONED, PD_WARNING, c->plan->strategy.loc,
-	                         "peak memory use is %.2f GiB, %.0f %% of the %.2f GiB of every "
+	                         "peak memory use is %.4g GiB, %.2g %% of the %.4g GiB of every "
 	                         "GPU (under 25 %%)",
 	                         peak / GIB, 100.0 * peak / capacity, capacity / GIB);
 	pd_diag_fix(d, "use fewer GPUs (fewer stages or replicas, smaller tp or ep) or serve a "
@@ -210,12 +209,12 @@ void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an, pd_diag_
 	pd_diag *d = pd_diag_add(
 	    diags, PD_RULE_THROUGHPUT_TARGET, PD_ERROR, workload_loc(plan).line,
 	    workload_loc(plan).column,
-	    "estimated throughput %.2f tokens/ms (%s: %.0f tokens per replica every %.1f us, %u "
-	    "replica(s)) is below the target %.2f tokens/ms",
+	    "estimated throughput %.4g tokens/ms (%s: %.4g tokens per replica every %.4g us, %u "
+	    "replica(s)) is below the target %.4g tokens/ms",
 	    an->tokens_per_ms,
 	    an->throughput_source == PD_THROUGHPUT_DAG ? "DAG critical path" : "roofline",
 	    an->step_tokens, an->step_latency_us, n, w->target);
-	pd_diag_fix(d, "add replicas (each adds about %.2f tokens/ms), use a smaller tp or more "
+	pd_diag_fix(d, "add replicas (each adds about %.4g tokens/ms), use a smaller tp or more "
 	               "micro-batches, or lower target-throughput",
 	            an->tokens_per_ms / n);
 }
