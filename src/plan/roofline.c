@@ -10,6 +10,7 @@
  */
 #include "plan/rules.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -163,6 +164,12 @@ static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si)
 	       (double)dense * dense_us(&l) + ends_us(&l, si, r->n_stages, pp_bw);
 }
 
+/* Degenerate clusters (a bandwidth of 1e-300 B/s) overflow: say "too slow to count". */
+static double finite_us(double us)
+{
+	return isfinite(us) ? us : DBL_MAX;
+}
+
 /* Step latency of one replica (pipeline formula), or -1 when it has nothing to time. */
 static double replica_us(const pd_plan *p, const pd_replica *r)
 {
@@ -177,7 +184,7 @@ static double replica_us(const pd_plan *p, const pd_replica *r)
 	if (r->n_stages == 0)
 		return -1;
 	int64_t mb = p->workload.micro_batches < 1 ? 1 : p->workload.micro_batches;
-	return sum + (double)(mb - 1) * worst;
+	return finite_us(sum + (double)(mb - 1) * worst);
 }
 
 double pd_i_step_tokens(const pd_workload *w)
@@ -207,7 +214,7 @@ void pd_i_roofline_compute(const pd_plan *p, pd_analysis *an)
 void pd_analysis_set_throughput(const pd_plan *plan, pd_analysis *an, double step_latency_us)
 {
 	an->step_tokens = pd_i_step_tokens(&plan->workload);
-	an->step_latency_us = step_latency_us;
+	an->step_latency_us = step_latency_us = finite_us(step_latency_us);
 	an->tokens_per_ms = step_latency_us > 0 ? (double)plan->strategy.n_replicas *
 	                                              an->step_tokens / (step_latency_us / 1000.0)
 	                                        : 0;
