@@ -51,6 +51,15 @@ double bench_peak_rss(void)
 	return (double)ru.ru_maxrss * 1024.0; /* kilobytes on Linux */
 }
 
+int bench_reset_peak_rss(void)
+{
+	FILE *f = fopen("/proc/self/clear_refs", "w");
+	if (!f)
+		return -1;
+	int err = fputs("5", f) < 0;
+	return (fclose(f) != 0 || err) ? -1 : 0;
+}
+
 double bench_file_size(const char *path)
 {
 	struct stat st;

@@ -49,6 +49,9 @@ void bench_run(bench_fn fn, bench_fn reset, void *ctx, const bench_repeat *rep,
                bench_timing *t);
 /* Peak resident set size of this process so far, bytes (getrusage ru_maxrss). */
 double bench_peak_rss(void);
+/* Resets the peak to the current RSS (Linux: "5" into /proc/self/clear_refs); 0 on
+ * success. */
+int bench_reset_peak_rss(void);
 /* Size of a file in bytes, 0 when it does not exist. */
 double bench_file_size(const char *path);
 
