@@ -11,9 +11,16 @@
 
 static pd_model mixtral(void)
 {
-	return (pd_model){ .layers = 32, .hidden = 4096, .heads = 32, .kv_heads = 8,
-		               .head_dim = 128, .vocab = 32000, .experts = 8, .top_k = 2,
-		               .expert_ffn = 14336, .dtype = PD_BF16 };
+	return (pd_model){.layers = 32,
+	                  .hidden = 4096,
+	                  .heads = 32,
+	                  .kv_heads = 8,
+	                  .head_dim = 128,
+	                  .vocab = 32000,
+	                  .experts = 8,
+	                  .top_k = 2,
+	                  .expert_ffn = 14336,
+	                  .dtype = PD_BF16};
 }
 
 static bool near(double got, double want, double rel)
@@ -34,8 +41,14 @@ static void params_should_match_mixtral_8x7b(void)
 
 static void params_should_match_llama2_70b(void)
 {
-	pd_model m = { .layers = 80, .hidden = 8192, .heads = 64, .kv_heads = 8,
-		           .head_dim = 128, .vocab = 32000, .dense_ffn = 28672, .dtype = PD_FP16 };
+	pd_model m = {.layers = 80,
+	              .hidden = 8192,
+	              .heads = 64,
+	              .kv_heads = 8,
+	              .head_dim = 128,
+	              .vocab = 32000,
+	              .dense_ffn = 28672,
+	              .dtype = PD_FP16};
 	pd_analysis an;
 	memset(&an, 0, sizeof(an));
 	pd_i_params_compute(&m, &an);
@@ -52,8 +65,8 @@ static void params_should_count_first_dense_and_shared_experts(void)
 	m.shared_experts = 1;
 	double expert = 3.0 * 4096 * 14336, dense = 3.0 * 4096 * 1000;
 	pd_model base = mixtral();
-	double want = pd_model_params(&base) + 30 * expert - 2 * (8 * expert + 4096.0 * 8) +
-	              2 * dense;
+	double want =
+	    pd_model_params(&base) + 30 * expert - 2 * (8 * expert + 4096.0 * 8) + 2 * dense;
 	CU_ASSERT_TRUE(near(pd_model_params(&m), want, 1e-12));
 }
 
@@ -84,7 +97,7 @@ static void params_should_give_the_design_example_10b(void)
 	load("examples/moe-10b-ep16.xml", &plan, &an);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
 	CU_ASSERT_TRUE(near(an.params_computed, 10.2e9, 0.01));
-	CU_ASSERT_TRUE(near(an.weight_bytes, 20.4e9, 0.01));   /* fp16: 2 bytes each */
+	CU_ASSERT_TRUE(near(an.weight_bytes, 20.4e9, 0.01)); /* fp16: 2 bytes each */
 	pd_plan_destroy(plan);
 }
 
@@ -97,8 +110,8 @@ static void memory_should_follow_the_design_formula_for_the_example(void)
 	load("examples/moe-10b-ep16.xml", &plan, &an);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
 	double h = 4096, heads = 32, kv = 32, hd = 128, vocab = 32000, ffn = 2816, bytes = 2;
-	double layer = h * heads * hd + 2 * h * kv * hd + heads * hd * h + h * 16 + 2 * h +
-	               3 * h * ffn;
+	double layer =
+	    h * heads * hd + 2 * h * kv * hd + heads * hd * h + h * 16 + 2 * h + 3 * h * ffn;
 	double weights = (16 * layer + 2 * vocab * h) * bytes;
 	double kv_cache = 2 * 16 * kv * hd * bytes * (256.0 / 16) * 4096;
 	double act = (256.0 / 16) * (4 * h + 2 * ffn) * bytes;
@@ -127,7 +140,8 @@ static void memory_should_split_attention_over_tp(void)
 	load("tests/plans/valid/tiny.xml", &plan, &an);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
 	double h = 256, hd = 64, bytes = 2;
-	double layer = 2 * h * 4 * hd / 2 + 2 * h * (4.0 / 2) * hd + h * 2 + 2 * h + 3 * h * 512;
+	double layer =
+	    2 * h * 4 * hd / 2 + 2 * h * (4.0 / 2) * hd + h * 2 + 2 * h + 3 * h * 512;
 	double weights = (2 * layer + 2 * 1000 * h / 2) * bytes;
 	double kv_cache = 2 * 2 * (4.0 / 2) * hd * bytes * 4 * 128;
 	CU_ASSERT_EQUAL_FATAL(an.n_memory, 2);
@@ -165,9 +179,9 @@ static void set_throughput_should_use_the_dag_latency(void)
 	CU_ASSERT_DOUBLE_EQUAL(an.tokens_per_ms, 256.0, 1e-9);
 	pd_diag_list l;
 	pd_diag_list_init(&l);
-	pd_validate_throughput(plan, &an, &l);   /* target 25 < 256 */
+	pd_validate_throughput(plan, &an, &l); /* target 25 < 256 */
 	CU_ASSERT_EQUAL(l.n, 0);
-	pd_analysis_set_throughput(plan, &an, 100000.0);   /* 2.56 tokens/ms */
+	pd_analysis_set_throughput(plan, &an, 100000.0); /* 2.56 tokens/ms */
 	pd_validate_throughput(plan, &an, &l);
 	CU_ASSERT_TRUE(pd_test_find_diag(&l, PD_RULE_THROUGHPUT_TARGET, 0) >= 0);
 	pd_diag_list_release(&l);
@@ -191,8 +205,9 @@ static void roofline_should_sum_over_replicas(void)
 	pd_diag_list l;
 	pd_diag_list_init(&l);
 	load("examples/moe-10b-ep16.xml", &one, &a1);
-	CU_ASSERT_EQUAL_FATAL(pd_plan_parse_memory(TWO_REPLICAS, sizeof(TWO_REPLICAS) - 1,
-	                                           "two.xml", &two, &l), PD_OK);
+	CU_ASSERT_EQUAL_FATAL(
+	    pd_plan_parse_memory(TWO_REPLICAS, sizeof(TWO_REPLICAS) - 1, "two.xml", &two, &l),
+	    PD_OK);
 	CU_ASSERT_EQUAL_FATAL(pd_plan_expand(two, &l), PD_OK);
 	CU_ASSERT_EQUAL(pd_plan_validate(two, &a2, &l), PD_OK);
 	CU_ASSERT_EQUAL(a2.gpus_structural, 32);
@@ -204,35 +219,38 @@ static void roofline_should_sum_over_replicas(void)
 }
 
 static CU_TestInfo param_tests[] = {
-	{ "params_should_match_mixtral_8x7b", params_should_match_mixtral_8x7b },
-	{ "params_should_match_llama2_70b", params_should_match_llama2_70b },
-	{ "params_should_count_first_dense_and_shared_experts",
-	  params_should_count_first_dense_and_shared_experts },
-	{ "kv_bytes_per_token_should_cover_the_whole_model",
-	  kv_bytes_per_token_should_cover_the_whole_model },
-	{ "params_should_give_the_design_example_10b", params_should_give_the_design_example_10b },
-	CU_TEST_INFO_NULL,
+    {"params_should_match_mixtral_8x7b", params_should_match_mixtral_8x7b},
+    {"params_should_match_llama2_70b", params_should_match_llama2_70b},
+    {"params_should_count_first_dense_and_shared_experts",
+     params_should_count_first_dense_and_shared_experts},
+    {"kv_bytes_per_token_should_cover_the_whole_model",
+     kv_bytes_per_token_should_cover_the_whole_model},
+    {"params_should_give_the_design_example_10b",
+     params_should_give_the_design_example_10b},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo memory_tests[] = {
-	{ "memory_should_follow_the_design_formula_for_the_example",
-	  memory_should_follow_the_design_formula_for_the_example },
-	{ "memory_should_split_attention_over_tp", memory_should_split_attention_over_tp },
-	CU_TEST_INFO_NULL,
+    {"memory_should_follow_the_design_formula_for_the_example",
+     memory_should_follow_the_design_formula_for_the_example},
+    {"memory_should_split_attention_over_tp", memory_should_split_attention_over_tp},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo throughput_tests[] = {
-	{ "roofline_should_be_bounded_by_hbm_traffic", roofline_should_be_bounded_by_hbm_traffic },
-	{ "set_throughput_should_use_the_dag_latency", set_throughput_should_use_the_dag_latency },
-	{ "roofline_should_sum_over_replicas", roofline_should_sum_over_replicas },
-	CU_TEST_INFO_NULL,
+    {"roofline_should_be_bounded_by_hbm_traffic",
+     roofline_should_be_bounded_by_hbm_traffic},
+    {"set_throughput_should_use_the_dag_latency",
+     set_throughput_should_use_the_dag_latency},
+    {"roofline_should_sum_over_replicas", roofline_should_sum_over_replicas},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "params", NULL, NULL, NULL, NULL, param_tests },
-	{ "memory", NULL, NULL, NULL, NULL, memory_tests },
-	{ "throughput", NULL, NULL, NULL, NULL, throughput_tests },
-	CU_SUITE_INFO_NULL,
+    {"params", NULL, NULL, NULL, NULL, param_tests},
+    {"memory", NULL, NULL, NULL, NULL, memory_tests},
+    {"throughput", NULL, NULL, NULL, NULL, throughput_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

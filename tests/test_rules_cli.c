@@ -7,39 +7,40 @@
 #include "testutil.h"
 
 typedef struct cli_case {
-	const char *file;    /* under tests/plans/invalid, without .xml */
+	const char *file; /* under tests/plans/invalid, without .xml */
 	const char *rule;
-	const char *marker;  /* text on the line the diagnostic points at */
-	int status;          /* expected exit code */
+	const char *marker; /* text on the line the diagnostic points at */
+	int status;         /* expected exit code */
 } cli_case;
 
 static const cli_case cases[] = {
-	{ "multiplicative-gpu-count", "multiplicative-gpu-count", "<strategy gpus=\"32\">", 1 },
-	{ "multiplicative-gpu-count-sum", "multiplicative-gpu-count", "<strategy gpus=\"20\">", 1 },
-	{ "layer-coverage", "layer-coverage", "layers=\"8-15\"", 1 },
-	{ "layer-coverage-short", "layer-coverage", "layers=\"8-13\"", 1 },
-	{ "tp-divides-heads", "tp-divides-heads", "<attention tp=\"8\"", 1 },
-	{ "tp-divides-heads-kv", "tp-divides-heads", "<attention tp=\"8\"", 0 },
-	{ "tp-divides-heads-stage", "tp-divides-heads", "<attention tp=\"16\"", 1 },
-	{ "sp-needs-tp", "sp-needs-tp", "sp=\"true\"", 1 },
-	{ "ep-placement", "ep-placement", "<moe ep=\"8\"", 1 },
-	{ "ep-placement-divides", "ep-placement", "<moe ep=\"16\"", 1 },
-	{ "ep-placement-place", "ep-placement", "gpu=\"14\"", 1 },
-	{ "ep-placement-gpu", "ep-placement", "gpu=\"8\"/>", 1 },
-	{ "ep-placement-dense", "ep-placement", "<moe ep=\"16\"", 1 },
-	{ "gpu-range", "gpu-range", "gpus=\"16-23\"", 1 },
-	{ "gpu-range-count", "gpu-range", "<stage layers=\"0-15\">", 1 },
-	{ "gpu-overlap", "gpu-overlap", "gpus=\"4-11\"", 1 },
-	{ "gpu-overlap-count", "gpu-overlap", "<replica count=\"2\">", 1 },
-	{ "replica-shape", "replica-shape", "<replica>", 1 },
-	{ "workload-split", "workload-split", "<workload", 1 },
-	{ "workload-split-groups", "workload-split", "<workload", 0 },
-	{ "params-mismatch", "params-mismatch", "<model", 1 },
-	{ "memory-capacity", "memory-capacity", "<stage", 1 },
-	{ "tp-crosses-node", "tp-crosses-node", "<attention tp=\"16\"", 0 },
-	{ "throughput-target", "throughput-target", "<workload", 1 },
-	{ "over-provisioned", "over-provisioned", "<strategy", 0 },
-	{ "over-provisioned-idle", "over-provisioned", "<strategy", 1 },
+    {"multiplicative-gpu-count", "multiplicative-gpu-count", "<strategy gpus=\"32\">", 1},
+    {"multiplicative-gpu-count-sum", "multiplicative-gpu-count", "<strategy gpus=\"20\">",
+     1},
+    {"layer-coverage", "layer-coverage", "layers=\"8-15\"", 1},
+    {"layer-coverage-short", "layer-coverage", "layers=\"8-13\"", 1},
+    {"tp-divides-heads", "tp-divides-heads", "<attention tp=\"8\"", 1},
+    {"tp-divides-heads-kv", "tp-divides-heads", "<attention tp=\"8\"", 0},
+    {"tp-divides-heads-stage", "tp-divides-heads", "<attention tp=\"16\"", 1},
+    {"sp-needs-tp", "sp-needs-tp", "sp=\"true\"", 1},
+    {"ep-placement", "ep-placement", "<moe ep=\"8\"", 1},
+    {"ep-placement-divides", "ep-placement", "<moe ep=\"16\"", 1},
+    {"ep-placement-place", "ep-placement", "gpu=\"14\"", 1},
+    {"ep-placement-gpu", "ep-placement", "gpu=\"8\"/>", 1},
+    {"ep-placement-dense", "ep-placement", "<moe ep=\"16\"", 1},
+    {"gpu-range", "gpu-range", "gpus=\"16-23\"", 1},
+    {"gpu-range-count", "gpu-range", "<stage layers=\"0-15\">", 1},
+    {"gpu-overlap", "gpu-overlap", "gpus=\"4-11\"", 1},
+    {"gpu-overlap-count", "gpu-overlap", "<replica count=\"2\">", 1},
+    {"replica-shape", "replica-shape", "<replica>", 1},
+    {"workload-split", "workload-split", "<workload", 1},
+    {"workload-split-groups", "workload-split", "<workload", 0},
+    {"params-mismatch", "params-mismatch", "<model", 1},
+    {"memory-capacity", "memory-capacity", "<stage", 1},
+    {"tp-crosses-node", "tp-crosses-node", "<attention tp=\"16\"", 0},
+    {"throughput-target", "throughput-target", "<workload", 1},
+    {"over-provisioned", "over-provisioned", "<strategy", 0},
+    {"over-provisioned-idle", "over-provisioned", "<strategy", 1},
 };
 
 /* The diagnostic line "PATH:LINE:COL: severity: ... [rule]" is followed by "    fix:". */
@@ -85,11 +86,11 @@ static void check_should_report_each_rule_at_its_line_with_a_fix(void)
 static void every_rule_should_have_an_invalid_plan(void)
 {
 	static const char *const rules[] = {
-		PD_RULE_MULTIPLICATIVE, PD_RULE_LAYER_COVERAGE, PD_RULE_TP_DIVIDES_HEADS,
-		PD_RULE_SP_NEEDS_TP, PD_RULE_EP_PLACEMENT, PD_RULE_GPU_RANGE, PD_RULE_GPU_OVERLAP,
-		PD_RULE_REPLICA_SHAPE, PD_RULE_WORKLOAD_SPLIT, PD_RULE_PARAMS_MISMATCH,
-		PD_RULE_MEMORY_CAPACITY, PD_RULE_TP_CROSSES_NODE, PD_RULE_THROUGHPUT_TARGET,
-		PD_RULE_OVER_PROVISIONED,
+	    PD_RULE_MULTIPLICATIVE,    PD_RULE_LAYER_COVERAGE,   PD_RULE_TP_DIVIDES_HEADS,
+	    PD_RULE_SP_NEEDS_TP,       PD_RULE_EP_PLACEMENT,     PD_RULE_GPU_RANGE,
+	    PD_RULE_GPU_OVERLAP,       PD_RULE_REPLICA_SHAPE,    PD_RULE_WORKLOAD_SPLIT,
+	    PD_RULE_PARAMS_MISMATCH,   PD_RULE_MEMORY_CAPACITY,  PD_RULE_TP_CROSSES_NODE,
+	    PD_RULE_THROUGHPUT_TARGET, PD_RULE_OVER_PROVISIONED,
 	};
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
 		bool found = false;
@@ -110,16 +111,16 @@ static void check_should_pass_the_default_example(void)
 }
 
 static CU_TestInfo tests[] = {
-	{ "check_should_report_each_rule_at_its_line_with_a_fix",
-	  check_should_report_each_rule_at_its_line_with_a_fix },
-	{ "every_rule_should_have_an_invalid_plan", every_rule_should_have_an_invalid_plan },
-	{ "check_should_pass_the_default_example", check_should_pass_the_default_example },
-	CU_TEST_INFO_NULL,
+    {"check_should_report_each_rule_at_its_line_with_a_fix",
+     check_should_report_each_rule_at_its_line_with_a_fix},
+    {"every_rule_should_have_an_invalid_plan", every_rule_should_have_an_invalid_plan},
+    {"check_should_pass_the_default_example", check_should_pass_the_default_example},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "rules_cli", NULL, NULL, NULL, NULL, tests },
-	CU_SUITE_INFO_NULL,
+    {"rules_cli", NULL, NULL, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

@@ -43,17 +43,18 @@ static void expect_rule(const char *file, const char *rule, pd_severity sev,
 	pd_plan_destroy(plan);
 }
 
-#define REJECT(fn, file, rule, sev, marker, only)                                  \
-	static void validate_should_flag_##fn(void)                                    \
-	{                                                                              \
-		expect_rule(file, rule, sev, marker, only);                                \
+#define REJECT(fn, file, rule, sev, marker, only)                                          \
+	static void validate_should_flag_##fn(void)                                            \
+	{                                                                                      \
+		expect_rule(file, rule, sev, marker, only);                                        \
 	}
 
 REJECT(declared_product, "multiplicative-gpu-count", PD_RULE_MULTIPLICATIVE, PD_ERROR,
        "<strategy gpus=\"32\">", true)
-REJECT(declared_other_count, "multiplicative-gpu-count-sum", PD_RULE_MULTIPLICATIVE, PD_ERROR,
-       "<strategy gpus=\"20\">", true)
-REJECT(layer_gap, "layer-coverage", PD_RULE_LAYER_COVERAGE, PD_ERROR, "layers=\"8-15\"", true)
+REJECT(declared_other_count, "multiplicative-gpu-count-sum", PD_RULE_MULTIPLICATIVE,
+       PD_ERROR, "<strategy gpus=\"20\">", true)
+REJECT(layer_gap, "layer-coverage", PD_RULE_LAYER_COVERAGE, PD_ERROR, "layers=\"8-15\"",
+       true)
 REJECT(layers_left_over, "layer-coverage-short", PD_RULE_LAYER_COVERAGE, PD_ERROR,
        "layers=\"8-13\"", true)
 REJECT(tp_not_dividing_heads, "tp-divides-heads", PD_RULE_TP_DIVIDES_HEADS, PD_ERROR,
@@ -71,8 +72,8 @@ REJECT(expert_placed_twice, "ep-placement-place", PD_RULE_EP_PLACEMENT, PD_ERROR
        "gpu=\"14\"", true)
 REJECT(expert_placed_nowhere, "ep-placement-place", PD_RULE_EP_PLACEMENT, PD_ERROR,
        "<moe ep=\"16\"", true)
-REJECT(place_outside_stage, "ep-placement-gpu", PD_RULE_EP_PLACEMENT, PD_ERROR, "gpu=\"8\"/>",
-       true)
+REJECT(place_outside_stage, "ep-placement-gpu", PD_RULE_EP_PLACEMENT, PD_ERROR,
+       "gpu=\"8\"/>", true)
 REJECT(ep_on_dense_model, "ep-placement-dense", PD_RULE_EP_PLACEMENT, PD_ERROR,
        "<moe ep=\"16\"", true)
 REJECT(gpu_missing_from_cluster, "gpu-range", PD_RULE_GPU_RANGE, PD_ERROR, "gpus=\"16-23\"",
@@ -82,21 +83,24 @@ REJECT(copies_beyond_cluster, "gpu-range-count", PD_RULE_GPU_RANGE, PD_ERROR,
 REJECT(shared_gpus, "gpu-overlap", PD_RULE_GPU_OVERLAP, PD_ERROR, "gpus=\"4-11\"", true)
 REJECT(count_with_explicit_gpus, "gpu-overlap-count", PD_RULE_GPU_OVERLAP, PD_ERROR,
        "<replica count=\"2\">", true)
-REJECT(different_replicas, "replica-shape", PD_RULE_REPLICA_SHAPE, PD_ERROR, "<replica>", true)
+REJECT(different_replicas, "replica-shape", PD_RULE_REPLICA_SHAPE, PD_ERROR, "<replica>",
+       true)
 REJECT(micro_batches_not_dividing, "workload-split", PD_RULE_WORKLOAD_SPLIT, PD_ERROR,
        "<workload", true)
 REJECT(uneven_attention_groups, "workload-split-groups", PD_RULE_WORKLOAD_SPLIT, PD_WARNING,
        "<workload", true)
 REJECT(declared_params_off, "params-mismatch", PD_RULE_PARAMS_MISMATCH, PD_ERROR, "<model",
        true)
-REJECT(gpu_out_of_memory, "memory-capacity", PD_RULE_MEMORY_CAPACITY, PD_ERROR, "<stage", true)
+REJECT(gpu_out_of_memory, "memory-capacity", PD_RULE_MEMORY_CAPACITY, PD_ERROR, "<stage",
+       true)
 REJECT(tp_group_across_nodes, "tp-crosses-node", PD_RULE_TP_CROSSES_NODE, PD_WARNING,
        "<attention tp=\"16\"", true)
-REJECT(slow_plan, "throughput-target", PD_RULE_THROUGHPUT_TARGET, PD_ERROR, "<workload", true)
+REJECT(slow_plan, "throughput-target", PD_RULE_THROUGHPUT_TARGET, PD_ERROR, "<workload",
+       true)
 REJECT(idle_memory, "over-provisioned", PD_RULE_OVER_PROVISIONED, PD_WARNING, "<strategy",
        true)
-REJECT(idle_gpus, "over-provisioned-idle", PD_RULE_OVER_PROVISIONED, PD_WARNING, "<strategy",
-       false)
+REJECT(idle_gpus, "over-provisioned-idle", PD_RULE_OVER_PROVISIONED, PD_WARNING,
+       "<strategy", false)
 
 static void expect_valid(const char *rel)
 {
@@ -206,8 +210,9 @@ static void validate_should_report_shorthand_problems_once(void)
 	pd_analysis an;
 	pd_diag_list l;
 	pd_diag_list_init(&l);
-	CU_ASSERT_EQUAL_FATAL(pd_plan_parse_memory(SHORTHAND, sizeof(SHORTHAND) - 1, "short.xml",
-	                                           &plan, &l), PD_OK);
+	CU_ASSERT_EQUAL_FATAL(
+	    pd_plan_parse_memory(SHORTHAND, sizeof(SHORTHAND) - 1, "short.xml", &plan, &l),
+	    PD_OK);
 	CU_ASSERT_EQUAL_FATAL(pd_plan_expand(plan, &l), PD_OK);
 	CU_ASSERT_EQUAL(pd_plan_validate(plan, &an, &l), PD_INVALID);
 	CU_ASSERT_TRUE(pd_test_find_diag(&l, PD_RULE_TP_DIVIDES_HEADS, 7) >= 0);
@@ -231,18 +236,20 @@ static void validate_should_cap_repeated_findings(void)
 	                 "  <strategy><replica>\n");
 	for (int i = 0; i < 200; i++)
 		n += snprintf(buf + n, (size_t)(1 << 16) - (size_t)n, "<stage layers=\"0-3\"/>\n");
-	n += snprintf(buf + n, (size_t)(1 << 16) - (size_t)n, "</replica></strategy>\n</plan>\n");
+	n += snprintf(buf + n, (size_t)(1 << 16) - (size_t)n,
+	              "</replica></strategy>\n</plan>\n");
 	pd_plan *plan = NULL;
 	pd_analysis an;
 	pd_diag_list l;
 	pd_diag_list_init(&l);
-	CU_ASSERT_EQUAL_FATAL(pd_plan_parse_memory(buf, (size_t)n, "many.xml", &plan, &l), PD_OK);
+	CU_ASSERT_EQUAL_FATAL(pd_plan_parse_memory(buf, (size_t)n, "many.xml", &plan, &l),
+	                      PD_OK);
 	CU_ASSERT_EQUAL_FATAL(pd_plan_expand(plan, &l), PD_OK);
 	CU_ASSERT_EQUAL(pd_plan_validate(plan, &an, &l), PD_INVALID);
 	size_t notes = 0;
 	for (size_t i = 0; i < l.n; i++)
 		notes += l.items[i].severity == PD_NOTE;
-	CU_ASSERT_EQUAL(count_rule(&l, PD_RULE_LAYER_COVERAGE), 21);   /* 20 + the note */
+	CU_ASSERT_EQUAL(count_rule(&l, PD_RULE_LAYER_COVERAGE), 21); /* 20 + the note */
 	CU_ASSERT_EQUAL(notes, 1);
 	CU_ASSERT_EQUAL(l.errors, 199);
 	pd_diag_list_release(&l);
@@ -251,60 +258,67 @@ static void validate_should_cap_repeated_findings(void)
 }
 
 static CU_TestInfo rule_tests[] = {
-	{ "validate_should_flag_declared_product", validate_should_flag_declared_product },
-	{ "validate_should_flag_declared_other_count", validate_should_flag_declared_other_count },
-	{ "validate_should_flag_layer_gap", validate_should_flag_layer_gap },
-	{ "validate_should_flag_layers_left_over", validate_should_flag_layers_left_over },
-	{ "validate_should_flag_tp_not_dividing_heads", validate_should_flag_tp_not_dividing_heads },
-	{ "validate_should_flag_kv_heads_below_tp", validate_should_flag_kv_heads_below_tp },
-	{ "validate_should_flag_tp_not_dividing_stage", validate_should_flag_tp_not_dividing_stage },
-	{ "validate_should_flag_sp_without_tp", validate_should_flag_sp_without_tp },
-	{ "validate_should_flag_ep_below_stage_size", validate_should_flag_ep_below_stage_size },
-	{ "validate_should_flag_ep_not_dividing_experts",
-	  validate_should_flag_ep_not_dividing_experts },
-	{ "validate_should_flag_expert_placed_twice", validate_should_flag_expert_placed_twice },
-	{ "validate_should_flag_expert_placed_nowhere", validate_should_flag_expert_placed_nowhere },
-	{ "validate_should_flag_place_outside_stage", validate_should_flag_place_outside_stage },
-	{ "validate_should_flag_ep_on_dense_model", validate_should_flag_ep_on_dense_model },
-	{ "validate_should_flag_gpu_missing_from_cluster",
-	  validate_should_flag_gpu_missing_from_cluster },
-	{ "validate_should_flag_copies_beyond_cluster", validate_should_flag_copies_beyond_cluster },
-	{ "validate_should_flag_shared_gpus", validate_should_flag_shared_gpus },
-	{ "validate_should_flag_count_with_explicit_gpus",
-	  validate_should_flag_count_with_explicit_gpus },
-	{ "validate_should_flag_different_replicas", validate_should_flag_different_replicas },
-	{ "validate_should_flag_micro_batches_not_dividing",
-	  validate_should_flag_micro_batches_not_dividing },
-	{ "validate_should_flag_uneven_attention_groups",
-	  validate_should_flag_uneven_attention_groups },
-	{ "validate_should_flag_declared_params_off", validate_should_flag_declared_params_off },
-	{ "validate_should_flag_gpu_out_of_memory", validate_should_flag_gpu_out_of_memory },
-	{ "validate_should_flag_tp_group_across_nodes", validate_should_flag_tp_group_across_nodes },
-	{ "validate_should_flag_slow_plan", validate_should_flag_slow_plan },
-	{ "validate_should_flag_idle_memory", validate_should_flag_idle_memory },
-	{ "validate_should_flag_idle_gpus", validate_should_flag_idle_gpus },
-	CU_TEST_INFO_NULL,
+    {"validate_should_flag_declared_product", validate_should_flag_declared_product},
+    {"validate_should_flag_declared_other_count",
+     validate_should_flag_declared_other_count},
+    {"validate_should_flag_layer_gap", validate_should_flag_layer_gap},
+    {"validate_should_flag_layers_left_over", validate_should_flag_layers_left_over},
+    {"validate_should_flag_tp_not_dividing_heads",
+     validate_should_flag_tp_not_dividing_heads},
+    {"validate_should_flag_kv_heads_below_tp", validate_should_flag_kv_heads_below_tp},
+    {"validate_should_flag_tp_not_dividing_stage",
+     validate_should_flag_tp_not_dividing_stage},
+    {"validate_should_flag_sp_without_tp", validate_should_flag_sp_without_tp},
+    {"validate_should_flag_ep_below_stage_size", validate_should_flag_ep_below_stage_size},
+    {"validate_should_flag_ep_not_dividing_experts",
+     validate_should_flag_ep_not_dividing_experts},
+    {"validate_should_flag_expert_placed_twice", validate_should_flag_expert_placed_twice},
+    {"validate_should_flag_expert_placed_nowhere",
+     validate_should_flag_expert_placed_nowhere},
+    {"validate_should_flag_place_outside_stage", validate_should_flag_place_outside_stage},
+    {"validate_should_flag_ep_on_dense_model", validate_should_flag_ep_on_dense_model},
+    {"validate_should_flag_gpu_missing_from_cluster",
+     validate_should_flag_gpu_missing_from_cluster},
+    {"validate_should_flag_copies_beyond_cluster",
+     validate_should_flag_copies_beyond_cluster},
+    {"validate_should_flag_shared_gpus", validate_should_flag_shared_gpus},
+    {"validate_should_flag_count_with_explicit_gpus",
+     validate_should_flag_count_with_explicit_gpus},
+    {"validate_should_flag_different_replicas", validate_should_flag_different_replicas},
+    {"validate_should_flag_micro_batches_not_dividing",
+     validate_should_flag_micro_batches_not_dividing},
+    {"validate_should_flag_uneven_attention_groups",
+     validate_should_flag_uneven_attention_groups},
+    {"validate_should_flag_declared_params_off", validate_should_flag_declared_params_off},
+    {"validate_should_flag_gpu_out_of_memory", validate_should_flag_gpu_out_of_memory},
+    {"validate_should_flag_tp_group_across_nodes",
+     validate_should_flag_tp_group_across_nodes},
+    {"validate_should_flag_slow_plan", validate_should_flag_slow_plan},
+    {"validate_should_flag_idle_memory", validate_should_flag_idle_memory},
+    {"validate_should_flag_idle_gpus", validate_should_flag_idle_gpus},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo plan_tests[] = {
-	{ "validate_should_accept_the_default_example", validate_should_accept_the_default_example },
-	{ "validate_should_accept_the_golden_plans", validate_should_accept_the_golden_plans },
-	{ "validate_should_report_every_mistake_of_a_plan",
-	  validate_should_report_every_mistake_of_a_plan },
-	{ "validate_should_group_memory_findings_per_stage",
-	  validate_should_group_memory_findings_per_stage },
-	{ "validate_should_say_when_declared_gpus_is_the_product",
-	  validate_should_say_when_declared_gpus_is_the_product },
-	{ "validate_should_report_shorthand_problems_once",
-	  validate_should_report_shorthand_problems_once },
-	{ "validate_should_cap_repeated_findings", validate_should_cap_repeated_findings },
-	CU_TEST_INFO_NULL,
+    {"validate_should_accept_the_default_example",
+     validate_should_accept_the_default_example},
+    {"validate_should_accept_the_golden_plans", validate_should_accept_the_golden_plans},
+    {"validate_should_report_every_mistake_of_a_plan",
+     validate_should_report_every_mistake_of_a_plan},
+    {"validate_should_group_memory_findings_per_stage",
+     validate_should_group_memory_findings_per_stage},
+    {"validate_should_say_when_declared_gpus_is_the_product",
+     validate_should_say_when_declared_gpus_is_the_product},
+    {"validate_should_report_shorthand_problems_once",
+     validate_should_report_shorthand_problems_once},
+    {"validate_should_cap_repeated_findings", validate_should_cap_repeated_findings},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "rules", NULL, NULL, NULL, NULL, rule_tests },
-	{ "plans", NULL, NULL, NULL, NULL, plan_tests },
-	CU_SUITE_INFO_NULL,
+    {"rules", NULL, NULL, NULL, NULL, rule_tests},
+    {"plans", NULL, NULL, NULL, NULL, plan_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

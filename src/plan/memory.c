@@ -37,8 +37,8 @@ static double stage_weights(const pd_plan *p, const pd_replica *r, uint32_t si)
 	double attn = 2.0 * h * (double)m->heads * hd / tp +
 	              2.0 * h * pd_i_kv_heads_per_gpu(m, s->tp) * hd;
 	double per_layer = attn + 2.0 * h;
-	double moe_layer = h * (double)m->experts +
-	                   (double)m->shared_experts * pd_i_expert_params(m) / tp;
+	double moe_layer =
+	    h * (double)m->experts + (double)m->shared_experts * pd_i_expert_params(m) / tp;
 	double dense_layer = 3.0 * h * (double)m->dense_ffn / tp;
 	double w = (double)(moe + dense) * per_layer + (double)moe * moe_layer +
 	           (double)dense * dense_layer;
@@ -65,7 +65,8 @@ static double stage_activations(const pd_plan *p, const pd_stage *s)
 	const pd_model *m = &p->model;
 	const pd_workload *w = &p->workload;
 	double tp = (double)pd_i_tp(s);
-	double mb = ceil_div((double)w->batch, (double)(w->micro_batches < 1 ? 1 : w->micro_batches));
+	double mb =
+	    ceil_div((double)w->batch, (double)(w->micro_batches < 1 ? 1 : w->micro_batches));
 	double seqs = ceil_div(mb, (double)pd_i_groups(s));
 	double tokens = seqs * (w->phase == PD_PREFILL ? (double)w->context : 1.0);
 	double width = fmax((double)m->dense_ffn / tp, (double)m->expert_ffn);
@@ -97,14 +98,16 @@ static pd_status fill_stage(const pd_plan *p, const pd_replica *r, uint32_t ri, 
 	double bytes = pd_dtype_bytes(m->dtype);
 	int64_t moe, dense;
 	pd_i_stage_layers(m, s, &moe, &dense);
-	double base = stage_weights(p, r, si), kv = stage_kv(p, s), act = stage_activations(p, s);
+	double base = stage_weights(p, r, si), kv = stage_kv(p, s),
+	       act = stage_activations(p, s);
 	for (uint32_t g = 0; g < s->n_gpus; g++) {
 		pd_gpu_memory *e = &out[g];
 		e->gpu = s->gpus ? s->gpus[g] : -1;
 		e->replica = (int32_t)ri;
 		e->stage = (int32_t)si;
 		e->experts = counts[g];
-		e->weights = (base + (double)counts[g] * (double)moe * pd_i_expert_params(m)) * bytes;
+		e->weights =
+		    (base + (double)counts[g] * (double)moe * pd_i_expert_params(m)) * bytes;
 		e->kv_cache = kv;
 		e->activations = act;
 		e->capacity = p->cluster.gpu_memory;

@@ -1,7 +1,8 @@
 /* params.c - the parameter count of DESIGN section 2 and the numbers derived from it. */
 #include "plan/rules.h"
 
-/* hidden·heads·head_dim (Q) + 2·hidden·kv_heads·head_dim (K, V) + heads·head_dim·hidden (O) */
+/* hidden·heads·head_dim (Q) + 2·hidden·kv_heads·head_dim (K, V) + heads·head_dim·hidden (O)
+ */
 double pd_i_attention_params(const pd_model *m)
 {
 	double h = (double)m->hidden, hd = (double)m->head_dim;

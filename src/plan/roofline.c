@@ -21,11 +21,11 @@ typedef struct stage_load {
 	const pd_model *m;
 	const pd_cluster *c;
 	double tp, kvpg, bytes;
-	double seqs, tokens;      /* per attention group per micro-batch */
-	double stage_tokens;      /* tokens of the micro-batch in the whole stage */
-	double hosted;            /* most routed experts on one GPU */
+	double seqs, tokens; /* per attention group per micro-batch */
+	double stage_tokens; /* tokens of the micro-batch in the whole stage */
+	double hosted;       /* most routed experts on one GPU */
 	double ep, context;
-	double tp_bw, ep_bw;      /* link bandwidth of the TP group, of the whole stage */
+	double tp_bw, ep_bw; /* link bandwidth of the TP group, of the whole stage */
 	bool prefill, sp;
 } stage_load;
 
@@ -130,14 +130,15 @@ static double most_hosted(const pd_model *m, const pd_stage *s)
 static void load_init(const pd_plan *p, const pd_stage *s, stage_load *l)
 {
 	const pd_workload *w = &p->workload;
-	*l = (stage_load){ .m = &p->model, .c = &p->cluster };
+	*l = (stage_load){.m = &p->model, .c = &p->cluster};
 	l->tp = (double)pd_i_tp(s);
 	l->kvpg = pd_i_kv_heads_per_gpu(&p->model, s->tp);
 	l->bytes = pd_dtype_bytes(p->model.dtype);
 	l->prefill = w->phase == PD_PREFILL;
 	l->sp = s->sp;
 	l->context = (double)w->context;
-	double mb = ceil((double)w->batch / (double)(w->micro_batches < 1 ? 1 : w->micro_batches));
+	double mb =
+	    ceil((double)w->batch / (double)(w->micro_batches < 1 ? 1 : w->micro_batches));
 	l->seqs = ceil(mb / (double)pd_i_groups(s));
 	l->tokens = l->seqs * (l->prefill ? l->context : 1.0);
 	l->stage_tokens = mb * (l->prefill ? l->context : 1.0);
@@ -157,7 +158,7 @@ static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si)
 	pd_i_stage_layers(&p->model, s, &moe, &dense);
 	double pp_bw = p->cluster.intra_bandwidth;
 	if (si > 0 && r->stages[si - 1].n_gpus > 0) {
-		int32_t pair[2] = { r->stages[si - 1].gpus[0], s->gpus[0] };
+		int32_t pair[2] = {r->stages[si - 1].gpus[0], s->gpus[0]};
 		pp_bw = link_bandwidth(&p->cluster, pair, 2);
 	}
 	return (double)(moe + dense) * attention_us(&l) + (double)moe * moe_us(&l) +
@@ -211,12 +212,14 @@ void pd_i_roofline_compute(const pd_plan *p, pd_analysis *an)
 	an->throughput_source = PD_THROUGHPUT_ROOFLINE;
 }
 
-void pd_analysis_set_throughput(const pd_plan *plan, pd_analysis *an, double step_latency_us)
+void pd_analysis_set_throughput(const pd_plan *plan, pd_analysis *an,
+                                double step_latency_us)
 {
 	an->step_tokens = pd_i_step_tokens(&plan->workload);
 	an->step_latency_us = step_latency_us = finite_us(step_latency_us);
-	an->tokens_per_ms = step_latency_us > 0 ? (double)plan->strategy.n_replicas *
-	                                              an->step_tokens / (step_latency_us / 1000.0)
-	                                        : 0;
+	an->tokens_per_ms = step_latency_us > 0
+	                        ? (double)plan->strategy.n_replicas * an->step_tokens /
+	                              (step_latency_us / 1000.0)
+	                        : 0;
 	an->throughput_source = PD_THROUGHPUT_DAG;
 }

@@ -12,8 +12,8 @@ static bool already_reported(const pd_diag_list *l, const char *rule, pd_loc loc
 {
 	for (size_t i = l->n > RECENT ? l->n - RECENT : 0; i < l->n; i++) {
 		const pd_diag *d = &l->items[i];
-		if (d->line == loc.line && d->column == loc.column &&
-		    strcmp(d->rule, rule) == 0 && d->message && strcmp(d->message, msg) == 0)
+		if (d->line == loc.line && d->column == loc.column && strcmp(d->rule, rule) == 0 &&
+		    d->message && strcmp(d->message, msg) == 0)
 			return true;
 	}
 	return false;
@@ -59,10 +59,10 @@ void pd_i_report_hidden(pd_i_ctx *c)
 	for (int i = 0; i < PD_I_MAX_RULES && c->counts[i].rule; i++) {
 		if (c->counts[i].hidden == 0)
 			continue;
-		pd_diag *d = pd_diag_add(c->diags, c->counts[i].rule, PD_NOTE,
-		                         c->plan->strategy.loc.line, c->plan->strategy.loc.column,
-		                         "%llu more %s findings not shown",
-		                         (unsigned long long)c->counts[i].hidden, c->counts[i].rule);
+		pd_diag *d =
+		    pd_diag_add(c->diags, c->counts[i].rule, PD_NOTE, c->plan->strategy.loc.line,
+		                c->plan->strategy.loc.column, "%llu more %s findings not shown",
+		                (unsigned long long)c->counts[i].hidden, c->counts[i].rule);
 		pd_diag_fix(d, "fix the ones shown first: the others are usually the same mistake");
 	}
 }
@@ -106,8 +106,8 @@ void pd_i_stage_layers(const pd_model *m, const pd_stage *s, int64_t *moe, int64
 	*moe = *dense = 0;
 	if (b < a)
 		return;
-	int64_t first_moe = m->experts > 0 ? (m->first_dense < 0 ? 0 : m->first_dense)
-	                                   : m->layers;
+	int64_t first_moe =
+	    m->experts > 0 ? (m->first_dense < 0 ? 0 : m->first_dense) : m->layers;
 	int64_t moe_from = a > first_moe ? a : first_moe;
 	*moe = b >= moe_from ? b - moe_from + 1 : 0;
 	*dense = b - a + 1 - *moe;

@@ -46,8 +46,8 @@ void pd_i_gpu_counts(pd_i_ctx *c)
 	} else {
 		structural_degrees(st, an);
 	}
-	an->gpus_product = mul_sat(mul_sat(mul_sat(mul_sat(an->dp, an->tp), an->pp), an->ep),
-	                           an->sp);
+	an->gpus_product =
+	    mul_sat(mul_sat(mul_sat(mul_sat(an->dp, an->tp), an->pp), an->ep), an->sp);
 	an->gpus_cluster = pd_cluster_gpus(&c->plan->cluster);
 }
 
@@ -63,7 +63,8 @@ static void describe_structure(const pd_strategy *st, char *buf, size_t size)
 			uniform = st->replicas[r].stages[s].n_gpus == sz;
 	}
 	if (uniform)
-		snprintf(buf, size, "DP × PP × stage size = %u × %u × %u", st->n_replicas, n_st, sz);
+		snprintf(buf, size, "DP × PP × stage size = %u × %u × %u", st->n_replicas, n_st,
+		         sz);
 	else
 		snprintf(buf, size, "Σ replicas Σ stages |GPUs| over %u replicas", st->n_replicas);
 }
@@ -88,11 +89,13 @@ void pd_i_rule_multiplicative(pd_i_ctx *c)
 	else
 		d = pd_i_report(c, PD_RULE_MULTIPLICATIVE, PD_ERROR, st->loc,
 		                "declared %lld GPUs but the structure uses %lld (%s)",
-		                (long long)st->declared_gpus, (long long)an->gpus_structural, shape);
-	pd_diag_fix(d,
-	            "strategies share GPUs (TP and EP on the same GPUs of a stage, SP on the TP "
-	            "group): set gpus=\"%lld\" or change the replicas and stages",
-	            (long long)an->gpus_structural);
+		                (long long)st->declared_gpus, (long long)an->gpus_structural,
+		                shape);
+	pd_diag_fix(
+	    d,
+	    "strategies share GPUs (TP and EP on the same GPUs of a stage, SP on the TP "
+	    "group): set gpus=\"%lld\" or change the replicas and stages",
+	    (long long)an->gpus_structural);
 }
 
 /* Appends the ids of stage si of replicas [r, end) for which keep() holds. */
@@ -124,10 +127,11 @@ static void report_range(pd_i_ctx *c, const pd_stage *s, const int32_t *ids, uin
 		top = ids[i] > top ? ids[i] : top;
 	char text[IDS_TEXT];
 	pd_i_format_ids(text, sizeof(text), ids, n);
-	pd_diag *d = pd_i_report(c, PD_RULE_GPU_RANGE, PD_ERROR, s->loc,
-	                         "%s %s do not exist: the cluster has %lld GPUs (0-%lld)",
-	                         s->gpus_given ? "stage GPUs" : "the next free GPUs for this stage",
-	                         text, (long long)total, (long long)total - 1);
+	pd_diag *d =
+	    pd_i_report(c, PD_RULE_GPU_RANGE, PD_ERROR, s->loc,
+	                "%s %s do not exist: the cluster has %lld GPUs (0-%lld)",
+	                s->gpus_given ? "stage GPUs" : "the next free GPUs for this stage",
+	                text, (long long)total, (long long)total - 1);
 	pd_diag_fix(d, "use GPU ids below %lld, or give the cluster at least %lld GPUs",
 	            (long long)total, (long long)top + 1);
 }
@@ -156,7 +160,7 @@ void pd_i_rule_gpu_range(pd_i_ctx *c)
 }
 
 typedef struct gpu_owner {
-	int32_t replica, stage;   /* replica -1: free */
+	int32_t replica, stage; /* replica -1: free */
 } gpu_owner;
 
 /* A copy of a <replica count="N"> whose stages name their GPUs: it reuses them. */
@@ -177,14 +181,16 @@ static void report_reuse(pd_i_ctx *c, uint32_t r)
 	uint32_t first = r;
 	while (first > 0 && st->replicas[first].copy > 0)
 		first--;
-	long long count = rep->count > 1 ? rep->count : (long long)(pd_i_copies_end(st, first) - first);
+	long long count =
+	    rep->count > 1 ? rep->count : (long long)(pd_i_copies_end(st, first) - first);
 	const pd_stage *s = &rep->stages[0];
 	char text[IDS_TEXT];
 	pd_i_format_ids(text, sizeof(text), s->gpus, s->n_gpus);
-	pd_diag *d = pd_i_report(c, PD_RULE_GPU_OVERLAP, PD_ERROR, rep->loc,
-	                         "replica count=%lld with explicit stage gpus: every copy would "
-	                         "reuse the same GPUs (%s, ...)",
-	                         count, text);
+	pd_diag *d =
+	    pd_i_report(c, PD_RULE_GPU_OVERLAP, PD_ERROR, rep->loc,
+	                "replica count=%lld with explicit stage gpus: every copy would "
+	                "reuse the same GPUs (%s, ...)",
+	                count, text);
 	pd_diag_fix(d, "write one <replica> per copy with its own gpus, or drop the stage gpus "
 	               "so that each copy takes the next free GPUs");
 }
@@ -199,10 +205,10 @@ static void report_overlap(pd_i_ctx *c, const pd_stage *s, const int32_t *ids, u
 		d = pd_i_report(c, PD_RULE_GPU_OVERLAP, PD_ERROR, s->loc,
 		                "stage GPUs %s are listed more than once", text);
 	else
-		d = pd_i_report(c, PD_RULE_GPU_OVERLAP, PD_ERROR, s->loc,
-		                "stage GPUs %s of replica %d stage %d already belong to replica %d stage %d",
-		                text, (int)self.replica, (int)self.stage, (int)first.replica,
-		                (int)first.stage);
+		d = pd_i_report(
+		    c, PD_RULE_GPU_OVERLAP, PD_ERROR, s->loc,
+		    "stage GPUs %s of replica %d stage %d already belong to replica %d stage %d",
+		    text, (int)self.replica, (int)self.stage, (int)first.replica, (int)first.stage);
 	pd_diag_fix(d, "give every stage of every replica GPUs of its own");
 }
 
@@ -213,7 +219,7 @@ static pd_status check_stage_overlap(pd_i_ctx *c, gpu_owner *own, int64_t size,
 	if (!ids)
 		return PD_IO;
 	uint32_t n = 0;
-	gpu_owner first = { -1, -1 };
+	gpu_owner first = {-1, -1};
 	for (uint32_t g = 0; s->gpus && g < s->n_gpus; g++) {
 		int32_t id = s->gpus[g];
 		if (id < 0 || id >= size)
@@ -254,7 +260,7 @@ pd_status pd_i_rule_gpu_overlap(pd_i_ctx *c)
 	if (!own)
 		return PD_IO;
 	for (int64_t i = 0; i <= size; i++)
-		own[i] = (gpu_owner){ -1, -1 };
+		own[i] = (gpu_owner){-1, -1};
 	pd_status status = PD_OK;
 	for (uint32_t r = 0; r < st->n_replicas && status == PD_OK; r++) {
 		const pd_replica *rep = &st->replicas[r];
@@ -264,7 +270,7 @@ pd_status pd_i_rule_gpu_overlap(pd_i_ctx *c)
 				continue;
 		}
 		for (uint32_t s = 0; s < rep->n_stages && status == PD_OK; s++)
-			status = check_stage_overlap(c, own, size, (gpu_owner){ (int32_t)r, (int32_t)s },
+			status = check_stage_overlap(c, own, size, (gpu_owner){(int32_t)r, (int32_t)s},
 			                             &rep->stages[s]);
 	}
 	free(own);
@@ -290,10 +296,11 @@ static void report_crossing(pd_i_ctx *c, const pd_stage *s, const int32_t *group
 {
 	char text[IDS_TEXT];
 	pd_i_format_ids(text, sizeof(text), group, (uint32_t)s->tp);
-	pd_diag *d = pd_i_report(c, PD_RULE_TP_CROSSES_NODE, PD_WARNING, pd_i_attention_loc(s),
-	                         "%u of %u TP groups span nodes (e.g. GPUs %s with %lld GPUs per "
-	                         "node): their all-reduces cross the network",
-	                         n, of, text, (long long)per);
+	pd_diag *d =
+	    pd_i_report(c, PD_RULE_TP_CROSSES_NODE, PD_WARNING, pd_i_attention_loc(s),
+	                "%u of %u TP groups span nodes (e.g. GPUs %s with %lld GPUs per "
+	                "node): their all-reduces cross the network",
+	                n, of, text, (long long)per);
 	pd_diag_fix(d, "start each TP group on a multiple of %lld and keep tp <= %lld",
 	            (long long)per, (long long)per);
 }

@@ -18,21 +18,23 @@ static void check_stage_layers(pd_i_ctx *c, const pd_stage *s, int64_t *next)
 	pd_diag *d = NULL;
 	if (a > b) {
 		d = pd_i_report(c, PD_RULE_LAYER_COVERAGE, PD_ERROR, s->loc,
-		                "layers=\"%lld-%lld\" is an empty range", (long long)a, (long long)b);
+		                "layers=\"%lld-%lld\" is an empty range", (long long)a,
+		                (long long)b);
 		pd_diag_fix(d, "write layers=\"first-last\" with first <= last");
 		return;
 	}
 	if (b >= layers) {
 		d = pd_i_report(c, PD_RULE_LAYER_COVERAGE, PD_ERROR, s->loc,
-		                "layers %lld-%lld go past the model's last layer %lld", (long long)a,
-		                (long long)b, (long long)layers - 1);
+		                "layers %lld-%lld go past the model's last layer %lld",
+		                (long long)a, (long long)b, (long long)layers - 1);
 		pd_diag_fix(d, "end the stage at layer %lld at most", (long long)layers - 1);
 	}
 	if (a > *next) {
 		char gap[64];
 		layer_span(gap, sizeof(gap), *next, a - 1);
 		d = pd_i_report(c, PD_RULE_LAYER_COVERAGE, PD_ERROR, s->loc,
-		                "%s in no stage: this stage starts at layer %lld", gap, (long long)a);
+		                "%s in no stage: this stage starts at layer %lld", gap,
+		                (long long)a);
 		pd_diag_fix(d, "start this stage at layer %lld or extend the stage before it",
 		            (long long)*next);
 	} else if (a < *next) {
@@ -41,8 +43,9 @@ static void check_stage_layers(pd_i_ctx *c, const pd_stage *s, int64_t *next)
 		                "cover layers up to %lld",
 		                (long long)a, (long long)*next - 1);
 		if (*next < layers)
-			pd_diag_fix(d, "give each layer to one stage, in pipeline order: start this "
-			               "stage at layer %lld",
+			pd_diag_fix(d,
+			            "give each layer to one stage, in pipeline order: start this "
+			            "stage at layer %lld",
 			            (long long)*next);
 		else
 			pd_diag_fix(d, "every layer is in an earlier stage already: remove this stage "
@@ -72,8 +75,9 @@ void pd_i_rule_layer_coverage(pd_i_ctx *c)
 		pd_diag *d = pd_i_report(c, PD_RULE_LAYER_COVERAGE, PD_ERROR, loc,
 		                         "%s in no stage: the model has %lld layers", gap,
 		                         (long long)layers);
-		pd_diag_fix(d, "extend the last stage to layer %lld or add a stage "
-		               "layers=\"%lld-%lld\"",
+		pd_diag_fix(d,
+		            "extend the last stage to layer %lld or add a stage "
+		            "layers=\"%lld-%lld\"",
 		            (long long)layers - 1, (long long)next, (long long)layers - 1);
 	}
 }
@@ -82,8 +86,9 @@ void pd_i_rule_layer_coverage(pd_i_ctx *c)
 static bool stage_differs(const pd_stage *a, const pd_stage *b, char *buf, size_t size)
 {
 	if (a->first_layer != b->first_layer || a->last_layer != b->last_layer)
-		snprintf(buf, size, "layers %lld-%lld instead of %lld-%lld", (long long)a->first_layer,
-		         (long long)a->last_layer, (long long)b->first_layer, (long long)b->last_layer);
+		snprintf(buf, size, "layers %lld-%lld instead of %lld-%lld",
+		         (long long)a->first_layer, (long long)a->last_layer,
+		         (long long)b->first_layer, (long long)b->last_layer);
 	else if (a->n_gpus != b->n_gpus)
 		snprintf(buf, size, "%u GPUs instead of %u", a->n_gpus, b->n_gpus);
 	else if (a->tp != b->tp)
@@ -91,13 +96,15 @@ static bool stage_differs(const pd_stage *a, const pd_stage *b, char *buf, size_
 	else if (a->ep != b->ep)
 		snprintf(buf, size, "ep %lld instead of %lld", (long long)a->ep, (long long)b->ep);
 	else if (a->sp != b->sp)
-		snprintf(buf, size, "sp %s instead of %s", a->sp ? "on" : "off", b->sp ? "on" : "off");
+		snprintf(buf, size, "sp %s instead of %s", a->sp ? "on" : "off",
+		         b->sp ? "on" : "off");
 	else
 		return false;
 	return true;
 }
 
-static bool replica_differs(const pd_replica *a, const pd_replica *b, char *buf, size_t size)
+static bool replica_differs(const pd_replica *a, const pd_replica *b, char *buf,
+                            size_t size)
 {
 	if (a->n_stages != b->n_stages) {
 		snprintf(buf, size, "%u stages instead of %u", a->n_stages, b->n_stages);
@@ -123,7 +130,8 @@ void pd_i_rule_replica_shape(pd_i_ctx *c)
 			continue;
 		pd_diag *d = pd_i_report(c, PD_RULE_REPLICA_SHAPE, PD_ERROR, rep->loc,
 		                         "replica %u differs from replica 0: %s", r, what);
-		pd_diag_fix(d, "give every replica the same stages, layer ranges, stage sizes, tp, sp "
-		               "and ep (DP replicas are copies of one deployment)");
+		pd_diag_fix(d,
+		            "give every replica the same stages, layer ranges, stage sizes, tp, sp "
+		            "and ep (DP replicas are copies of one deployment)");
 	}
 }

@@ -30,8 +30,10 @@ static void check_heads(pd_i_ctx *c, const pd_stage *s)
 		                         "kv-heads %lld < tp %lld: K and V projections and the KV "
 		                         "cache are replicated on every GPU of a TP group",
 		                         (long long)m->kv_heads, (long long)s->tp);
-		pd_diag_fix(d, "use tp <= %lld to shard K and V without copies, or accept the "
-		               "replicated KV cache", (long long)m->kv_heads);
+		pd_diag_fix(d,
+		            "use tp <= %lld to shard K and V without copies, or accept the "
+		            "replicated KV cache",
+		            (long long)m->kv_heads);
 	} else if (m->kv_heads % s->tp != 0 && m->heads % s->tp == 0) {
 		pd_diag *d = pd_i_report(c, PD_RULE_TP_DIVIDES_HEADS, PD_WARNING, loc,
 		                         "tp %lld does not divide the model's %lld kv-heads evenly",
@@ -52,12 +54,12 @@ void pd_i_rule_tp_divides_heads(pd_i_ctx *c)
 			check_heads(c, s);
 			if (s->n_gpus % (uint64_t)s->tp == 0)
 				continue;
-			pd_diag *d = pd_i_report(c, PD_RULE_TP_DIVIDES_HEADS, PD_ERROR,
-			                         pd_i_attention_loc(s),
-			                         "tp %lld does not divide the stage's %u GPUs",
-			                         (long long)s->tp, s->n_gpus);
-			pd_diag_fix(d, "give the stage a multiple of %lld GPUs (TP groups run side by "
-			               "side) or use a tp that divides %u",
+			pd_diag *d = pd_i_report(
+			    c, PD_RULE_TP_DIVIDES_HEADS, PD_ERROR, pd_i_attention_loc(s),
+			    "tp %lld does not divide the stage's %u GPUs", (long long)s->tp, s->n_gpus);
+			pd_diag_fix(d,
+			            "give the stage a multiple of %lld GPUs (TP groups run side by "
+			            "side) or use a tp that divides %u",
 			            (long long)s->tp, s->n_gpus);
 		}
 }
@@ -71,10 +73,11 @@ void pd_i_rule_sp_needs_tp(pd_i_ctx *c)
 			const pd_stage *s = &st->replicas[r].stages[si];
 			if (st->replicas[r].copy > 0 || !s->sp || s->tp > 1)
 				continue;
-			pd_diag *d = pd_i_report(c, PD_RULE_SP_NEEDS_TP, PD_ERROR, pd_i_attention_loc(s),
-			                         "sp=\"true\" with tp %lld: sequence parallelism splits "
-			                         "the sequence over the TP group, which has one GPU",
-			                         (long long)s->tp);
+			pd_diag *d =
+			    pd_i_report(c, PD_RULE_SP_NEEDS_TP, PD_ERROR, pd_i_attention_loc(s),
+			                "sp=\"true\" with tp %lld: sequence parallelism splits "
+			                "the sequence over the TP group, which has one GPU",
+			                (long long)s->tp);
 			pd_diag_fix(d, "set tp to 2 or more, or sp=\"false\"");
 		}
 }
@@ -94,16 +97,17 @@ static void check_place(pd_i_ctx *c, const pd_stage *s, const pd_place *pl, int3
 	int64_t experts = c->plan->model.experts;
 	char text[IDS_TEXT];
 	if (pl->first < 0 || pl->last >= experts || pl->first > pl->last) {
-		pd_diag *d = pd_i_report(c, PD_RULE_EP_PLACEMENT, PD_ERROR, pl->loc,
-		                         "experts %lld-%lld do not exist: the model has %lld experts",
-		                         (long long)pl->first, (long long)pl->last, (long long)experts);
+		pd_diag *d =
+		    pd_i_report(c, PD_RULE_EP_PLACEMENT, PD_ERROR, pl->loc,
+		                "experts %lld-%lld do not exist: the model has %lld experts",
+		                (long long)pl->first, (long long)pl->last, (long long)experts);
 		pd_diag_fix(d, "place experts 0-%lld only", (long long)experts - 1);
 	}
 	if (!stage_has_gpu(s, pl->gpu)) {
 		pd_i_format_ids(text, sizeof(text), s->gpus, s->n_gpus);
 		pd_diag *d = pd_i_report(c, PD_RULE_EP_PLACEMENT, PD_ERROR, pl->loc,
-		                         "gpu %lld is not a GPU of this stage (%s)", (long long)pl->gpu,
-		                         text);
+		                         "gpu %lld is not a GPU of this stage (%s)",
+		                         (long long)pl->gpu, text);
 		pd_diag_fix(d, "place the experts on one of the stage's GPUs %s", text);
 	}
 	uint32_t n = 0;
@@ -134,8 +138,9 @@ static void report_missing(pd_i_ctx *c, const pd_stage *s, const int32_t *placed
 	                         "%u of the %lld experts are placed on no GPU of this stage "
 	                         "(experts %s)",
 	                         n, (long long)experts, text);
-	pd_diag_fix(d, "add <place> elements for them, or drop every <place> to get the default "
-	               "contiguous blocks");
+	pd_diag_fix(d,
+	            "add <place> elements for them, or drop every <place> to get the default "
+	            "contiguous blocks");
 }
 
 /* Every expert of the stage's MoE layers on exactly one GPU of the stage. */
@@ -165,10 +170,11 @@ static void check_ep_degree(pd_i_ctx *c, const pd_stage *s)
 	int64_t experts = c->plan->model.experts;
 	pd_loc loc = pd_i_moe_loc(s);
 	if (s->ep != (int64_t)s->n_gpus) {
-		pd_diag *d = pd_i_report(c, PD_RULE_EP_PLACEMENT, PD_ERROR, loc,
-		                         "ep %lld but the stage has %u GPUs: a MoE stage spreads its "
-		                         "experts over all its GPUs (EP = stage size)",
-		                         (long long)s->ep, s->n_gpus);
+		pd_diag *d =
+		    pd_i_report(c, PD_RULE_EP_PLACEMENT, PD_ERROR, loc,
+		                "ep %lld but the stage has %u GPUs: a MoE stage spreads its "
+		                "experts over all its GPUs (EP = stage size)",
+		                (long long)s->ep, s->n_gpus);
 		pd_diag_fix(d, "set ep=\"%u\" or give the stage %lld GPUs", s->n_gpus,
 		            (long long)s->ep);
 	}
@@ -185,9 +191,10 @@ static void check_dense_model(pd_i_ctx *c, const pd_stage *s)
 {
 	if (!s->has_moe && s->ep <= 1)
 		return;
-	pd_diag *d = pd_i_report(c, PD_RULE_EP_PLACEMENT, PD_ERROR, pd_i_moe_loc(s),
-	                         "<moe ep=\"%lld\"> on a dense model: it has no experts to spread",
-	                         (long long)s->ep);
+	pd_diag *d =
+	    pd_i_report(c, PD_RULE_EP_PLACEMENT, PD_ERROR, pd_i_moe_loc(s),
+	                "<moe ep=\"%lld\"> on a dense model: it has no experts to spread",
+	                (long long)s->ep);
 	pd_diag_fix(d, "remove <moe> (and ep) from the strategy, or give the model experts");
 }
 

@@ -16,16 +16,17 @@ static pd_loc workload_loc(const pd_plan *p)
 static void check_groups(pd_i_ctx *c, const pd_stage *s, int64_t mb)
 {
 	if (s->tp < 1 || s->n_gpus == 0 || s->n_gpus % (uint64_t)s->tp != 0)
-		return;   /* tp-divides-heads reports it */
+		return; /* tp-divides-heads reports it */
 	int64_t groups = (int64_t)s->n_gpus / s->tp;
 	if (mb % groups == 0)
 		return;
 	pd_loc loc = c->plan->workload.loc.line > 0 ? c->plan->workload.loc : s->loc;
-	pd_diag *d = pd_i_report(c, PD_RULE_WORKLOAD_SPLIT, PD_WARNING, loc,
-	                         "a micro-batch of %lld sequences does not split evenly over the "
-	                         "%lld attention groups of a stage (%u GPUs / tp %lld): %s",
-	                         (long long)mb, (long long)groups, s->n_gpus, (long long)s->tp,
-	                         mb < groups ? "some groups stay idle" : "some groups wait for others");
+	pd_diag *d =
+	    pd_i_report(c, PD_RULE_WORKLOAD_SPLIT, PD_WARNING, loc,
+	                "a micro-batch of %lld sequences does not split evenly over the "
+	                "%lld attention groups of a stage (%u GPUs / tp %lld): %s",
+	                (long long)mb, (long long)groups, s->n_gpus, (long long)s->tp,
+	                mb < groups ? "some groups stay idle" : "some groups wait for others");
 	pd_diag_fix(d, "make batch / micro-batches a multiple of %lld", (long long)groups);
 }
 
@@ -42,7 +43,8 @@ void pd_i_rule_workload_split(pd_i_ctx *c)
 		pd_diag *d = pd_i_report(c, PD_RULE_WORKLOAD_SPLIT, PD_ERROR, workload_loc(c->plan),
 		                         "micro-batches %lld does not divide batch %lld",
 		                         (long long)w->micro_batches, (long long)w->batch);
-		pd_diag_fix(d, "use a divisor of the batch, e.g. micro-batches=\"%lld\"", (long long)m);
+		pd_diag_fix(d, "use a divisor of the batch, e.g. micro-batches=\"%lld\"",
+		            (long long)m);
 		return;
 	}
 	int64_t mb = w->batch / w->micro_batches;
@@ -62,12 +64,14 @@ void pd_i_rule_params_mismatch(pd_i_ctx *c)
 	double off = (m->params - computed) / computed;
 	if (fabs(off) <= 0.10)
 		return;
-	pd_diag *d = pd_i_report(c, PD_RULE_PARAMS_MISMATCH, PD_ERROR, m->loc,
-	                         "declared params %.4g B differs from the %.4g B computed from the "
-	                         "shape by %+.3g %% (more than 10 %%)",
-	                         m->params / 1e9, computed / 1e9, off * 100.0);
-	pd_diag_fix(d, "set params=\"%.4g\" or correct the shape attributes (layers, hidden, "
-	               "heads, experts, expert-ffn, dense-ffn, vocab)",
+	pd_diag *d =
+	    pd_i_report(c, PD_RULE_PARAMS_MISMATCH, PD_ERROR, m->loc,
+	                "declared params %.4g B differs from the %.4g B computed from the "
+	                "shape by %+.3g %% (more than 10 %%)",
+	                m->params / 1e9, computed / 1e9, off * 100.0);
+	pd_diag_fix(d,
+	            "set params=\"%.4g\" or correct the shape attributes (layers, hidden, "
+	            "heads, experts, expert-ffn, dense-ffn, vocab)",
 	            computed);
 }
 
@@ -87,11 +91,12 @@ static void report_memory(pd_i_ctx *c, const pd_stage *s, const int32_t *ids, ui
 {
 	char text[IDS_TEXT];
 	pd_i_format_ids(text, sizeof(text), ids, n);
-	pd_diag *d = pd_i_report(c, PD_RULE_MEMORY_CAPACITY, PD_ERROR, s->loc,
-	                         "stage GPUs %s need up to %.4g GiB (weights %.4g + KV cache %.4g + "
-	                         "activations %.4g + 10 %% reserve %.4g) but have %.4g GiB",
-	                         text, w->total / GIB, w->weights / GIB, w->kv_cache / GIB,
-	                         w->activations / GIB, w->reserve / GIB, w->capacity / GIB);
+	pd_diag *d =
+	    pd_i_report(c, PD_RULE_MEMORY_CAPACITY, PD_ERROR, s->loc,
+	                "stage GPUs %s need up to %.4g GiB (weights %.4g + KV cache %.4g + "
+	                "activations %.4g + 10 %% reserve %.4g) but have %.4g GiB",
+	                text, w->total / GIB, w->weights / GIB, w->kv_cache / GIB,
+	                w->activations / GIB, w->reserve / GIB, w->capacity / GIB);
 	pd_diag_fix(d, "%s", memory_fix(w));
 }
 
@@ -105,7 +110,7 @@ static void check_stage_memory(pd_i_ctx *c, const size_t *start, uint32_t r, uin
 	uint32_t n = 0;
 	for (uint32_t k = r; k < end && si < st->replicas[k].n_stages; k++) {
 		if (start[k] + offset + st->replicas[k].stages[si].n_gpus > start[k + 1])
-			break;   /* not a faithful copy: nothing to compare */
+			break; /* not a faithful copy: nothing to compare */
 		const pd_gpu_memory *e = c->an->memory + start[k] + offset;
 		for (uint32_t g = 0; g < st->replicas[k].stages[si].n_gpus; g++, e++) {
 			if (e->total <= e->capacity)
@@ -162,10 +167,11 @@ static void check_low_memory(pd_i_ctx *c)
 	}
 	if (peak >= 0.25 * capacity)
 		return;
-	pd_diag *d = pd_i_report(c, PD_RULE_OVER_PROVISIONED, PD_WARNING, c->plan->strategy.loc,
-	                         "peak memory use is %.4g GiB, %.2g %% of the %.4g GiB of every "
-	                         "GPU (under 25 %%)",
-	                         peak / GIB, 100.0 * peak / capacity, capacity / GIB);
+	pd_diag *d =
+	    pd_i_report(c, PD_RULE_OVER_PROVISIONED, PD_WARNING, c->plan->strategy.loc,
+	                "peak memory use is %.4g GiB, %.2g %% of the %.4g GiB of every "
+	                "GPU (under 25 %%)",
+	                peak / GIB, 100.0 * peak / capacity, capacity / GIB);
 	pd_diag_fix(d, "use fewer GPUs (fewer stages or replicas, smaller tp or ep) or serve a "
 	               "larger batch or context on these");
 }
@@ -179,13 +185,15 @@ static void check_idle_gpus(pd_i_ctx *c)
 		return;
 	int64_t per_replica = st->n_replicas ? an->gpus_structural / st->n_replicas : 0;
 	int64_t idle = an->gpus_cluster - an->gpus_structural;
-	pd_diag *d = pd_i_report(c, PD_RULE_OVER_PROVISIONED, PD_WARNING, st->loc,
-	                         "the plan uses %lld of the cluster's %lld GPUs: %lld stay idle "
-	                         "although the declared %lld = DP×TP×PP×EP×SP counts them",
-	                         (long long)an->gpus_structural, (long long)an->gpus_cluster,
-	                         (long long)idle, (long long)st->declared_gpus);
-	pd_diag_fix(d, "add replicas to use the idle GPUs (%lld more fit) or book a cluster of "
-	               "%lld GPUs",
+	pd_diag *d =
+	    pd_i_report(c, PD_RULE_OVER_PROVISIONED, PD_WARNING, st->loc,
+	                "the plan uses %lld of the cluster's %lld GPUs: %lld stay idle "
+	                "although the declared %lld = DP×TP×PP×EP×SP counts them",
+	                (long long)an->gpus_structural, (long long)an->gpus_cluster,
+	                (long long)idle, (long long)st->declared_gpus);
+	pd_diag_fix(d,
+	            "add replicas to use the idle GPUs (%lld more fit) or book a cluster of "
+	            "%lld GPUs",
 	            (long long)(per_replica > 0 ? idle / per_replica : 0),
 	            (long long)an->gpus_structural);
 }
@@ -209,12 +217,14 @@ void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an, pd_diag_
 	pd_diag *d = pd_diag_add(
 	    diags, PD_RULE_THROUGHPUT_TARGET, PD_ERROR, workload_loc(plan).line,
 	    workload_loc(plan).column,
-	    "estimated throughput %.4g tokens/ms (%s: %.4g tokens per replica every %.4g us, %u "
+	    "estimated throughput %.4g tokens/ms (%s: %.4g tokens per replica every %.4g us, "
+	    "%u "
 	    "replica(s)) is below the target %.4g tokens/ms",
 	    an->tokens_per_ms,
 	    an->throughput_source == PD_THROUGHPUT_DAG ? "DAG critical path" : "roofline",
 	    an->step_tokens, an->step_latency_us, n, w->target);
-	pd_diag_fix(d, "add replicas (each adds about %.4g tokens/ms), use a smaller tp or more "
-	               "micro-batches, or lower target-throughput",
+	pd_diag_fix(d,
+	            "add replicas (each adds about %.4g tokens/ms), use a smaller tp or more "
+	            "micro-batches, or lower target-throughput",
 	            an->tokens_per_ms / n);
 }

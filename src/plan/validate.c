@@ -7,7 +7,7 @@
 pd_status pd_plan_validate(const pd_plan *plan, pd_analysis *an, pd_diag_list *diags)
 {
 	size_t errors = diags->errors;
-	pd_i_ctx c = { .plan = plan, .an = an, .diags = diags };
+	pd_i_ctx c = {.plan = plan, .an = an, .diags = diags};
 	memset(an, 0, sizeof(*an));
 
 	pd_i_params_compute(&plan->model, an);
