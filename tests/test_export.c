@@ -39,7 +39,10 @@ static const char *join(const char *dir, const char *name)
 	static char buf[4][4096];
 	static int next;
 	char *b = buf[next++ % 4];
-	snprintf(b, sizeof(buf[0]), "%s/%s", dir, name);
+	char tmp[sizeof(buf[0])];
+	int n = snprintf(tmp, sizeof(tmp), "%s/%s", dir, name);
+	CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof(tmp));
+	memcpy(b, tmp, (size_t)n + 1);
 	return b;
 }
 
