@@ -413,11 +413,76 @@ static void title_of(const pd_dag *dag, const pd_view *view, char *buf, size_t s
 		         "along the ring)");
 }
 
+/* cgraph's default ID discipline uses the address of a name in its string pool as the
+ * ID of a named object, and keeps subgraphs ordered by ID: the order of clusters in the
+ * output would follow heap layout.  This discipline declines every name (cgraph then
+ * keeps names in its internal map) and hands out IDs in creation order, so the output
+ * is the same on every run. */
+static void *seq_open(Agraph_t *g, Agdisc_t *disc)
+{
+	(void)g;
+	(void)disc;
+	IDTYPE *next = malloc(sizeof(*next));
+	if (next)
+		*next = 1;
+	return next;
+}
+
+static long seq_map(void *state, int objtype, char *str, IDTYPE *id, int createflag)
+{
+	(void)objtype;
+	IDTYPE *next = state;
+	if (str || !createflag)
+		return 0;
+	*id = *next;
+	*next += 2;
+	return 1;
+}
+
+static long seq_alloc(void *state, int objtype, IDTYPE id)
+{
+	(void)state;
+	(void)objtype;
+	(void)id;
+	return 0;
+}
+
+static void seq_free(void *state, int objtype, IDTYPE id)
+{
+	(void)state;
+	(void)objtype;
+	(void)id;
+}
+
+static char *seq_print(void *state, int objtype, IDTYPE id)
+{
+	(void)state;
+	(void)objtype;
+	(void)id;
+	return NULL;
+}
+
+static void seq_close(void *state)
+{
+	free(state);
+}
+
+static void seq_register(void *state, int objtype, void *obj)
+{
+	(void)state;
+	(void)objtype;
+	(void)obj;
+}
+
+static Agiddisc_t seq_id_disc = { seq_open,  seq_map,   seq_alloc,   seq_free,
+	                              seq_print, seq_close, seq_register };
+static Agdisc_t seq_disc = { &AgMemDisc, &seq_id_disc, &AgIoDisc };
+
 Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
 {
 	builder b = { .dag = dag };
 	char title[256];
-	b.g = agopen("plandag", Agdirected, NULL);
+	b.g = agopen("plandag", Agdirected, &seq_disc);
 	if (!b.g)
 		return NULL;
 	title_of(dag, view, title, sizeof(title));
