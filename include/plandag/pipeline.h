@@ -26,6 +26,9 @@ typedef struct pd_compile_options {
 
 /* About 2 GB of IR at ~40 bytes per element. */
 #define PD_DEFAULT_MAX_ELEMENTS 50000000ull
+/* `plandag check` lowers only DAGs up to this size (a few milliseconds); larger plans
+ * are judged on the analytic throughput estimate so that check stays interactive. */
+#define PD_CHECK_MAX_ELEMENTS 100000ull
 
 typedef struct pd_compilation {
 	const char *path;
