@@ -12,6 +12,7 @@
 #include "plandag/plan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #define TREE_REPLICAS 2      /* replicas printed in full */
 #define TREE_STAGES 4        /* stages printed in full per replica */
@@ -53,12 +54,23 @@ static uint32_t print_experts(FILE *f, const pd_stage *s, int64_t experts, int32
 	return n;
 }
 
-static uint32_t experts_on(const pd_stage *s, int64_t experts, int32_t g)
+/* The range of expert counts over stage GPUs from..n_gpus-1, in one pass. */
+static void count_range(const pd_stage *s, int64_t experts, uint32_t from, uint32_t *lo,
+                        uint32_t *hi)
 {
-	uint32_t n = 0;
+	uint32_t *count = calloc(s->n_gpus, sizeof(*count));
+	*lo = *hi = 0;
+	if (!count)
+		return;
 	for (int64_t e = 0; e < experts; e++)
-		n += s->expert_host[e] == g;
-	return n;
+		if (s->expert_host[e] >= 0 && (uint32_t)s->expert_host[e] < s->n_gpus)
+			count[s->expert_host[e]]++;
+	*lo = UINT32_MAX;
+	for (uint32_t g = from; g < s->n_gpus; g++) {
+		*lo = count[g] < *lo ? count[g] : *lo;
+		*hi = count[g] > *hi ? count[g] : *hi;
+	}
+	free(count);
 }
 
 /* The GPU lines of a stage: the first few in full, the rest in one summary line. */
@@ -72,12 +84,8 @@ static void print_stage_gpus(FILE *f, const pd_stage *s, int64_t experts)
 	}
 	if (shown == s->n_gpus)
 		return;
-	uint32_t lo = UINT32_MAX, hi = 0;
-	for (uint32_t g = shown; g < s->n_gpus; g++) {
-		uint32_t k = experts_on(s, experts, (int32_t)g);
-		lo = k < lo ? k : lo;
-		hi = k > hi ? k : hi;
-	}
+	uint32_t lo, hi;
+	count_range(s, experts, shown, &lo, &hi);
 	fprintf(f, "      GPU %d..%d: ", s->gpus[shown], s->gpus[s->n_gpus - 1]);
 	if (lo == hi && lo == 1)
 		fprintf(f, "one expert each\n");
