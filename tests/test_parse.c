@@ -411,6 +411,24 @@ static void parse_should_refuse_numbers_beyond_int64(void)
 	pd_diag_list_release(&d);
 }
 
+static void parse_should_refuse_values_that_contradict_each_other(void)
+{
+	const char *xml = "<plan name=\"c\">\n"
+	                  "<model layers=\"2\" hidden=\"100\" heads=\"3\" vocab=\"10\" "
+	                  "experts=\"2\" top-k=\"4\"/>\n"
+	                  "<cluster nodes=\"1\" gpus-per-node=\"1\" gpu-memory=\"1GB\"/>"
+	                  "<strategy/></plan>";
+	pd_plan *p = NULL;
+	pd_diag_list d;
+	pd_diag_list_init(&d);
+	CU_ASSERT_EQUAL(parse_str(xml, &p, &d), PD_INVALID);
+	CU_ASSERT_PTR_NULL(p);
+	CU_ASSERT_EQUAL(d.n, 2);      /* head-dim has no default; top-k > experts */
+	CU_ASSERT_EQUAL(pd_test_find_diag(&d, PD_RULE_SCHEMA, 2), 0);
+	CU_ASSERT_TRUE(d.n == 2 && strstr(d.items[1].message, "top-k") != NULL);
+	pd_diag_list_release(&d);
+}
+
 static void hierarchy_should_name_each_misplacement(void)
 {
 	const char *dir = "tests/plans/invalid/";
@@ -487,6 +505,8 @@ static CU_TestInfo parse_tests[] = {
 	{ "parse_should_report_schema_errors_on_their_line",
 	  parse_should_report_schema_errors_on_their_line },
 	{ "parse_should_refuse_numbers_beyond_int64", parse_should_refuse_numbers_beyond_int64 },
+	{ "parse_should_refuse_values_that_contradict_each_other",
+	  parse_should_refuse_values_that_contradict_each_other },
 	{ "hierarchy_should_name_each_misplacement", hierarchy_should_name_each_misplacement },
 	{ "hierarchy_message_should_name_the_levels", hierarchy_message_should_name_the_levels },
 	{ "hierarchy_should_report_every_violation", hierarchy_should_report_every_violation },

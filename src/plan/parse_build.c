@@ -120,25 +120,44 @@ static void bad_combination(builder *b, pd_loc at, const char *fix, const char *
 	pd_i_schema_error(b->r, at, fix, "%s", msg);
 }
 
-/* <model>: defaults kv-heads = heads, head-dim = hidden/heads, top-k 1 with experts. */
+/* model/@dtype; the XSD has already limited it to the four names. */
+static pd_dtype read_dtype(const xmlNode *n)
+{
+	static const pd_dtype all[] = { PD_FP32, PD_FP16, PD_BF16, PD_FP8 };
+	pd_dtype t = PD_BF16;
+	char *v = attr(n, "dtype");
+	for (size_t i = 0; v && i < 4; i++)
+		if (strcmp(v, pd_dtype_name(all[i])) == 0)
+			t = all[i];
+	xmlFree(v);
+	return t;
+}
+
+/* The attention shape: kv-heads defaults to heads, head-dim to hidden / heads. */
+static void read_attention_shape(builder *b, const xmlNode *n, pd_loc at, pd_model *m)
+{
+	get_int(b, n, at, "hidden", 1, 1 << 20, &m->hidden);
+	get_int(b, n, at, "heads", 1, 65536, &m->heads);
+	if (!get_int(b, n, at, "kv-heads", 1, 65536, &m->kv_heads))
+		m->kv_heads = m->heads;
+	if (get_int(b, n, at, "head-dim", 1, 65536, &m->head_dim) || m->heads <= 0)
+		return;
+	m->head_dim = m->hidden / m->heads;
+	/* a default head-dim must be exact, or every parameter count is off */
+	if (m->hidden % m->heads != 0)
+		bad_combination(b, at, "write head-dim explicitly",
+		                "hidden is not a multiple of heads, so head-dim has no default");
+}
+
+/* <model>: every default of DESIGN section 2; top-k 1 when there are experts. */
 static void read_model(builder *b, const xmlNode *n)
 {
 	pd_model *m = &b->plan->model;
 	pd_loc at = m->loc = pd_i_text_loc(&b->r->text, n, true);
 	m->name = get_string(b, n, "name");
 	get_int(b, n, at, "layers", 1, PD_MAX_LAYERS, &m->layers);
-	get_int(b, n, at, "hidden", 1, 1 << 20, &m->hidden);
-	get_int(b, n, at, "heads", 1, 65536, &m->heads);
 	get_int(b, n, at, "vocab", 1, 1 << 24, &m->vocab);
-	if (!get_int(b, n, at, "kv-heads", 1, 65536, &m->kv_heads))
-		m->kv_heads = m->heads;
-	if (!get_int(b, n, at, "head-dim", 1, 65536, &m->head_dim)) {
-		m->head_dim = m->heads > 0 ? m->hidden / m->heads : 0;
-		if (m->heads > 0 && m->hidden % m->heads != 0)
-			bad_combination(b, at, "write head-dim explicitly",
-			                "hidden is not a multiple of heads, so head-dim has no "
-			                "default");
-	}
+	read_attention_shape(b, n, at, m);
 	get_int(b, n, at, "experts", 0, PD_MAX_EXPERTS, &m->experts);
 	if (!get_int(b, n, at, "top-k", 0, PD_MAX_EXPERTS, &m->top_k))
 		m->top_k = m->experts > 0 ? 1 : 0;
@@ -146,15 +165,7 @@ static void read_model(builder *b, const xmlNode *n)
 	get_int(b, n, at, "shared-experts", 0, PD_MAX_EXPERTS, &m->shared_experts);
 	get_int(b, n, at, "dense-ffn", 0, 1 << 22, &m->dense_ffn);
 	get_int(b, n, at, "first-dense", 0, PD_MAX_LAYERS, &m->first_dense);
-	m->dtype = PD_BF16;
-	char *dt = attr(n, "dtype");
-	if (dt) {
-		static const pd_dtype all[] = { PD_FP32, PD_FP16, PD_BF16, PD_FP8 };
-		for (size_t i = 0; i < 4; i++)
-			if (strcmp(dt, pd_dtype_name(all[i])) == 0)
-				m->dtype = all[i];
-		xmlFree(dt);
-	}
+	m->dtype = read_dtype(n);
 	m->has_params = get_quantity(b, n, at, "params", pd_parse_number,
 	                             "a number of parameters such as 10.2e9", &m->params);
 	/* top-k picks among the routed experts, so it cannot exceed them */
