@@ -414,64 +414,95 @@ static void title_of(const pd_dag *dag, const pd_view *view, char *buf, size_t s
 }
 
 /* cgraph's default ID discipline uses the address of a name in its string pool as the
- * ID of a named object, and keeps subgraphs ordered by ID: the order of clusters in the
- * output would follow heap layout.  This discipline declines every name (cgraph then
- * keeps names in its internal map) and hands out IDs in creation order, so the output
- * is the same on every run. */
+ * ID of a named object and keeps subgraphs ordered by ID, so the order of clusters in
+ * the output would follow heap layout.  This discipline numbers subgraphs in creation
+ * order from its own name table and leaves nodes and edges to the default discipline
+ * (whose state is the root graph), so the output is the same on every run.  (Declining
+ * names instead would push them into cgraph's internal map, whose entries cgraph 2.43
+ * never frees.) */
+typedef struct seq_ids {
+	Agraph_t *root;              /* state of the default discipline */
+	char **names;                /* subgraph k has ID 2 * (k + 1) */
+	size_t n, cap;
+} seq_ids;
+
 static void *seq_open(Agraph_t *g, Agdisc_t *disc)
 {
-	(void)g;
-	(void)disc;
-	IDTYPE *next = malloc(sizeof(*next));
-	if (next)
-		*next = 1;
-	return next;
+	seq_ids *s = calloc(1, sizeof(*s));
+	if (s)
+		s->root = AgIdDisc.open(g, disc);
+	return s;
+}
+
+static long seq_subgraph_id(seq_ids *s, const char *str, IDTYPE *id, int create)
+{
+	for (size_t k = 0; k < s->n; k++)
+		if (strcmp(s->names[k], str) == 0) {
+			*id = (IDTYPE)(2 * (k + 1));
+			return 1;
+		}
+	if (!create)
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		char **names = realloc(s->names, cap * sizeof(*names));
+		if (!names)
+			return 0;
+		s->names = names;
+		s->cap = cap;
+	}
+	char *copy = strdup(str);
+	if (!copy)
+		return 0;
+	s->names[s->n++] = copy;
+	*id = (IDTYPE)(2 * s->n);
+	return 1;
 }
 
 static long seq_map(void *state, int objtype, char *str, IDTYPE *id, int createflag)
 {
-	(void)objtype;
-	IDTYPE *next = state;
-	if (str || !createflag)
-		return 0;
-	*id = *next;
-	*next += 2;
-	return 1;
+	seq_ids *s = state;
+	if (objtype == AGRAPH && str)
+		return seq_subgraph_id(s, str, id, createflag);
+	return AgIdDisc.map(s->root, objtype, str, id, createflag);
 }
 
 static long seq_alloc(void *state, int objtype, IDTYPE id)
 {
-	(void)state;
-	(void)objtype;
-	(void)id;
-	return 0;
+	seq_ids *s = state;
+	return AgIdDisc.alloc(s->root, objtype, id);
 }
 
 static void seq_free(void *state, int objtype, IDTYPE id)
 {
-	(void)state;
-	(void)objtype;
-	(void)id;
+	seq_ids *s = state;
+	if (objtype != AGRAPH)
+		AgIdDisc.free(s->root, objtype, id);
 }
 
 static char *seq_print(void *state, int objtype, IDTYPE id)
 {
-	(void)state;
-	(void)objtype;
-	(void)id;
-	return NULL;
+	seq_ids *s = state;
+	if (objtype != AGRAPH)
+		return AgIdDisc.print(s->root, objtype, id);
+	size_t k = (size_t)id / 2;
+	return (id % 2 == 0 && k >= 1 && k <= s->n) ? s->names[k - 1] : NULL;
 }
 
 static void seq_close(void *state)
 {
-	free(state);
+	seq_ids *s = state;
+	AgIdDisc.close(s->root);
+	for (size_t k = 0; k < s->n; k++)
+		free(s->names[k]);
+	free(s->names);
+	free(s);
 }
 
 static void seq_register(void *state, int objtype, void *obj)
 {
-	(void)state;
-	(void)objtype;
-	(void)obj;
+	seq_ids *s = state;
+	AgIdDisc.idregister(s->root, objtype, obj);
 }
 
 static Agiddisc_t seq_id_disc = { seq_open,  seq_map,   seq_alloc,   seq_free,
