@@ -451,7 +451,8 @@ static long seq_subgraph_id(seq_ids *s, const char *str, IDTYPE *id, int create)
 		s->names = names;
 		s->cap = cap;
 	}
-	char *copy = strdup(str);
+	/* from cgraph's string pool: agwrite reads pool flags in front of names */
+	char *copy = agstrdup(s->root, (char *)str);
 	if (!copy)
 		return 0;
 	s->names[s->n++] = copy;
@@ -492,9 +493,9 @@ static char *seq_print(void *state, int objtype, IDTYPE id)
 static void seq_close(void *state)
 {
 	seq_ids *s = state;
-	AgIdDisc.close(s->root);
 	for (size_t k = 0; k < s->n; k++)
-		free(s->names[k]);
+		agstrfree(s->root, s->names[k]);
+	AgIdDisc.close(s->root);
 	free(s->names);
 	free(s);
 }
