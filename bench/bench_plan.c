@@ -221,6 +221,8 @@ static double ir_bytes(const pd_dag *d)
 		b += (n + 1) * 4 + m * 4;
 	if (d->in_off)
 		b += (n + 1) * 4 + m * 4;
+	if (d->finalized)
+		b += n * 4; /* the contraction (member -> hub) pd_dag_finalize keeps */
 	b +=
 	    (double)d->n_gpus * sizeof(pd_dag_gpu) + (double)d->n_stages * sizeof(pd_dag_stage);
 	for (uint32_t s = 0; s < d->n_stages; s++)
@@ -403,7 +405,7 @@ static void print_memory(const plan_run *r)
 {
 	double e = r->elements;
 	printf("  memory: IR %.1f MB = %.1f B/element (sizeof pd_node %zu, pd_edge %zu, "
-	       "CSR 8 B/node + 8 B/edge)\n",
+	       "CSR 8 B/node + 8 B/edge, contraction 4 B/node)\n",
 	       r->ir_bytes / 1e6, r->ir_bytes / e, sizeof(pd_node), sizeof(pd_edge));
 	printf("  peak RSS after lower+check %.1f MB (%.1f MB before parsing): %.1f B/element; "
 	       "peak RSS of the whole run %.1f MB\n",

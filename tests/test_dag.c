@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dag/dag_internal.h"
 #include "testutil.h"
 
 static uint32_t add(pd_dag *d, pd_node_kind k, int gpu, int layer, int mb, int expert)
@@ -182,6 +183,39 @@ static void dump_should_print_every_node_and_edge(void)
 	pd_dag_destroy(d);
 }
 
+/* n0 -> m1 -> hub3, n2 -> m4 -> hub3 (members of one collective), hub3's successors
+ * are fed by the members: m1 -> n5.  Finalize contracts m1 and m4 into the hub. */
+static void finalize_should_contract_members_and_prove_the_id_order(void)
+{
+	pd_dag *d = pd_dag_create();
+	add(d, PD_N_O_PROJ, 0, 0, 0, -1);
+	add(d, PD_N_TP_ALLREDUCE, 0, 0, 0, -1);
+	add(d, PD_N_O_PROJ, 1, 0, 0, -1);
+	add(d, PD_N_COLLECTIVE, -1, 0, 0, -1);
+	add(d, PD_N_TP_ALLREDUCE, 1, 0, 0, -1);
+	add(d, PD_N_FFN_NORM, 0, 0, 0, -1);
+	pd_dag_add_edge(d, 0, 1, PD_E_DATA);
+	pd_dag_add_edge(d, 2, 4, PD_E_DATA);
+	pd_dag_add_edge(d, 1, 3, PD_E_COLLECTIVE);
+	pd_dag_add_edge(d, 4, 3, PD_E_COLLECTIVE);
+	pd_dag_add_edge(d, 1, 5, PD_E_DATA);
+	CU_ASSERT_EQUAL_FATAL(pd_dag_finalize(d), PD_OK);
+	const uint32_t want[] = { 0, 3, 2, 3, 3, 5 };
+	CU_ASSERT_EQUAL(memcmp(pd_i_contract(d), want, sizeof(want)), 0);
+	/* 2 -> 4 goes from 2 to 3 once 4 is contracted: still forward */
+	CU_ASSERT_TRUE(pd_i_prove_ids_topological(d));
+	CU_ASSERT_TRUE(pd_i_ids_topological(d));
+	/* a backward edge, seen after the next finalize (the answer is not kept) */
+	pd_dag_add_edge(d, 5, 2, PD_E_CONTROL);
+	CU_ASSERT_EQUAL_FATAL(pd_dag_finalize(d), PD_OK);
+	CU_ASSERT_FALSE(pd_i_ids_topological(d));
+	pd_diag_list l;
+	pd_diag_list_init(&l);
+	CU_ASSERT_EQUAL(pd_dag_check_acyclic(d, &l), PD_INVALID);
+	pd_diag_list_release(&l);
+	pd_dag_destroy(d);
+}
+
 static CU_TestInfo dag_tests[] = {
 	{ "add_node_should_number_nodes_in_order_and_grow",
 	  add_node_should_number_nodes_in_order_and_grow },
@@ -190,6 +224,8 @@ static CU_TestInfo dag_tests[] = {
 	{ "intern_group_should_store_members_in_csr_form",
 	  intern_group_should_store_members_in_csr_form },
 	{ "finalize_should_build_stable_out_and_in_csr", finalize_should_build_stable_out_and_in_csr },
+	{ "finalize_should_contract_members_and_prove_the_id_order",
+	  finalize_should_contract_members_and_prove_the_id_order },
 	{ "kind_names_should_round_trip", kind_names_should_round_trip },
 	{ "label_should_name_layer_kind_expert_and_micro_batch",
 	  label_should_name_layer_kind_expert_and_micro_batch },

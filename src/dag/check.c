@@ -12,24 +12,6 @@
 
 #include "dag/dag_internal.h"
 
-uint32_t *pd_i_contract(const pd_dag *dag)
-{
-	uint32_t n = dag->n_nodes;
-	uint32_t *rep = malloc((n ? n : 1) * sizeof(uint32_t));
-	if (!rep)
-		return NULL;
-	for (uint32_t v = 0; v < n; v++)
-		rep[v] = v;
-	for (uint32_t e = 0; e < dag->n_edges; e++) {
-		const pd_edge *ed = &dag->edges[e];
-		/* only the first collective edge of a member counts; a hub is never a member */
-		if (ed->kind == PD_E_COLLECTIVE && rep[ed->src] == ed->src && ed->src != ed->dst &&
-		    dag->nodes[ed->src].kind != PD_N_COLLECTIVE)
-			rep[ed->src] = ed->dst;
-	}
-	return rep;
-}
-
 /* Non-collective out-edges of v: decrement their targets, queue those that are free. */
 static void release_out(const pd_dag *dag, uint32_t v, const uint32_t *rep, uint32_t *indeg,
                         uint32_t *order, uint32_t *tail)
@@ -44,40 +26,10 @@ static void release_out(const pd_dag *dag, uint32_t v, const uint32_t *rep, uint
 	}
 }
 
-static void kahn(const pd_dag *dag, const uint32_t *rep, uint32_t *indeg, uint32_t *order,
-                 uint32_t *n_order, uint32_t *n_reps);
-
-/* Fast path: when every data, comm and control edge goes from a smaller to a larger
- * contracted id, increasing id is a topological order (the lowering emits ids that
- * way); one pass over the edges proves it. */
-static bool ids_are_topological(const pd_dag *dag, const uint32_t *rep)
-{
-	const pd_edge *ed = dag->edges;
-	for (uint32_t e = 0; e < dag->n_edges; e++)
-		if (ed[e].kind != PD_E_COLLECTIVE && rep[ed[e].src] >= rep[ed[e].dst])
-			return false;
-	return true;
-}
-
-void pd_i_topo(const pd_dag *dag, const uint32_t *rep, uint32_t *indeg, uint32_t *order,
+/* For DAGs whose ids are not in order (hand-edited GraphML) and for finding the
+ * cycle. */
+void pd_i_kahn(const pd_dag *dag, const uint32_t *rep, uint32_t *indeg, uint32_t *order,
                uint32_t *n_order, uint32_t *n_reps)
-{
-	if (ids_are_topological(dag, rep)) {
-		uint32_t k = 0;
-		for (uint32_t v = 0; v < dag->n_nodes; v++)
-			if (rep[v] == v)
-				order[k++] = v;
-		memset(indeg, 0, (size_t)dag->n_nodes * sizeof(uint32_t));
-		*n_order = *n_reps = k;
-		return;
-	}
-	kahn(dag, rep, indeg, order, n_order, n_reps);
-}
-
-/* Kahn's algorithm proper, for DAGs whose ids are not in order (hand-edited GraphML)
- * and for finding the cycle. */
-static void kahn(const pd_dag *dag, const uint32_t *rep, uint32_t *indeg, uint32_t *order,
-                 uint32_t *n_order, uint32_t *n_reps)
 {
 	uint32_t n = dag->n_nodes, head = 0, tail = 0, reps = 0;
 	memset(indeg, 0, (size_t)n * sizeof(uint32_t));
@@ -217,21 +169,19 @@ pd_status pd_dag_check_acyclic(const pd_dag *dag, pd_diag_list *diags)
 {
 	if (!dag->finalized)
 		return PD_IO;
-	uint32_t n = dag->n_nodes ? dag->n_nodes : 1;
-	uint32_t *rep = pd_i_contract(dag);
-	if (rep && ids_are_topological(dag, rep)) {
-		free(rep);
+	/* fast path: increasing id is a topological order (one pass over the edges) */
+	if (pd_i_prove_ids_topological(dag))
 		return PD_OK;
-	}
-	uint32_t *indeg = malloc((size_t)n * sizeof(uint32_t));
-	uint32_t *order = malloc((size_t)n * sizeof(uint32_t));
+	uint32_t n = dag->n_nodes ? dag->n_nodes : 1;
+	const uint32_t *rep = pd_i_contract(dag);
+	uint32_t *indeg = pd_i_alloc_big((size_t)n * sizeof(uint32_t));
+	uint32_t *order = pd_i_alloc_big((size_t)n * sizeof(uint32_t));
 	pd_status s = PD_IO;
-	if (rep && indeg && order) {
+	if (indeg && order) {
 		uint32_t done, reps;
-		kahn(dag, rep, indeg, order, &done, &reps);
+		pd_i_kahn(dag, rep, indeg, order, &done, &reps);
 		s = done == reps ? PD_OK : report_cycle(dag, rep, indeg, diags);
 	}
-	free(rep);
 	free(indeg);
 	free(order);
 	return s;

@@ -39,27 +39,38 @@ static void pull_in(const cp_work *w, uint32_t v, double *best, uint32_t *pred)
 	}
 }
 
-/* Pull pass in topological order (predecessors finish first; a collective waits for
- * the predecessors of all its members); returns the node finishing last. */
-static uint32_t forward(cp_work *w, const uint32_t *order, uint32_t n_order)
+/* Finish time of contracted node r from its predecessors' (a collective waits for the
+ * predecessors of all its members). */
+static double settle(cp_work *w, uint32_t r)
 {
 	const pd_dag *d = w->dag;
-	uint32_t best = UINT32_MAX;
+	uint32_t pred = UINT32_MAX;
+	double start = 0;
+	pull_in(w, r, &start, &pred);
+	for (uint32_t i = d->in_off[r];
+	     d->nodes[r].kind == PD_N_COLLECTIVE && i < d->in_off[r + 1]; i++) {
+		const pd_edge *ed = &d->edges[d->in_edge[i]];
+		if (ed->kind == PD_E_COLLECTIVE && w->rep[ed->src] == r)
+			pull_in(w, ed->src, &start, &pred);
+	}
+	w->pred[r] = pred;
+	return w->finish[r] = start + weight(d, r);
+}
+
+/* Pull pass in topological order: order[] when given, else increasing id (the
+ * contracted nodes of a lowered DAG, with no order array to fill); returns the node
+ * finishing last (the first of equals). */
+static uint32_t forward(cp_work *w, const uint32_t *order, uint32_t n_order)
+{
+	uint32_t best = UINT32_MAX, n = order ? n_order : w->dag->n_nodes;
 	double best_finish = -1;
-	for (uint32_t k = 0; k < n_order; k++) {
-		uint32_t r = order[k], pred = UINT32_MAX;
-		double start = 0;
-		pull_in(w, r, &start, &pred);
-		for (uint32_t i = d->in_off[r];
-		     d->nodes[r].kind == PD_N_COLLECTIVE && i < d->in_off[r + 1]; i++) {
-			const pd_edge *ed = &d->edges[d->in_edge[i]];
-			if (ed->kind == PD_E_COLLECTIVE && w->rep[ed->src] == r)
-				pull_in(w, ed->src, &start, &pred);
-		}
-		w->pred[r] = pred;
-		w->finish[r] = start + weight(d, r);
-		if (w->finish[r] > best_finish) {
-			best_finish = w->finish[r];
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t r = order ? order[k] : k;
+		if (!order && w->rep[r] != r)
+			continue;
+		double f = settle(w, r);
+		if (f > best_finish) {
+			best_finish = f;
 			best = r;
 		}
 	}
@@ -141,27 +152,26 @@ static pd_status contributors(const cp_work *w, pd_critical_path *cp)
 	return PD_OK;
 }
 
-static pd_status longest(const pd_dag *dag, const uint32_t *rep, uint32_t *tmp,
-                         uint32_t *order, pd_critical_path *cp)
+/* A topological order of the contracted nodes into order[] by Kahn's algorithm (tmp:
+ * scratch); PD_INVALID on a cycle. */
+static pd_status kahn_order(const pd_dag *dag, uint32_t *tmp, uint32_t *order,
+                            uint32_t *n_order)
 {
-	uint32_t done, reps;
-	pd_i_topo(dag, rep, tmp, order, &done, &reps);
-	if (done != reps)
-		return PD_INVALID;
-	cp_work w = { .dag = dag, .rep = rep, .pred = tmp };
-	w.finish = malloc((dag->n_nodes ? dag->n_nodes : 1) * sizeof(double));
-	if (!w.finish)
-		return PD_IO;
-	uint32_t last = forward(&w, order, done);
-	pd_status s = PD_OK;
-	if (last != UINT32_MAX) {
-		cp->latency_us = w.finish[last];
-		s = build_path(&w, last, cp);
-		if (s == PD_OK)
-			s = contributors(&w, cp);
-	}
-	free(w.finish);
-	return s;
+	uint32_t reps;
+	pd_i_kahn(dag, pd_i_contract(dag), tmp, order, n_order, &reps);
+	return *n_order == reps ? PD_OK : PD_INVALID;
+}
+
+/* order == NULL: ids are a topological order. */
+static pd_status longest(cp_work *w, const uint32_t *order, uint32_t n_order,
+                         pd_critical_path *cp)
+{
+	uint32_t last = forward(w, order, n_order);
+	if (last == UINT32_MAX)
+		return PD_OK;
+	cp->latency_us = w->finish[last];
+	PD_CHECK(build_path(w, last, cp));
+	return contributors(w, cp);
 }
 
 pd_status pd_dag_critical_path(const pd_dag *dag, pd_critical_path *cp)
@@ -170,12 +180,18 @@ pd_status pd_dag_critical_path(const pd_dag *dag, pd_critical_path *cp)
 	if (!dag->finalized)
 		return PD_IO;
 	size_t n = dag->n_nodes ? dag->n_nodes : 1;
-	uint32_t *rep = pd_i_contract(dag);
-	uint32_t *tmp = malloc(n * sizeof(uint32_t));
-	uint32_t *order = malloc(n * sizeof(uint32_t));
-	pd_status s = rep && tmp && order ? longest(dag, rep, tmp, order, cp) : PD_IO;
-	free(rep);
-	free(tmp);
+	bool by_id = pd_i_ids_topological(dag);
+	cp_work w = { .dag = dag, .rep = pd_i_contract(dag) };
+	w.finish = pd_i_alloc_big(n * sizeof(double));
+	w.pred = pd_i_alloc_big(n * sizeof(uint32_t));
+	uint32_t *order = by_id ? NULL : pd_i_alloc_big(n * sizeof(uint32_t)), n_order = 0;
+	pd_status s = w.finish && w.pred && (by_id || order) ? PD_OK : PD_IO;
+	if (s == PD_OK && !by_id)
+		s = kahn_order(dag, w.pred, order, &n_order);  /* pred: Kahn's scratch first */
+	if (s == PD_OK)
+		s = longest(&w, order, n_order, cp);
+	free(w.finish);
+	free(w.pred);
 	free(order);
 	if (s != PD_OK)
 		pd_critical_path_release(cp);

@@ -14,20 +14,31 @@ static inline int pd_i_node_is_hub(const pd_node *n)
 	return n->kind == PD_N_COLLECTIVE;
 }
 
+/* Malloc for arrays of millions of elements: 2 MiB aligned and advised for
+ * transparent huge pages when at least 2 MiB (graph.c says why).  Free with free(). */
+void *pd_i_alloc_big(size_t size);
+
 /* Contraction of collectives: rep[v] is the hub of v when v is a member (the source of
- * a collective edge), else v itself.  Built from the edge list in one pass, no
- * union-find: a member belongs to one instance (a second collective edge of the same
- * member is ignored here and reported by the placement check).  Returns NULL when out
- * of memory.  The caller frees it. */
-uint32_t *pd_i_contract(const pd_dag *dag);
+ * a collective edge), else v itself.  Built by pd_dag_finalize in its pass over the
+ * edges, no union-find: a member belongs to one instance (a second collective edge of
+ * the same member is ignored here and reported by the placement check).  Owned by the
+ * DAG, valid while it stays finalized. */
+const uint32_t *pd_i_contract(const pd_dag *dag);
+
+/* Whether increasing id is a topological order of the contracted graph: every data,
+ * comm and control edge goes from a smaller to a larger contracted id (the lowering
+ * emits ids that way).  pd_i_prove_ids_topological always runs the pass over the
+ * edges (the acyclic check); pd_i_ids_topological reuses its last answer since the
+ * last pd_dag_finalize when there is one (the critical path). */
+bool pd_i_prove_ids_topological(const pd_dag *dag);
+bool pd_i_ids_topological(const pd_dag *dag);
 
 /* Kahn's algorithm over data, comm and control edges of the contracted graph (needs
  * the CSR of pd_dag_finalize).  order receives the contracted nodes (representatives)
  * in a topological order; *n_order < number of representatives means a cycle, and
  * indeg[] (n_nodes entries, caller's) then stays > 0 exactly on the nodes left. */
-void pd_i_topo(const pd_dag *dag, const uint32_t *rep, uint32_t *indeg, uint32_t *order,
+void pd_i_kahn(const pd_dag *dag, const uint32_t *rep, uint32_t *indeg, uint32_t *order,
                uint32_t *n_order, uint32_t *n_reps);
-
 
 /* Appends "kind gpu G LL mbM" describing node v to buf (for cycle and placement
  * messages). */

@@ -6,9 +6,11 @@
  * tables kept in a private tail of the pd_dag allocation, so the public struct stays
  * what dag.h says and the GraphML reader (which interns per node) is still cheap.
  */
+#define _DEFAULT_SOURCE          /* MADV_HUGEPAGE */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dag/dag_internal.h"
 
@@ -21,6 +23,9 @@ typedef struct intern_table {
 typedef struct dag_impl {
 	pd_dag pub;                  /* first: a pd_dag * is a dag_impl * */
 	intern_table costs, groups;
+	/* derived by pd_dag_finalize, dropped by the next one */
+	uint32_t *rep;               /* see pd_i_contract */
+	int8_t ids_topo;             /* pd_i_prove_ids_topological: -1 not yet known */
 } dag_impl;
 
 static const char *const node_kind_names[PD_N__COUNT] = {
@@ -98,6 +103,7 @@ pd_dag *pd_dag_create(void)
 	dag_impl *d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
+	d->ids_topo = -1;
 	d->pub.groups.off = calloc(1, sizeof(uint32_t));
 	if (!d->pub.groups.off) {
 		free(d);
@@ -114,6 +120,7 @@ void pd_dag_destroy(pd_dag *dag)
 	dag_impl *d = (dag_impl *)dag;
 	free(d->costs.slot);
 	free(d->groups.slot);
+	free(d->rep);
 	free(dag->nodes);
 	free(dag->edges);
 	free(dag->costs);
@@ -130,14 +137,33 @@ void pd_dag_destroy(pd_dag *dag)
 	free(d);
 }
 
-/* Grows *arr to at least `want` elements of `size` bytes; never shrinks. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* A big array written once from start to end (the lowering's nodes and edges, the
+ * CSR, the checks' scratch) costs a page fault every 4 KiB: half of lower+check on a
+ * 5 M-node DAG.  2 MiB alignment and MADV_HUGEPAGE let the kernel (THP in `madvise`
+ * mode, the usual default) back it with 2 MiB pages instead.  The hint may be refused;
+ * the memory is ordinary malloc memory either way (free, realloc). */
+void *pd_i_alloc_big(size_t size)
+{
+	if (size < HUGE_PAGE)
+		return malloc(size ? size : 1);
+	void *p = NULL;
+	if (posix_memalign(&p, HUGE_PAGE, size) != 0)
+		return NULL;
+	(void)madvise(p, size & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
+	return p;
+}
+
+/* Grows *arr to at least `want` elements of `size` bytes; never shrinks.  A first
+ * allocation is a big one: pd_dag_reserve sizes the lowering's arrays exactly. */
 static pd_status grow(void **arr, uint32_t *cap, uint64_t want, size_t size)
 {
 	if (want <= *cap)
 		return PD_OK;
 	if (want > UINT32_MAX - 1)
 		return PD_IO;
-	void *p = realloc(*arr, (size_t)want * size);
+	void *p = *arr ? realloc(*arr, (size_t)want * size) : pd_i_alloc_big((size_t)want * size);
 	if (!p)
 		return PD_IO;
 	*arr = p;
@@ -287,34 +313,51 @@ pd_status pd_dag_intern_group(pd_dag *dag, const int32_t *gpus, uint32_t n, uint
 	return PD_OK;
 }
 
-/* Counting sort of edge ids by key (src for out, dst for in); stable because the
- * edges are visited in id order. */
-static pd_status build_csr(const pd_dag *dag, int by_dst, uint32_t **off_out,
-                           uint32_t **edge_out)
+/* What one pass over the edges learns: degrees (off[v + 1], not yet summed), whether
+ * the edges already come sorted by source / destination, and the contraction. */
+typedef struct edge_scan {
+	uint32_t *out_off, *in_off, *rep;
+	bool by_src, by_dst;
+} edge_scan;
+
+/* The lowering appends edges grouped by destination, so the in-CSR is usually the
+ * identity; rep follows pd_i_contract's rule (first collective edge of a non-hub). */
+static pd_status scan_edges(const pd_dag *dag, edge_scan *sc)
+{
+	uint32_t n = dag->n_nodes, last_src = 0, last_dst = 0;
+	for (uint32_t v = 0; v < n; v++)
+		sc->rep[v] = v;
+	sc->by_src = sc->by_dst = true;
+	for (uint32_t e = 0; e < dag->n_edges; e++) {
+		const pd_edge *ed = &dag->edges[e];
+		if (ed->src >= n || ed->dst >= n)
+			return PD_IO;
+		sc->out_off[ed->src + 1]++;
+		sc->in_off[ed->dst + 1]++;
+		sc->by_src &= ed->src >= last_src;
+		sc->by_dst &= ed->dst >= last_dst;
+		last_src = ed->src;
+		last_dst = ed->dst;
+		if (ed->kind == PD_E_COLLECTIVE && sc->rep[ed->src] == ed->src &&
+		    ed->src != ed->dst && dag->nodes[ed->src].kind != PD_N_COLLECTIVE)
+			sc->rep[ed->src] = ed->dst;
+	}
+	return PD_OK;
+}
+
+/* Turns the degrees in off[] into offsets and fills ed[] with the edge ids by key
+ * (dst when by_dst, else src), by a counting sort that is stable because edges are
+ * visited in id order; already sorted keys need no sort. */
+static void place_edges(const pd_dag *dag, int by_dst, bool sorted, uint32_t *off,
+                        uint32_t *ed)
 {
 	uint32_t n = dag->n_nodes, m = dag->n_edges;
-	uint32_t *off = calloc((size_t)n + 1, sizeof(uint32_t));
-	uint32_t *ed = malloc((size_t)(m ? m : 1) * sizeof(uint32_t));
-	if (!off || !ed) {
-		free(off);
-		free(ed);
-		return PD_IO;
-	}
-	bool sorted = true;   /* the lowering appends edges grouped by destination */
-	for (uint32_t e = 0; e < m; e++) {
-		uint32_t key = by_dst ? dag->edges[e].dst : dag->edges[e].src;
-		off[key + 1]++;
-		if (e && key < (by_dst ? dag->edges[e - 1].dst : dag->edges[e - 1].src))
-			sorted = false;
-	}
 	for (uint32_t v = 0; v < n; v++)
 		off[v + 1] += off[v];
 	if (sorted) {
 		for (uint32_t e = 0; e < m; e++)
 			ed[e] = e;
-		*off_out = off;
-		*edge_out = ed;
-		return PD_OK;
+		return;
 	}
 	/* off[v] is used as the insertion cursor, then shifted back */
 	for (uint32_t e = 0; e < m; e++)
@@ -322,25 +365,72 @@ static pd_status build_csr(const pd_dag *dag, int by_dst, uint32_t **off_out,
 	for (uint32_t v = n; v > 0; v--)
 		off[v] = off[v - 1];
 	off[0] = 0;
-	*off_out = off;
-	*edge_out = ed;
-	return PD_OK;
 }
 
-pd_status pd_dag_finalize(pd_dag *dag)
+static void drop_derived(pd_dag *dag)
 {
-	for (uint32_t e = 0; e < dag->n_edges; e++)
-		if (dag->edges[e].src >= dag->n_nodes || dag->edges[e].dst >= dag->n_nodes)
-			return PD_IO;
+	dag_impl *d = (dag_impl *)dag;
 	free(dag->out_off);
 	free(dag->out_edge);
 	free(dag->in_off);
 	free(dag->in_edge);
-	dag->out_off = dag->out_edge = dag->in_off = dag->in_edge = NULL;
-	PD_CHECK(build_csr(dag, 0, &dag->out_off, &dag->out_edge));
-	PD_CHECK(build_csr(dag, 1, &dag->in_off, &dag->in_edge));
+	free(d->rep);
+	dag->out_off = dag->out_edge = dag->in_off = dag->in_edge = d->rep = NULL;
+	d->ids_topo = -1;
+	dag->finalized = 0;
+}
+
+/* Zeroed offsets, then both CSR directions and the contraction from one scan. */
+pd_status pd_dag_finalize(pd_dag *dag)
+{
+	dag_impl *d = (dag_impl *)dag;
+	size_t n = dag->n_nodes, m = dag->n_edges ? dag->n_edges : 1;
+	drop_derived(dag);
+	dag->out_off = pd_i_alloc_big((n + 1) * sizeof(uint32_t));
+	dag->in_off = pd_i_alloc_big((n + 1) * sizeof(uint32_t));
+	dag->out_edge = pd_i_alloc_big(m * sizeof(uint32_t));
+	dag->in_edge = pd_i_alloc_big(m * sizeof(uint32_t));
+	d->rep = pd_i_alloc_big((n ? n : 1) * sizeof(uint32_t));
+	edge_scan sc = { dag->out_off, dag->in_off, d->rep, true, true };
+	if (!dag->out_off || !dag->in_off || !dag->out_edge || !dag->in_edge || !d->rep) {
+		drop_derived(dag);
+		return PD_IO;
+	}
+	memset(dag->out_off, 0, (n + 1) * sizeof(uint32_t));
+	memset(dag->in_off, 0, (n + 1) * sizeof(uint32_t));
+	if (scan_edges(dag, &sc) != PD_OK) {
+		drop_derived(dag);
+		return PD_IO;
+	}
+	place_edges(dag, 0, sc.by_src, dag->out_off, dag->out_edge);
+	place_edges(dag, 1, sc.by_dst, dag->in_off, dag->in_edge);
 	dag->finalized = 1;
 	return PD_OK;
+}
+
+const uint32_t *pd_i_contract(const pd_dag *dag)
+{
+	return ((const dag_impl *)dag)->rep;
+}
+
+/* The answer is remembered on the DAG: a cache of a finalized graph, not a change to
+ * it, hence the cast of a const pd_dag. */
+bool pd_i_prove_ids_topological(const pd_dag *dag)
+{
+	dag_impl *d = (dag_impl *)dag;
+	const pd_edge *ed = dag->edges;
+	const uint32_t *rep = d->rep;
+	bool topo = true;
+	for (uint32_t e = 0; e < dag->n_edges && topo; e++)
+		topo = ed[e].kind == PD_E_COLLECTIVE || rep[ed[e].src] < rep[ed[e].dst];
+	d->ids_topo = topo;
+	return topo;
+}
+
+bool pd_i_ids_topological(const pd_dag *dag)
+{
+	int8_t t = ((const dag_impl *)dag)->ids_topo;
+	return t < 0 ? pd_i_prove_ids_topological(dag) : t;
 }
 
 /* Group g as "0,1,2,3" into buf. */
