@@ -1,5 +1,8 @@
 /* test_check.c - the DAG checks of DESIGN section 5 on DAGs built by hand, and the
  * critical path on a DAG with a known answer. */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -289,6 +292,65 @@ static void checks_should_pass_on_lowered_plans(void)
 	}
 }
 
+/* The analytic estimate of src/plan/roofline.c (stage sums, pipeline fill) against
+ * the longest path of the lowered DAG, which decides throughput once a plan is
+ * lowered: a large gap would make `check` (roofline above PD_CHECK_MAX_ELEMENTS) and
+ * `compile` disagree on the same plan. */
+#define ROOFLINE_TOLERANCE 0.05   /* measured: within 1.2 % on every plan below */
+
+/* Step latency of plan `rel`: the roofline's (lower = 0) or the DAG's critical path
+ * (lower = 1); -1 when the plan has errors (examples/ shows mistakes on purpose). */
+static double step_latency(const char *rel, int lower)
+{
+	pd_compile_options opt = { .lower = lower };
+	pd_compilation c;
+	pd_compile_file(pd_test_path(rel), &opt, &c);
+	double us = -1;
+	if (c.diags.errors == 0) {
+		CU_ASSERT_EQUAL(c.reached, lower ? PD_STAGE_CHECK : PD_STAGE_VALIDATE);
+		us = lower ? c.cp.latency_us : c.analysis.step_latency_us;
+	}
+	pd_compilation_release(&c);
+	return us;
+}
+
+/* Fills plans[] with examples/NAME.xml (sorted) and the small and medium bench plans. */
+static size_t roofline_plans(char plans[][288], size_t max)
+{
+	size_t n = 0;
+	DIR *dir = opendir(pd_test_path("examples"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+	for (struct dirent *e; n + 2 < max && (e = readdir(dir)) != NULL;) {
+		size_t len = strlen(e->d_name);
+		if (len > 4 && strcmp(e->d_name + len - 4, ".xml") == 0)
+			snprintf(plans[n++], sizeof(plans[0]), "examples/%s", e->d_name);
+	}
+	closedir(dir);
+	qsort(plans, n, sizeof(plans[0]), (int (*)(const void *, const void *))strcmp);
+	snprintf(plans[n++], sizeof(plans[0]), "bench/plans/small.xml");
+	snprintf(plans[n++], sizeof(plans[0]), "bench/plans/medium.xml");
+	return n;
+}
+
+static void roofline_should_agree_with_the_dag_critical_path(void)
+{
+	char plans[32][288];
+	size_t n = roofline_plans(plans, 32), compared = 0;
+	for (size_t i = 0; i < n; i++) {
+		double roof = step_latency(plans[i], 0);
+		if (roof < 0)
+			continue;
+		double dag = step_latency(plans[i], 1), gap = dag > 0 ? (roof - dag) / dag : 1;
+		if (getenv("PD_TEST_VERBOSE"))
+			printf("\n  %s: roofline %.3f us, DAG %.3f us (%+.2f %%)", plans[i], roof, dag,
+			       gap * 100);
+		CU_ASSERT_TRUE(dag > 0);
+		CU_ASSERT_TRUE(fabs(gap) <= ROOFLINE_TOLERANCE);
+		compared++;
+	}
+	CU_ASSERT_TRUE(compared >= 6);   /* 4 valid examples + 2 bench plans at least */
+}
+
 static CU_TestInfo check_tests[] = {
 	{ "acyclic_should_print_a_plain_cycle", acyclic_should_print_a_plain_cycle },
 	{ "acyclic_should_reject_collectives_met_in_different_orders",
@@ -305,6 +367,8 @@ static CU_TestInfo check_tests[] = {
 	{ "critical_path_should_count_a_collective_once_after_its_last_member",
 	  critical_path_should_count_a_collective_once_after_its_last_member },
 	{ "checks_should_pass_on_lowered_plans", checks_should_pass_on_lowered_plans },
+	{ "roofline_should_agree_with_the_dag_critical_path",
+	  roofline_should_agree_with_the_dag_critical_path },
 	CU_TEST_INFO_NULL,
 };
 
