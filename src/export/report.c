@@ -95,7 +95,8 @@ char *pd_i_report_gpu_sum(const pd_plan *p, char *buf, size_t size)
 		append(buf, size, &used, "0", 0);
 	if (terms > 8)
 		append(buf, size, &used, " (%" PRId64 " stages)", (int64_t)terms);
-	append(buf, size, &used, " = %" PRId64, total);
+	if (terms > 1)
+		append(buf, size, &used, " = %" PRId64, total);
 	return buf;
 }
 
@@ -105,6 +106,26 @@ void pd_i_report_product(const pd_analysis *an, char *buf, size_t size)
 	         "DP x TP x PP x EP x SP = %" PRId64 " x %" PRId64 " x %" PRId64 " x %" PRId64
 	         " x %" PRId64 " = %" PRId64,
 	         an->dp, an->tp, an->pp, an->ep, an->sp, an->gpus_product);
+}
+
+/* Cuts text after max_lines lines, noting how many were left out. */
+static char *cut_lines(char *text, size_t len, size_t max_lines)
+{
+	size_t lines = 0, i = 0;
+	while (i < len && lines < max_lines)
+		if (text[i++] == '\n')
+			lines++;
+	if (i >= len)
+		return text;
+	size_t rest = 0;
+	for (size_t j = i; j < len; j++)
+		rest += text[j] == '\n';
+	char note[96];
+	int n = snprintf(note, sizeof(note), "... %zu more lines (plandag compile --dump expand)\n",
+	                 rest);
+	if (n > 0 && (size_t)n < len - i)
+		memcpy(text + i, note, (size_t)n + 1);
+	return text;
 }
 
 char *pd_i_report_tree(const pd_plan *p)
@@ -119,7 +140,7 @@ char *pd_i_report_tree(const pd_plan *p)
 		free(buf);
 		return NULL;
 	}
-	return buf;
+	return cut_lines(buf, len, PD_I_REPORT_TREE_LINES);
 }
 
 void pd_i_report_bytes(double b, char *buf, size_t size)

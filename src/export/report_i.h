@@ -11,6 +11,8 @@
 #define PD_I_REPORT_BIG 4096
 /* Markdown memory table: at most this many (grouped) rows are printed. */
 #define PD_I_REPORT_MD_ROWS 64
+/* The hierarchy tree is cut after this many lines. */
+#define PD_I_REPORT_TREE_LINES 200
 /* Most assumptions a plan can carry (one per PD_ASSUMED_* bit). */
 #define PD_I_REPORT_MAX_ASSUMED 16
 
@@ -32,7 +34,8 @@ char *pd_i_report_gpu_sum(const pd_plan *p, char *buf, size_t size);
 /* "DP x TP x PP x EP x SP = 1 x 1 x 1 x 16 x 1 = 16" */
 void pd_i_report_product(const pd_analysis *an, char *buf, size_t size);
 
-/* The expanded hierarchy printed by pd_plan_print_tree, malloc'd; NULL on failure. */
+/* The expanded hierarchy printed by pd_plan_print_tree, cut after
+ * PD_I_REPORT_TREE_LINES lines; malloc'd, NULL on failure. */
 char *pd_i_report_tree(const pd_plan *p);
 
 /* The arithmetic behind a diagnostic, when its rule has numbers in the analysis
