@@ -58,7 +58,7 @@ static void cli_version_should_print_the_version(void)
 
 static void cli_every_command_should_have_help(void)
 {
-	const char *cmds[] = { "check", "report", "compile", "verify" };
+	const char *cmds[] = {"check", "report", "compile", "verify"};
 	for (size_t i = 0; i < 4; i++) {
 		char want[64];
 		snprintf(want, sizeof(want), "usage: plandag %s", cmds[i]);
@@ -95,7 +95,7 @@ static void cli_should_exit_2_on_usage_errors(void)
 
 static void cli_should_exit_3_with_a_message_on_a_missing_file(void)
 {
-	const char *cmds[] = { "check", "report", "compile" };
+	const char *cmds[] = {"check", "report", "compile"};
 	for (size_t i = 0; i < 3; i++) {
 		pd_run_result r;
 		pd_run_plandag(&r, cmds[i], "/nonexistent/plan-xyz.xml", NULL);
@@ -132,7 +132,8 @@ static void cli_report_json_should_parse_as_json(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(cJSON_GetObjectItem(j, "plan")),
 	                       "moe-10b-ep16");
-	CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(cJSON_GetObjectItem(j, "verdict")), "valid");
+	CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(cJSON_GetObjectItem(j, "verdict")),
+	                       "valid");
 	CU_ASSERT_TRUE(cJSON_IsArray(cJSON_GetObjectItem(j, "memory")));
 	cJSON_Delete(j);
 	pd_run_release(&r);
@@ -173,26 +174,26 @@ static void cli_quiet_should_print_nothing_on_stdout(void)
 }
 
 static CU_TestInfo cli_tests[] = {
-	{ "cli_help_should_list_the_commands", cli_help_should_list_the_commands },
-	{ "cli_version_should_print_the_version", cli_version_should_print_the_version },
-	{ "cli_every_command_should_have_help", cli_every_command_should_have_help },
-	{ "cli_should_exit_2_on_usage_errors", cli_should_exit_2_on_usage_errors },
-	{ "cli_should_exit_3_with_a_message_on_a_missing_file",
-	  cli_should_exit_3_with_a_message_on_a_missing_file },
-	{ "cli_check_should_accept_the_default_example",
-	  cli_check_should_accept_the_default_example },
-	{ "cli_check_should_reject_an_invalid_plan_with_the_rule_id",
-	  cli_check_should_reject_an_invalid_plan_with_the_rule_id },
-	{ "cli_report_json_should_parse_as_json", cli_report_json_should_parse_as_json },
-	{ "cli_report_should_print_the_report_of_an_invalid_plan_and_exit_1",
-	  cli_report_should_print_the_report_of_an_invalid_plan_and_exit_1 },
-	{ "cli_quiet_should_print_nothing_on_stdout", cli_quiet_should_print_nothing_on_stdout },
-	CU_TEST_INFO_NULL,
+    {"cli_help_should_list_the_commands", cli_help_should_list_the_commands},
+    {"cli_version_should_print_the_version", cli_version_should_print_the_version},
+    {"cli_every_command_should_have_help", cli_every_command_should_have_help},
+    {"cli_should_exit_2_on_usage_errors", cli_should_exit_2_on_usage_errors},
+    {"cli_should_exit_3_with_a_message_on_a_missing_file",
+     cli_should_exit_3_with_a_message_on_a_missing_file},
+    {"cli_check_should_accept_the_default_example",
+     cli_check_should_accept_the_default_example},
+    {"cli_check_should_reject_an_invalid_plan_with_the_rule_id",
+     cli_check_should_reject_an_invalid_plan_with_the_rule_id},
+    {"cli_report_json_should_parse_as_json", cli_report_json_should_parse_as_json},
+    {"cli_report_should_print_the_report_of_an_invalid_plan_and_exit_1",
+     cli_report_should_print_the_report_of_an_invalid_plan_and_exit_1},
+    {"cli_quiet_should_print_nothing_on_stdout", cli_quiet_should_print_nothing_on_stdout},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "cli", NULL, NULL, NULL, NULL, cli_tests },
-	CU_SUITE_INFO_NULL,
+    {"cli", NULL, NULL, NULL, NULL, cli_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

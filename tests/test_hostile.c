@@ -23,7 +23,6 @@ static bool wrapped(void)
 	return w && *w;
 }
 
-
 /* Number of entries of dir other than . and .. (a missing dir counts as empty). */
 static int dir_entries(const char *dir)
 {
@@ -50,7 +49,7 @@ static void expect_refused(const char *what, const char *file, pd_run_result *r,
                            unsigned ok_status, double bound)
 {
 	if (wrapped())
-		bound *= 20;   /* valgrind runs some 20-50 times slower */
+		bound *= 20; /* valgrind runs some 20-50 times slower */
 	bool good = r->status >= 0 && r->status < 32 && (ok_status >> r->status & 1u) &&
 	            r->seconds < bound && r->out && r->err && !strstr(r->out, SECRET) &&
 	            !strstr(r->err, SECRET) && !strstr(r->err, "root:x:0:0") &&
@@ -112,9 +111,9 @@ static const char *hostile(const char *name)
 
 static void hostile_xml_attacks_should_be_refused_by_every_command(void)
 {
-	const char *files[] = { "malformed.xml",  "truncated.xml",  "empty.xml",
-		                    "binary.xml",     "xxe-entity.xml", "xxe-dtd.xml",
-		                    "xxe-passwd.xml", "billion-laughs.xml", "non-utf8.xml" };
+	const char *files[] = {"malformed.xml",  "truncated.xml",      "empty.xml",
+	                       "binary.xml",     "xxe-entity.xml",     "xxe-dtd.xml",
+	                       "xxe-passwd.xml", "billion-laughs.xml", "non-utf8.xml"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		replay_plan(hostile(files[i]), SMALL_SECONDS);
 		replay_graphml(hostile(files[i]), SMALL_SECONDS);
@@ -123,9 +122,9 @@ static void hostile_xml_attacks_should_be_refused_by_every_command(void)
 
 static void hostile_numbers_should_give_diagnostics_not_crashes(void)
 {
-	const char *files[] = { "overflow-32.xml", "overflow-64.xml", "int64-max.xml",
-		                    "tp-zero.xml",     "ep-negative.xml", "layers-zero.xml",
-		                    "shorthand-zero.xml" };
+	const char *files[] = {"overflow-32.xml",   "overflow-64.xml", "int64-max.xml",
+	                       "tp-zero.xml",       "ep-negative.xml", "layers-zero.xml",
+	                       "shorthand-zero.xml"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		replay_plan(hostile(files[i]), SMALL_SECONDS);
 }
@@ -150,7 +149,7 @@ static void hostile_plan_name_should_not_escape_the_output_directory(void)
  * diagnostic with a rule id, no nan/inf in the messages. */
 static void hostile_arithmetic_extremes_should_give_a_clean_diagnostic(void)
 {
-	const char *files[] = { "int64-max.xml", "schema-max.xml" };
+	const char *files[] = {"int64-max.xml", "schema-max.xml"};
 	for (size_t i = 0; i < 2; i++) {
 		pd_run_result r;
 		pd_run_plandag(&r, "check", hostile(files[i]), NULL);
@@ -250,7 +249,7 @@ static const char *gen_deep_nesting(long n)
 static void hostile_100mb_attribute_should_be_refused_quickly(void)
 {
 	if (wrapped())
-		return;   /* too slow under valgrind; the sanitizer build covers it */
+		return; /* too slow under valgrind; the sanitizer build covers it */
 	const char *path = gen_big_attribute(100);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	replay_plan(path, BIG_SECONDS);
@@ -323,29 +322,30 @@ static void hostile_fuzz_regressions_should_stay_fixed(void)
 }
 
 static CU_TestInfo hostile_tests[] = {
-	{ "hostile_xml_attacks_should_be_refused_by_every_command",
-	  hostile_xml_attacks_should_be_refused_by_every_command },
-	{ "hostile_numbers_should_give_diagnostics_not_crashes",
-	  hostile_numbers_should_give_diagnostics_not_crashes },
-	{ "hostile_plan_name_should_not_escape_the_output_directory",
-	  hostile_plan_name_should_not_escape_the_output_directory },
-	{ "hostile_arithmetic_extremes_should_give_a_clean_diagnostic",
-	  hostile_arithmetic_extremes_should_give_a_clean_diagnostic },
-	{ "hostile_huge_lowering_should_be_refused_with_its_size_and_the_flag",
-	  hostile_huge_lowering_should_be_refused_with_its_size_and_the_flag },
-	{ "hostile_100mb_attribute_should_be_refused_quickly",
-	  hostile_100mb_attribute_should_be_refused_quickly },
-	{ "hostile_million_stages_should_be_refused_without_hanging",
-	  hostile_million_stages_should_be_refused_without_hanging },
-	{ "hostile_deep_nesting_should_be_refused_without_stack_overflow",
-	  hostile_deep_nesting_should_be_refused_without_stack_overflow },
-	{ "hostile_fuzz_regressions_should_stay_fixed", hostile_fuzz_regressions_should_stay_fixed },
-	CU_TEST_INFO_NULL,
+    {"hostile_xml_attacks_should_be_refused_by_every_command",
+     hostile_xml_attacks_should_be_refused_by_every_command},
+    {"hostile_numbers_should_give_diagnostics_not_crashes",
+     hostile_numbers_should_give_diagnostics_not_crashes},
+    {"hostile_plan_name_should_not_escape_the_output_directory",
+     hostile_plan_name_should_not_escape_the_output_directory},
+    {"hostile_arithmetic_extremes_should_give_a_clean_diagnostic",
+     hostile_arithmetic_extremes_should_give_a_clean_diagnostic},
+    {"hostile_huge_lowering_should_be_refused_with_its_size_and_the_flag",
+     hostile_huge_lowering_should_be_refused_with_its_size_and_the_flag},
+    {"hostile_100mb_attribute_should_be_refused_quickly",
+     hostile_100mb_attribute_should_be_refused_quickly},
+    {"hostile_million_stages_should_be_refused_without_hanging",
+     hostile_million_stages_should_be_refused_without_hanging},
+    {"hostile_deep_nesting_should_be_refused_without_stack_overflow",
+     hostile_deep_nesting_should_be_refused_without_stack_overflow},
+    {"hostile_fuzz_regressions_should_stay_fixed",
+     hostile_fuzz_regressions_should_stay_fixed},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "hostile", NULL, NULL, NULL, NULL, hostile_tests },
-	CU_SUITE_INFO_NULL,
+    {"hostile", NULL, NULL, NULL, NULL, hostile_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

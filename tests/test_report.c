@@ -78,9 +78,10 @@ static void report_json_should_keep_diagnostics_when_the_schema_fails(void)
 	CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(member(d, "severity")), "error");
 	CU_ASSERT_EQUAL(number(d, "line"), 3);
 	CU_ASSERT_EQUAL(number(d, "column"), 5);
-	CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(member(d, "fix")), "add layers=\"N\" to <model>");
-	const char *nulls[] = { "gpus", "params", "kv_bytes_per_token", "memory", "throughput",
-		                    "dag" };
+	CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(member(d, "fix")),
+	                       "add layers=\"N\" to <model>");
+	const char *nulls[] = {"gpus",   "params",     "kv_bytes_per_token",
+	                       "memory", "throughput", "dag"};
 	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
 		CU_ASSERT_TRUE(cJSON_IsNull(member(j, nulls[i])));
 	cJSON_Delete(j);
@@ -116,21 +117,29 @@ static void synth_plan(synth *s, int32_t dp, int32_t size)
 	p->arena = a;
 	p->name = "synthetic";
 	p->expanded = true;
-	p->model = (pd_model){ .layers = 4, .hidden = 1024, .heads = 8, .kv_heads = 8,
-		                   .head_dim = 128, .vocab = 1000, .dtype = PD_BF16 };
-	p->cluster = (pd_cluster){ .nodes = (dp * size + 7) / 8, .gpus_per_node = 8,
-		                       .gpu_memory = 80e9, .assumed = PD_ASSUMED_TFLOPS };
-	p->workload = (pd_workload){ .batch = 8, .context = 128, .micro_batches = 1,
-		                         .target = 1.5, .has_target = true };
-	p->strategy = (pd_strategy){ .declared_gpus = dp * size * 4, .has_declared_gpus = true,
-		                         .n_replicas = (uint32_t)dp };
+	p->model = (pd_model){.layers = 4,
+	                      .hidden = 1024,
+	                      .heads = 8,
+	                      .kv_heads = 8,
+	                      .head_dim = 128,
+	                      .vocab = 1000,
+	                      .dtype = PD_BF16};
+	p->cluster = (pd_cluster){.nodes = (dp * size + 7) / 8,
+	                          .gpus_per_node = 8,
+	                          .gpu_memory = 80e9,
+	                          .assumed = PD_ASSUMED_TFLOPS};
+	p->workload = (pd_workload){
+	    .batch = 8, .context = 128, .micro_batches = 1, .target = 1.5, .has_target = true};
+	p->strategy = (pd_strategy){.declared_gpus = dp * size * 4,
+	                            .has_declared_gpus = true,
+	                            .n_replicas = (uint32_t)dp};
 	p->strategy.replicas = pd_arena_calloc(a, (size_t)dp, sizeof(pd_replica));
 	for (int32_t r = 0; r < dp; r++) {
 		pd_replica *rep = &p->strategy.replicas[r];
-		*rep = (pd_replica){ .count = 1, .n_stages = 1, .copy = (uint32_t)r };
+		*rep = (pd_replica){.count = 1, .n_stages = 1, .copy = (uint32_t)r};
 		rep->stages = pd_arena_calloc(a, 1, sizeof(pd_stage));
 		pd_stage *st = &rep->stages[0];
-		*st = (pd_stage){ .last_layer = 3, .n_gpus = (uint32_t)size, .tp = size, .ep = 1 };
+		*st = (pd_stage){.last_layer = 3, .n_gpus = (uint32_t)size, .tp = size, .ep = 1};
 		st->gpus = pd_arena_calloc(a, (size_t)size, sizeof(int32_t));
 		for (int32_t g = 0; g < size; g++)
 			st->gpus[g] = r * size + g;
@@ -150,9 +159,14 @@ static void synth_init(synth *s, int32_t dp, int32_t size, int32_t odd)
 	an->memory = pd_arena_calloc(s->arena, n, sizeof(pd_gpu_memory));
 	an->n_memory = n;
 	for (uint32_t i = 0; i < n; i++)
-		an->memory[i] = (pd_gpu_memory){ .gpu = (int32_t)i, .replica = (int32_t)i / size,
-			                             .weights = 1e9, .kv_cache = 2e9, .activations = 1e8,
-			                             .reserve = 3.1e8, .total = 3.41e9, .capacity = 80e9 };
+		an->memory[i] = (pd_gpu_memory){.gpu = (int32_t)i,
+		                                .replica = (int32_t)i / size,
+		                                .weights = 1e9,
+		                                .kv_cache = 2e9,
+		                                .activations = 1e8,
+		                                .reserve = 3.1e8,
+		                                .total = 3.41e9,
+		                                .capacity = 80e9};
 	if (odd >= 0)
 		an->memory[odd].weights = 2e9, an->memory[odd].total = 4.41e9;
 	an->gpus_structural = n;
@@ -191,11 +205,13 @@ static void report_json_should_match_the_analysis_of_a_validated_plan(void)
 	CU_ASSERT_EQUAL(number(row, "capacity"), 80e9);
 	CU_ASSERT_EQUAL(number(j, "throughput.target"), 1.5);
 	CU_ASSERT_EQUAL(number(j, "throughput.step_latency_us"), 8000);
-	CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(member(j, "throughput.source")), "roofline");
+	CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(member(j, "throughput.source")),
+	                       "roofline");
 	CU_ASSERT_TRUE(cJSON_IsNull(member(j, "params.declared")));
 	CU_ASSERT_TRUE(cJSON_IsNull(member(j, "dag")));
 	cJSON *d = cJSON_GetArrayItem(member(j, "diagnostics"), 0);
-	CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(member(d, "rule")), "multiplicative-gpu-count");
+	CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(member(d, "rule")),
+	                       "multiplicative-gpu-count");
 	CU_ASSERT_PTR_NOT_NULL(strstr(cJSON_GetStringValue(member(d, "impact")), "+24 GPUs"));
 	CU_ASSERT_TRUE(cJSON_IsNull(member(d, "fix")));
 	CU_ASSERT_EQUAL(cJSON_GetArraySize(member(j, "assumptions")), 1);
@@ -210,14 +226,26 @@ static void report_md_should_show_formulas_and_group_identical_gpus(void)
 	char *md = render(&s.c, PD_REPORT_MD, "synthetic-overview.png");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
 	const char *want[] = {
-		"**Verdict: invalid**", "## Diagnostics", "## GPU count", "## Hierarchy (expanded)",
-		"```text", "## Memory per GPU", "## Throughput", "## DAG statistics",
-		"## Assumptions", "![overview](synthetic-overview.png)",
-		"Σ replicas Σ stages |GPUs| = 4 + 4 = 8",
-		"DP x PP x stage_size = 2 x 1 x 4 = 8",
-		"DP x TP x PP x EP x SP = 2 x 4 x 1 x 1 x 1 = 8", "| GPUs 0-4 (identical) |",
-		"| GPU 5 |", "| GPUs 6-7 (identical) |", "impact: 1.00 tokens/ms is 67 % of the target",
-		"gpu-tflops: 989", "2 * batch * hidden * bytes", "source: roofline",
+	    "**Verdict: invalid**",
+	    "## Diagnostics",
+	    "## GPU count",
+	    "## Hierarchy (expanded)",
+	    "```text",
+	    "## Memory per GPU",
+	    "## Throughput",
+	    "## DAG statistics",
+	    "## Assumptions",
+	    "![overview](synthetic-overview.png)",
+	    "Σ replicas Σ stages |GPUs| = 4 + 4 = 8",
+	    "DP x PP x stage_size = 2 x 1 x 4 = 8",
+	    "DP x TP x PP x EP x SP = 2 x 4 x 1 x 1 x 1 = 8",
+	    "| GPUs 0-4 (identical) |",
+	    "| GPU 5 |",
+	    "| GPUs 6-7 (identical) |",
+	    "impact: 1.00 tokens/ms is 67 % of the target",
+	    "gpu-tflops: 989",
+	    "2 * batch * hidden * bytes",
+	    "source: roofline",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!strstr(md, want[i])) {
@@ -252,7 +280,7 @@ static void report_should_stay_readable_and_valid_json_for_thousands_of_gpus(voi
 
 static void compile(const char *path, pd_compilation *c)
 {
-	pd_compile_options opt = { .lower = 1 };
+	pd_compile_options opt = {.lower = 1};
 	pd_compile_file(path, &opt, c);
 	if (c->status == PD_IO)
 		pd_test_dump_diags(&c->diags);
@@ -321,10 +349,20 @@ static void report_md_should_have_every_section_for_the_default_example(void)
 	char *md = render(&c, PD_REPORT_MD, "moe-10b-ep16-overview.png");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
 	const char *want[] = {
-		"# plandag report: moe-10b-ep16", "**Verdict: ", "## Diagnostics", "## GPU count",
-		"- declared: 16", "= 16\n", "## Hierarchy (expanded)", "```text", "## Memory per GPU",
-		"| GPU", "## Throughput", "## DAG statistics", "## Assumptions",
-		"![overview](moe-10b-ep16-overview.png)",
+	    "# plandag report: moe-10b-ep16",
+	    "**Verdict: ",
+	    "## Diagnostics",
+	    "## GPU count",
+	    "- declared: 16",
+	    "= 16\n",
+	    "## Hierarchy (expanded)",
+	    "```text",
+	    "## Memory per GPU",
+	    "| GPU",
+	    "## Throughput",
+	    "## DAG statistics",
+	    "## Assumptions",
+	    "![overview](moe-10b-ep16-overview.png)",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!strstr(md, want[i])) {
@@ -378,28 +416,28 @@ static void report_json_should_name_the_rules_of_an_invalid_plan(void)
 }
 
 static CU_TestInfo report_tests[] = {
-	{ "report_json_should_keep_diagnostics_when_the_schema_fails",
-	  report_json_should_keep_diagnostics_when_the_schema_fails },
-	{ "report_md_should_list_diagnostics_when_the_schema_fails",
-	  report_md_should_list_diagnostics_when_the_schema_fails },
-	{ "report_json_should_match_the_analysis_of_a_validated_plan",
-	  report_json_should_match_the_analysis_of_a_validated_plan },
-	{ "report_md_should_show_formulas_and_group_identical_gpus",
-	  report_md_should_show_formulas_and_group_identical_gpus },
-	{ "report_should_stay_readable_and_valid_json_for_thousands_of_gpus",
-	  report_should_stay_readable_and_valid_json_for_thousands_of_gpus },
-	{ "report_json_should_match_the_pipeline_on_the_tiny_plan",
-	  report_json_should_match_the_pipeline_on_the_tiny_plan },
-	{ "report_md_should_have_every_section_for_the_default_example",
-	  report_md_should_have_every_section_for_the_default_example },
-	{ "report_json_should_name_the_rules_of_an_invalid_plan",
-	  report_json_should_name_the_rules_of_an_invalid_plan },
-	CU_TEST_INFO_NULL,
+    {"report_json_should_keep_diagnostics_when_the_schema_fails",
+     report_json_should_keep_diagnostics_when_the_schema_fails},
+    {"report_md_should_list_diagnostics_when_the_schema_fails",
+     report_md_should_list_diagnostics_when_the_schema_fails},
+    {"report_json_should_match_the_analysis_of_a_validated_plan",
+     report_json_should_match_the_analysis_of_a_validated_plan},
+    {"report_md_should_show_formulas_and_group_identical_gpus",
+     report_md_should_show_formulas_and_group_identical_gpus},
+    {"report_should_stay_readable_and_valid_json_for_thousands_of_gpus",
+     report_should_stay_readable_and_valid_json_for_thousands_of_gpus},
+    {"report_json_should_match_the_pipeline_on_the_tiny_plan",
+     report_json_should_match_the_pipeline_on_the_tiny_plan},
+    {"report_md_should_have_every_section_for_the_default_example",
+     report_md_should_have_every_section_for_the_default_example},
+    {"report_json_should_name_the_rules_of_an_invalid_plan",
+     report_json_should_name_the_rules_of_an_invalid_plan},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "report", NULL, NULL, NULL, NULL, report_tests },
-	CU_SUITE_INFO_NULL,
+    {"report", NULL, NULL, NULL, NULL, report_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

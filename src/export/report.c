@@ -12,8 +12,8 @@ pd_status pd_report_write(FILE *f, pd_report_format fmt, const pd_compilation *c
 {
 	if (!f || !c)
 		return PD_IO;
-	pd_status s = fmt == PD_REPORT_JSON ? pd_i_report_json(f, c)
-	                                    : pd_i_report_md(f, c, overview_png);
+	pd_status s =
+	    fmt == PD_REPORT_JSON ? pd_i_report_json(f, c) : pd_i_report_md(f, c, overview_png);
 	if (s == PD_OK && (fflush(f) != 0 || ferror(f)))
 		s = PD_IO;
 	return s;
@@ -26,8 +26,8 @@ const char *pd_i_report_verdict(const pd_compilation *c)
 
 const char *pd_i_report_stage_name(pd_stage_id s)
 {
-	static const char *const names[] = { "none",     "parse", "expand",
-		                                 "validate", "lower", "check" };
+	static const char *const names[] = {"none",     "parse", "expand",
+	                                    "validate", "lower", "check"};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "none";
 }
 
@@ -121,8 +121,8 @@ static char *cut_lines(char *text, size_t len, size_t max_lines)
 	for (size_t j = i; j < len; j++)
 		rest += text[j] == '\n';
 	char note[96];
-	int n = snprintf(note, sizeof(note), "... %zu more lines (plandag compile --dump expand)\n",
-	                 rest);
+	int n = snprintf(note, sizeof(note),
+	                 "... %zu more lines (plandag compile --dump expand)\n", rest);
 	if (n > 0 && (size_t)n < len - i)
 		memcpy(text + i, note, (size_t)n + 1);
 	return text;
@@ -145,7 +145,7 @@ char *pd_i_report_tree(const pd_plan *p)
 
 void pd_i_report_bytes(double b, char *buf, size_t size)
 {
-	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
 	int u = 0;
 	double v = b;
 	while (fabs(v) >= 1000.0 && u < 6) {
@@ -240,15 +240,16 @@ size_t pd_i_report_assumptions(const pd_plan *p, const char **out, size_t max)
 		unsigned bit;
 		const char *text;
 	} table[] = {
-		{ PD_ASSUMED_TFLOPS, "gpu-tflops: 989 TFLOP/s (H100 SXM default)" },
-		{ PD_ASSUMED_GPU_BANDWIDTH, "gpu-bandwidth: 3.35 TB/s (H100 SXM default)" },
-		{ PD_ASSUMED_INTRA_BANDWIDTH, "intra-node-bandwidth: 450 GB/s (H100 NVLink default)" },
-		{ PD_ASSUMED_INTER_BANDWIDTH, "inter-node-bandwidth: 50 GB/s (default)" },
-		{ PD_ASSUMED_WORKLOAD, "no <workload>: every workload default below" },
-		{ PD_ASSUMED_PHASE, "phase: decode (default)" },
-		{ PD_ASSUMED_BATCH, "batch: 1 sequence per replica (default)" },
-		{ PD_ASSUMED_CONTEXT, "context: 2048 tokens (default)" },
-		{ PD_ASSUMED_MICRO_BATCHES, "micro-batches: 1 (default)" },
+	    {PD_ASSUMED_TFLOPS, "gpu-tflops: 989 TFLOP/s (H100 SXM default)"},
+	    {PD_ASSUMED_GPU_BANDWIDTH, "gpu-bandwidth: 3.35 TB/s (H100 SXM default)"},
+	    {PD_ASSUMED_INTRA_BANDWIDTH,
+	     "intra-node-bandwidth: 450 GB/s (H100 NVLink default)"},
+	    {PD_ASSUMED_INTER_BANDWIDTH, "inter-node-bandwidth: 50 GB/s (default)"},
+	    {PD_ASSUMED_WORKLOAD, "no <workload>: every workload default below"},
+	    {PD_ASSUMED_PHASE, "phase: decode (default)"},
+	    {PD_ASSUMED_BATCH, "batch: 1 sequence per replica (default)"},
+	    {PD_ASSUMED_CONTEXT, "context: 2048 tokens (default)"},
+	    {PD_ASSUMED_MICRO_BATCHES, "micro-batches: 1 (default)"},
 	};
 	unsigned bits = p->cluster.assumed | p->workload.assumed;
 	size_t n = 0;

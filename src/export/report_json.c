@@ -68,8 +68,8 @@ static cJSON *j_gpus(jb *b, const pd_compilation *c)
 	cJSON *o = cJSON_CreateObject();
 	char buf[512];
 	int64_t dp, pp, size;
-	put(b, o, "declared", num_or_null(p->strategy.has_declared_gpus,
-	                                  (double)p->strategy.declared_gpus));
+	put(b, o, "declared",
+	    num_or_null(p->strategy.has_declared_gpus, (double)p->strategy.declared_gpus));
 	put(b, o, "structural", cJSON_CreateNumber((double)an->gpus_structural));
 	put(b, o, "product", cJSON_CreateNumber((double)an->gpus_product));
 	put(b, o, "cluster", cJSON_CreateNumber((double)an->gpus_cluster));
@@ -77,7 +77,8 @@ static cJSON *j_gpus(jb *b, const pd_compilation *c)
 	bool uni = pd_i_report_uniform(p, &dp, &pp, &size);
 	if (uni)
 		snprintf(buf, sizeof(buf), "DP x PP x stage_size = %lld x %lld x %lld = %lld",
-		         (long long)dp, (long long)pp, (long long)size, (long long)(dp * pp * size));
+		         (long long)dp, (long long)pp, (long long)size,
+		         (long long)(dp * pp * size));
 	put(b, o, "uniform_formula", str_or_null(uni ? buf : NULL));
 	pd_i_report_product(an, buf, sizeof(buf));
 	put(b, o, "product_formula", cJSON_CreateString(buf));
@@ -285,7 +286,7 @@ static pd_status print_streamed(FILE *f, jb *b, cJSON *root, const pd_analysis *
 
 pd_status pd_i_report_json(FILE *f, const pd_compilation *c)
 {
-	jb b = { .oom = false };
+	jb b = {.oom = false};
 	bool big = pd_i_report_has_analysis(c) && c->analysis.n_memory > PD_I_REPORT_BIG;
 	cJSON *root = j_root(&b, c, !big);
 	pd_status s = PD_IO;

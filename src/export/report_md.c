@@ -97,12 +97,12 @@ static void md_tree(FILE *f, const pd_compilation *c)
 static void md_memory_row(FILE *f, const pd_analysis *an, uint32_t i, uint32_t end)
 {
 	const pd_gpu_memory *m = &an->memory[i];
-	const double v[6] = { m->weights, m->kv_cache, m->activations,
-		                  m->reserve, m->total,    m->capacity };
+	const double v[6] = {m->weights, m->kv_cache, m->activations,
+	                     m->reserve, m->total,    m->capacity};
 	char gpus[96], b[32];
 	pd_i_report_gpu_list(an, i, end, gpus, sizeof(gpus));
-	fprintf(f, "| %s%s | %d | %d |", gpus, end - i > 1 ? " (identical)" : "",
-	        (int)m->stage, (int)m->experts);
+	fprintf(f, "| %s%s | %d | %d |", gpus, end - i > 1 ? " (identical)" : "", (int)m->stage,
+	        (int)m->experts);
 	for (int k = 0; k < 6; k++) {
 		pd_i_report_bytes(v[k], b, sizeof(b));
 		fprintf(f, " %s |", b);
@@ -130,8 +130,7 @@ static void md_memory(FILE *f, const pd_compilation *c)
 		i = end;
 	}
 	if (i < an->n_memory)
-		fprintf(f, "\n%u more GPUs not shown (see `--format json`).\n",
-		        an->n_memory - i);
+		fprintf(f, "\n%u more GPUs not shown (see `--format json`).\n", an->n_memory - i);
 	if (an->activation_formula)
 		fprintf(f, "\nActivations: %s\n", an->activation_formula);
 	fputc('\n', f);

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pd_status a = pd_dag_check_acyclic(dag, &d);
 		pd_dag_check_placement(dag, &d);
 		if (a == PD_OK) {
-			pd_critical_path cp = { 0 };
+			pd_critical_path cp = {0};
 			pd_dag_critical_path(dag, &cp);
 			pd_critical_path_release(&cp);
 		}

@@ -26,7 +26,7 @@ static void lower_and_check(const pd_plan *plan, const pd_analysis *an, pd_diag_
 	pd_status a = pd_dag_check_acyclic(dag, d);
 	pd_dag_check_placement(dag, d);
 	if (a == PD_OK) {
-		pd_critical_path cp = { 0 };
+		pd_critical_path cp = {0};
 		pd_dag_critical_path(dag, &cp);
 		pd_critical_path_release(&cp);
 	}
@@ -34,11 +34,14 @@ static void lower_and_check(const pd_plan *plan, const pd_analysis *an, pd_diag_
 }
 
 /* The report of whatever stage was reached (its code runs on hostile plans too). */
-static void report(const char *path, pd_plan *plan, const pd_analysis *an,
-                   pd_diag_list *d, pd_stage_id reached)
+static void report(const char *path, pd_plan *plan, const pd_analysis *an, pd_diag_list *d,
+                   pd_stage_id reached)
 {
-	pd_compilation c = { .path = path, .plan = plan, .diags = *d, .reached = reached,
-		                 .status = d->errors ? PD_INVALID : PD_OK };
+	pd_compilation c = {.path = path,
+	                    .plan = plan,
+	                    .diags = *d,
+	                    .reached = reached,
+	                    .status = d->errors ? PD_INVALID : PD_OK};
 	if (reached >= PD_STAGE_VALIDATE)
 		c.analysis = *an;
 	pd_report_write(sink, PD_REPORT_MD, &c, "fuzz-overview.png");
@@ -52,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pd_diag_list d;
 	pd_diag_list_init(&d);
 	pd_plan *plan = NULL;
-	pd_analysis an = { 0 };
+	pd_analysis an = {0};
 	pd_stage_id reached = PD_STAGE_NONE;
 	if (pd_plan_parse_memory((const char *)data, size, "fuzz.xml", &plan, &d) == PD_OK &&
 	    pd_plan_expand(plan, &d) == PD_OK) {
