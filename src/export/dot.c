@@ -59,6 +59,7 @@ typedef struct syms {
 	Agsym_t *g_label, *g_style, *g_color, *g_fill;
 	Agsym_t *n_label, *n_shape, *n_fill, *n_color;
 	Agsym_t *e_style, *e_color, *e_pen, *e_label, *e_dir;
+	Agsym_t *g_rank, *e_constraint, *e_minlen, *e_xlabel;   /* overview only */
 } syms;
 
 #define ATTR(g, kind, name, def) agattr((g), (kind), (char *)(name), (char *)(def))
@@ -336,30 +337,172 @@ static int collect_links(const pd_dag *dag, links *l)
 	return 0;
 }
 
-/* One node per GPU that carries work, in the cluster of its replica and stage. */
-static int add_gpu_nodes(builder *b, Agnode_t **gn)
+/* The overview lays GPUs out as the cluster is built: one row (rank) per machine of
+ * gpus-per-node GPUs, the machines of a stage top to bottom, then the next stage;
+ * replicas side by side.  The ranks come from invisible edges between the first GPUs of
+ * consecutive machines only; traffic edges do not constrain the layout (a ring over
+ * 256 GPUs would otherwise chain 256 ranks: a picture 26 000 px tall, and half of the
+ * layout time in rank assignment). */
+#define OVERVIEW_LABELS_MAX 64   /* above this many links, edges carry no byte labels */
+
+/* Rows of one stage: the first GPU of its first row, of its current row, and the last
+ * GPU placed (where the next one of the same row goes). */
+typedef struct row_chain {
+	int32_t replica, stage;
+	Agnode_t *first, *head, *last;
+} row_chain;
+
+/* An edge the layout needs: h a rank below t (minlen "1") or right of it ("0"). */
+typedef struct layout_pair {
+	Agnode_t *t, *h;
+	const char *minlen;
+} layout_pair;
+
+typedef struct rows {
+	row_chain *v;
+	size_t n;
+	layout_pair *pairs;
+	size_t n_pairs;
+} rows;
+
+static int32_t machine_of(const pd_dag *dag, int32_t gpu)
 {
-	const pd_dag *dag = b->dag;
-	char name[32], label[128], mem[32];
-	for (uint32_t v = 0; v < dag->n_nodes; v++) {
-		const pd_node *n = &dag->nodes[v];
-		if (n->gpu < 0 || gn[n->gpu])
-			continue;
-		Agraph_t *c = stage_cluster(b, n->replica, n->stage);
-		snprintf(name, sizeof(name), "gpu%d", (int)n->gpu);
-		if (!c || !(gn[n->gpu] = agnode(c, name, 1)))
-			return -1;
-		int len = snprintf(label, sizeof(label), "GPU %d", (int)n->gpu);
-		if (dag->gpus_per_node > 0)
-			len += snprintf(label + len, sizeof(label) - (size_t)len, "\\nnode %d",
-			                (int)(n->gpu / dag->gpus_per_node));
-		if (dag->gpu && n->gpu < dag->n_gpus && dag->gpu[n->gpu].memory > 0) {
-			pd_i_fmt_bytes(mem, sizeof(mem), dag->gpu[n->gpu].memory);
-			snprintf(label + len, sizeof(label) - (size_t)len, "\\n%s", mem);
-		}
-		style_node(gn[n->gpu], &b->s, F_COMPUTE, label);
-	}
+	return gpu / (dag->gpus_per_node > 0 ? dag->gpus_per_node : 8);
+}
+
+/* The cluster of GPU g's machine inside its stage cluster, created on first use. */
+static Agraph_t *machine_cluster(builder *b, const pd_node *n, int *created)
+{
+	char name[96], label[64];
+	int32_t m = machine_of(b->dag, n->gpu), per = b->dag->gpus_per_node;
+	Agraph_t *sc = stage_cluster(b, n->replica, n->stage);
+	snprintf(name, sizeof(name), "cluster_r%d_s%d_m%d", (int)n->replica, (int)n->stage,
+	         (int)m);
+	Agraph_t *mc = sc ? agsubg(sc, name, 0) : NULL;
+	*created = sc && !mc;
+	if (!*created)
+		return mc;
+	if (per > 0)
+		snprintf(label, sizeof(label), "node %d", (int)m);
+	else
+		snprintf(label, sizeof(label), "GPUs %d-%d", (int)(m * 8), (int)(m * 8 + 7));
+	mc = cluster(sc, &b->s, name, label, "#fafafa");
+	if (mc)
+		agxset(mc, b->s.g_rank, "same");
+	return mc;
+}
+
+/* The layout edge of pair p: the traffic edge between the same GPUs when there is
+ * one (made a constraint), else an invisible edge.  Never both: Graphviz 2.43's dot
+ * frees a parallel constraint=false edge that spans ranks twice in gvFreeLayout. */
+static int layout_edge(builder *b, const layout_pair *p)
+{
+	Agedge_t *e = agedge(b->g, p->t, p->h, NULL, 0);
+	if (!e && (e = agedge(b->g, p->t, p->h, NULL, 1)) != NULL)
+		agxset(e, b->s.e_style, "invis");
+	if (!e)
+		return -1;
+	agxset(e, b->s.e_constraint, "true");
+	agxset(e, b->s.e_minlen, (char *)p->minlen);
 	return 0;
+}
+
+static void invisible(rows *r, Agnode_t *t, Agnode_t *h, const char *minlen)
+{
+	r->pairs[r->n_pairs++] = (layout_pair){ t, h, minlen };
+}
+
+/* Places GPU node gn of dag node n: right of the previous GPU of its machine row, or
+ * starting a new row (new_row) below the stage's previous row. */
+static void place_gpu(rows *r, const pd_node *n, Agnode_t *gn, int new_row)
+{
+	size_t i = 0;
+	while (i < r->n && (r->v[i].replica != n->replica || r->v[i].stage != n->stage))
+		i++;
+	row_chain *c = &r->v[i];
+	if (i == r->n) {
+		*c = (row_chain){ n->replica, n->stage, gn, gn, gn };
+		r->n++;
+		return;
+	}
+	invisible(r, new_row ? c->head : c->last, gn, new_row ? "1" : "0");
+	if (new_row)
+		c->head = gn;
+	c->last = gn;
+}
+
+/* Stage s + 1 of a replica starts below the last row of stage s (dot would not keep
+ * side-by-side clusters in order), so the pipeline reads top to bottom; replicas,
+ * independent of each other, stand side by side. */
+static void stack_stages(rows *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = 0; j < r->n; j++)
+			if (r->v[j].replica == r->v[i].replica && r->v[j].stage == r->v[i].stage + 1)
+				invisible(r, r->v[i].head, r->v[j].first, "1");
+}
+
+static void gpu_label(const pd_dag *dag, int32_t g, char *label, size_t size)
+{
+	char mem[32];
+	int len = snprintf(label, size, "GPU %d", (int)g);
+	if (dag->gpu && g < dag->n_gpus && dag->gpu[g].memory > 0 && len > 0 &&
+	    (size_t)len < size) {
+		pd_i_fmt_bytes(mem, sizeof(mem), dag->gpu[g].memory);
+		snprintf(label + len, size - (size_t)len, "\\n%s", mem);
+	}
+}
+
+/* First node of every GPU (the GPU's replica and stage), UINT32_MAX when unused. */
+static uint32_t *first_nodes(const pd_dag *dag, int32_t n_gpus)
+{
+	uint32_t *first = malloc((n_gpus > 0 ? (size_t)n_gpus : 1) * sizeof(uint32_t));
+	if (!first)
+		return NULL;
+	memset(first, 0xff, (n_gpus > 0 ? (size_t)n_gpus : 1) * sizeof(uint32_t));
+	for (uint32_t v = 0; v < dag->n_nodes; v++) {
+		int32_t g = dag->nodes[v].gpu;
+		if (g >= 0 && g < n_gpus && first[g] == UINT32_MAX)
+			first[g] = v;
+	}
+	return first;
+}
+
+/* One node per GPU that carries work, in GPU order, in its machine's row; r receives
+ * the layout pairs (at most 2 per GPU). */
+static int add_gpu_nodes(builder *b, Agnode_t **gn, int32_t n_gpus, rows *r)
+{
+	char name[32], label[128];
+	uint32_t *first = first_nodes(b->dag, n_gpus);
+	int rc = first ? 0 : -1;
+	for (int32_t g = 0; rc == 0 && g < n_gpus; g++) {
+		if (first[g] == UINT32_MAX)
+			continue;
+		const pd_node *n = &b->dag->nodes[first[g]];
+		int created = 0;
+		Agraph_t *c = machine_cluster(b, n, &created);
+		snprintf(name, sizeof(name), "gpu%d", (int)g);
+		if (!c || !(gn[g] = agnode(c, name, 1))) {
+			rc = -1;
+			break;
+		}
+		gpu_label(b->dag, g, label, sizeof(label));
+		style_node(gn[g], &b->s, F_COMPUTE, label);
+		place_gpu(r, n, gn[g], created);
+	}
+	stack_stages(r);
+	free(first);
+	return rc;
+}
+
+/* Too many byte labels hide the picture: the title gives the scale instead. */
+static void note_unlabelled(builder *b, size_t n, double max)
+{
+	char title[512], big[32];
+	pd_i_fmt_bytes(big, sizeof(big), max);
+	snprintf(title, sizeof(title), "%s\\n%zu links, too many to label: pen width is "
+	         "proportional to bytes, thickest %s", agxget(b->g, b->s.g_label), n, big);
+	agxset(b->g, b->s.g_label, title);
 }
 
 static int add_links(builder *b, Agnode_t **gn, const links *l)
@@ -377,13 +520,23 @@ static int add_links(builder *b, Agnode_t **gn, const links *l)
 		if (!e)
 			return -1;
 		style_edge(e, &b->s, k->collective ? PD_E_COLLECTIVE : PD_E_COMM);
-		pd_i_fmt_bytes(text, sizeof(text), k->bytes);
-		agxset(e, b->s.e_label, text);
+		/* p2p goes down to the next stage and an edge inside a machine row goes right,
+		 * like the layout; only a ring edge between rows could pull rows apart */
+		if (k->collective && machine_of(b->dag, k->a) != machine_of(b->dag, k->b))
+			agxset(e, b->s.e_constraint, "false");
+		if (l->n <= OVERVIEW_LABELS_MAX) {
+			pd_i_fmt_bytes(text, sizeof(text), k->bytes);
+			agxset(e, b->s.e_xlabel, text);
+		}
 		snprintf(pen, sizeof(pen), "%.1f", 1 + 4 * (max > 0 ? k->bytes / max : 0));
 		agxset(e, b->s.e_pen, pen);
 		if (k->collective)
 			agxset(e, b->s.e_dir, "none");
 	}
+	if (l->n > OVERVIEW_LABELS_MAX)
+		note_unlabelled(b, l->n, max);
+	else   /* room for the labels between the GPUs of a row */
+		agset(b->g, "nodesep", "0.7");
 	return 0;
 }
 
@@ -391,13 +544,26 @@ static int build_overview(builder *b)
 {
 	links l = { 0 };
 	int32_t n = max_gpu(b->dag) + 1;
-	Agnode_t **gn = calloc(n > 0 ? (size_t)n : 1, sizeof(Agnode_t *));
-	int rc = -1;
-	if (gn && add_gpu_nodes(b, gn) == 0 && collect_links(b->dag, &l) == 0 &&
-	    add_links(b, gn, &l) == 0)
-		rc = 0;
+	size_t ng = n > 0 ? (size_t)n : 1;
+	Agnode_t **gn = calloc(ng, sizeof(Agnode_t *));
+	rows r = { calloc(ng, sizeof(row_chain)), 0, calloc(2 * ng, sizeof(layout_pair)), 0 };
+	/* declared here, not in declare(): the other views' DOT files stay as they were */
+	b->s.g_rank = ATTR(b->g, AGRAPH, "rank", "");
+	b->s.e_constraint = ATTR(b->g, AGEDGE, "constraint", "true");
+	b->s.e_minlen = ATTR(b->g, AGEDGE, "minlen", "1");
+	/* xlabel, not label: Graphviz 2.43's dot double-frees in gvFreeLayout when a row
+	 * has labelled flat edges between non-neighbours (the ring's closing edge) */
+	b->s.e_xlabel = ATTR(b->g, AGEDGE, "xlabel", "");
+	int rc = gn && r.v && r.pairs ? 0 : -1;
+	if (rc == 0 && (add_gpu_nodes(b, gn, n, &r) != 0 || collect_links(b->dag, &l) != 0 ||
+	                add_links(b, gn, &l) != 0))
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < r.n_pairs; i++)
+		rc = layout_edge(b, &r.pairs[i]);
 	free(l.v);
 	free(gn);
+	free(r.v);
+	free(r.pairs);
 	return rc;
 }
 
