@@ -232,6 +232,39 @@ static void dot_should_put_hubs_in_stage_clusters_not_gpu_clusters(void)
 	pd_compilation_release(&c);
 }
 
+/* The overview of moe-10b-ep16 (16 GPUs on 2 machines of 8, EP ring over all 16):
+ * one rank=same cluster per machine, and only the ring edges between the two rows
+ * leave the layout alone. */
+static void overview_should_put_each_machine_in_one_row(void)
+{
+	pd_compile_options opt = { .lower = 1 };
+	pd_compilation c;
+	pd_compile_file(pd_test_path("examples/moe-10b-ep16.xml"), &opt, &c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c.dag);
+	pd_view ov = { .kind = PD_VIEW_OVERVIEW };
+	Agraph_t *g = pd_i_dot_build(c.dag, &ov);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	Agraph_t *st = agsubg(agsubg(g, "cluster_r0", 0), "cluster_r0_s0", 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	for (int m = 0; m < 2; m++) {
+		char name[32], gpu[16];
+		snprintf(name, sizeof(name), "cluster_r0_s0_m%d", m);
+		Agraph_t *row = agsubg(st, name, 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(row);
+		CU_ASSERT_STRING_EQUAL(agget(row, "rank"), "same");
+		CU_ASSERT_EQUAL(agnnodes(row), 8);
+		snprintf(gpu, sizeof(gpu), "gpu%d", 8 * m + 3);
+		CU_ASSERT_PTR_NOT_NULL(agnode(row, gpu, 0));
+	}
+	int loose = 0;
+	for (Agnode_t *n = agfstnode(g); n; n = agnxtnode(g, n))
+		for (Agedge_t *e = agfstout(g, n); e; e = agnxtout(g, e))
+			loose += strcmp(agget(e, "constraint"), "false") == 0;
+	CU_ASSERT_EQUAL(loose, 2);   /* 7 - 8 and 0 - 15 */
+	agclose(g);
+	pd_compilation_release(&c);
+}
+
 /* ---- pictures ---- */
 
 static unsigned be32(const unsigned char *p)
@@ -385,6 +418,8 @@ static CU_TestInfo export_tests[] = {
 	{ "emit_parse_should_accept_subsets_and_none", emit_parse_should_accept_subsets_and_none },
 	{ "dot_of_tiny_should_match_the_golden_and_render_with_dot",
 	  dot_of_tiny_should_match_the_golden_and_render_with_dot },
+	{ "overview_should_put_each_machine_in_one_row",
+	  overview_should_put_each_machine_in_one_row },
 	{ "dot_should_put_hubs_in_stage_clusters_not_gpu_clusters",
 	  dot_should_put_hubs_in_stage_clusters_not_gpu_clusters },
 	{ "render_should_write_png_and_svg_for_every_view",
