@@ -227,7 +227,7 @@ static void dot_should_put_hubs_in_stage_clusters_not_gpu_clusters(void)
 		int in_gpu0 = agnode(gpu0, name, 0) != NULL;
 		CU_ASSERT_EQUAL(in_gpu0, c.dag->nodes[v].gpu == 0);
 	}
-	CU_ASSERT_EQUAL(agnnodes(g), (int)c.dag->n_nodes + 5);   /* + legend */
+	CU_ASSERT_EQUAL(agnnodes(g), (int)c.dag->n_nodes + 5 + 1);   /* + legend + the stage anchor */
 	agclose(g);
 	pd_compilation_release(&c);
 }
@@ -298,6 +298,45 @@ static void assert_svg(const char *path)
 	xmlFree(w);
 	xmlFree(h);
 	xmlFreeDoc(doc);
+}
+
+/* x of the cluster label "replica 0 / stage 0 / GPU g" in an SVG, or -1. */
+static double svg_label_x(const char *svg, int gpu)
+{
+	char needle[64];
+	snprintf(needle, sizeof(needle), ">replica 0 / stage 0 / GPU %d ", gpu);
+	const char *hit = strstr(svg, needle);
+	if (!hit)
+		return -1;
+	const char *x = hit;
+	while (x > svg && strncmp(x, " x=\"", 4) != 0)
+		x--;
+	return x > svg ? strtod(x + 4, NULL) : -1;
+}
+
+/* dot reorders clusters to cut crossings; the stage anchors keep GPUs in id order. */
+static void full_view_should_lay_gpus_out_left_to_right_in_id_order(void)
+{
+	pd_compile_options opt = { .lower = 1 };
+	pd_compilation c;
+	pd_compile_file(pd_test_path("examples/moe-10b-ep16.xml"), &opt, &c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c.dag);
+	const char *dir = pd_test_tmpdir("order");
+	pd_view full = { .kind = PD_VIEW_FULL };
+	pd_diag_list d;
+	pd_diag_list_init(&d);
+	CU_ASSERT_EQUAL(pd_export_render(c.dag, &full, "svg", join(dir, "o.svg"), &d), PD_OK);
+	char *svg = pd_test_read_file(join(dir, "o.svg"), NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
+	double prev = -1;
+	for (int g = 0; g < 16; g++) {
+		double x = svg_label_x(svg, g);
+		CU_ASSERT_TRUE(x > prev);
+		prev = x;
+	}
+	free(svg);
+	pd_diag_list_release(&d);
+	pd_compilation_release(&c);
 }
 
 static void render_should_write_png_and_svg_for_every_view(void)
@@ -422,6 +461,8 @@ static CU_TestInfo export_tests[] = {
 	  overview_should_put_each_machine_in_one_row },
 	{ "dot_should_put_hubs_in_stage_clusters_not_gpu_clusters",
 	  dot_should_put_hubs_in_stage_clusters_not_gpu_clusters },
+	{ "full_view_should_lay_gpus_out_left_to_right_in_id_order",
+	  full_view_should_lay_gpus_out_left_to_right_in_id_order },
 	{ "render_should_write_png_and_svg_for_every_view",
 	  render_should_write_png_and_svg_for_every_view },
 	{ "render_should_refuse_a_big_full_picture_with_a_hint",

@@ -81,6 +81,8 @@ static void declare(Agraph_t *g, syms *s, const char *title)
 	ATTR(g, AGNODE, "fontsize", "10");
 	ATTR(g, AGNODE, "style", "filled");
 	ATTR(g, AGNODE, "height", "0.3");
+	ATTR(g, AGNODE, "width", "0.75");
+	ATTR(g, AGNODE, "ordering", "");
 	s->n_label = ATTR(g, AGNODE, "label", "\\N");
 	s->n_shape = ATTR(g, AGNODE, "shape", "box");
 	s->n_fill = ATTR(g, AGNODE, "fillcolor", FAMILY[F_COMPUTE].fill);
@@ -204,6 +206,34 @@ static Agraph_t *gpu_cluster(builder *b, const pd_node *n)
 	return b->gpu_cl[n->gpu];
 }
 
+/* dot orders clusters to reduce crossings, which scatters the GPUs of a stage
+ * (9, 8, 7, 15, ...).  An invisible anchor per stage with ordered invisible edges to
+ * the first node of each GPU, in GPU id order, keeps them left to right. */
+static int order_gpus(builder *b, Agnode_t **first)
+{
+	char name[64];
+	for (int32_t g = 0; g < b->n_gpu_cl; g++) {
+		Agnode_t *f = first[g];
+		if (!f)
+			continue;
+		int32_t r = b->dag->gpu ? b->dag->gpu[g].replica : -1;
+		int32_t st = b->dag->gpu ? b->dag->gpu[g].stage : -1;
+		Agraph_t *sc = stage_cluster(b, r, st);
+		snprintf(name, sizeof(name), "anchor_r%d_s%d", (int)r, (int)st);
+		Agnode_t *a = sc ? agnode(sc, name, 1) : NULL;
+		Agedge_t *e = a ? agedge(b->g, a, f, NULL, 1) : NULL;
+		if (!e)
+			return -1;
+		agsafeset(a, "style", "invis", "filled");
+		agsafeset(a, "ordering", "out", "");
+		agsafeset(a, "label", "", "\\N");
+		agsafeset(a, "width", "0", "0.75");
+		agsafeset(a, "height", "0", "0.3");
+		agsafeset(e, "style", "invis", "solid");
+	}
+	return 0;
+}
+
 /* Nodes and edges of a selection (keep == NULL: everything). */
 static int add_nodes_and_edges(builder *b, const uint8_t *keep)
 {
@@ -212,7 +242,8 @@ static int add_nodes_and_edges(builder *b, const uint8_t *keep)
 	Agnode_t **an = calloc(dag->n_nodes ? dag->n_nodes : 1, sizeof(Agnode_t *));
 	if (!an)
 		return -1;
-	int rc = 0;
+	Agnode_t **first = calloc(b->n_gpu_cl > 0 ? (size_t)b->n_gpu_cl : 1, sizeof(Agnode_t *));
+	int rc = first ? 0 : -1;
 	for (uint32_t v = 0; v < dag->n_nodes && rc == 0; v++) {
 		if (keep && !keep[v])
 			continue;
@@ -224,6 +255,8 @@ static int add_nodes_and_edges(builder *b, const uint8_t *keep)
 			rc = -1;
 			break;
 		}
+		if (n->gpu >= 0 && n->gpu < b->n_gpu_cl && !first[n->gpu])
+			first[n->gpu] = an[v];
 		pd_node_label(dag, v, label, sizeof(label));
 		style_node(an[v], &b->s, family_of(n->kind), label);
 	}
@@ -237,6 +270,9 @@ static int add_nodes_and_edges(builder *b, const uint8_t *keep)
 		else if (ed->kind < PD_E__COUNT)
 			style_edge(ae, &b->s, (pd_edge_kind)ed->kind);
 	}
+	if (rc == 0)
+		rc = order_gpus(b, first);
+	free(first);
 	free(an);
 	return rc;
 }
