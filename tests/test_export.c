@@ -300,6 +300,22 @@ static void assert_svg(const char *path)
 	xmlFreeDoc(doc);
 }
 
+/* The default picture is the full graph only while a person can read it unzoomed. */
+static void auto_view_should_pick_full_up_to_the_limit_then_overview(void)
+{
+	pd_view autov = { .kind = PD_VIEW_AUTO };
+	pd_dag *small = chain_dag(PD_VIEW_AUTO_FULL_LIMIT);
+	pd_dag *big = chain_dag(PD_VIEW_AUTO_FULL_LIMIT + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(small);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	CU_ASSERT_EQUAL(pd_i_view_resolve(small, &autov).kind, PD_VIEW_FULL);
+	CU_ASSERT_EQUAL(pd_i_view_resolve(big, &autov).kind, PD_VIEW_OVERVIEW);
+	pd_view full = { .kind = PD_VIEW_FULL };
+	CU_ASSERT_EQUAL(pd_i_view_resolve(big, &full).kind, PD_VIEW_FULL);
+	pd_dag_destroy(small);
+	pd_dag_destroy(big);
+}
+
 /* x of the cluster label "replica 0 / stage 0 / GPU g" in an SVG, or -1. */
 static double svg_label_x(const char *svg, int gpu)
 {
@@ -461,6 +477,8 @@ static CU_TestInfo export_tests[] = {
 	  overview_should_put_each_machine_in_one_row },
 	{ "dot_should_put_hubs_in_stage_clusters_not_gpu_clusters",
 	  dot_should_put_hubs_in_stage_clusters_not_gpu_clusters },
+	{ "auto_view_should_pick_full_up_to_the_limit_then_overview",
+	  auto_view_should_pick_full_up_to_the_limit_then_overview },
 	{ "full_view_should_lay_gpus_out_left_to_right_in_id_order",
 	  full_view_should_lay_gpus_out_left_to_right_in_id_order },
 	{ "render_should_write_png_and_svg_for_every_view",

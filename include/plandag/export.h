@@ -28,7 +28,7 @@ pd_status pd_mkdir_p(const char *dir);
 
 /* ---- views (src/export/view.c) ---- */
 typedef enum pd_view_kind {
-	PD_VIEW_AUTO,                /* full when small, overview above PD_VIEW_FULL_LIMIT */
+	PD_VIEW_AUTO,                /* full up to PD_VIEW_AUTO_FULL_LIMIT nodes, else overview */
 	PD_VIEW_FULL,
 	PD_VIEW_OVERVIEW,            /* one node per GPU, edges weighted by bytes */
 	PD_VIEW_STAGE,               /* stage=S (of every replica? of replica 0) */
@@ -41,6 +41,9 @@ typedef struct pd_view {
 } pd_view;
 /* Nodes above which a picture is refused (the hint names the views). */
 #define PD_VIEW_FULL_LIMIT 4000
+/* Nodes up to which the automatic view is the full graph: beyond it a full picture is
+ * too big to read without zooming, so the default picture is the overview. */
+#define PD_VIEW_AUTO_FULL_LIMIT 1000
 /* Parses "overview", "full", "stage=S", "gpu=G", "layer=L"; PD_USAGE when malformed. */
 pd_status pd_view_parse(const char *s, pd_view *v);
 /* Suffix for file names: "" for auto/full, "-overview", "-stage1", ... */

@@ -13,7 +13,7 @@ extern const unsigned char pd_i_schema_graphml_xsd[];
 extern const size_t pd_i_schema_graphml_xsd_len;
 
 /* ---- views (view.c) ---- */
-/* The view a picture actually uses: AUTO becomes FULL up to PD_VIEW_FULL_LIMIT nodes
+/* The view a picture actually uses: AUTO becomes FULL up to PD_VIEW_AUTO_FULL_LIMIT nodes
  * and OVERVIEW above. */
 pd_view pd_i_view_resolve(const pd_dag *dag, const pd_view *view);
 /* Fills keep[v] (n_nodes entries) with 1 for the nodes of a FULL/STAGE/GPU/LAYER view;

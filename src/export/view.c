@@ -69,7 +69,7 @@ pd_view pd_i_view_resolve(const pd_dag *dag, const pd_view *view)
 {
 	pd_view v = view ? *view : (pd_view){ .kind = PD_VIEW_AUTO };
 	if (v.kind == PD_VIEW_AUTO)
-		v.kind = dag->n_nodes <= PD_VIEW_FULL_LIMIT ? PD_VIEW_FULL : PD_VIEW_OVERVIEW;
+		v.kind = dag->n_nodes <= PD_VIEW_AUTO_FULL_LIMIT ? PD_VIEW_FULL : PD_VIEW_OVERVIEW;
 	return v;
 }
 
