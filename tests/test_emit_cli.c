@@ -8,17 +8,6 @@
 
 #include "testutil.h"
 
-static int count_hidden(const char *dir)
-{
-	DIR *d = opendir(dir);
-	int n = 0;
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	if (d)
-		closedir(d);
-	return n;
-}
-
 /* Python one-liner printing "NODES EDGES kind:count ..." sorted by kind. */
 static const char *NX_SCRIPT =
     "import sys, collections, networkx as nx\n"
@@ -161,7 +150,7 @@ static void failing_compile_should_leave_earlier_outputs_byte_for_byte(void)
 	size_t len1 = 0;
 	char *after = pd_test_read_file(path, &len1);
 	CU_ASSERT_TRUE(before && after && len0 == len1 && memcmp(before, after, len0) == 0);
-	CU_ASSERT_EQUAL(count_hidden(dir), 0);
+	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0);
 	free(before);
 	free(after);
 }

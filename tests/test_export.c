@@ -12,17 +12,6 @@
 
 /* ---- helpers ---- */
 
-static int count_hidden(const char *dir)
-{
-	DIR *d = opendir(dir);
-	int n = 0;
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	if (d)
-		closedir(d);
-	return n;
-}
-
 static int count_entries(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -99,13 +88,13 @@ static void atomic_commit_should_replace_the_file_and_leave_no_temp(void)
 	pd_test_write_file(path, "old");
 	pd_atomic_file af;
 	CU_ASSERT_EQUAL_FATAL(pd_atomic_open(&af, path), PD_OK);
-	CU_ASSERT_EQUAL(count_hidden(dir), 1);
+	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 1);
 	fputs("new", af.f);
 	CU_ASSERT_EQUAL(pd_atomic_commit(&af), PD_OK);
 	char *text = pd_test_read_file(path, NULL);
 	CU_ASSERT_STRING_EQUAL(text, "new");
 	free(text);
-	CU_ASSERT_EQUAL(count_hidden(dir), 0);
+	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0);
 }
 
 static void atomic_abort_should_keep_the_old_file(void)
@@ -121,7 +110,7 @@ static void atomic_abort_should_keep_the_old_file(void)
 	char *text = pd_test_read_file(path, NULL);
 	CU_ASSERT_STRING_EQUAL(text, "old");
 	free(text);
-	CU_ASSERT_EQUAL(count_hidden(dir), 0);
+	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0);
 }
 
 static void atomic_open_should_fail_under_a_regular_file(void)
@@ -373,7 +362,7 @@ static void render_should_write_png_and_svg_for_every_view(void)
 		CU_ASSERT_EQUAL(pd_export_render(c.dag, &v, "svg", join(dir, name), &c.diags), PD_OK);
 		assert_svg(join(dir, name));
 	}
-	CU_ASSERT_EQUAL(count_hidden(dir), 0);
+	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0);
 	pd_compilation_release(&c);
 }
 
@@ -417,7 +406,7 @@ static void emit_should_write_every_file_with_view_names(void)
 		CU_ASSERT_EQUAL(access(join(dir, names[i]), R_OK), 0);
 		CU_ASSERT_PTR_NOT_NULL(strstr(log, names[i]));
 	}
-	CU_ASSERT_EQUAL(count_hidden(dir), 0);
+	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0);
 	pd_view_parse("overview", &v);
 	CU_ASSERT_EQUAL(pd_emit(&c, PD_EMIT_PNG | PD_EMIT_REPORT, &v, dir, NULL, &c.diags), PD_OK);
 	assert_png(join(dir, "tiny-overview.png"));
@@ -451,7 +440,7 @@ static void emit_failure_should_leave_earlier_files_untouched(void)
 	char *text = pd_test_read_file(join(dir, "tiny.dot"), NULL);
 	CU_ASSERT_STRING_EQUAL(text, "precious\n");
 	free(text);
-	CU_ASSERT_EQUAL(count_hidden(dir), 0);
+	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0);
 	pd_diag_list_release(&d);
 	pd_compilation_release(&c);
 }

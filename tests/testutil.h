@@ -49,6 +49,10 @@ int pd_test_find_diag(const pd_diag_list *l, const char *rule, long line);
 /* Prints the list to stderr (for failing tests). */
 void pd_test_dump_diags(const pd_diag_list *l);
 
+/* Entries of dir whose names start with '.' (other than . and ..): temporary files
+ * that a writer left behind.  -1 when dir cannot be read. */
+int pd_test_count_hidden(const char *dir);
+
 /* Line (1-based) of the first line of a file containing `needle`, 0 if none. */
 long pd_test_line_of(const char *path, const char *needle);
 
