@@ -7,7 +7,8 @@
  *   DOT             pd_export_dot, full view (skipped above --dot-max-elements)
  *   GraphML         pd_export_graphml
  *   PNG overview    pd_export_render, view overview
- *   check command   pd_compile_file with lower = 1 (what `plandag check` does) and 0
+ *   check command   pd_compile_file as `plandag check` runs it (lowering only DAGs up to
+ *                   PD_CHECK_MAX_ELEMENTS), and as `check --allow-large` (always lowering)
  * then the igraph comparison on the same DAG.
  */
 #define _GNU_SOURCE
@@ -137,7 +138,10 @@ static int run_export(void *p)
 static int run_compile(void *p)
 {
 	plan_run *r = p;
-	pd_compile_options opt = {.lower = r->compile_lower, .max_elements = 0};
+	/* compile_lower 1: `plandag check`; 2: `plandag check --allow-large` */
+	pd_compile_options opt = {.lower = 1,
+	                          .max_elements = r->compile_lower == 1 ? PD_CHECK_MAX_ELEMENTS
+	                                                                : UINT64_MAX};
 	r->comp_live = 1;
 	return pd_compile_file(r->path, &opt, &r->comp) == PD_IO;
 }
@@ -345,7 +349,7 @@ static void measure_compile(plan_run *r)
 	r->compile_lower = 1;
 	bench_run(run_compile, reset_compile, r, &r->o->rep, &r->compile1);
 	reset_compile(r);
-	r->compile_lower = 0;
+	r->compile_lower = 2;
 	bench_run(run_compile, reset_compile, r, &r->o->rep, &r->compile0);
 	reset_compile(r);
 }
@@ -370,8 +374,8 @@ static void print_table(const plan_run *r)
 	print_row("DOT (cgraph, full view)", &r->dot, e, r->dot_bytes);
 	print_row("GraphML (xmlTextWriter)", &r->graphml, e, r->graphml_bytes);
 	print_row("PNG overview (gvc dot)", &r->png, e, r->png_bytes);
-	print_row("check command, lower=1", &r->compile1, e, 0);
-	print_row("check command, lower=0", &r->compile0, e, 0);
+	print_row("check command", &r->compile1, e, 0);
+	print_row("check --allow-large (lowers)", &r->compile0, e, 0);
 	printf("  best/median: wall clock; cpu: least CPU time of the process in one run (far "
 	       "below best: waiting for the disk or for a core)\n");
 	if (r->dot_note[0])
@@ -454,8 +458,8 @@ static void targets(plan_run *r)
 	target(r, "IR bytes per element", "<= 48", r->ir_bytes / r->elements <= 48, "%.1f",
 	       r->ir_bytes / r->elements);
 	if (r->compile1.runs > 0)
-		target(r, "check command (pd_compile_file lower=1)", "<= 10 ms",
-		       on(r, "small", r->compile1.best <= 0.010), "%.3f ms",
+		target(r, "check command (as plandag check runs)", "<= 10 ms",
+		       r->compile1.best <= 0.010, "%.3f ms",
 		       r->compile1.best * 1e3);
 	if (r->png.runs > 0)
 		target(r, "overview PNG time", "<= 5 s", on(r, "large", r->png.best <= 5.0),
