@@ -14,6 +14,21 @@ typedef struct cli_case {
 } cli_case;
 
 static const cli_case cases[] = {
+    {"schema-bad-unit", "schema", "gpu-memory=\"1Gb\"", 1},
+    {"schema-doctype", "schema", "<!DOCTYPE", 1},
+    {"schema-duplicate-gpu", "schema", "gpus=\"0-1,1\"", 1},
+    {"schema-missing-attribute", "schema", "<cluster nodes=\"1\" gpus-per-node=\"2\"/>", 1},
+    {"schema-unknown-attribute", "schema", "haeds=", 1},
+    {"schema-unknown-element", "schema", "<pipeline", 1},
+    {"schema-wrong-type", "schema", "batch=\"four\"", 1},
+    {"hierarchy-attention-in-replica", "hierarchy", "      <attention tp=\"2\"/>", 1},
+    {"hierarchy-moe-in-attention", "hierarchy", "          <moe ep=\"2\"/>", 1},
+    {"hierarchy-moe-in-strategy", "hierarchy", "    <moe ep=\"2\"/>", 1},
+    {"hierarchy-place-outside-moe", "hierarchy", "<place experts=", 1},
+    {"hierarchy-replica-in-stage", "hierarchy", "<replica count=\"2\"/>", 1},
+    {"hierarchy-shorthand-with-replicas", "hierarchy", "<strategy gpus=\"2\" dp=", 1},
+    {"hierarchy-stage-in-attention", "hierarchy", "<stage layers=\"1-1\"", 1},
+    {"hierarchy-stage-in-strategy", "hierarchy", "    <stage layers=\"0-1\"", 1},
     {"multiplicative-gpu-count", "multiplicative-gpu-count", "<strategy gpus=\"32\">", 1},
     {"multiplicative-gpu-count-sum", "multiplicative-gpu-count", "<strategy gpus=\"20\">",
      1},
@@ -86,6 +101,7 @@ static void check_should_report_each_rule_at_its_line_with_a_fix(void)
 static void every_rule_should_have_an_invalid_plan(void)
 {
 	static const char *const rules[] = {
+	    PD_RULE_SCHEMA,            PD_RULE_HIERARCHY,
 	    PD_RULE_MULTIPLICATIVE,    PD_RULE_LAYER_COVERAGE,   PD_RULE_TP_DIVIDES_HEADS,
 	    PD_RULE_SP_NEEDS_TP,       PD_RULE_EP_PLACEMENT,     PD_RULE_GPU_RANGE,
 	    PD_RULE_GPU_OVERLAP,       PD_RULE_REPLICA_SHAPE,    PD_RULE_WORKLOAD_SPLIT,
