@@ -459,8 +459,7 @@ static void targets(plan_run *r)
 	       r->ir_bytes / r->elements);
 	if (r->compile1.runs > 0)
 		target(r, "check command (as plandag check runs)", "<= 10 ms",
-		       r->compile1.best <= 0.010, "%.3f ms",
-		       r->compile1.best * 1e3);
+		       r->compile1.best <= 0.010, "%.3f ms", r->compile1.best * 1e3);
 	if (r->png.runs > 0)
 		target(r, "overview PNG time", "<= 5 s", on(r, "large", r->png.best <= 5.0),
 		       "%.3f s", r->png.best);

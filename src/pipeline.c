@@ -33,7 +33,7 @@ static pd_status lower_and_check(pd_compilation *c)
 	if (a == PD_IO || p == PD_IO)
 		return PD_IO;
 	if (a != PD_OK)
-		return PD_INVALID;     /* no longest path in a cyclic graph */
+		return PD_INVALID; /* no longest path in a cyclic graph */
 	PD_CHECK(pd_dag_critical_path(c->dag, &c->cp));
 	c->reached = PD_STAGE_CHECK;
 	pd_analysis_set_throughput(c->plan, &c->analysis, c->cp.latency_us);
@@ -69,7 +69,7 @@ pd_status pd_compile_file(const char *path, const pd_compile_options *opt,
 		return finish(c, s);
 	uint64_t limit = opt->max_elements ? opt->max_elements : PD_DEFAULT_MAX_ELEMENTS;
 	if (c->est_nodes + c->est_edges > limit)
-		return finish(c, PD_OK);   /* caller sees reached == VALIDATE: too large */
+		return finish(c, PD_OK); /* caller sees reached == VALIDATE: too large */
 	return finish(c, lower_and_check(c));
 }
 

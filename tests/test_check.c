@@ -21,10 +21,10 @@ static pd_dag *hand_dag(int n_gpus)
 	d->micro_batches = 1;
 	d->gpu = calloc((size_t)n_gpus, sizeof(pd_dag_gpu));
 	for (int g = 0; g < n_gpus; g++)
-		d->gpu[g] = (pd_dag_gpu){ 0, 0, 0.5e9 };
+		d->gpu[g] = (pd_dag_gpu){0, 0, 0.5e9};
 	d->stages = calloc(1, sizeof(pd_dag_stage));
 	d->n_stages = 1;
-	d->stages[0] = (pd_dag_stage){ 0, 0, 4, calloc(4, sizeof(int32_t)) };
+	d->stages[0] = (pd_dag_stage){0, 0, 4, calloc(4, sizeof(int32_t))};
 	for (int e = 0; e < 4; e++)
 		d->stages[0].expert_gpu[e] = e % n_gpus;
 	return d;
@@ -32,8 +32,8 @@ static pd_dag *hand_dag(int n_gpus)
 
 static uint32_t add(pd_dag *d, pd_node_kind k, int gpu, int layer, int expert, double us)
 {
-	pd_cost c = { 0, 0, us, 0 };
-	pd_node n = { .gpu = gpu, .layer = layer, .expert = expert, .kind = (uint8_t)k };
+	pd_cost c = {0, 0, us, 0};
+	pd_node n = {.gpu = gpu, .layer = layer, .expert = expert, .kind = (uint8_t)k};
 	pd_dag_intern_cost(d, &c, &n.cost);
 	uint32_t id;
 	pd_dag_add_node(d, &n, &id);
@@ -93,7 +93,7 @@ static void acyclic_should_print_a_plain_cycle(void)
 static pd_dag *two_allreduces(int swapped)
 {
 	pd_dag *d = hand_dag(2);
-	int32_t g[] = { 0, 1 };
+	int32_t g[] = {0, 1};
 	uint32_t h1 = hub(d, 1, g, 2, 5), h2 = hub(d, 2, g, 2, 5);
 	for (int gpu = 0; gpu < 2; gpu++) {
 		uint32_t first = add(d, PD_N_O_PROJ, gpu, 1, -1, 1);
@@ -125,8 +125,10 @@ static void acyclic_should_reject_collectives_met_in_different_orders(void)
 	pd_dag *bad = two_allreduces(1);
 	CU_ASSERT_EQUAL(check(bad, &l, 1), PD_INVALID);
 	const char *m = message(&l, PD_RULE_ACYCLIC);
-	CU_ASSERT_PTR_NOT_NULL(strstr(m, "tp_allreduce gpu 0 L1 mb0 -> tp_allreduce gpu 0 L2 mb0"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(m, "tp_allreduce gpu 1 L2 mb0 -> tp_allreduce gpu 1 L1 mb0"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(m, "tp_allreduce gpu 0 L1 mb0 -> tp_allreduce gpu 0 L2 mb0"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(m, "tp_allreduce gpu 1 L2 mb0 -> tp_allreduce gpu 1 L1 mb0"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(m, " ~ "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(l.items[0].fix, "different orders"));
 	/* the placement of that DAG is fine: only the order is wrong */
@@ -138,15 +140,16 @@ static void acyclic_should_reject_collectives_met_in_different_orders(void)
 static void placement_should_reject_an_expert_on_the_wrong_gpu(void)
 {
 	pd_dag *d = hand_dag(2);
-	add(d, PD_N_EXPERT, 0, 4, 2, 1);     /* expert 2 lives on gpu 0: fine */
-	add(d, PD_N_EXPERT, 0, 4, 3, 1);     /* expert 3 lives on gpu 1 */
+	add(d, PD_N_EXPERT, 0, 4, 2, 1); /* expert 2 lives on gpu 0: fine */
+	add(d, PD_N_EXPERT, 0, 4, 3, 1); /* expert 3 lives on gpu 1 */
 	pd_diag_list l;
 	pd_diag_list_init(&l);
 	CU_ASSERT_EQUAL(check(d, &l, 0), PD_INVALID);
 	CU_ASSERT_EQUAL(l.errors, 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(message(&l, PD_RULE_PLACEMENT),
-	                              "expert 3 of layer 4 (node n1) runs on gpu 0 but is hosted "
-	                              "on gpu 1"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(message(&l, PD_RULE_PLACEMENT),
+	           "expert 3 of layer 4 (node n1) runs on gpu 0 but is hosted "
+	           "on gpu 1"));
 	pd_diag_list_release(&l);
 	pd_dag_destroy(d);
 }
@@ -156,14 +159,15 @@ static void placement_should_reject_an_unmatched_pp_send(void)
 	pd_dag *d = hand_dag(2);
 	uint32_t s0 = add(d, PD_N_PP_SEND, 0, -1, -1, 1);
 	uint32_t r1 = add(d, PD_N_PP_RECV, 1, -1, -1, 1);
-	add(d, PD_N_PP_SEND, 0, -1, -1, 1);  /* n2: nobody receives it */
+	add(d, PD_N_PP_SEND, 0, -1, -1, 1); /* n2: nobody receives it */
 	pd_dag_add_edge(d, s0, r1, PD_E_COMM);
 	pd_diag_list l;
 	pd_diag_list_init(&l);
 	CU_ASSERT_EQUAL(check(d, &l, 0), PD_INVALID);
 	CU_ASSERT_EQUAL(l.errors, 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(message(&l, PD_RULE_PLACEMENT),
-	                              "pp_send n2 (pp_send gpu 0 mb0) has 0 comm edges to a pp_recv"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(message(&l, PD_RULE_PLACEMENT),
+	           "pp_send n2 (pp_send gpu 0 mb0) has 0 comm edges to a pp_recv"));
 	pd_diag_list_release(&l);
 	pd_dag_destroy(d);
 }
@@ -171,7 +175,7 @@ static void placement_should_reject_an_unmatched_pp_send(void)
 static void placement_should_reject_a_collective_with_a_missing_member(void)
 {
 	pd_dag *d = hand_dag(4);
-	int32_t g[] = { 0, 1, 2, 3 };
+	int32_t g[] = {0, 1, 2, 3};
 	uint32_t h = hub(d, 0, g, 4, 5);
 	for (int gpu = 0; gpu < 4; gpu++) {
 		if (gpu == 2)
@@ -183,8 +187,8 @@ static void placement_should_reject_a_collective_with_a_missing_member(void)
 	pd_diag_list_init(&l);
 	CU_ASSERT_EQUAL(check(d, &l, 0), PD_INVALID);
 	CU_ASSERT_EQUAL(l.errors, 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(message(&l, PD_RULE_PLACEMENT),
-	                              "over 4 GPUs has 3 members: gpu 2 missing"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(message(&l, PD_RULE_PLACEMENT), "over 4 GPUs has 3 members: gpu 2 missing"));
 	pd_diag_list_release(&l);
 	pd_dag_destroy(d);
 }
@@ -193,16 +197,17 @@ static void placement_should_reject_memory_over_capacity_and_foreign_gpus(void)
 {
 	pd_dag *d = hand_dag(3);
 	d->gpu[1].memory = 2.5e9;
-	d->gpu[2] = (pd_dag_gpu){ -1, -1, 0 };    /* unused by the plan */
-	add(d, PD_N_QKV, 2, 0, -1, 1);            /* ... but a node runs there */
-	add(d, PD_N_QKV, 7, 0, -1, 1);            /* GPU that does not exist */
+	d->gpu[2] = (pd_dag_gpu){-1, -1, 0}; /* unused by the plan */
+	add(d, PD_N_QKV, 2, 0, -1, 1);       /* ... but a node runs there */
+	add(d, PD_N_QKV, 7, 0, -1, 1);       /* GPU that does not exist */
 	pd_diag_list l;
 	pd_diag_list_init(&l);
 	CU_ASSERT_EQUAL(check(d, &l, 0), PD_INVALID);
 	CU_ASSERT_EQUAL(l.errors, 3);
 	int found = 0;
 	for (size_t i = 0; i < l.n; i++) {
-		found += strstr(l.items[i].message, "gpu 1 needs 2.33 GiB but has 0.93 GiB") != NULL;
+		found +=
+		    strstr(l.items[i].message, "gpu 1 needs 2.33 GiB but has 0.93 GiB") != NULL;
 		found += strstr(l.items[i].message, "gpu 2 serves replica -1 stage -1") != NULL;
 		found += strstr(l.items[i].message, "gpu 7, which does not exist") != NULL;
 	}
@@ -230,7 +235,7 @@ static void placement_should_group_many_findings(void)
 static void critical_path_should_count_a_collective_once_after_its_last_member(void)
 {
 	pd_dag *d = hand_dag(2);
-	int32_t g[] = { 0, 1 };
+	int32_t g[] = {0, 1};
 	uint32_t h = hub(d, 0, g, 2, 5);
 	uint32_t a = add(d, PD_N_ATTN_NORM, 0, 0, -1, 1);
 	uint32_t b = add(d, PD_N_O_PROJ, 0, 0, -1, 2);
@@ -252,7 +257,7 @@ static void critical_path_should_count_a_collective_once_after_its_last_member(v
 	CU_ASSERT_DOUBLE_EQUAL(cp.latency_us, 12.0, 1e-9);
 	CU_ASSERT_EQUAL_FATAL(cp.n, 3);
 	CU_ASSERT_EQUAL(cp.nodes[0], c);
-	CU_ASSERT_EQUAL(cp.nodes[1], m1);   /* the straggler enters the collective */
+	CU_ASSERT_EQUAL(cp.nodes[1], m1); /* the straggler enters the collective */
 	CU_ASSERT_EQUAL(cp.nodes[2], e);
 	CU_ASSERT_EQUAL_FATAL(cp.n_top, 3);
 	CU_ASSERT_EQUAL(cp.top[0].kind, PD_N_TP_ALLREDUCE);
@@ -268,8 +273,8 @@ static void critical_path_should_count_a_collective_once_after_its_last_member(v
 /* Every valid plan lowers into a DAG that passes both checks. */
 static void checks_should_pass_on_lowered_plans(void)
 {
-	const char *plans[] = { "tests/plans/valid/tiny.xml", "tests/plans/valid/tiny-pp.xml",
-		                    "examples/moe-10b-ep16.xml" };
+	const char *plans[] = {"tests/plans/valid/tiny.xml", "tests/plans/valid/tiny-pp.xml",
+	                       "examples/moe-10b-ep16.xml"};
 	for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
 		pd_plan *p = NULL;
 		pd_analysis an;
@@ -296,13 +301,13 @@ static void checks_should_pass_on_lowered_plans(void)
  * the longest path of the lowered DAG, which decides throughput once a plan is
  * lowered: a large gap would make `check` (roofline above PD_CHECK_MAX_ELEMENTS) and
  * `compile` disagree on the same plan. */
-#define ROOFLINE_TOLERANCE 0.05   /* measured: within 1.2 % on every plan below */
+#define ROOFLINE_TOLERANCE 0.05 /* measured: within 1.2 % on every plan below */
 
 /* Step latency of plan `rel`: the roofline's (lower = 0) or the DAG's critical path
  * (lower = 1); -1 when the plan has errors (examples/ shows mistakes on purpose). */
 static double step_latency(const char *rel, int lower)
 {
-	pd_compile_options opt = { .lower = lower };
+	pd_compile_options opt = {.lower = lower};
 	pd_compilation c;
 	pd_compile_file(pd_test_path(rel), &opt, &c);
 	double us = -1;
@@ -348,33 +353,33 @@ static void roofline_should_agree_with_the_dag_critical_path(void)
 		CU_ASSERT_TRUE(fabs(gap) <= ROOFLINE_TOLERANCE);
 		compared++;
 	}
-	CU_ASSERT_TRUE(compared >= 6);   /* 4 valid examples + 2 bench plans at least */
+	CU_ASSERT_TRUE(compared >= 6); /* 4 valid examples + 2 bench plans at least */
 }
 
 static CU_TestInfo check_tests[] = {
-	{ "acyclic_should_print_a_plain_cycle", acyclic_should_print_a_plain_cycle },
-	{ "acyclic_should_reject_collectives_met_in_different_orders",
-	  acyclic_should_reject_collectives_met_in_different_orders },
-	{ "placement_should_reject_an_expert_on_the_wrong_gpu",
-	  placement_should_reject_an_expert_on_the_wrong_gpu },
-	{ "placement_should_reject_an_unmatched_pp_send",
-	  placement_should_reject_an_unmatched_pp_send },
-	{ "placement_should_reject_a_collective_with_a_missing_member",
-	  placement_should_reject_a_collective_with_a_missing_member },
-	{ "placement_should_reject_memory_over_capacity_and_foreign_gpus",
-	  placement_should_reject_memory_over_capacity_and_foreign_gpus },
-	{ "placement_should_group_many_findings", placement_should_group_many_findings },
-	{ "critical_path_should_count_a_collective_once_after_its_last_member",
-	  critical_path_should_count_a_collective_once_after_its_last_member },
-	{ "checks_should_pass_on_lowered_plans", checks_should_pass_on_lowered_plans },
-	{ "roofline_should_agree_with_the_dag_critical_path",
-	  roofline_should_agree_with_the_dag_critical_path },
-	CU_TEST_INFO_NULL,
+    {"acyclic_should_print_a_plain_cycle", acyclic_should_print_a_plain_cycle},
+    {"acyclic_should_reject_collectives_met_in_different_orders",
+     acyclic_should_reject_collectives_met_in_different_orders},
+    {"placement_should_reject_an_expert_on_the_wrong_gpu",
+     placement_should_reject_an_expert_on_the_wrong_gpu},
+    {"placement_should_reject_an_unmatched_pp_send",
+     placement_should_reject_an_unmatched_pp_send},
+    {"placement_should_reject_a_collective_with_a_missing_member",
+     placement_should_reject_a_collective_with_a_missing_member},
+    {"placement_should_reject_memory_over_capacity_and_foreign_gpus",
+     placement_should_reject_memory_over_capacity_and_foreign_gpus},
+    {"placement_should_group_many_findings", placement_should_group_many_findings},
+    {"critical_path_should_count_a_collective_once_after_its_last_member",
+     critical_path_should_count_a_collective_once_after_its_last_member},
+    {"checks_should_pass_on_lowered_plans", checks_should_pass_on_lowered_plans},
+    {"roofline_should_agree_with_the_dag_critical_path",
+     roofline_should_agree_with_the_dag_critical_path},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "check", NULL, NULL, NULL, NULL, check_tests },
-	CU_SUITE_INFO_NULL,
+    {"check", NULL, NULL, NULL, NULL, check_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

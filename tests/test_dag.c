@@ -7,8 +7,11 @@
 
 static uint32_t add(pd_dag *d, pd_node_kind k, int gpu, int layer, int mb, int expert)
 {
-	pd_node n = { .gpu = gpu, .layer = layer, .micro_batch = mb, .expert = expert,
-	              .kind = (uint8_t)k };
+	pd_node n = {.gpu = gpu,
+	             .layer = layer,
+	             .micro_batch = mb,
+	             .expert = expert,
+	             .kind = (uint8_t)k};
 	uint32_t id = UINT32_MAX;
 	CU_ASSERT_EQUAL(pd_dag_add_node(d, &n, &id), PD_OK);
 	return id;
@@ -32,7 +35,7 @@ static void intern_cost_should_return_the_same_index_for_equal_records(void)
 {
 	pd_dag *d = pd_dag_create();
 	uint32_t a, b, c;
-	pd_cost x = { 1, 2, 3, 4 }, y = { 1, 2, 3, 5 };
+	pd_cost x = {1, 2, 3, 4}, y = {1, 2, 3, 5};
 	CU_ASSERT_EQUAL(pd_dag_intern_cost(d, &x, &a), PD_OK);
 	CU_ASSERT_EQUAL(pd_dag_intern_cost(d, &y, &b), PD_OK);
 	CU_ASSERT_EQUAL(pd_dag_intern_cost(d, &x, &c), PD_OK);
@@ -40,7 +43,7 @@ static void intern_cost_should_return_the_same_index_for_equal_records(void)
 	CU_ASSERT_NOT_EQUAL(a, b);
 	/* many distinct records force the table to grow and keep every index */
 	for (int i = 0; i < 500; i++) {
-		pd_cost z = { i, 0, 0, 0 };
+		pd_cost z = {i, 0, 0, 0};
 		uint32_t k, k2;
 		pd_dag_intern_cost(d, &z, &k);
 		pd_dag_intern_cost(d, &z, &k2);
@@ -54,7 +57,7 @@ static void intern_cost_should_return_the_same_index_for_equal_records(void)
 static void intern_group_should_store_members_in_csr_form(void)
 {
 	pd_dag *d = pd_dag_create();
-	int32_t g1[] = { 0, 1, 2, 3 }, g2[] = { 4, 5 }, g3[] = { 0, 1, 2 };
+	int32_t g1[] = {0, 1, 2, 3}, g2[] = {4, 5}, g3[] = {0, 1, 2};
 	uint32_t a, b, c, a2;
 	pd_dag_intern_group(d, g1, 4, &a);
 	pd_dag_intern_group(d, g2, 2, &b);
@@ -67,7 +70,7 @@ static void intern_group_should_store_members_in_csr_form(void)
 	CU_ASSERT_EQUAL(d->groups.gpus[d->groups.off[c] + 2], 2);
 	CU_ASSERT_EQUAL(d->groups.off[3], 9);
 	for (int i = 0; i < 200; i++) {
-		int32_t g[] = { i, i + 1 };
+		int32_t g[] = {i, i + 1};
 		uint32_t k;
 		pd_dag_intern_group(d, g, 2, &k);
 		CU_ASSERT_EQUAL(d->groups.gpus[d->groups.off[k]], i);
@@ -81,15 +84,15 @@ static void finalize_should_build_stable_out_and_in_csr(void)
 	for (int i = 0; i < 4; i++)
 		add(d, PD_N_QKV, 0, 0, 0, -1);
 	/* insertion order deliberately not sorted by source */
-	pd_dag_add_edge(d, 2, 3, PD_E_DATA);     /* e0 */
-	pd_dag_add_edge(d, 0, 2, PD_E_DATA);     /* e1 */
-	pd_dag_add_edge(d, 0, 1, PD_E_CONTROL);  /* e2 */
-	pd_dag_add_edge(d, 1, 3, PD_E_COMM);     /* e3 */
-	pd_dag_add_edge(d, 0, 3, PD_E_DATA);     /* e4 */
+	pd_dag_add_edge(d, 2, 3, PD_E_DATA);    /* e0 */
+	pd_dag_add_edge(d, 0, 2, PD_E_DATA);    /* e1 */
+	pd_dag_add_edge(d, 0, 1, PD_E_CONTROL); /* e2 */
+	pd_dag_add_edge(d, 1, 3, PD_E_COMM);    /* e3 */
+	pd_dag_add_edge(d, 0, 3, PD_E_DATA);    /* e4 */
 	CU_ASSERT_EQUAL_FATAL(pd_dag_finalize(d), PD_OK);
 	CU_ASSERT_TRUE(d->finalized);
-	uint32_t out_off[] = { 0, 3, 4, 5, 5 }, out_edge[] = { 1, 2, 4, 3, 0 };
-	uint32_t in_off[] = { 0, 0, 1, 2, 5 }, in_edge[] = { 2, 1, 0, 3, 4 };
+	uint32_t out_off[] = {0, 3, 4, 5, 5}, out_edge[] = {1, 2, 4, 3, 0};
+	uint32_t in_off[] = {0, 0, 1, 2, 5}, in_edge[] = {2, 1, 0, 3, 4};
 	CU_ASSERT_EQUAL(memcmp(d->out_off, out_off, sizeof(out_off)), 0);
 	CU_ASSERT_EQUAL(memcmp(d->out_edge, out_edge, sizeof(out_edge)), 0);
 	CU_ASSERT_EQUAL(memcmp(d->in_off, in_off, sizeof(in_off)), 0);
@@ -127,10 +130,10 @@ static void label_should_name_layer_kind_expert_and_micro_batch(void)
 	uint32_t a = add(d, PD_N_QKV, 0, 3, 0, -1);
 	uint32_t b = add(d, PD_N_EXPERT, 0, 3, 1, 5);
 	uint32_t c = add(d, PD_N_EMBED, 0, -1, 1, -1);
-	int32_t g[] = { 0, 1 };
+	int32_t g[] = {0, 1};
 	uint32_t gi;
 	pd_dag_intern_group(d, g, 2, &gi);
-	pd_node hub = { .gpu = -1, .layer = 1, .group = (int32_t)gi, .kind = PD_N_COLLECTIVE };
+	pd_node hub = {.gpu = -1, .layer = 1, .group = (int32_t)gi, .kind = PD_N_COLLECTIVE};
 	uint32_t h;
 	pd_dag_add_node(d, &hub, &h);
 	d->micro_batches = 1;
@@ -200,7 +203,7 @@ static void finalize_should_contract_members_and_prove_the_id_order(void)
 	pd_dag_add_edge(d, 4, 3, PD_E_COLLECTIVE);
 	pd_dag_add_edge(d, 1, 5, PD_E_DATA);
 	CU_ASSERT_EQUAL_FATAL(pd_dag_finalize(d), PD_OK);
-	const uint32_t want[] = { 0, 3, 2, 3, 3, 5 };
+	const uint32_t want[] = {0, 3, 2, 3, 3, 5};
 	CU_ASSERT_EQUAL(memcmp(pd_i_contract(d), want, sizeof(want)), 0);
 	/* 2 -> 4 goes from 2 to 3 once 4 is contracted: still forward */
 	CU_ASSERT_TRUE(pd_i_prove_ids_topological(d));
@@ -217,26 +220,27 @@ static void finalize_should_contract_members_and_prove_the_id_order(void)
 }
 
 static CU_TestInfo dag_tests[] = {
-	{ "add_node_should_number_nodes_in_order_and_grow",
-	  add_node_should_number_nodes_in_order_and_grow },
-	{ "intern_cost_should_return_the_same_index_for_equal_records",
-	  intern_cost_should_return_the_same_index_for_equal_records },
-	{ "intern_group_should_store_members_in_csr_form",
-	  intern_group_should_store_members_in_csr_form },
-	{ "finalize_should_build_stable_out_and_in_csr", finalize_should_build_stable_out_and_in_csr },
-	{ "finalize_should_contract_members_and_prove_the_id_order",
-	  finalize_should_contract_members_and_prove_the_id_order },
-	{ "kind_names_should_round_trip", kind_names_should_round_trip },
-	{ "label_should_name_layer_kind_expert_and_micro_batch",
-	  label_should_name_layer_kind_expert_and_micro_batch },
-	{ "stats_should_count_by_kind_and_gpu", stats_should_count_by_kind_and_gpu },
-	{ "dump_should_print_every_node_and_edge", dump_should_print_every_node_and_edge },
-	CU_TEST_INFO_NULL,
+    {"add_node_should_number_nodes_in_order_and_grow",
+     add_node_should_number_nodes_in_order_and_grow},
+    {"intern_cost_should_return_the_same_index_for_equal_records",
+     intern_cost_should_return_the_same_index_for_equal_records},
+    {"intern_group_should_store_members_in_csr_form",
+     intern_group_should_store_members_in_csr_form},
+    {"finalize_should_build_stable_out_and_in_csr",
+     finalize_should_build_stable_out_and_in_csr},
+    {"finalize_should_contract_members_and_prove_the_id_order",
+     finalize_should_contract_members_and_prove_the_id_order},
+    {"kind_names_should_round_trip", kind_names_should_round_trip},
+    {"label_should_name_layer_kind_expert_and_micro_batch",
+     label_should_name_layer_kind_expert_and_micro_batch},
+    {"stats_should_count_by_kind_and_gpu", stats_should_count_by_kind_and_gpu},
+    {"dump_should_print_every_node_and_edge", dump_should_print_every_node_and_edge},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "dag", NULL, NULL, NULL, NULL, dag_tests },
-	CU_SUITE_INFO_NULL,
+    {"dag", NULL, NULL, NULL, NULL, dag_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

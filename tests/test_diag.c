@@ -37,15 +37,17 @@ static void diag_print_should_follow_compiler_format(void)
 {
 	pd_diag_list l;
 	pd_diag_list_init(&l);
-	pd_diag *d = pd_diag_add(&l, PD_RULE_MULTIPLICATIVE, PD_ERROR, 12, 7, "declared %d GPUs", 128);
+	pd_diag *d =
+	    pd_diag_add(&l, PD_RULE_MULTIPLICATIVE, PD_ERROR, 12, 7, "declared %d GPUs", 128);
 	pd_diag_fix(d, "set gpus=\"%d\"", 32);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	pd_diag_print(f, "plan.xml", d);
 	fclose(f);
-	CU_ASSERT_STRING_EQUAL(buf, "plan.xml:12:7: error: declared 128 GPUs [multiplicative-gpu-count]\n"
-	                            "    fix: set gpus=\"32\"\n");
+	CU_ASSERT_STRING_EQUAL(
+	    buf, "plan.xml:12:7: error: declared 128 GPUs [multiplicative-gpu-count]\n"
+	         "    fix: set gpus=\"32\"\n");
 	free(buf);
 	pd_diag_list_release(&l);
 }
@@ -79,18 +81,19 @@ static void arena_should_align_zero_and_refuse_overflow(void)
 }
 
 static CU_TestInfo diag_tests[] = {
-	{ "diag_should_count_errors_and_warnings", diag_should_count_errors_and_warnings },
-	{ "diag_sort_should_order_by_line_and_keep_ties_stable",
-	  diag_sort_should_order_by_line_and_keep_ties_stable },
-	{ "diag_print_should_follow_compiler_format", diag_print_should_follow_compiler_format },
-	{ "diag_remove_rule_should_fix_counts", diag_remove_rule_should_fix_counts },
-	{ "arena_should_align_zero_and_refuse_overflow", arena_should_align_zero_and_refuse_overflow },
-	CU_TEST_INFO_NULL,
+    {"diag_should_count_errors_and_warnings", diag_should_count_errors_and_warnings},
+    {"diag_sort_should_order_by_line_and_keep_ties_stable",
+     diag_sort_should_order_by_line_and_keep_ties_stable},
+    {"diag_print_should_follow_compiler_format", diag_print_should_follow_compiler_format},
+    {"diag_remove_rule_should_fix_counts", diag_remove_rule_should_fix_counts},
+    {"arena_should_align_zero_and_refuse_overflow",
+     arena_should_align_zero_and_refuse_overflow},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "diag", NULL, NULL, NULL, NULL, diag_tests },
-	CU_SUITE_INFO_NULL,
+    {"diag", NULL, NULL, NULL, NULL, diag_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

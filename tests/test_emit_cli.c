@@ -13,7 +13,8 @@ static const char *NX_SCRIPT =
     "import sys, collections, networkx as nx\n"
     "g = nx.read_graphml(sys.argv[1])\n"
     "k = collections.Counter(d['kind'] for _, d in g.nodes(data=True))\n"
-    "print(g.number_of_nodes(), g.number_of_edges(), ' '.join('%s:%d' % i for i in sorted(k.items())))\n";
+    "print(g.number_of_nodes(), g.number_of_edges(), ' '.join('%s:%d' % i for i in "
+    "sorted(k.items())))\n";
 static const char *IG_SCRIPT =
     "import sys, collections, igraph\n"
     "g = igraph.Graph.Read_GraphML(sys.argv[1])\n"
@@ -22,7 +23,7 @@ static const char *IG_SCRIPT =
 
 static char *python_summary(const char *script, const char *path)
 {
-	const char *argv[] = { "/usr/bin/python3", "-c", script, path, NULL };
+	const char *argv[] = {"/usr/bin/python3", "-c", script, path, NULL};
 	pd_run_result r;
 	int st = pd_run(&r, argv);
 	if (st != 0)
@@ -68,13 +69,14 @@ static char *plandag_summary(const char *path)
 
 static void compile_graphml_should_load_in_networkx_and_igraph(void)
 {
-	const char *plans[] = { "tests/plans/valid/tiny.xml", "tests/plans/valid/tiny-pp.xml",
-		                    "examples/mixtral-8x7b-tp2-ep8.xml" };
+	const char *plans[] = {"tests/plans/valid/tiny.xml", "tests/plans/valid/tiny-pp.xml",
+	                       "examples/mixtral-8x7b-tp2-ep8.xml"};
 	for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
 		const char *dir = pd_test_tmpdir("cli");
 		pd_run_result r;
-		CU_ASSERT_EQUAL_FATAL(pd_run_plandag(&r, "compile", pd_test_path(plans[i]), "-o", dir,
-		                                     "--emit", "graphml", "-q", NULL), 0);
+		CU_ASSERT_EQUAL_FATAL(pd_run_plandag(&r, "compile", pd_test_path(plans[i]), "-o",
+		                                     dir, "--emit", "graphml", "-q", NULL),
+		                      0);
 		pd_run_release(&r);
 		DIR *d = opendir(dir);
 		char path[4096] = "";
@@ -102,9 +104,11 @@ static void compile_should_write_the_default_files_and_print_them(void)
 {
 	const char *dir = pd_test_tmpdir("cli");
 	pd_run_result r;
-	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile", pd_test_path("tests/plans/valid/tiny.xml"),
-	                               "-o", dir, NULL), 0);
-	const char *names[] = { "tiny.dot", "tiny.graphml", "tiny.png", "tiny.md" };
+	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile",
+	                               pd_test_path("tests/plans/valid/tiny.xml"), "-o", dir,
+	                               NULL),
+	                0);
+	const char *names[] = {"tiny.dot", "tiny.graphml", "tiny.png", "tiny.md"};
 	for (size_t i = 0; i < 4; i++) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
@@ -121,8 +125,9 @@ static void failing_compile_should_leave_earlier_outputs_byte_for_byte(void)
 	const char *dir = pd_test_tmpdir("cli");
 	pd_run_result r;
 	CU_ASSERT_EQUAL_FATAL(pd_run_plandag(&r, "compile",
-	                                     pd_test_path("tests/plans/valid/tiny.xml"), "-o", dir,
-	                                     "-q", NULL), 0);
+	                                     pd_test_path("tests/plans/valid/tiny.xml"), "-o",
+	                                     dir, "-q", NULL),
+	                      0);
 	pd_run_release(&r);
 	char path[4096], blocker[4096], inside[4200];
 	snprintf(path, sizeof(path), "%s/tiny.graphml", dir);
@@ -134,7 +139,7 @@ static void failing_compile_should_leave_earlier_outputs_byte_for_byte(void)
 	char *plan = pd_test_read_file(pd_test_path("tests/plans/valid/tiny.xml"), NULL);
 	char *at = strstr(plan, "tp=\"2\"");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
-	at[4] = '3';   /* tp 3 does not divide 4 heads */
+	at[4] = '3'; /* tp 3 does not divide 4 heads */
 	pd_test_write_file(bad, plan);
 	free(plan);
 	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile", bad, "-o", dir, "-q", NULL), 1);
@@ -143,8 +148,10 @@ static void failing_compile_should_leave_earlier_outputs_byte_for_byte(void)
 	snprintf(blocker, sizeof(blocker), "%s/plain", dir);
 	pd_test_write_file(blocker, "x");
 	snprintf(inside, sizeof(inside), "%s/out", blocker);
-	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile", pd_test_path("tests/plans/valid/tiny.xml"),
-	                               "-o", inside, "-q", NULL), 3);
+	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile",
+	                               pd_test_path("tests/plans/valid/tiny.xml"), "-o", inside,
+	                               "-q", NULL),
+	                3);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "[io]"));
 	pd_run_release(&r);
 	size_t len1 = 0;
@@ -159,8 +166,10 @@ static void full_view_of_a_large_plan_should_be_refused_with_a_hint(void)
 {
 	const char *dir = pd_test_tmpdir("cli");
 	pd_run_result r;
-	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile", pd_test_path("examples/dense-70b-pp2-tp8-sp.xml"),
-	                               "-o", dir, "--view", "full", "-q", NULL), 2);
+	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile",
+	                               pd_test_path("examples/dense-70b-pp2-tp8-sp.xml"), "-o",
+	                               dir, "--view", "full", "-q", NULL),
+	                2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--view overview"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "stage=S"));
 	pd_run_release(&r);
@@ -171,8 +180,10 @@ static void full_view_of_a_large_plan_should_be_refused_with_a_hint(void)
 	closedir(d);
 	CU_ASSERT_EQUAL(files, 0);
 	/* the default falls back to the overview picture */
-	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile", pd_test_path("examples/dense-70b-pp2-tp8-sp.xml"),
-	                               "-o", dir, "--emit", "png", "-q", NULL), 0);
+	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile",
+	                               pd_test_path("examples/dense-70b-pp2-tp8-sp.xml"), "-o",
+	                               dir, "--emit", "png", "-q", NULL),
+	                0);
 	pd_run_release(&r);
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/dense-70b-pp2-tp8-sp-overview.png", dir);
@@ -181,20 +192,20 @@ static void full_view_of_a_large_plan_should_be_refused_with_a_hint(void)
 }
 
 static CU_TestInfo cli_tests[] = {
-	{ "compile_graphml_should_load_in_networkx_and_igraph",
-	  compile_graphml_should_load_in_networkx_and_igraph },
-	{ "compile_should_write_the_default_files_and_print_them",
-	  compile_should_write_the_default_files_and_print_them },
-	{ "failing_compile_should_leave_earlier_outputs_byte_for_byte",
-	  failing_compile_should_leave_earlier_outputs_byte_for_byte },
-	{ "full_view_of_a_large_plan_should_be_refused_with_a_hint",
-	  full_view_of_a_large_plan_should_be_refused_with_a_hint },
-	CU_TEST_INFO_NULL,
+    {"compile_graphml_should_load_in_networkx_and_igraph",
+     compile_graphml_should_load_in_networkx_and_igraph},
+    {"compile_should_write_the_default_files_and_print_them",
+     compile_should_write_the_default_files_and_print_them},
+    {"failing_compile_should_leave_earlier_outputs_byte_for_byte",
+     failing_compile_should_leave_earlier_outputs_byte_for_byte},
+    {"full_view_of_a_large_plan_should_be_refused_with_a_hint",
+     full_view_of_a_large_plan_should_be_refused_with_a_hint},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "emit_cli", NULL, NULL, NULL, NULL, cli_tests },
-	CU_SUITE_INFO_NULL,
+    {"emit_cli", NULL, NULL, NULL, NULL, cli_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

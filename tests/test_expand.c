@@ -29,17 +29,22 @@ static pd_plan *load(const char *model, const char *strategy)
 	return p;
 }
 
-#define MOE8 "layers=\"61\" hidden=\"1024\" heads=\"8\" vocab=\"1000\" experts=\"8\" expert-ffn=\"512\""
-#define MOE4 "layers=\"4\" hidden=\"1024\" heads=\"8\" vocab=\"1000\" experts=\"4\" expert-ffn=\"512\""
+#define MOE8                                                                               \
+	"layers=\"61\" hidden=\"1024\" heads=\"8\" vocab=\"1000\" experts=\"8\" "              \
+	"expert-ffn=\"512\""
+#define MOE4                                                                               \
+	"layers=\"4\" hidden=\"1024\" heads=\"8\" vocab=\"1000\" experts=\"4\" "               \
+	"expert-ffn=\"512\""
 #define DENSE "layers=\"4\" hidden=\"1024\" heads=\"8\" vocab=\"1000\" dense-ffn=\"4096\""
 
 static void expand_should_split_61_layers_over_4_stages_earlier_first(void)
 {
-	pd_plan *p = load(MOE8, "  <strategy gpus=\"32\" dp=\"2\" pp=\"4\" tp=\"2\" ep=\"4\"/>");
+	pd_plan *p =
+	    load(MOE8, "  <strategy gpus=\"32\" dp=\"2\" pp=\"4\" tp=\"2\" ep=\"4\"/>");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	CU_ASSERT_TRUE(p->expanded);
 	CU_ASSERT_EQUAL_FATAL(p->strategy.n_replicas, 2);
-	static const int64_t first[] = { 0, 16, 31, 46 }, last[] = { 15, 30, 45, 60 };
+	static const int64_t first[] = {0, 16, 31, 46}, last[] = {15, 30, 45, 60};
 	for (uint32_t r = 0; r < 2; r++) {
 		const pd_replica *rep = &p->strategy.replicas[r];
 		CU_ASSERT_EQUAL(rep->copy, r);
@@ -54,7 +59,7 @@ static void expand_should_split_61_layers_over_4_stages_earlier_first(void)
 			CU_ASSERT_EQUAL(st->ep, 4);
 			CU_ASSERT_EQUAL_FATAL(st->n_gpus, 4);
 			CU_ASSERT_EQUAL(st->gpus[0], (int32_t)(16 * r + 4 * s));
-			CU_ASSERT_EQUAL(st->loc.line, 5);     /* the <strategy> element */
+			CU_ASSERT_EQUAL(st->loc.line, 5); /* the <strategy> element */
 		}
 	}
 	pd_plan_destroy(p);
@@ -62,11 +67,12 @@ static void expand_should_split_61_layers_over_4_stages_earlier_first(void)
 
 static void expand_should_hand_out_gpus_not_named_explicitly(void)
 {
-	pd_plan *p = load(MOE4, "  <strategy>\n"
-	                        "    <replica><stage layers=\"0-1\"><moe ep=\"4\"/></stage>\n"
-	                        "      <stage layers=\"2-3\" gpus=\"0-3\"><moe ep=\"4\"/></stage>\n"
-	                        "    </replica>\n"
-	                        "  </strategy>");
+	pd_plan *p =
+	    load(MOE4, "  <strategy>\n"
+	               "    <replica><stage layers=\"0-1\"><moe ep=\"4\"/></stage>\n"
+	               "      <stage layers=\"2-3\" gpus=\"0-3\"><moe ep=\"4\"/></stage>\n"
+	               "    </replica>\n"
+	               "  </strategy>");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	const pd_stage *a = &p->strategy.replicas[0].stages[0];
 	CU_ASSERT_FALSE(a->gpus_given);
@@ -78,12 +84,13 @@ static void expand_should_hand_out_gpus_not_named_explicitly(void)
 
 static void expand_should_copy_a_replica_count_times(void)
 {
-	pd_plan *p = load(DENSE, "  <strategy>\n"
-	                         "    <replica count=\"3\"><stage layers=\"0-3\">"
-	                         "<attention tp=\"2\"/></stage></replica>\n"
-	                         "    <replica count=\"2\"><stage layers=\"0-3\" gpus=\"40-41\">"
-	                         "<attention tp=\"2\"/></stage></replica>\n"
-	                         "  </strategy>");
+	pd_plan *p =
+	    load(DENSE, "  <strategy>\n"
+	                "    <replica count=\"3\"><stage layers=\"0-3\">"
+	                "<attention tp=\"2\"/></stage></replica>\n"
+	                "    <replica count=\"2\"><stage layers=\"0-3\" gpus=\"40-41\">"
+	                "<attention tp=\"2\"/></stage></replica>\n"
+	                "  </strategy>");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	CU_ASSERT_EQUAL_FATAL(p->strategy.n_replicas, 5);
 	for (uint32_t r = 0; r < 3; r++) {
@@ -91,7 +98,7 @@ static void expand_should_copy_a_replica_count_times(void)
 		CU_ASSERT_EQUAL(rep->source, 0);
 		CU_ASSERT_EQUAL(rep->copy, r);
 		CU_ASSERT_EQUAL(rep->stages[0].gpus[0], (int32_t)(2 * r));
-		CU_ASSERT_PTR_NULL(rep->stages[0].expert_host);     /* dense model */
+		CU_ASSERT_PTR_NULL(rep->stages[0].expert_host); /* dense model */
 	}
 	/* explicit gpus are copied as written: the rules report the overlap */
 	CU_ASSERT_EQUAL(p->strategy.replicas[3].source, 1);
@@ -107,7 +114,7 @@ static void expand_should_place_experts_in_contiguous_blocks(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	const pd_stage *st = &p->strategy.replicas[0].stages[0];
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st->expert_host);
-	static const int32_t want[] = { 0, 0, 1, 1, 2, 2, 3, 3 };
+	static const int32_t want[] = {0, 0, 1, 1, 2, 2, 3, 3};
 	CU_ASSERT_EQUAL(memcmp(st->expert_host, want, sizeof(want)), 0);
 	pd_plan_destroy(p);
 }
@@ -115,32 +122,34 @@ static void expand_should_place_experts_in_contiguous_blocks(void)
 static void expand_should_spread_experts_when_ep_does_not_divide(void)
 {
 	/* 6 experts over 4 GPUs: best effort e * 4 / 6 */
-	pd_plan *p = load("layers=\"2\" hidden=\"1024\" heads=\"8\" vocab=\"1000\" experts=\"6\" "
-	                  "expert-ffn=\"512\"",
-	                  "  <strategy ep=\"4\"/>");
+	pd_plan *p =
+	    load("layers=\"2\" hidden=\"1024\" heads=\"8\" vocab=\"1000\" experts=\"6\" "
+	         "expert-ffn=\"512\"",
+	         "  <strategy ep=\"4\"/>");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	const pd_stage *st = &p->strategy.replicas[0].stages[0];
-	static const int32_t want[] = { 0, 0, 1, 2, 2, 3 };
+	static const int32_t want[] = {0, 0, 1, 2, 2, 3};
 	CU_ASSERT_EQUAL(memcmp(st->expert_host, want, sizeof(want)), 0);
 	pd_plan_destroy(p);
 }
 
 static void expand_should_follow_explicit_places_only(void)
 {
-	pd_plan *p = load(MOE4, "  <strategy>\n"
-	                        "    <replica><stage layers=\"0-3\" gpus=\"4-5\"><moe ep=\"2\">\n"
-	                        "      <place experts=\"0-1\" gpu=\"5\"/>\n"
-	                        "      <place experts=\"2\" gpu=\"4\"/>\n"
-	                        "      <place experts=\"3\" gpu=\"9\"/>\n"
-	                        "    </moe></stage></replica>\n"
-	                        "  </strategy>");
+	pd_plan *p =
+	    load(MOE4, "  <strategy>\n"
+	               "    <replica><stage layers=\"0-3\" gpus=\"4-5\"><moe ep=\"2\">\n"
+	               "      <place experts=\"0-1\" gpu=\"5\"/>\n"
+	               "      <place experts=\"2\" gpu=\"4\"/>\n"
+	               "      <place experts=\"3\" gpu=\"9\"/>\n"
+	               "    </moe></stage></replica>\n"
+	               "  </strategy>");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	const pd_stage *st = &p->strategy.replicas[0].stages[0];
 	CU_ASSERT_EQUAL_FATAL(st->n_places, 3);
 	CU_ASSERT_EQUAL(st->places[0].gpu, 5);
 	CU_ASSERT_EQUAL(st->places[1].first, 2);
 	CU_ASSERT_EQUAL(st->places[1].last, 2);
-	static const int32_t want[] = { 1, 1, 0, -1 };    /* gpu 9 is not in the stage */
+	static const int32_t want[] = {1, 1, 0, -1}; /* gpu 9 is not in the stage */
 	CU_ASSERT_EQUAL(memcmp(st->expert_host, want, sizeof(want)), 0);
 	pd_plan_destroy(p);
 }
@@ -178,7 +187,8 @@ static void print_tree_should_show_the_expanded_hierarchy(void)
 	pd_plan_expand(p, &d);
 	char *t = tree_of(p);
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "strategy: 16 GPUs (declared 16)\n  replica 0\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(t, "    stage 0: layers 0-15, GPUs 0-15 (16), TP 1, EP 16\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(t, "    stage 0: layers 0-15, GPUs 0-15 (16), TP 1, EP 16\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "      GPU 0: experts 0\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "      GPU 4..15: one expert each\n"));
 	free(t);
@@ -197,33 +207,35 @@ static void print_tree_should_stay_short_for_big_plans(void)
 		lines += *c == '\n';
 	CU_ASSERT_TRUE(lines < 60);
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "replicas 2..63: 62 more"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(t, "experts 0-1"));          /* ranges, not lists */
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "experts 0-1")); /* ranges, not lists */
 	free(t);
 	pd_plan_destroy(p);
 }
 
 static CU_TestInfo expand_tests[] = {
-	{ "expand_should_split_61_layers_over_4_stages_earlier_first",
-	  expand_should_split_61_layers_over_4_stages_earlier_first },
-	{ "expand_should_hand_out_gpus_not_named_explicitly",
-	  expand_should_hand_out_gpus_not_named_explicitly },
-	{ "expand_should_copy_a_replica_count_times", expand_should_copy_a_replica_count_times },
-	{ "expand_should_place_experts_in_contiguous_blocks",
-	  expand_should_place_experts_in_contiguous_blocks },
-	{ "expand_should_spread_experts_when_ep_does_not_divide",
-	  expand_should_spread_experts_when_ep_does_not_divide },
-	{ "expand_should_follow_explicit_places_only", expand_should_follow_explicit_places_only },
-	{ "expand_should_leave_unplaced_experts_at_minus_one",
-	  expand_should_leave_unplaced_experts_at_minus_one },
-	{ "print_tree_should_show_the_expanded_hierarchy",
-	  print_tree_should_show_the_expanded_hierarchy },
-	{ "print_tree_should_stay_short_for_big_plans", print_tree_should_stay_short_for_big_plans },
-	CU_TEST_INFO_NULL,
+    {"expand_should_split_61_layers_over_4_stages_earlier_first",
+     expand_should_split_61_layers_over_4_stages_earlier_first},
+    {"expand_should_hand_out_gpus_not_named_explicitly",
+     expand_should_hand_out_gpus_not_named_explicitly},
+    {"expand_should_copy_a_replica_count_times", expand_should_copy_a_replica_count_times},
+    {"expand_should_place_experts_in_contiguous_blocks",
+     expand_should_place_experts_in_contiguous_blocks},
+    {"expand_should_spread_experts_when_ep_does_not_divide",
+     expand_should_spread_experts_when_ep_does_not_divide},
+    {"expand_should_follow_explicit_places_only",
+     expand_should_follow_explicit_places_only},
+    {"expand_should_leave_unplaced_experts_at_minus_one",
+     expand_should_leave_unplaced_experts_at_minus_one},
+    {"print_tree_should_show_the_expanded_hierarchy",
+     print_tree_should_show_the_expanded_hierarchy},
+    {"print_tree_should_stay_short_for_big_plans",
+     print_tree_should_stay_short_for_big_plans},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "expand", NULL, NULL, NULL, NULL, expand_tests },
-	CU_SUITE_INFO_NULL,
+    {"expand", NULL, NULL, NULL, NULL, expand_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

@@ -1,7 +1,7 @@
 /* test_export.c - atomic files, views, DOT and pictures (DESIGN section 6). */
+#include <dirent.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,7 +38,7 @@ static const char *join(const char *dir, const char *name)
 /* Compiles tests/plans/valid/tiny.xml; the DAG is what the goldens show. */
 static pd_status compile_tiny(pd_compilation *c)
 {
-	pd_compile_options opt = { .lower = 1 };
+	pd_compile_options opt = {.lower = 1};
 	pd_compile_file(pd_test_path("tests/plans/valid/tiny.xml"), &opt, c);
 	return c->dag ? PD_OK : PD_IO;
 }
@@ -47,8 +47,8 @@ static pd_status compile_tiny(pd_compilation *c)
 static pd_dag *chain_dag(uint32_t n)
 {
 	pd_dag *dag = pd_dag_create();
-	pd_cost cost = { .flops = 1, .bytes = 2, .us = 3, .out_bytes = 4 };
-	pd_node node = { .gpu = 0, .layer = 0, .expert = -1 };
+	pd_cost cost = {.flops = 1, .bytes = 2, .us = 3, .out_bytes = 4};
+	pd_node node = {.gpu = 0, .layer = 0, .expert = -1};
 	CU_ASSERT_EQUAL_FATAL(pd_dag_intern_cost(dag, &cost, &node.cost), PD_OK);
 	node.kind = PD_N_QKV;
 	for (uint32_t i = 0; i < n; i++) {
@@ -106,7 +106,7 @@ static void atomic_abort_should_keep_the_old_file(void)
 	CU_ASSERT_EQUAL_FATAL(pd_atomic_open(&af, path), PD_OK);
 	fputs("half a fi", af.f);
 	pd_atomic_abort(&af);
-	pd_atomic_abort(&af);  /* twice is harmless */
+	pd_atomic_abort(&af); /* twice is harmless */
 	char *text = pd_test_read_file(path, NULL);
 	CU_ASSERT_STRING_EQUAL(text, "old");
 	free(text);
@@ -156,7 +156,7 @@ static void view_parse_should_accept_the_views_and_reject_the_rest(void)
 	CU_ASSERT_TRUE(v.kind == PD_VIEW_GPU && v.arg == 12);
 	CU_ASSERT_EQUAL(pd_view_parse("layer=3", &v), PD_OK);
 	CU_ASSERT_TRUE(v.kind == PD_VIEW_LAYER && v.arg == 3);
-	const char *bad[] = { "", "stage=", "stage=-1", "gpu=x", "layer=1x", "Full", "stage" };
+	const char *bad[] = {"", "stage=", "stage=-1", "gpu=x", "layer=1x", "Full", "stage"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CU_ASSERT_EQUAL(pd_view_parse(bad[i], &v), PD_USAGE);
 }
@@ -171,7 +171,7 @@ static void emit_parse_should_accept_subsets_and_none(void)
 	                       PD_EMIT_PDF | PD_EMIT_REPORT);
 	CU_ASSERT_EQUAL(pd_emit_parse("svg", &m), PD_OK);
 	CU_ASSERT_EQUAL(m, PD_EMIT_SVG);
-	const char *bad[] = { "", "jpg", "dot,", ",dot", "dot,,png", "none,dot", "DOT" };
+	const char *bad[] = {"", "jpg", "dot,", ",dot", "dot,,png", "none,dot", "DOT"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CU_ASSERT_EQUAL(pd_emit_parse(bad[i], &m), PD_USAGE);
 }
@@ -184,7 +184,7 @@ static void dot_of_tiny_should_match_the_golden_and_render_with_dot(void)
 	CU_ASSERT_EQUAL_FATAL(compile_tiny(&c), PD_OK);
 	const char *dir = pd_test_tmpdir("dot");
 	const char *path = join(dir, "tiny.dot");
-	pd_view full = { .kind = PD_VIEW_FULL };
+	pd_view full = {.kind = PD_VIEW_FULL};
 	CU_ASSERT_EQUAL(pd_export_dot(c.dag, &full, path, &c.diags), PD_OK);
 	assert_golden(path, "tiny.dot");
 	char *text = pd_test_read_file(path, NULL);
@@ -192,7 +192,7 @@ static void dot_of_tiny_should_match_the_golden_and_render_with_dot(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "cluster_legend"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "style=dashed") ? text : NULL);
 	free(text);
-	const char *argv[] = { "/usr/bin/dot", "-Tsvg", path, NULL };
+	const char *argv[] = {"/usr/bin/dot", "-Tsvg", path, NULL};
 	pd_run_result r;
 	CU_ASSERT_EQUAL(pd_run(&r, argv), 0);
 	CU_ASSERT_PTR_NOT_NULL(r.out && strstr(r.out, "<svg") ? r.out : NULL);
@@ -204,7 +204,7 @@ static void dot_should_put_hubs_in_stage_clusters_not_gpu_clusters(void)
 {
 	pd_compilation c;
 	CU_ASSERT_EQUAL_FATAL(compile_tiny(&c), PD_OK);
-	pd_view full = { .kind = PD_VIEW_FULL };
+	pd_view full = {.kind = PD_VIEW_FULL};
 	Agraph_t *g = pd_i_dot_build(c.dag, &full);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
 	Agraph_t *gpu0 = agsubg(agsubg(agsubg(g, "cluster_r0", 0), "cluster_r0_s0", 0),
@@ -216,7 +216,8 @@ static void dot_should_put_hubs_in_stage_clusters_not_gpu_clusters(void)
 		int in_gpu0 = agnode(gpu0, name, 0) != NULL;
 		CU_ASSERT_EQUAL(in_gpu0, c.dag->nodes[v].gpu == 0);
 	}
-	CU_ASSERT_EQUAL(agnnodes(g), (int)c.dag->n_nodes + 5 + 1);   /* + legend + the stage anchor */
+	CU_ASSERT_EQUAL(agnnodes(g),
+	                (int)c.dag->n_nodes + 5 + 1); /* + legend + the stage anchor */
 	agclose(g);
 	pd_compilation_release(&c);
 }
@@ -226,11 +227,11 @@ static void dot_should_put_hubs_in_stage_clusters_not_gpu_clusters(void)
  * leave the layout alone. */
 static void overview_should_put_each_machine_in_one_row(void)
 {
-	pd_compile_options opt = { .lower = 1 };
+	pd_compile_options opt = {.lower = 1};
 	pd_compilation c;
 	pd_compile_file(pd_test_path("examples/moe-10b-ep16.xml"), &opt, &c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c.dag);
-	pd_view ov = { .kind = PD_VIEW_OVERVIEW };
+	pd_view ov = {.kind = PD_VIEW_OVERVIEW};
 	Agraph_t *g = pd_i_dot_build(c.dag, &ov);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
 	Agraph_t *st = agsubg(agsubg(g, "cluster_r0", 0), "cluster_r0_s0", 0);
@@ -249,7 +250,7 @@ static void overview_should_put_each_machine_in_one_row(void)
 	for (Agnode_t *n = agfstnode(g); n; n = agnxtnode(g, n))
 		for (Agedge_t *e = agfstout(g, n); e; e = agnxtout(g, e))
 			loose += strcmp(agget(e, "constraint"), "false") == 0;
-	CU_ASSERT_EQUAL(loose, 2);   /* 7 - 8 and 0 - 15 */
+	CU_ASSERT_EQUAL(loose, 2); /* 7 - 8 and 0 - 15 */
 	agclose(g);
 	pd_compilation_release(&c);
 }
@@ -281,7 +282,8 @@ static void assert_svg(const char *path)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	CU_ASSERT_STRING_EQUAL(root->name, "svg");
-	xmlChar *w = xmlGetProp(root, BAD_CAST "width"), *h = xmlGetProp(root, BAD_CAST "height");
+	xmlChar *w = xmlGetProp(root, BAD_CAST "width"),
+	        *h = xmlGetProp(root, BAD_CAST "height");
 	CU_ASSERT_TRUE(w && atof((char *)w) > 10);
 	CU_ASSERT_TRUE(h && atof((char *)h) > 10);
 	xmlFree(w);
@@ -292,14 +294,14 @@ static void assert_svg(const char *path)
 /* The default picture is the full graph only while a person can read it unzoomed. */
 static void auto_view_should_pick_full_up_to_the_limit_then_overview(void)
 {
-	pd_view autov = { .kind = PD_VIEW_AUTO };
+	pd_view autov = {.kind = PD_VIEW_AUTO};
 	pd_dag *small = chain_dag(PD_VIEW_AUTO_FULL_LIMIT);
 	pd_dag *big = chain_dag(PD_VIEW_AUTO_FULL_LIMIT + 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(small);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
 	CU_ASSERT_EQUAL(pd_i_view_resolve(small, &autov).kind, PD_VIEW_FULL);
 	CU_ASSERT_EQUAL(pd_i_view_resolve(big, &autov).kind, PD_VIEW_OVERVIEW);
-	pd_view full = { .kind = PD_VIEW_FULL };
+	pd_view full = {.kind = PD_VIEW_FULL};
 	CU_ASSERT_EQUAL(pd_i_view_resolve(big, &full).kind, PD_VIEW_FULL);
 	pd_dag_destroy(small);
 	pd_dag_destroy(big);
@@ -322,12 +324,12 @@ static double svg_label_x(const char *svg, int gpu)
 /* dot reorders clusters to cut crossings; the stage anchors keep GPUs in id order. */
 static void full_view_should_lay_gpus_out_left_to_right_in_id_order(void)
 {
-	pd_compile_options opt = { .lower = 1 };
+	pd_compile_options opt = {.lower = 1};
 	pd_compilation c;
 	pd_compile_file(pd_test_path("examples/moe-10b-ep16.xml"), &opt, &c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c.dag);
 	const char *dir = pd_test_tmpdir("order");
-	pd_view full = { .kind = PD_VIEW_FULL };
+	pd_view full = {.kind = PD_VIEW_FULL};
 	pd_diag_list d;
 	pd_diag_list_init(&d);
 	CU_ASSERT_EQUAL(pd_export_render(c.dag, &full, "svg", join(dir, "o.svg"), &d), PD_OK);
@@ -349,17 +351,19 @@ static void render_should_write_png_and_svg_for_every_view(void)
 	pd_compilation c;
 	CU_ASSERT_EQUAL_FATAL(compile_tiny(&c), PD_OK);
 	const char *dir = pd_test_tmpdir("render");
-	const char *views[] = { "full", "overview", "stage=0", "gpu=1", "layer=1" };
+	const char *views[] = {"full", "overview", "stage=0", "gpu=1", "layer=1"};
 	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
 		pd_view v;
 		char suffix[32], name[64];
 		CU_ASSERT_EQUAL_FATAL(pd_view_parse(views[i], &v), PD_OK);
 		pd_view_suffix(&v, suffix, sizeof(suffix));
 		snprintf(name, sizeof(name), "tiny%s.png", suffix);
-		CU_ASSERT_EQUAL(pd_export_render(c.dag, &v, "png", join(dir, name), &c.diags), PD_OK);
+		CU_ASSERT_EQUAL(pd_export_render(c.dag, &v, "png", join(dir, name), &c.diags),
+		                PD_OK);
 		assert_png(join(dir, name));
 		snprintf(name, sizeof(name), "tiny%s.svg", suffix);
-		CU_ASSERT_EQUAL(pd_export_render(c.dag, &v, "svg", join(dir, name), &c.diags), PD_OK);
+		CU_ASSERT_EQUAL(pd_export_render(c.dag, &v, "svg", join(dir, name), &c.diags),
+		                PD_OK);
 		assert_svg(join(dir, name));
 	}
 	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0);
@@ -372,13 +376,13 @@ static void render_should_refuse_a_big_full_picture_with_a_hint(void)
 	pd_diag_list d;
 	pd_diag_list_init(&d);
 	const char *dir = pd_test_tmpdir("refuse");
-	pd_view full = { .kind = PD_VIEW_FULL }, gpu0 = { .kind = PD_VIEW_GPU, .arg = 0 };
+	pd_view full = {.kind = PD_VIEW_FULL}, gpu0 = {.kind = PD_VIEW_GPU, .arg = 0};
 	CU_ASSERT_EQUAL(pd_export_render(dag, &full, "png", join(dir, "x.png"), &d), PD_USAGE);
 	CU_ASSERT_EQUAL(pd_export_render(dag, &gpu0, "png", join(dir, "x.png"), &d), PD_USAGE);
 	CU_ASSERT_EQUAL_FATAL(d.n, 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(d.items[0].fix, "--view overview"));
 	CU_ASSERT_EQUAL(count_entries(dir), 0);
-	pd_view overview = { .kind = PD_VIEW_OVERVIEW };   /* one GPU: fine */
+	pd_view overview = {.kind = PD_VIEW_OVERVIEW}; /* one GPU: fine */
 	CU_ASSERT_EQUAL(pd_export_render(dag, &overview, "svg", join(dir, "o.svg"), &d), PD_OK);
 	pd_diag_list_release(&d);
 	pd_dag_destroy(dag);
@@ -392,7 +396,7 @@ static void emit_should_write_every_file_with_view_names(void)
 	CU_ASSERT_EQUAL_FATAL(compile_tiny(&c), PD_OK);
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/new/sub", pd_test_tmpdir("emit"));
-	pd_view v = { .kind = PD_VIEW_AUTO };
+	pd_view v = {.kind = PD_VIEW_AUTO};
 	unsigned all = PD_EMIT_DOT | PD_EMIT_GRAPHML | PD_EMIT_PNG | PD_EMIT_SVG | PD_EMIT_PDF |
 	               PD_EMIT_REPORT;
 	char *log = NULL;
@@ -400,15 +404,16 @@ static void emit_should_write_every_file_with_view_names(void)
 	FILE *f = open_memstream(&log, &loglen);
 	CU_ASSERT_EQUAL(pd_emit(&c, all, &v, dir, f, &c.diags), PD_OK);
 	fclose(f);
-	const char *names[] = { "tiny.dot", "tiny.graphml", "tiny.png", "tiny.svg", "tiny.pdf",
-		                    "tiny.md" };
+	const char *names[] = {"tiny.dot", "tiny.graphml", "tiny.png",
+	                       "tiny.svg", "tiny.pdf",     "tiny.md"};
 	for (size_t i = 0; i < 6; i++) {
 		CU_ASSERT_EQUAL(access(join(dir, names[i]), R_OK), 0);
 		CU_ASSERT_PTR_NOT_NULL(strstr(log, names[i]));
 	}
 	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0);
 	pd_view_parse("overview", &v);
-	CU_ASSERT_EQUAL(pd_emit(&c, PD_EMIT_PNG | PD_EMIT_REPORT, &v, dir, NULL, &c.diags), PD_OK);
+	CU_ASSERT_EQUAL(pd_emit(&c, PD_EMIT_PNG | PD_EMIT_REPORT, &v, dir, NULL, &c.diags),
+	                PD_OK);
 	assert_png(join(dir, "tiny-overview.png"));
 	char *md = pd_test_read_file(join(dir, "tiny.md"), NULL);
 	CU_ASSERT_PTR_NOT_NULL(md && strstr(md, "tiny-overview.png") ? md : NULL);
@@ -425,7 +430,7 @@ static void emit_failure_should_leave_earlier_files_untouched(void)
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s", pd_test_tmpdir("emitfail"));
 	pd_test_write_file(join(dir, "tiny.dot"), "precious\n");
-	pd_view full = { .kind = PD_VIEW_FULL };
+	pd_view full = {.kind = PD_VIEW_FULL};
 	pd_diag_list d;
 	pd_diag_list_init(&d);
 	/* a picture too large: refused before anything is written */
@@ -446,45 +451,46 @@ static void emit_failure_should_leave_earlier_files_untouched(void)
 }
 
 static CU_TestInfo atomic_tests[] = {
-	{ "atomic_commit_should_replace_the_file_and_leave_no_temp",
-	  atomic_commit_should_replace_the_file_and_leave_no_temp },
-	{ "atomic_abort_should_keep_the_old_file", atomic_abort_should_keep_the_old_file },
-	{ "atomic_open_should_fail_under_a_regular_file",
-	  atomic_open_should_fail_under_a_regular_file },
-	{ "mkdir_p_should_create_nested_dirs_and_refuse_files",
-	  mkdir_p_should_create_nested_dirs_and_refuse_files },
-	CU_TEST_INFO_NULL,
+    {"atomic_commit_should_replace_the_file_and_leave_no_temp",
+     atomic_commit_should_replace_the_file_and_leave_no_temp},
+    {"atomic_abort_should_keep_the_old_file", atomic_abort_should_keep_the_old_file},
+    {"atomic_open_should_fail_under_a_regular_file",
+     atomic_open_should_fail_under_a_regular_file},
+    {"mkdir_p_should_create_nested_dirs_and_refuse_files",
+     mkdir_p_should_create_nested_dirs_and_refuse_files},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo export_tests[] = {
-	{ "view_parse_should_accept_the_views_and_reject_the_rest",
-	  view_parse_should_accept_the_views_and_reject_the_rest },
-	{ "emit_parse_should_accept_subsets_and_none", emit_parse_should_accept_subsets_and_none },
-	{ "dot_of_tiny_should_match_the_golden_and_render_with_dot",
-	  dot_of_tiny_should_match_the_golden_and_render_with_dot },
-	{ "overview_should_put_each_machine_in_one_row",
-	  overview_should_put_each_machine_in_one_row },
-	{ "dot_should_put_hubs_in_stage_clusters_not_gpu_clusters",
-	  dot_should_put_hubs_in_stage_clusters_not_gpu_clusters },
-	{ "auto_view_should_pick_full_up_to_the_limit_then_overview",
-	  auto_view_should_pick_full_up_to_the_limit_then_overview },
-	{ "full_view_should_lay_gpus_out_left_to_right_in_id_order",
-	  full_view_should_lay_gpus_out_left_to_right_in_id_order },
-	{ "render_should_write_png_and_svg_for_every_view",
-	  render_should_write_png_and_svg_for_every_view },
-	{ "render_should_refuse_a_big_full_picture_with_a_hint",
-	  render_should_refuse_a_big_full_picture_with_a_hint },
-	{ "emit_should_write_every_file_with_view_names",
-	  emit_should_write_every_file_with_view_names },
-	{ "emit_failure_should_leave_earlier_files_untouched",
-	  emit_failure_should_leave_earlier_files_untouched },
-	CU_TEST_INFO_NULL,
+    {"view_parse_should_accept_the_views_and_reject_the_rest",
+     view_parse_should_accept_the_views_and_reject_the_rest},
+    {"emit_parse_should_accept_subsets_and_none",
+     emit_parse_should_accept_subsets_and_none},
+    {"dot_of_tiny_should_match_the_golden_and_render_with_dot",
+     dot_of_tiny_should_match_the_golden_and_render_with_dot},
+    {"overview_should_put_each_machine_in_one_row",
+     overview_should_put_each_machine_in_one_row},
+    {"dot_should_put_hubs_in_stage_clusters_not_gpu_clusters",
+     dot_should_put_hubs_in_stage_clusters_not_gpu_clusters},
+    {"auto_view_should_pick_full_up_to_the_limit_then_overview",
+     auto_view_should_pick_full_up_to_the_limit_then_overview},
+    {"full_view_should_lay_gpus_out_left_to_right_in_id_order",
+     full_view_should_lay_gpus_out_left_to_right_in_id_order},
+    {"render_should_write_png_and_svg_for_every_view",
+     render_should_write_png_and_svg_for_every_view},
+    {"render_should_refuse_a_big_full_picture_with_a_hint",
+     render_should_refuse_a_big_full_picture_with_a_hint},
+    {"emit_should_write_every_file_with_view_names",
+     emit_should_write_every_file_with_view_names},
+    {"emit_failure_should_leave_earlier_files_untouched",
+     emit_failure_should_leave_earlier_files_untouched},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "atomic", NULL, NULL, NULL, NULL, atomic_tests },
-	{ "export", NULL, NULL, NULL, NULL, export_tests },
-	CU_SUITE_INFO_NULL,
+    {"atomic", NULL, NULL, NULL, NULL, atomic_tests},
+    {"export", NULL, NULL, NULL, NULL, export_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

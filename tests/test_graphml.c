@@ -16,7 +16,7 @@ static const char *join(const char *dir, const char *name)
 
 static pd_status compile_tiny(pd_compilation *c)
 {
-	pd_compile_options opt = { .lower = 1 };
+	pd_compile_options opt = {.lower = 1};
 	pd_compile_file(pd_test_path("tests/plans/valid/tiny.xml"), &opt, c);
 	return c->dag ? PD_OK : PD_IO;
 }
@@ -49,7 +49,8 @@ static void graphml_of_tiny_should_match_the_golden_and_the_schema(void)
 	pd_diag_list d;
 	pd_diag_list_init(&d);
 	CU_ASSERT_EQUAL(pd_i_graphml_validate(path, &d), PD_OK);
-	CU_ASSERT_EQUAL(pd_i_graphml_validate(pd_test_path("tests/golden/tiny.graphml"), &d), PD_OK);
+	CU_ASSERT_EQUAL(pd_i_graphml_validate(pd_test_path("tests/golden/tiny.graphml"), &d),
+	                PD_OK);
 	pd_test_dump_diags(&d);
 	pd_diag_list_release(&d);
 	pd_compilation_release(&c);
@@ -143,14 +144,14 @@ static void reader_should_accept_hand_edited_files(void)
 	CU_ASSERT_EQUAL(dag->n_nodes, 2);
 	CU_ASSERT_EQUAL(dag->n_edges, 1);
 	CU_ASSERT_EQUAL(dag->nodes[0].kind, PD_N_QKV);
-	CU_ASSERT_EQUAL(dag->nodes[0].gpu, 3);      /* key default */
+	CU_ASSERT_EQUAL(dag->nodes[0].gpu, 3); /* key default */
 	CU_ASSERT_EQUAL(dag->nodes[1].gpu, 5);
-	CU_ASSERT_EQUAL(dag->nodes[0].layer, -1);   /* missing: -1 */
+	CU_ASSERT_EQUAL(dag->nodes[0].layer, -1); /* missing: -1 */
 	CU_ASSERT_EQUAL(dag->edges[0].src, 0);
 	CU_ASSERT_EQUAL(dag->edges[0].dst, 1);
 	CU_ASSERT_TRUE(dag->finalized);
 	CU_ASSERT_EQUAL(d.errors, 0);
-	CU_ASSERT_TRUE(d.n == 1 && d.items[0].severity == PD_NOTE);   /* no context */
+	CU_ASSERT_TRUE(d.n == 1 && d.items[0].severity == PD_NOTE); /* no context */
 	pd_dag_destroy(dag);
 	pd_diag_list_release(&d);
 }
@@ -183,31 +184,34 @@ static void reader_should_report_bad_files_with_lines(void)
 	                    "<graph edgedefault='directed'>\n<node id='a'>"
 	                    "<data key='k'>teleport</data></node>\n</graph></graphml>\n",
 	                    4, "teleport");
-	expect_schema_error("<graphml>\n<graph edgedefault='directed'>\n"
-	                    "<node id='a'><data key='nokey'>1</data></node>\n</graph></graphml>\n",
-	                    3, "nokey");
-	expect_schema_error("<graphml>\n<key id='k' for='node' attr.name='kind'/>\n"
-	                    "<graph edgedefault='directed'>\n<node id='a'><data key='k'>qkv</data>"
-	                    "</node>\n<edge source='a' target='ghost'/>\n</graph></graphml>\n",
-	                    5, "ghost");
-	expect_schema_error("<graphml>\n<graph edgedefault='undirected'>\n</graph></graphml>\n", 2,
-	                    "undirected");
+	expect_schema_error(
+	    "<graphml>\n<graph edgedefault='directed'>\n"
+	    "<node id='a'><data key='nokey'>1</data></node>\n</graph></graphml>\n",
+	    3, "nokey");
+	expect_schema_error(
+	    "<graphml>\n<key id='k' for='node' attr.name='kind'/>\n"
+	    "<graph edgedefault='directed'>\n<node id='a'><data key='k'>qkv</data>"
+	    "</node>\n<edge source='a' target='ghost'/>\n</graph></graphml>\n",
+	    5, "ghost");
+	expect_schema_error("<graphml>\n<graph edgedefault='undirected'>\n</graph></graphml>\n",
+	                    2, "undirected");
 	expect_schema_error("<html/>", 1, "graphml");
 }
 
 static CU_TestInfo graphml_tests[] = {
-	{ "graphml_of_tiny_should_match_the_golden_and_the_schema",
-	  graphml_of_tiny_should_match_the_golden_and_the_schema },
-	{ "graphml_round_trip_should_restore_nodes_costs_and_context",
-	  graphml_round_trip_should_restore_nodes_costs_and_context },
-	{ "reader_should_accept_hand_edited_files", reader_should_accept_hand_edited_files },
-	{ "reader_should_report_bad_files_with_lines", reader_should_report_bad_files_with_lines },
-	CU_TEST_INFO_NULL,
+    {"graphml_of_tiny_should_match_the_golden_and_the_schema",
+     graphml_of_tiny_should_match_the_golden_and_the_schema},
+    {"graphml_round_trip_should_restore_nodes_costs_and_context",
+     graphml_round_trip_should_restore_nodes_costs_and_context},
+    {"reader_should_accept_hand_edited_files", reader_should_accept_hand_edited_files},
+    {"reader_should_report_bad_files_with_lines",
+     reader_should_report_bad_files_with_lines},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "graphml", NULL, NULL, NULL, NULL, graphml_tests },
-	CU_SUITE_INFO_NULL,
+    {"graphml", NULL, NULL, NULL, NULL, graphml_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

@@ -99,11 +99,15 @@ static pd_plan *hand_plan(const pd_model *m, int batch, int mbs, pd_phase phase,
 	p->arena = a;
 	p->name = "hand";
 	p->model = *m;
-	p->cluster = (pd_cluster){ .nodes = 4, .gpus_per_node = 4, .gpu_memory = 80e9,
-	                           .gpu_flops = 989e12, .gpu_bandwidth = 3.35e12,
-	                           .intra_bandwidth = 450e9, .inter_bandwidth = 50e9 };
-	p->workload = (pd_workload){ .phase = phase, .batch = batch, .context = 128,
-	                             .micro_batches = mbs };
+	p->cluster = (pd_cluster){.nodes = 4,
+	                          .gpus_per_node = 4,
+	                          .gpu_memory = 80e9,
+	                          .gpu_flops = 989e12,
+	                          .gpu_bandwidth = 3.35e12,
+	                          .intra_bandwidth = 450e9,
+	                          .inter_bandwidth = 50e9};
+	p->workload =
+	    (pd_workload){.phase = phase, .batch = batch, .context = 128, .micro_batches = mbs};
 	p->strategy.n_replicas = (uint32_t)replicas;
 	p->strategy.replicas = pd_arena_calloc(a, (size_t)replicas, sizeof(pd_replica));
 	int32_t next = 0;
@@ -134,15 +138,24 @@ static pd_plan *hand_plan(const pd_model *m, int batch, int mbs, pd_phase phase,
 	return p;
 }
 
-static const pd_model moe4 = { .layers = 4, .hidden = 256, .heads = 4, .kv_heads = 4,
-	                           .head_dim = 64, .vocab = 1000, .experts = 4, .top_k = 2,
-	                           .expert_ffn = 512, .shared_experts = 1, .dense_ffn = 1024,
-	                           .first_dense = 1, .dtype = PD_BF16 };
+static const pd_model moe4 = {.layers = 4,
+                              .hidden = 256,
+                              .heads = 4,
+                              .kv_heads = 4,
+                              .head_dim = 64,
+                              .vocab = 1000,
+                              .experts = 4,
+                              .top_k = 2,
+                              .expert_ffn = 512,
+                              .shared_experts = 1,
+                              .dense_ffn = 1024,
+                              .first_dense = 1,
+                              .dtype = PD_BF16};
 
 static void lower_should_map_pp_sends_j_mod_size_with_uneven_stages(void)
 {
 	/* stage 0: 2 GPUs (TP 2), stage 1: 4 GPUs (EP 4, TP 2, SP), stage 2: 1 GPU */
-	hand_stage hs[] = { { 0, 1, 2, 2, 2, 0 }, { 2, 2, 4, 2, 4, 1 }, { 3, 3, 1, 1, 1, 0 } };
+	hand_stage hs[] = {{0, 1, 2, 2, 2, 0}, {2, 2, 4, 2, 4, 1}, {3, 3, 1, 1, 1, 0}};
 	pd_plan *p = hand_plan(&moe4, 8, 2, PD_DECODE, 2, hs, 3);
 	check_counts(p, NULL, "uneven");
 	pd_dag *d = NULL;
@@ -169,7 +182,7 @@ static void lower_should_map_pp_sends_j_mod_size_with_uneven_stages(void)
 		CU_ASSERT_EQUAL(a->gpu, sa->gpus[(uint32_t)j % sa->n_gpus]);
 		comm++;
 	}
-	CU_ASSERT_EQUAL(comm, 2 * 2 * (4 + 1));   /* replicas x micro-batches x (4 + 1) */
+	CU_ASSERT_EQUAL(comm, 2 * 2 * (4 + 1)); /* replicas x micro-batches x (4 + 1) */
 	pd_dag_destroy(d);
 	pd_plan_destroy(p);
 }
@@ -182,7 +195,7 @@ static void lower_should_count_dense_prefill_and_fewer_gpus_downstream(void)
 	dense.shared_experts = 0;
 	dense.first_dense = 0;
 	/* 4 GPUs (two TP-2 attention groups) then 2 GPUs: GPUs 2 and 3 send nothing */
-	hand_stage hs[] = { { 0, 2, 4, 2, 1, 0 }, { 3, 3, 2, 2, 1, 1 } };
+	hand_stage hs[] = {{0, 2, 4, 2, 1, 0}, {3, 3, 2, 2, 1, 1}};
 	pd_plan *p = hand_plan(&dense, 8, 4, PD_PREFILL, 1, hs, 2);
 	check_counts(p, NULL, "dense");
 	pd_plan_destroy(p);
@@ -191,7 +204,7 @@ static void lower_should_count_dense_prefill_and_fewer_gpus_downstream(void)
 static void lower_should_fan_experts_into_next_layer_without_ep(void)
 {
 	/* one GPU, EP 1: router -> 4 experts (+ shared) -> next attn_norm from each */
-	hand_stage hs[] = { { 0, 3, 1, 1, 1, 0 } };
+	hand_stage hs[] = {{0, 3, 1, 1, 1, 0}};
 	pd_plan *p = hand_plan(&moe4, 2, 1, PD_DECODE, 1, hs, 1);
 	check_counts(p, NULL, "ep1");
 	pd_dag *d = NULL;
@@ -215,7 +228,7 @@ static void lower_should_fan_experts_into_next_layer_without_ep(void)
 
 static void lower_should_be_deterministic(void)
 {
-	hand_stage hs[] = { { 0, 1, 4, 2, 4, 1 }, { 2, 3, 4, 4, 4, 0 } };
+	hand_stage hs[] = {{0, 1, 4, 2, 4, 1}, {2, 3, 4, 4, 4, 0}};
 	pd_plan *p = hand_plan(&moe4, 8, 2, PD_DECODE, 2, hs, 2);
 	pd_dag *a = NULL, *b = NULL;
 	CU_ASSERT_EQUAL_FATAL(pd_dag_lower(p, NULL, &a), PD_OK);
@@ -342,24 +355,24 @@ static void lower_should_fill_deployment_context(void)
 }
 
 static CU_TestInfo lower_tests[] = {
-	{ "lower_should_map_pp_sends_j_mod_size_with_uneven_stages",
-	  lower_should_map_pp_sends_j_mod_size_with_uneven_stages },
-	{ "lower_should_count_dense_prefill_and_fewer_gpus_downstream",
-	  lower_should_count_dense_prefill_and_fewer_gpus_downstream },
-	{ "lower_should_fan_experts_into_next_layer_without_ep",
-	  lower_should_fan_experts_into_next_layer_without_ep },
-	{ "lower_should_be_deterministic", lower_should_be_deterministic },
-	{ "lower_should_count_nodes_by_kind_on_every_valid_plan",
-	  lower_should_count_nodes_by_kind_on_every_valid_plan },
-	{ "lower_should_match_golden_tiny", lower_should_match_golden_tiny },
-	{ "lower_should_match_golden_tiny_pp", lower_should_match_golden_tiny_pp },
-	{ "lower_should_fill_deployment_context", lower_should_fill_deployment_context },
-	CU_TEST_INFO_NULL,
+    {"lower_should_map_pp_sends_j_mod_size_with_uneven_stages",
+     lower_should_map_pp_sends_j_mod_size_with_uneven_stages},
+    {"lower_should_count_dense_prefill_and_fewer_gpus_downstream",
+     lower_should_count_dense_prefill_and_fewer_gpus_downstream},
+    {"lower_should_fan_experts_into_next_layer_without_ep",
+     lower_should_fan_experts_into_next_layer_without_ep},
+    {"lower_should_be_deterministic", lower_should_be_deterministic},
+    {"lower_should_count_nodes_by_kind_on_every_valid_plan",
+     lower_should_count_nodes_by_kind_on_every_valid_plan},
+    {"lower_should_match_golden_tiny", lower_should_match_golden_tiny},
+    {"lower_should_match_golden_tiny_pp", lower_should_match_golden_tiny_pp},
+    {"lower_should_fill_deployment_context", lower_should_fill_deployment_context},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "lower", NULL, NULL, NULL, NULL, lower_tests },
-	CU_SUITE_INFO_NULL,
+    {"lower", NULL, NULL, NULL, NULL, lower_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

@@ -157,10 +157,10 @@ static void parse_should_mark_only_absent_workload_attributes(void)
 	CU_ASSERT_EQUAL(p->workload.phase, PD_PREFILL);
 	CU_ASSERT_EQUAL(p->workload.batch, 8);
 	CU_ASSERT_EQUAL(p->workload.assumed, PD_ASSUMED_CONTEXT | PD_ASSUMED_MICRO_BATCHES);
-	CU_ASSERT_EQUAL(p->model.top_k, 0);           /* dense: no routing */
+	CU_ASSERT_EQUAL(p->model.top_k, 0); /* dense: no routing */
 	CU_ASSERT_FALSE(p->cluster.assumed & PD_ASSUMED_TFLOPS);
 	CU_ASSERT_DOUBLE_EQUAL(p->cluster.gpu_flops, 312e12, 1);
-	CU_ASSERT_TRUE(p->strategy.shorthand);        /* no replicas: all degrees 1 */
+	CU_ASSERT_TRUE(p->strategy.shorthand); /* no replicas: all degrees 1 */
 	CU_ASSERT_EQUAL(p->strategy.dp, 1);
 	CU_ASSERT_EQUAL(p->strategy.tp, 1);
 	pd_plan_destroy(p);
@@ -169,22 +169,23 @@ static void parse_should_mark_only_absent_workload_attributes(void)
 
 static void parse_should_give_elements_line_and_column(void)
 {
-	const char *xml = "<?xml version=\"1.0\"?>\n"
-	                  "<plan name=\"loc\">\n"
-	                  "  <model layers=\"2\" hidden=\"1024\"\n"
-	                  "         heads=\"8\" vocab=\"1000\" experts=\"2\"/>\n"
-	                  "  <cluster nodes=\"1\" gpus-per-node=\"2\" gpu-memory=\"80GB\"/>\n"
-	                  "  <strategy>\n"
-	                  "    <replica><stage layers=\"0-1\" gpus=\"0-1\"><attention tp=\"2\"/>"
-	                  "<moe ep=\"2\"><place experts=\"0-1\" gpu=\"0\"/></moe></stage>"
-	                  "</replica>\n"
-	                  "  </strategy>\n"
-	                  "</plan>\n";
+	const char *xml =
+	    "<?xml version=\"1.0\"?>\n"
+	    "<plan name=\"loc\">\n"
+	    "  <model layers=\"2\" hidden=\"1024\"\n"
+	    "         heads=\"8\" vocab=\"1000\" experts=\"2\"/>\n"
+	    "  <cluster nodes=\"1\" gpus-per-node=\"2\" gpu-memory=\"80GB\"/>\n"
+	    "  <strategy>\n"
+	    "    <replica><stage layers=\"0-1\" gpus=\"0-1\"><attention tp=\"2\"/>"
+	    "<moe ep=\"2\"><place experts=\"0-1\" gpu=\"0\"/></moe></stage>"
+	    "</replica>\n"
+	    "  </strategy>\n"
+	    "</plan>\n";
 	pd_plan *p = NULL;
 	pd_diag_list d;
 	pd_diag_list_init(&d);
 	CU_ASSERT_EQUAL_FATAL(parse_str(xml, &p, &d), PD_OK);
-	CU_ASSERT_EQUAL(p->model.loc.line, 3);      /* the line of '<model', not of '/>' */
+	CU_ASSERT_EQUAL(p->model.loc.line, 3); /* the line of '<model', not of '/>' */
 	CU_ASSERT_EQUAL(p->model.loc.column, 3);
 	CU_ASSERT_EQUAL(p->cluster.loc.line, 5);
 	CU_ASSERT_EQUAL(p->strategy.loc.line, 6);
@@ -247,7 +248,8 @@ static void parse_should_refuse_doctype(void)
 	pd_plan *p = NULL;
 	pd_diag_list d;
 	pd_diag_list_init(&d);
-	CU_ASSERT_EQUAL(parse_rel("tests/plans/invalid/schema-doctype.xml", &p, &d), PD_INVALID);
+	CU_ASSERT_EQUAL(parse_rel("tests/plans/invalid/schema-doctype.xml", &p, &d),
+	                PD_INVALID);
 	CU_ASSERT_PTR_NULL(p);
 	CU_ASSERT_EQUAL(pd_test_find_diag(&d, PD_RULE_SCHEMA, 2), 0);
 	CU_ASSERT_EQUAL(d.n, 1);
@@ -264,10 +266,10 @@ static void parse_should_never_show_external_entity_content(void)
 	snprintf(secret, sizeof(secret), "%s/secret.txt", dir);
 	CU_ASSERT_EQUAL_FATAL(pd_test_write_file(secret, "PLANDAG-SECRET-7f3a"), 0);
 	const char *forms[] = {
-		"<!DOCTYPE plan [<!ENTITY x SYSTEM \"file://%s\">]>\n<plan name=\"&x;\"/>",
-		"<!DOCTYPE plan SYSTEM \"file://%s\">\n<plan name=\"a\"/>",
-		"<!DOCTYPE plan [<!ENTITY %% p SYSTEM \"file://%s\"> %%p;]>\n<plan name=\"b\"/>",
-		"<plan name=\"&x;\"><!-- %s --></plan>",
+	    "<!DOCTYPE plan [<!ENTITY x SYSTEM \"file://%s\">]>\n<plan name=\"&x;\"/>",
+	    "<!DOCTYPE plan SYSTEM \"file://%s\">\n<plan name=\"a\"/>",
+	    "<!DOCTYPE plan [<!ENTITY %% p SYSTEM \"file://%s\"> %%p;]>\n<plan name=\"b\"/>",
+	    "<plan name=\"&x;\"><!-- %s --></plan>",
 	};
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		pd_plan *p = NULL;
@@ -291,8 +293,8 @@ static void parse_should_refuse_billion_laughs_quickly(void)
 		n += (size_t)sprintf(xml + n,
 		                     " <!ENTITY l%d \"&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;"
 		                     "&l%d;\">\n",
-		                     i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
-		                     i - 1);
+		                     i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
+		                     i - 1, i - 1);
 	sprintf(xml + n, "]>\n<plan name=\"&l9;\"/>\n");
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -332,16 +334,17 @@ static void parse_should_report_empty_binary_and_truncated_files_quietly(void)
 	size_t full_len = 0;
 	char *full = pd_test_read_file(pd_test_path("examples/moe-10b-ep16.xml"), &full_len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(full);
-	static const char binary[] = "\x7f" "ELF\x02\x01\x01\x00\xff\xfe\x00\x00garbage";
+	static const char binary[] = "\x7f"
+	                             "ELF\x02\x01\x01\x00\xff\xfe\x00\x00garbage";
 	const struct {
 		const char *buf;
 		size_t len;
 	} cases[] = {
-		{ "", 0 },
-		{ "  \n\n", 4 },
-		{ binary, sizeof(binary) - 1 },
-		{ full, full_len / 2 },
-		{ "<plan name=\"x\">", 15 },
+	    {"", 0},
+	    {"  \n\n", 4},
+	    {binary, sizeof(binary) - 1},
+	    {full, full_len / 2},
+	    {"<plan name=\"x\">", 15},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		pd_diag_list d;
@@ -392,8 +395,10 @@ static void parse_should_report_schema_errors_on_their_line(void)
 {
 	expect_one("tests/plans/invalid/schema-unknown-attribute.xml", "schema", "haeds");
 	expect_one("tests/plans/invalid/schema-wrong-type.xml", "schema", "batch=\"four\"");
-	expect_one("tests/plans/invalid/schema-missing-attribute.xml", "schema", "<cluster nodes");
-	expect_one("tests/plans/invalid/schema-unknown-element.xml", "schema", "<pipeline depth");
+	expect_one("tests/plans/invalid/schema-missing-attribute.xml", "schema",
+	           "<cluster nodes");
+	expect_one("tests/plans/invalid/schema-unknown-element.xml", "schema",
+	           "<pipeline depth");
 	expect_one("tests/plans/invalid/schema-bad-unit.xml", "schema", "1Gb");
 	expect_one("tests/plans/invalid/schema-duplicate-gpu.xml", "schema", "0-1,1");
 }
@@ -423,7 +428,7 @@ static void parse_should_refuse_values_that_contradict_each_other(void)
 	pd_diag_list_init(&d);
 	CU_ASSERT_EQUAL(parse_str(xml, &p, &d), PD_INVALID);
 	CU_ASSERT_PTR_NULL(p);
-	CU_ASSERT_EQUAL(d.n, 2);      /* head-dim has no default; top-k > experts */
+	CU_ASSERT_EQUAL(d.n, 2); /* head-dim has no default; top-k > experts */
 	CU_ASSERT_EQUAL(pd_test_find_diag(&d, PD_RULE_SCHEMA, 2), 0);
 	CU_ASSERT_TRUE(d.n == 2 && strstr(d.items[1].message, "top-k") != NULL);
 	pd_diag_list_release(&d);
@@ -435,14 +440,14 @@ static void hierarchy_should_name_each_misplacement(void)
 	static const struct {
 		const char *file, *needle;
 	} cases[] = {
-		{ "hierarchy-stage-in-attention.xml", "<stage layers=\"1-1\"" },
-		{ "hierarchy-replica-in-stage.xml", "<replica count=\"2\"" },
-		{ "hierarchy-attention-in-replica.xml", "<attention tp" },
-		{ "hierarchy-moe-in-strategy.xml", "<moe ep" },
-		{ "hierarchy-moe-in-attention.xml", "<moe ep" },
-		{ "hierarchy-stage-in-strategy.xml", "<stage layers" },
-		{ "hierarchy-place-outside-moe.xml", "<place experts" },
-		{ "hierarchy-shorthand-with-replicas.xml", "<strategy gpus" },
+	    {"hierarchy-stage-in-attention.xml", "<stage layers=\"1-1\""},
+	    {"hierarchy-replica-in-stage.xml", "<replica count=\"2\""},
+	    {"hierarchy-attention-in-replica.xml", "<attention tp"},
+	    {"hierarchy-moe-in-strategy.xml", "<moe ep"},
+	    {"hierarchy-moe-in-attention.xml", "<moe ep"},
+	    {"hierarchy-stage-in-strategy.xml", "<stage layers"},
+	    {"hierarchy-place-outside-moe.xml", "<place experts"},
+	    {"hierarchy-shorthand-with-replicas.xml", "<strategy gpus"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char rel[256];
@@ -486,36 +491,38 @@ static void hierarchy_should_report_every_violation(void)
 }
 
 static CU_TestInfo parse_tests[] = {
-	{ "parse_should_read_every_value_of_the_default_example",
-	  parse_should_read_every_value_of_the_default_example },
-	{ "parse_should_read_the_mixtral_and_dense_examples",
-	  parse_should_read_the_mixtral_and_dense_examples },
-	{ "parse_should_apply_every_default", parse_should_apply_every_default },
-	{ "parse_should_mark_only_absent_workload_attributes",
-	  parse_should_mark_only_absent_workload_attributes },
-	{ "parse_should_give_elements_line_and_column", parse_should_give_elements_line_and_column },
-	{ "parse_should_keep_lines_past_65535", parse_should_keep_lines_past_65535 },
-	{ "parse_should_refuse_doctype", parse_should_refuse_doctype },
-	{ "parse_should_never_show_external_entity_content",
-	  parse_should_never_show_external_entity_content },
-	{ "parse_should_refuse_billion_laughs_quickly", parse_should_refuse_billion_laughs_quickly },
-	{ "parse_should_report_empty_binary_and_truncated_files_quietly",
-	  parse_should_report_empty_binary_and_truncated_files_quietly },
-	{ "parse_should_report_a_missing_file_as_io", parse_should_report_a_missing_file_as_io },
-	{ "parse_should_report_schema_errors_on_their_line",
-	  parse_should_report_schema_errors_on_their_line },
-	{ "parse_should_refuse_numbers_beyond_int64", parse_should_refuse_numbers_beyond_int64 },
-	{ "parse_should_refuse_values_that_contradict_each_other",
-	  parse_should_refuse_values_that_contradict_each_other },
-	{ "hierarchy_should_name_each_misplacement", hierarchy_should_name_each_misplacement },
-	{ "hierarchy_message_should_name_the_levels", hierarchy_message_should_name_the_levels },
-	{ "hierarchy_should_report_every_violation", hierarchy_should_report_every_violation },
-	CU_TEST_INFO_NULL,
+    {"parse_should_read_every_value_of_the_default_example",
+     parse_should_read_every_value_of_the_default_example},
+    {"parse_should_read_the_mixtral_and_dense_examples",
+     parse_should_read_the_mixtral_and_dense_examples},
+    {"parse_should_apply_every_default", parse_should_apply_every_default},
+    {"parse_should_mark_only_absent_workload_attributes",
+     parse_should_mark_only_absent_workload_attributes},
+    {"parse_should_give_elements_line_and_column",
+     parse_should_give_elements_line_and_column},
+    {"parse_should_keep_lines_past_65535", parse_should_keep_lines_past_65535},
+    {"parse_should_refuse_doctype", parse_should_refuse_doctype},
+    {"parse_should_never_show_external_entity_content",
+     parse_should_never_show_external_entity_content},
+    {"parse_should_refuse_billion_laughs_quickly",
+     parse_should_refuse_billion_laughs_quickly},
+    {"parse_should_report_empty_binary_and_truncated_files_quietly",
+     parse_should_report_empty_binary_and_truncated_files_quietly},
+    {"parse_should_report_a_missing_file_as_io", parse_should_report_a_missing_file_as_io},
+    {"parse_should_report_schema_errors_on_their_line",
+     parse_should_report_schema_errors_on_their_line},
+    {"parse_should_refuse_numbers_beyond_int64", parse_should_refuse_numbers_beyond_int64},
+    {"parse_should_refuse_values_that_contradict_each_other",
+     parse_should_refuse_values_that_contradict_each_other},
+    {"hierarchy_should_name_each_misplacement", hierarchy_should_name_each_misplacement},
+    {"hierarchy_message_should_name_the_levels", hierarchy_message_should_name_the_levels},
+    {"hierarchy_should_report_every_violation", hierarchy_should_report_every_violation},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "parse", NULL, NULL, NULL, NULL, parse_tests },
-	CU_SUITE_INFO_NULL,
+    {"parse", NULL, NULL, NULL, NULL, parse_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

@@ -7,15 +7,18 @@ static void verify_should_pass_what_compile_wrote(void)
 {
 	const char *dir = pd_test_tmpdir("verify");
 	pd_run_result r;
-	CU_ASSERT_EQUAL_FATAL(pd_run_plandag(&r, "compile", pd_test_path("tests/plans/valid/tiny.xml"),
-	                                     "-o", dir, "--emit", "graphml", "-q", NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(pd_run_plandag(&r, "compile",
+	                                     pd_test_path("tests/plans/valid/tiny.xml"), "-o",
+	                                     dir, "--emit", "graphml", "-q", NULL),
+	                      0);
 	pd_run_release(&r);
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/tiny.graphml", dir);
 	CU_ASSERT_EQUAL(pd_run_plandag(&r, "verify", path, NULL), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "passes"));
 	pd_run_release(&r);
-	CU_ASSERT_EQUAL(pd_run_plandag(&r, "verify", pd_test_path("tests/golden/tiny.graphml"), NULL), 0);
+	CU_ASSERT_EQUAL(
+	    pd_run_plandag(&r, "verify", pd_test_path("tests/golden/tiny.graphml"), NULL), 0);
 	pd_run_release(&r);
 }
 
@@ -70,22 +73,23 @@ static void verify_should_report_malformed_files_as_schema_errors(void)
 }
 
 static CU_TestInfo verify_tests[] = {
-	{ "verify_should_pass_what_compile_wrote", verify_should_pass_what_compile_wrote },
-	{ "verify_should_reject_a_cycle_and_print_it", verify_should_reject_a_cycle_and_print_it },
-	{ "verify_should_reject_swapped_collective_order_as_deadlock",
-	  verify_should_reject_swapped_collective_order_as_deadlock },
-	{ "verify_should_reject_an_expert_on_the_wrong_gpu",
-	  verify_should_reject_an_expert_on_the_wrong_gpu },
-	{ "verify_should_reject_a_collective_missing_a_member",
-	  verify_should_reject_a_collective_missing_a_member },
-	{ "verify_should_report_malformed_files_as_schema_errors",
-	  verify_should_report_malformed_files_as_schema_errors },
-	CU_TEST_INFO_NULL,
+    {"verify_should_pass_what_compile_wrote", verify_should_pass_what_compile_wrote},
+    {"verify_should_reject_a_cycle_and_print_it",
+     verify_should_reject_a_cycle_and_print_it},
+    {"verify_should_reject_swapped_collective_order_as_deadlock",
+     verify_should_reject_swapped_collective_order_as_deadlock},
+    {"verify_should_reject_an_expert_on_the_wrong_gpu",
+     verify_should_reject_an_expert_on_the_wrong_gpu},
+    {"verify_should_reject_a_collective_missing_a_member",
+     verify_should_reject_a_collective_missing_a_member},
+    {"verify_should_report_malformed_files_as_schema_errors",
+     verify_should_report_malformed_files_as_schema_errors},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "verify", NULL, NULL, NULL, NULL, verify_tests },
-	CU_SUITE_INFO_NULL,
+    {"verify", NULL, NULL, NULL, NULL, verify_tests},
+    CU_SUITE_INFO_NULL,
 };
 
 PD_TEST_MAIN(suites)

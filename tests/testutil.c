@@ -243,7 +243,8 @@ int pd_test_count_hidden(const char *dir)
 		return -1;
 	int n = 0;
 	for (struct dirent *e; (e = readdir(d));)
-		n += e->d_name[0] == '.' && strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+		n += e->d_name[0] == '.' && strcmp(e->d_name, ".") != 0 &&
+		     strcmp(e->d_name, "..") != 0;
 	closedir(d);
 	return n;
 }

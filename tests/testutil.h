@@ -13,8 +13,11 @@
 #include "plandag/plandag.h"
 
 int pd_test_run(CU_SuiteInfo *suites);
-#define PD_TEST_MAIN(suites)                                                    \
-	int main(void) { return pd_test_run(suites); }
+#define PD_TEST_MAIN(suites)                                                               \
+	int main(void)                                                                         \
+	{                                                                                      \
+		return pd_test_run(suites);                                                        \
+	}
 
 /* PD_SOURCE_DIR "/" rel; the result stays valid until 16 more calls. */
 const char *pd_test_path(const char *rel);

@@ -13,42 +13,42 @@
 
 /* Memory of one GPU used by the plan (bytes). */
 typedef struct pd_gpu_memory {
-	int32_t gpu;                 /* cluster GPU id */
-	int32_t replica, stage;      /* where it serves */
-	int32_t experts;             /* routed experts hosted */
+	int32_t gpu;            /* cluster GPU id */
+	int32_t replica, stage; /* where it serves */
+	int32_t experts;        /* routed experts hosted */
 	double weights, kv_cache, activations, reserve, total, capacity;
 } pd_gpu_memory;
 
 typedef enum pd_throughput_source {
-	PD_THROUGHPUT_NONE,          /* not computed (plan too broken) */
-	PD_THROUGHPUT_ROOFLINE,      /* analytic estimate */
-	PD_THROUGHPUT_DAG,           /* critical path of the lowered DAG */
+	PD_THROUGHPUT_NONE,     /* not computed (plan too broken) */
+	PD_THROUGHPUT_ROOFLINE, /* analytic estimate */
+	PD_THROUGHPUT_DAG,      /* critical path of the lowered DAG */
 } pd_throughput_source;
 
 typedef struct pd_analysis {
 	/* parameters */
 	double params_computed;
-	double params_active_per_token;  /* attention + router + norms + top-k and shared
-	                                  * experts or dense FFN per layer + embed/head */
-	double weight_bytes;             /* params_computed * dtype bytes */
-	double kv_bytes_per_token;       /* whole model, unsharded */
+	double params_active_per_token; /* attention + router + norms + top-k and shared
+	                                 * experts or dense FFN per layer + embed/head */
+	double weight_bytes;            /* params_computed * dtype bytes */
+	double kv_bytes_per_token;      /* whole model, unsharded */
 
 	/* GPU counts */
-	int64_t gpus_structural;         /* sum over replicas and stages */
-	int64_t gpus_product;            /* DP*TP*PP*EP*SP as an author would multiply */
-	int64_t dp, pp, tp, ep, sp;      /* the degrees in that product (SP = TP when on) */
+	int64_t gpus_structural;    /* sum over replicas and stages */
+	int64_t gpus_product;       /* DP*TP*PP*EP*SP as an author would multiply */
+	int64_t dp, pp, tp, ep, sp; /* the degrees in that product (SP = TP when on) */
 	int64_t gpus_cluster;
 
 	/* per-GPU memory: one entry per GPU the plan uses, in replica/stage/GPU order */
 	pd_gpu_memory *memory;
 	uint32_t n_memory;
-	const char *activation_formula;  /* human-readable formula used for activations */
+	const char *activation_formula; /* human-readable formula used for activations */
 
 	/* throughput */
 	pd_throughput_source throughput_source;
 	double step_latency_us;
-	double step_tokens;              /* per replica */
-	double tokens_per_ms;            /* whole deployment */
+	double step_tokens;   /* per replica */
+	double tokens_per_ms; /* whole deployment */
 } pd_analysis;
 
 /* Runs every rule except `schema` and `hierarchy` (the parser's) on an expanded plan,
@@ -58,12 +58,14 @@ typedef struct pd_analysis {
 pd_status pd_plan_validate(const pd_plan *plan, pd_analysis *an, pd_diag_list *diags);
 
 /* Replaces the throughput with the DAG critical path latency (microseconds). */
-void pd_analysis_set_throughput(const pd_plan *plan, pd_analysis *an, double step_latency_us);
+void pd_analysis_set_throughput(const pd_plan *plan, pd_analysis *an,
+                                double step_latency_us);
 
 /* The `throughput-target` rule on the current estimate.  pd_plan_validate() calls it
  * with the roofline estimate; call it again (after removing the old diagnostic with
  * pd_diag_list_remove_rule) when the DAG estimate replaces it. */
-void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an, pd_diag_list *diags);
+void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an,
+                            pd_diag_list *diags);
 
 /* Removes every diagnostic of a rule (used when a rule is re-evaluated). */
 void pd_diag_list_remove_rule(pd_diag_list *l, const char *rule);

@@ -37,15 +37,15 @@ typedef enum pd_node_kind {
 	PD_N_LM_HEAD,
 	PD_N_SAMPLE,
 	PD_N_PP_SEND,
-	PD_N_COLLECTIVE,             /* hub of one collective instance (gpu = -1) */
+	PD_N_COLLECTIVE, /* hub of one collective instance (gpu = -1) */
 	PD_N__COUNT
 } pd_node_kind;
 
 typedef enum pd_edge_kind {
-	PD_E_DATA,                   /* same GPU */
-	PD_E_COMM,                   /* pp_send -> pp_recv */
-	PD_E_CONTROL,                /* order on one GPU (micro-batch m -> m+1) */
-	PD_E_COLLECTIVE,             /* member -> hub */
+	PD_E_DATA,       /* same GPU */
+	PD_E_COMM,       /* pp_send -> pp_recv */
+	PD_E_CONTROL,    /* order on one GPU (micro-batch m -> m+1) */
+	PD_E_COLLECTIVE, /* member -> hub */
 	PD_E__COUNT
 } pd_edge_kind;
 
@@ -61,36 +61,36 @@ int pd_node_kind_is_collective_member(pd_node_kind k);
 
 /* Per-node cost, interned: many nodes share one record. */
 typedef struct pd_cost {
-	double flops;                /* floating-point operations */
-	double bytes;                /* HBM traffic for compute, payload for comm */
-	double us;                   /* estimated microseconds */
-	double out_bytes;            /* size of the node's output (bytes on its out-edges) */
+	double flops;     /* floating-point operations */
+	double bytes;     /* HBM traffic for compute, payload for comm */
+	double us;        /* estimated microseconds */
+	double out_bytes; /* size of the node's output (bytes on its out-edges) */
 } pd_cost;
 
 typedef struct pd_node {
-	int32_t gpu;                 /* cluster GPU id; -1 for hubs */
-	int32_t replica, stage;      /* stage index within the replica */
-	int32_t layer;               /* -1 if none */
+	int32_t gpu;            /* cluster GPU id; -1 for hubs */
+	int32_t replica, stage; /* stage index within the replica */
+	int32_t layer;          /* -1 if none */
 	int32_t micro_batch;
 	union {
-		int32_t expert;          /* expert id for `expert` nodes, else -1 */
-		int32_t group;           /* for hubs: index of the member group in dag->groups */
+		int32_t expert; /* expert id for `expert` nodes, else -1 */
+		int32_t group;  /* for hubs: index of the member group in dag->groups */
 	};
-	uint32_t cost;               /* index into dag->costs */
-	uint8_t kind;                /* pd_node_kind */
+	uint32_t cost; /* index into dag->costs */
+	uint8_t kind;  /* pd_node_kind */
 	uint8_t pad_[3];
 } pd_node;
 
 typedef struct pd_edge {
 	uint32_t src, dst;
-	uint8_t kind;                /* pd_edge_kind */
+	uint8_t kind; /* pd_edge_kind */
 	uint8_t pad_[3];
 } pd_edge;
 
 /* Interned GPU groups (members of collectives): group g holds
  * gpus[off[g] .. off[g+1]), sorted ascending. */
 typedef struct pd_groups {
-	uint32_t *off;               /* n + 1 entries */
+	uint32_t *off; /* n + 1 entries */
 	int32_t *gpus;
 	uint32_t n, cap, n_gpus, cap_gpus;
 } pd_groups;
@@ -98,14 +98,14 @@ typedef struct pd_groups {
 /* What the checks need to know about the deployment, independent of the plan file so
  * that a GraphML file can carry it (graph-level data). */
 typedef struct pd_dag_gpu {
-	int32_t replica, stage;      /* -1 when the plan does not use this GPU */
-	double memory;               /* bytes the plan needs on it (weights+KV+act+reserve) */
+	int32_t replica, stage; /* -1 when the plan does not use this GPU */
+	double memory;          /* bytes the plan needs on it (weights+KV+act+reserve) */
 } pd_dag_gpu;
 
 typedef struct pd_dag_stage {
 	int32_t replica, stage;
-	int32_t n_experts;           /* 0 for a dense model */
-	int32_t *expert_gpu;         /* cluster GPU id hosting expert e, -1 if none */
+	int32_t n_experts;   /* 0 for a dense model */
+	int32_t *expert_gpu; /* cluster GPU id hosting expert e, -1 if none */
 } pd_dag_stage;
 
 typedef struct pd_dag {
@@ -124,23 +124,23 @@ typedef struct pd_dag {
 	int finalized;
 
 	/* deployment context */
-	const char *name;            /* plan name */
-	int32_t n_gpus;              /* GPUs of the cluster */
+	const char *name; /* plan name */
+	int32_t n_gpus;   /* GPUs of the cluster */
 	int32_t gpus_per_node;
-	double gpu_capacity;         /* bytes per GPU */
-	pd_dag_gpu *gpu;             /* n_gpus entries */
-	pd_dag_stage *stages;        /* one per (replica, stage), replica-major */
+	double gpu_capacity;  /* bytes per GPU */
+	pd_dag_gpu *gpu;      /* n_gpus entries */
+	pd_dag_stage *stages; /* one per (replica, stage), replica-major */
 	uint32_t n_stages;
 	int32_t n_replicas;
 	int32_t micro_batches;
 	pd_phase phase;
-	double step_tokens;          /* tokens of one step per replica */
+	double step_tokens; /* tokens of one step per replica */
 } pd_dag;
 
 /* Creation and growth.  Every function returning pd_status returns PD_IO when out of
  * memory or when a 32-bit id would overflow. */
 pd_dag *pd_dag_create(void);
-void pd_dag_destroy(pd_dag *dag);                 /* accepts NULL */
+void pd_dag_destroy(pd_dag *dag); /* accepts NULL */
 /* Reserve exact capacities up front (the lowering knows them). */
 pd_status pd_dag_reserve(pd_dag *dag, uint32_t nodes, uint32_t edges);
 pd_status pd_dag_add_node(pd_dag *dag, const pd_node *n, uint32_t *id);
@@ -183,10 +183,15 @@ void pd_dag_stats_compute(const pd_dag *dag, pd_dag_stats *st);
  * after all members are ready. */
 typedef struct pd_critical_path {
 	double latency_us;
-	uint32_t *nodes;             /* the path, first to last (malloc'd) */
+	uint32_t *nodes; /* the path, first to last (malloc'd) */
 	uint32_t n;
 	/* contributors: total microseconds on the path per (kind, gpu), largest first */
-	struct pd_cp_contrib { uint8_t kind; int32_t gpu; double us; uint32_t count; } *top;
+	struct pd_cp_contrib {
+		uint8_t kind;
+		int32_t gpu;
+		double us;
+		uint32_t count;
+	} * top;
 	uint32_t n_top;
 } pd_critical_path;
 pd_status pd_dag_critical_path(const pd_dag *dag, pd_critical_path *cp);

@@ -13,18 +13,18 @@
 
 /* Exit codes of the command line are the same numbers. */
 typedef enum pd_status {
-	PD_OK = 0,       /* success */
-	PD_INVALID = 1,  /* the plan or DAG has errors (diagnostics say which) */
-	PD_USAGE = 2,    /* bad command line */
-	PD_IO = 3,       /* I/O, out of memory or internal error */
+	PD_OK = 0,      /* success */
+	PD_INVALID = 1, /* the plan or DAG has errors (diagnostics say which) */
+	PD_USAGE = 2,   /* bad command line */
+	PD_IO = 3,      /* I/O, out of memory or internal error */
 } pd_status;
 
 /* Propagate a failing status: PD_CHECK(pd_plan_expand(p, d)); */
-#define PD_CHECK(expr)                                                         \
-	do {                                                                       \
-		pd_status pd_check_s_ = (expr);                                        \
-		if (pd_check_s_ != PD_OK)                                              \
-			return pd_check_s_;                                                \
+#define PD_CHECK(expr)                                                                     \
+	do {                                                                                   \
+		pd_status pd_check_s_ = (expr);                                                    \
+		if (pd_check_s_ != PD_OK)                                                          \
+			return pd_check_s_;                                                            \
 	} while (0)
 
 typedef enum pd_severity { PD_ERROR, PD_WARNING, PD_NOTE } pd_severity;
@@ -51,12 +51,12 @@ typedef enum pd_severity { PD_ERROR, PD_WARNING, PD_NOTE } pd_severity;
 #define PD_RULE_IO "io"
 
 typedef struct pd_diag {
-	const char *rule;    /* one of the PD_RULE_* ids (static string) */
+	const char *rule; /* one of the PD_RULE_* ids (static string) */
 	pd_severity severity;
-	long line;           /* 1-based; 0 = no line */
-	int column;          /* 1-based; 0 = unknown */
-	char *message;       /* lower case, no full stop: what is wrong */
-	char *fix;           /* how to fix it; may be NULL */
+	long line;     /* 1-based; 0 = no line */
+	int column;    /* 1-based; 0 = unknown */
+	char *message; /* lower case, no full stop: what is wrong */
+	char *fix;     /* how to fix it; may be NULL */
 } pd_diag;
 
 typedef struct pd_diag_list {

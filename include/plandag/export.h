@@ -13,9 +13,9 @@
 
 /* ---- atomic output files (src/util/atomic_file.c) ---- */
 typedef struct pd_atomic_file {
-	char *path;                  /* final name */
-	char *tmp;                   /* temporary name in the same directory */
-	FILE *f;                     /* open on tmp */
+	char *path; /* final name */
+	char *tmp;  /* temporary name in the same directory */
+	FILE *f;    /* open on tmp */
 } pd_atomic_file;
 /* Creates DIR/.NAME.XXXXXX next to path and opens it for writing. */
 pd_status pd_atomic_open(pd_atomic_file *af, const char *path);
@@ -28,12 +28,12 @@ pd_status pd_mkdir_p(const char *dir);
 
 /* ---- views (src/export/view.c) ---- */
 typedef enum pd_view_kind {
-	PD_VIEW_AUTO,                /* full up to PD_VIEW_AUTO_FULL_LIMIT nodes, else overview */
+	PD_VIEW_AUTO, /* full up to PD_VIEW_AUTO_FULL_LIMIT nodes, else overview */
 	PD_VIEW_FULL,
-	PD_VIEW_OVERVIEW,            /* one node per GPU, edges weighted by bytes */
-	PD_VIEW_STAGE,               /* stage=S (of every replica? of replica 0) */
-	PD_VIEW_GPU,                 /* gpu=G */
-	PD_VIEW_LAYER,               /* layer=L: all GPUs, one layer, micro-batch 0 */
+	PD_VIEW_OVERVIEW, /* one node per GPU, edges weighted by bytes */
+	PD_VIEW_STAGE,    /* stage=S (of every replica? of replica 0) */
+	PD_VIEW_GPU,      /* gpu=G */
+	PD_VIEW_LAYER,    /* layer=L: all GPUs, one layer, micro-batch 0 */
 } pd_view_kind;
 typedef struct pd_view {
 	pd_view_kind kind;

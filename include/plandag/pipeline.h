@@ -11,17 +11,17 @@
 
 typedef enum pd_stage_id {
 	PD_STAGE_NONE,
-	PD_STAGE_PARSE,              /* the plan was read and passed the schema */
+	PD_STAGE_PARSE, /* the plan was read and passed the schema */
 	PD_STAGE_EXPAND,
-	PD_STAGE_VALIDATE,           /* rules ran (analysis filled) */
-	PD_STAGE_LOWER,              /* dag built */
-	PD_STAGE_CHECK,              /* dag checked, critical path known */
+	PD_STAGE_VALIDATE, /* rules ran (analysis filled) */
+	PD_STAGE_LOWER,    /* dag built */
+	PD_STAGE_CHECK,    /* dag checked, critical path known */
 } pd_stage_id;
 
 typedef struct pd_compile_options {
-	int lower;                   /* lower and check the DAG when the plan is valid */
-	uint64_t max_elements;       /* refuse to lower above this many nodes+edges
-	                              * (0 = PD_DEFAULT_MAX_ELEMENTS) */
+	int lower;             /* lower and check the DAG when the plan is valid */
+	uint64_t max_elements; /* refuse to lower above this many nodes+edges
+	                        * (0 = PD_DEFAULT_MAX_ELEMENTS) */
 } pd_compile_options;
 
 /* About 2 GB of IR at ~40 bytes per element. */
@@ -32,15 +32,15 @@ typedef struct pd_compile_options {
 
 typedef struct pd_compilation {
 	const char *path;
-	pd_plan *plan;               /* NULL when the file could not be parsed */
-	pd_analysis analysis;        /* valid when reached >= PD_STAGE_VALIDATE */
+	pd_plan *plan;        /* NULL when the file could not be parsed */
+	pd_analysis analysis; /* valid when reached >= PD_STAGE_VALIDATE */
 	pd_diag_list diags;
-	pd_dag *dag;                 /* valid when reached >= PD_STAGE_LOWER */
-	pd_dag_stats stats;          /* valid when reached >= PD_STAGE_LOWER */
-	pd_critical_path cp;         /* valid when reached == PD_STAGE_CHECK */
+	pd_dag *dag;                   /* valid when reached >= PD_STAGE_LOWER */
+	pd_dag_stats stats;            /* valid when reached >= PD_STAGE_LOWER */
+	pd_critical_path cp;           /* valid when reached == PD_STAGE_CHECK */
 	uint64_t est_nodes, est_edges; /* size the lowering would have */
 	pd_stage_id reached;
-	pd_status status;            /* PD_OK, PD_INVALID or PD_IO */
+	pd_status status; /* PD_OK, PD_INVALID or PD_IO */
 } pd_compilation;
 
 /* Runs the pipeline on PATH as far as the plan allows.  Never stops at the first error:

@@ -21,8 +21,8 @@
 #define PD_MAX_EXPERTS 65536
 
 typedef struct pd_loc {
-	long line;   /* 1-based line of the element's start tag; 0 = synthesised */
-	int column;  /* 1-based column of its '<'; 0 = unknown */
+	long line;  /* 1-based line of the element's start tag; 0 = synthesised */
+	int column; /* 1-based column of its '<'; 0 = unknown */
 } pd_loc;
 
 typedef enum pd_dtype { PD_FP32, PD_FP16, PD_BF16, PD_FP8 } pd_dtype;
@@ -36,16 +36,16 @@ const char *pd_phase_name(pd_phase p);
 
 /* <model>: every default of DESIGN section 2 is applied by the parser. */
 typedef struct pd_model {
-	const char *name;            /* may be NULL */
+	const char *name; /* may be NULL */
 	int64_t layers, hidden, heads, kv_heads, head_dim, vocab;
-	int64_t experts;             /* 0 = dense model */
-	int64_t top_k;               /* default 1 when experts > 0, else 0 */
-	int64_t expert_ffn;          /* FFN width of one routed expert (0 if absent) */
-	int64_t shared_experts;      /* default 0; width expert_ffn */
-	int64_t dense_ffn;           /* FFN width of dense layers (0 if absent) */
-	int64_t first_dense;         /* leading dense layers of a MoE model */
-	pd_dtype dtype;              /* default bf16 */
-	double params;               /* declared total; valid when has_params */
+	int64_t experts;        /* 0 = dense model */
+	int64_t top_k;          /* default 1 when experts > 0, else 0 */
+	int64_t expert_ffn;     /* FFN width of one routed expert (0 if absent) */
+	int64_t shared_experts; /* default 0; width expert_ffn */
+	int64_t dense_ffn;      /* FFN width of dense layers (0 if absent) */
+	int64_t first_dense;    /* leading dense layers of a MoE model */
+	pd_dtype dtype;         /* default bf16 */
+	double params;          /* declared total; valid when has_params */
 	bool has_params;
 	pd_loc loc;
 } pd_model;
@@ -60,7 +60,7 @@ enum {
 	PD_ASSUMED_GPU_BANDWIDTH = 1u << 1,
 	PD_ASSUMED_INTRA_BANDWIDTH = 1u << 2,
 	PD_ASSUMED_INTER_BANDWIDTH = 1u << 3,
-	PD_ASSUMED_WORKLOAD = 1u << 4,       /* no <workload> element at all */
+	PD_ASSUMED_WORKLOAD = 1u << 4, /* no <workload> element at all */
 	PD_ASSUMED_PHASE = 1u << 5,
 	PD_ASSUMED_BATCH = 1u << 6,
 	PD_ASSUMED_CONTEXT = 1u << 7,
@@ -70,12 +70,12 @@ enum {
 /* <cluster>: all quantities in base units (bytes, FLOP/s, bytes/s). */
 typedef struct pd_cluster {
 	int64_t nodes, gpus_per_node;
-	double gpu_memory;           /* bytes */
-	double gpu_flops;            /* dense 16-bit FLOP/s (gpu-tflops * 1e12) */
-	double gpu_bandwidth;        /* HBM bytes/s */
-	double intra_bandwidth;      /* NVLink bytes/s */
-	double inter_bandwidth;      /* network bytes/s */
-	unsigned assumed;            /* PD_ASSUMED_* */
+	double gpu_memory;      /* bytes */
+	double gpu_flops;       /* dense 16-bit FLOP/s (gpu-tflops * 1e12) */
+	double gpu_bandwidth;   /* HBM bytes/s */
+	double intra_bandwidth; /* NVLink bytes/s */
+	double inter_bandwidth; /* network bytes/s */
+	unsigned assumed;       /* PD_ASSUMED_* */
 	pd_loc loc;
 } pd_cluster;
 
@@ -87,38 +87,38 @@ static inline int64_t pd_cluster_gpus(const pd_cluster *c)
 /* <workload> (optional element; defaults applied). */
 typedef struct pd_workload {
 	pd_phase phase;
-	int64_t batch;               /* sequences per replica */
-	int64_t context;             /* tokens of prompt / KV per sequence */
+	int64_t batch;   /* sequences per replica */
+	int64_t context; /* tokens of prompt / KV per sequence */
 	int64_t micro_batches;
-	double target;               /* tokens per millisecond, whole deployment */
+	double target; /* tokens per millisecond, whole deployment */
 	bool has_target;
-	unsigned assumed;            /* PD_ASSUMED_* */
-	pd_loc loc;                  /* line 0 when the element is absent */
+	unsigned assumed; /* PD_ASSUMED_* */
+	pd_loc loc;       /* line 0 when the element is absent */
 } pd_workload;
 
 /* <place experts="first-last" gpu="G"/> */
 typedef struct pd_place {
-	int64_t first, last;         /* inclusive expert range */
-	int64_t gpu;                 /* cluster GPU id as written */
+	int64_t first, last; /* inclusive expert range */
+	int64_t gpu;         /* cluster GPU id as written */
 	pd_loc loc;
 } pd_place;
 
 /* <stage>: one pipeline stage of one replica. */
 typedef struct pd_stage {
-	int64_t first_layer, last_layer;  /* inclusive, as written */
-	int32_t *gpus;               /* cluster GPU ids, in the order written */
-	uint32_t n_gpus;             /* after expand: the stage size */
-	bool gpus_given;             /* the gpus attribute was written */
+	int64_t first_layer, last_layer; /* inclusive, as written */
+	int32_t *gpus;                   /* cluster GPU ids, in the order written */
+	uint32_t n_gpus;                 /* after expand: the stage size */
+	bool gpus_given;                 /* the gpus attribute was written */
 
-	bool has_attention;          /* an <attention> element was written */
-	int64_t tp;                  /* default 1 */
-	bool sp;                     /* default false */
+	bool has_attention; /* an <attention> element was written */
+	int64_t tp;         /* default 1 */
+	bool sp;            /* default false */
 	pd_loc attention_loc;
 
-	bool has_moe;                /* a <moe> element was written */
-	int64_t ep;                  /* default 1 (also for dense stages) */
+	bool has_moe; /* a <moe> element was written */
+	int64_t ep;   /* default 1 (also for dense stages) */
 	pd_loc moe_loc;
-	pd_place *places;            /* explicit <place> elements */
+	pd_place *places; /* explicit <place> elements */
 	uint32_t n_places;
 
 	/* After expand, for a MoE model: expert_host[e] is the index within gpus[] of the
@@ -135,17 +135,17 @@ typedef struct pd_replica {
 	int64_t count;
 	pd_stage *stages;
 	uint32_t n_stages;
-	uint32_t source;             /* index of the <replica> element it came from */
-	uint32_t copy;               /* 0 .. count-1 within that element */
+	uint32_t source; /* index of the <replica> element it came from */
+	uint32_t copy;   /* 0 .. count-1 within that element */
 	pd_loc loc;
 } pd_replica;
 
 /* <strategy> */
 typedef struct pd_strategy {
-	int64_t declared_gpus;       /* valid when has_declared_gpus */
+	int64_t declared_gpus; /* valid when has_declared_gpus */
 	bool has_declared_gpus;
-	bool shorthand;              /* written as <strategy dp= pp= tp= ep= sp=/> */
-	int64_t dp, pp, tp, ep;      /* shorthand degrees (1 when absent) */
+	bool shorthand;         /* written as <strategy dp= pp= tp= ep= sp=/> */
+	int64_t dp, pp, tp, ep; /* shorthand degrees (1 when absent) */
 	bool sp;
 	pd_replica *replicas;
 	uint32_t n_replicas;
@@ -153,14 +153,14 @@ typedef struct pd_strategy {
 } pd_strategy;
 
 typedef struct pd_plan {
-	const char *name;            /* plan/@name */
-	const char *path;            /* file it was read from */
+	const char *name; /* plan/@name */
+	const char *path; /* file it was read from */
 	pd_model model;
 	pd_cluster cluster;
 	pd_workload workload;
 	pd_strategy strategy;
-	bool expanded;               /* pd_plan_expand() has run */
-	pd_arena *arena;             /* owns everything above */
+	bool expanded;   /* pd_plan_expand() has run */
+	pd_arena *arena; /* owns everything above */
 } pd_plan;
 
 /* Reads and checks PLAN against the embedded schemas/plan.xsd with network access,
@@ -170,8 +170,8 @@ typedef struct pd_plan {
  * the file cannot be read. */
 pd_status pd_plan_parse_file(const char *path, pd_plan **out, pd_diag_list *diags);
 /* The same from memory; name is used as plan->path. */
-pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name,
-                               pd_plan **out, pd_diag_list *diags);
+pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name, pd_plan **out,
+                               pd_diag_list *diags);
 
 /* Expands the shorthand strategy into replicas and stages, repeats replicas of
  * count > 1 on the next free GPUs, gives stages without gpus the next free GPUs
@@ -191,8 +191,8 @@ void pd_plan_print_tree(const pd_plan *plan, FILE *f);
 /* Number format helpers (src/util/units.c).  All return false on a malformed value or
  * on overflow (checked arithmetic, never a wrap). */
 bool pd_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
-bool pd_parse_number(const char *s, double *out);          /* "10.2e9", "989" */
-bool pd_parse_size(const char *s, double *bytes);          /* "64GiB", "80GB", "1024" */
+bool pd_parse_number(const char *s, double *out);            /* "10.2e9", "989" */
+bool pd_parse_size(const char *s, double *bytes);            /* "64GiB", "80GB", "1024" */
 bool pd_parse_bandwidth(const char *s, double *bytes_per_s); /* "3.35TB/s" */
 /* "a-b" or "a"; inclusive, a <= b */
 bool pd_parse_range(const char *s, int64_t *first, int64_t *last);

@@ -10,10 +10,10 @@ typedef struct cli {
 	const char *cmd;
 	const char *input;
 	const char *out_dir;
-	const char *format;          /* report: md|json */
+	const char *format; /* report: md|json */
 	const char *emit;
 	const char *view;
-	const char *dump;            /* expand|lower */
+	const char *dump; /* expand|lower */
 	int quiet;
 	int allow_large;
 } cli;
@@ -30,15 +30,18 @@ static const char *USAGE =
     "  verify  DAG.graphml              acyclicity and placement checks on a DAG file\n"
     "\n"
     "options: -q (quiet), --help (also after a command), --version\n"
-    "exit codes: 0 success, 1 plan or DAG invalid, 2 usage error, 3 I/O or internal error\n";
+    "exit codes: 0 success, 1 plan or DAG invalid, 2 usage error, 3 I/O or internal "
+    "error\n";
 
 static const char *HELP_CHECK =
     "usage: plandag check [-q] PLAN.xml\n"
     "\n"
     "Reads PLAN.xml, checks it against the plan schema and every structural rule\n"
     "(multiplicative-gpu-count, layer-coverage, hierarchy, tp-divides-heads, sp-needs-tp,\n"
-    "ep-placement, gpu-range, gpu-overlap, replica-shape, workload-split, params-mismatch,\n"
-    "memory-capacity, tp-crosses-node, throughput-target, over-provisioned) and prints every\n"
+    "ep-placement, gpu-range, gpu-overlap, replica-shape, workload-split, "
+    "params-mismatch,\n"
+    "memory-capacity, tp-crosses-node, throughput-target, over-provisioned) and prints "
+    "every\n"
     "violation compiler style on stderr:\n"
     "    plan.xml:12:7: error: MESSAGE [rule-id]\n"
     "        fix: HOW TO FIX IT\n"
@@ -66,7 +69,8 @@ static const char *HELP_REPORT =
     "exit: 0 valid, 1 invalid (the report is printed either way), 2 usage, 3 I/O\n";
 
 static const char *HELP_COMPILE =
-    "usage: plandag compile [-o DIR] [--emit LIST] [--view V] [--dump STAGE] [-q] PLAN.xml\n"
+    "usage: plandag compile [-o DIR] [--emit LIST] [--view V] [--dump STAGE] [-q] "
+    "PLAN.xml\n"
     "\n"
     "Validates the plan, lowers it into per-GPU operator DAGs joined by communication\n"
     "edges, checks them (acyclic, placement) and writes DIR/NAME[-VIEW].EXT where NAME is\n"
@@ -201,8 +205,8 @@ static int check_option_set(const cli *c)
 /* max_elements 0 = the library default (PD_DEFAULT_MAX_ELEMENTS). */
 static void run_pipeline(const cli *c, uint64_t max_elements, pd_compilation *comp)
 {
-	pd_compile_options opt = { .lower = 1,
-		                       .max_elements = c->allow_large ? UINT64_MAX : max_elements };
+	pd_compile_options opt = {.lower = 1,
+	                          .max_elements = c->allow_large ? UINT64_MAX : max_elements};
 	pd_compile_file(c->input, &opt, comp);
 	pd_diag_list_sort(&comp->diags);
 }
@@ -260,10 +264,11 @@ static int compile_refused(const cli *c, const pd_compilation *comp)
 static int cmd_compile(const cli *c)
 {
 	unsigned mask = PD_EMIT_DEFAULT;
-	pd_view view = { .kind = PD_VIEW_AUTO };
+	pd_view view = {.kind = PD_VIEW_AUTO};
 	if (c->emit && pd_emit_parse(c->emit, &mask) != PD_OK)
 		return usage_error("--emit takes a comma list of dot,graphml,png,svg,pdf,report "
-		                   "or none", c->emit);
+		                   "or none",
+		                   c->emit);
 	if (c->view && pd_view_parse(c->view, &view) != PD_OK)
 		return usage_error("--view takes overview, full, stage=S, gpu=G or layer=L",
 		                   c->view);
@@ -301,8 +306,9 @@ static int cmd_verify(const cli *c)
 	if (rc == PD_OK) {
 		pd_status a = pd_dag_check_acyclic(dag, &diags);
 		pd_status p = pd_dag_check_placement(dag, &diags);
-		rc = (a == PD_IO || p == PD_IO) ? PD_IO : (a != PD_OK || p != PD_OK) ? PD_INVALID
-		                                                                      : PD_OK;
+		rc = (a == PD_IO || p == PD_IO)   ? PD_IO
+		     : (a != PD_OK || p != PD_OK) ? PD_INVALID
+		                                  : PD_OK;
 	}
 	pd_diag_list_print(stderr, c->input, &diags);
 	if (!c->quiet && dag && rc != PD_IO)
@@ -327,7 +333,7 @@ int main(int argc, char **argv)
 		printf("plandag %s\n", PLANDAG_VERSION);
 		return PD_OK;
 	}
-	cli c = { .cmd = argv[1] };
+	cli c = {.cmd = argv[1]};
 	if (!help_of(c.cmd))
 		return usage_error("unknown command", argv[1]);
 	int rc = parse_options(argc, argv, &c);

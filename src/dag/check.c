@@ -94,7 +94,7 @@ static uint32_t find_cycle(const pd_dag *dag, const uint32_t *rep, const uint32_
 		pos[r] = step;
 		uint32_t e = blocked_in_edge(dag, r, rep, indeg);
 		if (e == UINT32_MAX)
-			return 0;    /* cannot happen: a blocked node has a blocked predecessor */
+			return 0; /* cannot happen: a blocked node has a blocked predecessor */
 		walk[step++] = e;
 		r = rep[dag->edges[e].src];
 	}
@@ -149,12 +149,12 @@ static pd_status report_cycle(const pd_dag *dag, const uint32_t *rep, const uint
 		start++;
 	uint32_t *pos = malloc((size_t)n * sizeof(uint32_t));
 	uint32_t *walk = malloc((size_t)n * sizeof(uint32_t));
-	uint32_t len = pos && walk && start < n ? find_cycle(dag, rep, indeg, start, pos, walk) : 0;
+	uint32_t len =
+	    pos && walk && start < n ? find_cycle(dag, rep, indeg, start, pos, walk) : 0;
 	char *text = len ? cycle_text(dag, walk, len) : NULL;
 	free(pos);
 	free(walk);
-	pd_diag *d = pd_diag_add(diags, PD_RULE_ACYCLIC, PD_ERROR, 0, 0,
-	                         "cycle: %s",
+	pd_diag *d = pd_diag_add(diags, PD_RULE_ACYCLIC, PD_ERROR, 0, 0, "cycle: %s",
 	                         text ? text : "(cycle could not be printed)");
 	pd_diag_fix(d, "a deadlock: two GPUs meet the same collectives in different orders, "
 	               "or an edge points backwards in a GPU's program; make every GPU of a "
@@ -197,9 +197,9 @@ typedef struct finder {
 	const pd_dag *dag;
 	pd_diag_list *diags;
 	uint64_t found;
-	int32_t *stage_idx;          /* [replica * stride + stage] -> index in dag->stages */
+	int32_t *stage_idx; /* [replica * stride + stage] -> index in dag->stages */
 	int32_t stride;
-	int32_t *buf;                /* scratch for hub members */
+	int32_t *buf; /* scratch for hub members */
 	uint32_t cap_buf;
 } finder;
 
@@ -281,7 +281,8 @@ static void check_expert(finder *f, uint32_t v, const pd_node *n)
 	if (si < 0)
 		return;
 	const pd_dag_stage *st = &f->dag->stages[si];
-	int32_t host = n->expert >= 0 && n->expert < st->n_experts ? st->expert_gpu[n->expert] : -1;
+	int32_t host =
+	    n->expert >= 0 && n->expert < st->n_experts ? st->expert_gpu[n->expert] : -1;
 	if (host != n->gpu)
 		finding(f, "run each expert on the GPU that holds its weights (see <place>)",
 		        "expert %d of layer %d (node n%u) runs on gpu %d but is hosted on gpu %d",
@@ -316,7 +317,8 @@ static void compare_members(finder *f, uint32_t h, const int32_t *m, uint32_t nm
 	char what[128], parts[160] = "";
 	size_t u = 0;
 	if (missing >= 0)
-		u += (size_t)snprintf(parts + u, sizeof(parts) - u, " gpu %d missing", (int)missing);
+		u +=
+		    (size_t)snprintf(parts + u, sizeof(parts) - u, " gpu %d missing", (int)missing);
 	if (extra >= 0 && u < sizeof(parts))
 		u += (size_t)snprintf(parts + u, sizeof(parts) - u, " gpu %d not in the group",
 		                      (int)extra);
@@ -359,7 +361,7 @@ static pd_status check_hub(finder *f, uint32_t h)
 	uint32_t i = 1;
 	while (i < nm && f->buf[i - 1] <= f->buf[i])
 		i++;
-	if (i < nm)  /* the lowering emits members sorted: sort only what is not */
+	if (i < nm) /* the lowering emits members sorted: sort only what is not */
 		qsort(f->buf, nm, sizeof(int32_t), cmp_i32);
 	compare_members(f, h, f->buf, nm);
 	return PD_OK;
@@ -368,7 +370,8 @@ static pd_status check_hub(finder *f, uint32_t h)
 /* Count of v's comm edges (out when out != 0, else in) whose other end has kind k. */
 static uint32_t comm_edges(const pd_dag *d, uint32_t v, int out, pd_node_kind k)
 {
-	const uint32_t *off = out ? d->out_off : d->in_off, *ids = out ? d->out_edge : d->in_edge;
+	const uint32_t *off = out ? d->out_off : d->in_off,
+	               *ids = out ? d->out_edge : d->in_edge;
 	uint32_t c = 0;
 	for (uint32_t i = off[v]; i < off[v + 1]; i++) {
 		const pd_edge *ed = &d->edges[ids[i]];
@@ -387,8 +390,8 @@ static void check_pp(finder *f, uint32_t v, const pd_node *n)
 	char what[128];
 	pd_i_node_describe(f->dag, v, what, sizeof(what));
 	finding(f, "pair every pp_send with exactly one pp_recv by a comm edge",
-	        "%s n%u (%s) has %u comm edges %s a %s", send ? "pp_send" : "pp_recv", v, what, c,
-	        send ? "to" : "from", send ? "pp_recv" : "pp_send");
+	        "%s n%u (%s) has %u comm edges %s a %s", send ? "pp_send" : "pp_recv", v, what,
+	        c, send ? "to" : "from", send ? "pp_recv" : "pp_send");
 }
 
 /* A member has exactly one collective edge, to a hub. */
@@ -433,7 +436,8 @@ static void check_memory(finder *f)
 	const pd_dag *d = f->dag;
 	for (int32_t g = 0; d->gpu && g < d->n_gpus; g++)
 		if (d->gpu_capacity > 0 && d->gpu[g].memory > d->gpu_capacity)
-			finding(f, "move layers or experts off this GPU, shorten the context or add GPUs",
+			finding(f,
+			        "move layers or experts off this GPU, shorten the context or add GPUs",
 			        "gpu %d needs %.2f GiB but has %.2f GiB", (int)g,
 			        d->gpu[g].memory / 1073741824.0, d->gpu_capacity / 1073741824.0);
 }
@@ -442,7 +446,7 @@ pd_status pd_dag_check_placement(const pd_dag *dag, pd_diag_list *diags)
 {
 	if (!dag->finalized)
 		return PD_IO;
-	finder f = { .dag = dag, .diags = diags };
+	finder f = {.dag = dag, .diags = diags};
 	pd_status s = index_stages(&f);
 	if (s == PD_OK)
 		s = check_nodes(&f);

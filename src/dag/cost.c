@@ -23,10 +23,10 @@
 typedef struct shape_ctx {
 	const pd_model *m;
 	const pd_cluster *c;
-	double w;                    /* bytes per element */
-	double t;                    /* TP */
-	double seqs, T, Tst;         /* see the top of the file */
-	double heads_l, kv_l;        /* heads and KV heads per GPU */
+	double w;             /* bytes per element */
+	double t;             /* TP */
+	double seqs, T, Tst;  /* see the top of the file */
+	double heads_l, kv_l; /* heads and KV heads per GPU */
 	bool prefill;
 	double context;
 } shape_ctx;
@@ -41,7 +41,7 @@ static double compute_us(const pd_cluster *c, double flops, double bytes)
 static pd_status intern_compute(pd_dag *dag, const shape_ctx *x, double flops, double bytes,
                                 double out_bytes, uint32_t *idx)
 {
-	pd_cost c = { flops, bytes, compute_us(x->c, flops, bytes), out_bytes };
+	pd_cost c = {flops, bytes, compute_us(x->c, flops, bytes), out_bytes};
 	return pd_dag_intern_cost(dag, &c, idx);
 }
 
@@ -68,8 +68,8 @@ static pd_status intern_collective(pd_dag *dag, const pd_plan *plan, const int32
                                    uint32_t out[2])
 {
 	double us = pd_i_comm_us(plan, gpus, n, member_bytes);
-	pd_cost mem = { 0, member_bytes, us, payload };
-	pd_cost hub = { 0, payload, us, payload };
+	pd_cost mem = {0, member_bytes, us, payload};
+	pd_cost hub = {0, payload, us, payload};
 	PD_CHECK(pd_dag_intern_cost(dag, &mem, &out[0]));
 	return pd_dag_intern_cost(dag, &hub, &out[1]);
 }
@@ -99,15 +99,16 @@ static pd_status costs_edges(pd_dag *dag, const shape_ctx *x, bool sp, pd_i_cost
 	double act = x->T * h * w;
 	double norm_tok = sp ? x->T / x->t : x->T;
 	PD_CHECK(intern_compute(dag, x, 0, act + act / x->t, act, &c->embed));
-	PD_CHECK(intern_compute(dag, x, 4 * norm_tok * h, 2 * norm_tok * h * w, act,
-	                        &c->attn_norm));
+	PD_CHECK(
+	    intern_compute(dag, x, 4 * norm_tok * h, 2 * norm_tok * h * w, act, &c->attn_norm));
 	c->ffn_norm = c->attn_norm;
 	/* logits only for the last token of every sequence */
 	double logits = x->seqs * V / x->t;
 	PD_CHECK(intern_compute(dag, x, 2 * x->seqs * h * V / x->t,
 	                        V * h * w / x->t + x->seqs * h * w + logits * w, logits * w,
 	                        &c->lm_head));
-	return intern_compute(dag, x, 2 * x->seqs * V, x->seqs * V * w, x->seqs * 4, &c->sample);
+	return intern_compute(dag, x, 2 * x->seqs * V, x->seqs * V * w, x->seqs * 4,
+	                      &c->sample);
 }
 
 /* qkv, attention, o_proj */
@@ -150,8 +151,8 @@ static pd_status costs_ffn(pd_dag *dag, const shape_ctx *x, pd_i_costs *c)
 	PD_CHECK(intern_compute(dag, x, 6 * T * h * fe * ns / x->t,
 	                        3 * h * fe * ns * w / x->t + 2 * T * h * w, T * h * w,
 	                        &c->shared_expert));
-	return intern_compute(dag, x, 6 * T * h * fd / x->t, 3 * h * fd * w / x->t + 2 * T * h * w,
-	                      T * h * w, &c->ffn);
+	return intern_compute(dag, x, 6 * T * h * fd / x->t,
+	                      3 * h * fd * w / x->t + 2 * T * h * w, T * h * w, &c->ffn);
 }
 
 /* One TP group's collectives; the link depends on the group's GPUs. */
@@ -188,18 +189,18 @@ static pd_status costs_pp(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c
 	if (!sh->next_size)
 		return PD_OK;
 	const pd_plan *p = sh->plan;
-	pd_i_stage_shape next = { .plan = p, .stage_size = sh->next_size, .tp = sh->next_tp };
+	pd_i_stage_shape next = {.plan = p, .stage_size = sh->next_size, .tp = sh->next_tp};
 	shape_ctx y;
 	shape_init(&y, &next);
 	double payload = y.T * (double)p->model.hidden * y.w;
-	double bw[2] = { p->cluster.intra_bandwidth, p->cluster.inter_bandwidth };
+	double bw[2] = {p->cluster.intra_bandwidth, p->cluster.inter_bandwidth};
 	for (int i = 0; i < 2; i++) {
-		pd_cost k = { 0, payload, ALPHA_US + (bw[i] > 0 ? payload / bw[i] * 1e6 : 0),
-		              payload };
+		pd_cost k = {0, payload, ALPHA_US + (bw[i] > 0 ? payload / bw[i] * 1e6 : 0),
+		             payload};
 		PD_CHECK(pd_dag_intern_cost(dag, &k, &c->pp[i]));
 	}
 	/* one transfer, timed once: on the pp_send; the pp_recv only marks its arrival */
-	pd_cost recv = { 0, payload, 0, payload };
+	pd_cost recv = {0, payload, 0, payload};
 	return pd_dag_intern_cost(dag, &recv, &c->pp_recv);
 }
 
@@ -214,7 +215,6 @@ pd_status pd_i_costs_stage(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *
 	PD_CHECK(costs_pp(dag, sh, c));
 	uint32_t groups = sh->tp > 0 ? sh->stage_size / (uint32_t)sh->tp : 0;
 	for (uint32_t g = 0; g < groups && g < c->n_tp; g++)
-		PD_CHECK(costs_tp(dag, sh, &x, sh->gpus + (size_t)g * (size_t)sh->tp,
-		                  &c->tp[g]));
+		PD_CHECK(costs_tp(dag, sh, &x, sh->gpus + (size_t)g * (size_t)sh->tp, &c->tp[g]));
 	return PD_OK;
 }

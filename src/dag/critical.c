@@ -13,8 +13,8 @@
 typedef struct cp_work {
 	const pd_dag *dag;
 	const uint32_t *rep;
-	double *finish;              /* finish time of each contracted node */
-	uint32_t *pred;              /* edge that set start, UINT32_MAX for none */
+	double *finish; /* finish time of each contracted node */
+	uint32_t *pred; /* edge that set start, UINT32_MAX for none */
 } cp_work;
 
 static double weight(const pd_dag *dag, uint32_t r)
@@ -84,8 +84,8 @@ static uint32_t entry_node(const cp_work *w, uint32_t r)
 	const pd_dag *d = w->dag;
 	if (w->pred[r] != UINT32_MAX)
 		return d->edges[w->pred[r]].dst;
-	for (uint32_t i = d->in_off[r]; d->nodes[r].kind == PD_N_COLLECTIVE &&
-	                                i < d->in_off[r + 1]; i++)
+	for (uint32_t i = d->in_off[r];
+	     d->nodes[r].kind == PD_N_COLLECTIVE && i < d->in_off[r + 1]; i++)
 		if (d->edges[d->in_edge[i]].kind == PD_E_COLLECTIVE)
 			return d->edges[d->in_edge[i]].src;
 	return r;
@@ -133,8 +133,8 @@ static pd_status contributors(const cp_work *w, pd_critical_path *cp)
 		return PD_IO;
 	for (uint32_t i = 0; i < cp->n; i++) {
 		uint32_t v = cp->nodes[i];
-		t[i] = (struct pd_cp_contrib){ d->nodes[v].kind, d->nodes[v].gpu,
-			                           weight(d, w->rep[v]), 1 };
+		t[i] = (struct pd_cp_contrib){d->nodes[v].kind, d->nodes[v].gpu,
+		                              weight(d, w->rep[v]), 1};
 	}
 	qsort(t, cp->n, sizeof(*t), cmp_contrib_key);
 	uint32_t m = 0;
@@ -181,13 +181,13 @@ pd_status pd_dag_critical_path(const pd_dag *dag, pd_critical_path *cp)
 		return PD_IO;
 	size_t n = dag->n_nodes ? dag->n_nodes : 1;
 	bool by_id = pd_i_ids_topological(dag);
-	cp_work w = { .dag = dag, .rep = pd_i_contract(dag) };
+	cp_work w = {.dag = dag, .rep = pd_i_contract(dag)};
 	w.finish = pd_i_alloc_big(n * sizeof(double));
 	w.pred = pd_i_alloc_big(n * sizeof(uint32_t));
 	uint32_t *order = by_id ? NULL : pd_i_alloc_big(n * sizeof(uint32_t)), n_order = 0;
 	pd_status s = w.finish && w.pred && (by_id || order) ? PD_OK : PD_IO;
 	if (s == PD_OK && !by_id)
-		s = kahn_order(dag, w.pred, order, &n_order);  /* pred: Kahn's scratch first */
+		s = kahn_order(dag, w.pred, order, &n_order); /* pred: Kahn's scratch first */
 	if (s == PD_OK)
 		s = longest(&w, order, n_order, cp);
 	free(w.finish);

@@ -48,11 +48,11 @@ void pd_i_node_describe(const pd_dag *dag, uint32_t v, char *buf, size_t size);
  * stage; the lowering then only copies indices. */
 typedef struct pd_i_stage_shape {
 	const pd_plan *plan;
-	uint32_t stage_size;         /* GPUs of the stage */
+	uint32_t stage_size; /* GPUs of the stage */
 	int64_t tp;
 	bool sp;
-	const int32_t *gpus;         /* cluster ids of the stage's GPUs, as written */
-	uint32_t next_size;          /* GPUs of the next stage (0 for the last) */
+	const int32_t *gpus; /* cluster ids of the stage's GPUs, as written */
+	uint32_t next_size;  /* GPUs of the next stage (0 for the last) */
 	int64_t next_tp;
 } pd_i_stage_shape;
 
@@ -65,9 +65,9 @@ typedef struct pd_i_costs {
 	uint32_t embed, lm_head, sample, attn_norm, qkv, attention, o_proj;
 	uint32_t ffn_norm, router, expert, shared_expert, ffn;
 	uint32_t ep_dispatch[2], ep_combine[2];
-	uint32_t pp[2];              /* pp_send: [0] inside a node, [1] across nodes */
-	uint32_t pp_recv;            /* pp_recv of the next stage: bytes, no time */
-	pd_i_tp_costs *tp;           /* one per TP group of the stage (caller's array) */
+	uint32_t pp[2];    /* pp_send: [0] inside a node, [1] across nodes */
+	uint32_t pp_recv;  /* pp_recv of the next stage: bytes, no time */
+	pd_i_tp_costs *tp; /* one per TP group of the stage (caller's array) */
 	uint32_t n_tp;
 } pd_i_costs;
 

@@ -6,7 +6,7 @@
  * tables kept in a private tail of the pd_dag allocation, so the public struct stays
  * what dag.h says and the GraphML reader (which interns per node) is still cheap.
  */
-#define _DEFAULT_SOURCE          /* MADV_HUGEPAGE */
+#define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,45 +17,45 @@
 /* A hash table of uint32 indices into an interned array; UINT32_MAX marks empty. */
 typedef struct intern_table {
 	uint32_t *slot;
-	uint32_t cap;                /* power of two, 0 before the first insertion */
+	uint32_t cap; /* power of two, 0 before the first insertion */
 } intern_table;
 
 typedef struct dag_impl {
-	pd_dag pub;                  /* first: a pd_dag * is a dag_impl * */
+	pd_dag pub; /* first: a pd_dag * is a dag_impl * */
 	intern_table costs, groups;
 	/* derived by pd_dag_finalize, dropped by the next one */
-	uint32_t *rep;               /* see pd_i_contract */
-	int8_t ids_topo;             /* pd_i_prove_ids_topological: -1 not yet known */
+	uint32_t *rep;   /* see pd_i_contract */
+	int8_t ids_topo; /* pd_i_prove_ids_topological: -1 not yet known */
 } dag_impl;
 
 static const char *const node_kind_names[PD_N__COUNT] = {
-	[PD_N_EMBED] = "embed",
-	[PD_N_PP_RECV] = "pp_recv",
-	[PD_N_ATTN_NORM] = "attn_norm",
-	[PD_N_QKV] = "qkv",
-	[PD_N_ATTENTION] = "attention",
-	[PD_N_O_PROJ] = "o_proj",
-	[PD_N_TP_ALLREDUCE] = "tp_allreduce",
-	[PD_N_TP_REDUCE_SCATTER] = "tp_reduce_scatter",
-	[PD_N_TP_ALL_GATHER] = "tp_all_gather",
-	[PD_N_FFN_NORM] = "ffn_norm",
-	[PD_N_ROUTER] = "router",
-	[PD_N_EP_DISPATCH] = "ep_dispatch",
-	[PD_N_EXPERT] = "expert",
-	[PD_N_SHARED_EXPERT] = "shared_expert",
-	[PD_N_EP_COMBINE] = "ep_combine",
-	[PD_N_FFN] = "ffn",
-	[PD_N_LM_HEAD] = "lm_head",
-	[PD_N_SAMPLE] = "sample",
-	[PD_N_PP_SEND] = "pp_send",
-	[PD_N_COLLECTIVE] = "collective",
+    [PD_N_EMBED] = "embed",
+    [PD_N_PP_RECV] = "pp_recv",
+    [PD_N_ATTN_NORM] = "attn_norm",
+    [PD_N_QKV] = "qkv",
+    [PD_N_ATTENTION] = "attention",
+    [PD_N_O_PROJ] = "o_proj",
+    [PD_N_TP_ALLREDUCE] = "tp_allreduce",
+    [PD_N_TP_REDUCE_SCATTER] = "tp_reduce_scatter",
+    [PD_N_TP_ALL_GATHER] = "tp_all_gather",
+    [PD_N_FFN_NORM] = "ffn_norm",
+    [PD_N_ROUTER] = "router",
+    [PD_N_EP_DISPATCH] = "ep_dispatch",
+    [PD_N_EXPERT] = "expert",
+    [PD_N_SHARED_EXPERT] = "shared_expert",
+    [PD_N_EP_COMBINE] = "ep_combine",
+    [PD_N_FFN] = "ffn",
+    [PD_N_LM_HEAD] = "lm_head",
+    [PD_N_SAMPLE] = "sample",
+    [PD_N_PP_SEND] = "pp_send",
+    [PD_N_COLLECTIVE] = "collective",
 };
 
 static const char *const edge_kind_names[PD_E__COUNT] = {
-	[PD_E_DATA] = "data",
-	[PD_E_COMM] = "comm",
-	[PD_E_CONTROL] = "control",
-	[PD_E_COLLECTIVE] = "collective",
+    [PD_E_DATA] = "data",
+    [PD_E_COMM] = "comm",
+    [PD_E_CONTROL] = "control",
+    [PD_E_COLLECTIVE] = "collective",
 };
 
 const char *pd_node_kind_name(pd_node_kind k)
@@ -163,7 +163,8 @@ static pd_status grow(void **arr, uint32_t *cap, uint64_t want, size_t size)
 		return PD_OK;
 	if (want > UINT32_MAX - 1)
 		return PD_IO;
-	void *p = *arr ? realloc(*arr, (size_t)want * size) : pd_i_alloc_big((size_t)want * size);
+	void *p =
+	    *arr ? realloc(*arr, (size_t)want * size) : pd_i_alloc_big((size_t)want * size);
 	if (!p)
 		return PD_IO;
 	*arr = p;
@@ -192,7 +193,8 @@ pd_status pd_dag_reserve(pd_dag *dag, uint32_t nodes, uint32_t edges)
 
 pd_status pd_dag_add_node(pd_dag *dag, const pd_node *n, uint32_t *id)
 {
-	PD_CHECK(grow_one((void **)&dag->nodes, &dag->cap_nodes, dag->n_nodes, sizeof(pd_node)));
+	PD_CHECK(
+	    grow_one((void **)&dag->nodes, &dag->cap_nodes, dag->n_nodes, sizeof(pd_node)));
 	dag->nodes[dag->n_nodes] = *n;
 	if (id)
 		*id = dag->n_nodes;
@@ -203,7 +205,8 @@ pd_status pd_dag_add_node(pd_dag *dag, const pd_node *n, uint32_t *id)
 
 pd_status pd_dag_add_edge(pd_dag *dag, uint32_t src, uint32_t dst, pd_edge_kind kind)
 {
-	PD_CHECK(grow_one((void **)&dag->edges, &dag->cap_edges, dag->n_edges, sizeof(pd_edge)));
+	PD_CHECK(
+	    grow_one((void **)&dag->edges, &dag->cap_edges, dag->n_edges, sizeof(pd_edge)));
 	pd_edge *e = &dag->edges[dag->n_edges++];
 	e->src = src;
 	e->dst = dst;
@@ -267,7 +270,8 @@ pd_status pd_dag_intern_cost(pd_dag *dag, const pd_cost *c, uint32_t *idx)
 			return PD_OK;
 		}
 	}
-	PD_CHECK(grow_one((void **)&dag->costs, &dag->cap_costs, dag->n_costs, sizeof(pd_cost)));
+	PD_CHECK(
+	    grow_one((void **)&dag->costs, &dag->cap_costs, dag->n_costs, sizeof(pd_cost)));
 	dag->costs[dag->n_costs] = *c;
 	t->slot[h] = dag->n_costs;
 	*idx = dag->n_costs++;
@@ -283,7 +287,8 @@ static int group_equal(const pd_groups *g, uint32_t i, const int32_t *gpus, uint
 /* Appends a group after its slot was found free. */
 static pd_status group_append(pd_groups *g, const int32_t *gpus, uint32_t n)
 {
-	PD_CHECK(grow((void **)&g->gpus, &g->cap_gpus, (uint64_t)g->n_gpus + n, sizeof(int32_t)));
+	PD_CHECK(
+	    grow((void **)&g->gpus, &g->cap_gpus, (uint64_t)g->n_gpus + n, sizeof(int32_t)));
 	if (g->n + 2 > g->cap) {
 		uint64_t want = g->cap ? (uint64_t)g->cap * 2 : 64;
 		PD_CHECK(grow((void **)&g->off, &g->cap, want, sizeof(uint32_t)));
@@ -391,7 +396,7 @@ pd_status pd_dag_finalize(pd_dag *dag)
 	dag->out_edge = pd_i_alloc_big(m * sizeof(uint32_t));
 	dag->in_edge = pd_i_alloc_big(m * sizeof(uint32_t));
 	d->rep = pd_i_alloc_big((n ? n : 1) * sizeof(uint32_t));
-	edge_scan sc = { dag->out_off, dag->in_off, d->rep, true, true };
+	edge_scan sc = {dag->out_off, dag->in_off, d->rep, true, true};
 	if (!dag->out_off || !dag->in_off || !dag->out_edge || !dag->in_edge || !d->rep) {
 		drop_derived(dag);
 		return PD_IO;
@@ -529,8 +534,9 @@ static void dump_node(const pd_dag *dag, uint32_t v, FILE *f)
 
 void pd_dag_dump(const pd_dag *dag, FILE *f)
 {
-	fprintf(f, "dag %s: %" PRIu32 " nodes, %" PRIu32 " edges, %" PRIu32 " costs, %" PRIu32
-	           " groups\n",
+	fprintf(f,
+	        "dag %s: %" PRIu32 " nodes, %" PRIu32 " edges, %" PRIu32 " costs, %" PRIu32
+	        " groups\n",
 	        dag->name ? dag->name : "?", dag->n_nodes, dag->n_edges, dag->n_costs,
 	        dag->groups.n);
 	for (uint32_t v = 0; v < dag->n_nodes; v++)

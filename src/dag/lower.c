@@ -38,16 +38,16 @@
 /* Shape of one stage as the lowering and the counting see it. */
 typedef struct stage_info {
 	const pd_stage *st;
-	uint32_t S;                  /* GPUs */
-	uint32_t tp, groups;         /* TP and S / TP attention groups */
-	uint32_t tp_points;          /* collectives after attention/dense ffn: 0, 1 or 2 */
-	bool ep_coll;                /* EP > 1: dispatch and combine */
+	uint32_t S;          /* GPUs */
+	uint32_t tp, groups; /* TP and S / TP attention groups */
+	uint32_t tp_points;  /* collectives after attention/dense ffn: 0, 1 or 2 */
+	bool ep_coll;        /* EP > 1: dispatch and combine */
 	bool first, last;
 	uint32_t next_size;
-	int64_t nl, n_moe, n_dense;  /* layers */
-	int64_t n_moe_pred;          /* layers whose previous layer (in the stage) is MoE */
+	int64_t nl, n_moe, n_dense; /* layers */
+	int64_t n_moe_pred;         /* layers whose previous layer (in the stage) is MoE */
 	bool last_is_moe;
-	uint32_t sh;                 /* 1 when the model has shared experts */
+	uint32_t sh; /* 1 when the model has shared experts */
 } stage_info;
 
 static bool layer_is_moe(const pd_model *m, int64_t l)
@@ -55,7 +55,8 @@ static bool layer_is_moe(const pd_model *m, int64_t l)
 	return m->experts > 0 && l >= m->first_dense;
 }
 
-static void stage_info_init(const pd_plan *p, const pd_replica *r, uint32_t s, stage_info *si)
+static void stage_info_init(const pd_plan *p, const pd_replica *r, uint32_t s,
+                            stage_info *si)
 {
 	const pd_stage *st = &r->stages[s];
 	memset(si, 0, sizeof(*si));
@@ -106,8 +107,8 @@ static void count_gpu(const stage_info *si, uint64_t h, uint64_t sends, bool dec
 {
 	uint64_t tpn = si->tp_points, tpe = 2 * tpn, ep = si->ep_coll, sh = si->sh;
 	uint64_t nl = (uint64_t)si->nl, nd = (uint64_t)si->n_dense, nm = (uint64_t)si->n_moe;
-	uint64_t fan = (h > 0 ? h : 1) + sh;           /* after routed + shared experts */
-	uint64_t fm = ep ? 1 : fan;                     /* after a MoE layer */
+	uint64_t fan = (h > 0 ? h : 1) + sh; /* after routed + shared experts */
+	uint64_t fm = ep ? 1 : fan;          /* after a MoE layer */
 	uint64_t f_end = nl && si->last_is_moe ? fm : 1;
 	uint64_t n = 1 + nl * (4 + tpn) + nd * (2 + tpn) + nm * (2 + 2 * ep + h + sh) +
 	             (si->last ? 1 + (uint64_t)decode : sends);
@@ -125,13 +126,15 @@ static void count_gpu(const stage_info *si, uint64_t h, uint64_t sends, bool dec
 static uint64_t count_hubs(const stage_info *si, uint64_t mb)
 {
 	uint64_t tp = (uint64_t)si->tp_points * si->groups;
-	return mb * ((uint64_t)(si->nl + si->n_dense) * tp + (uint64_t)si->n_moe * 2 * si->ep_coll);
+	return mb *
+	       ((uint64_t)(si->nl + si->n_dense) * tp + (uint64_t)si->n_moe * 2 * si->ep_coll);
 }
 
 pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges)
 {
 	*nodes = *edges = 0;
-	uint64_t mb = plan->workload.micro_batches > 0 ? (uint64_t)plan->workload.micro_batches : 1;
+	uint64_t mb =
+	    plan->workload.micro_batches > 0 ? (uint64_t)plan->workload.micro_batches : 1;
 	bool decode = plan->workload.phase == PD_DECODE;
 	uint32_t *h = NULL;
 	for (uint32_t r = 0; r < plan->strategy.n_replicas; r++) {
@@ -165,12 +168,12 @@ typedef struct lower_ctx {
 	const pd_plan *plan;
 	pd_dag *dag;
 	bool decode, overflow;
-	int32_t r, s, mb, mbs;       /* current replica, stage, micro-batch; micro-batches */
+	int32_t r, s, mb, mbs; /* current replica, stage, micro-batch; micro-batches */
 	stage_info si;
 	const int32_t *gpus, *next_gpus;
 	pd_i_costs c;
-	uint32_t pp_in;              /* pp_recv cost: the previous stage's c.pp_recv */
-	uint32_t *tp_group;          /* interned group of each TP group */
+	uint32_t pp_in;     /* pp_recv cost: the previous stage's c.pp_recv */
+	uint32_t *tp_group; /* interned group of each TP group */
 	uint32_t ep_group;
 	uint32_t *host_off, *host;   /* experts hosted by each GPU index (CSR) */
 	uint32_t *front, *nfront, F; /* frontier of each GPU: F slots each */
@@ -192,9 +195,14 @@ static uint32_t node(lower_ctx *x, pd_node_kind kind, int32_t gpu, int32_t layer
 		return 0;
 	}
 	pd_node *v = &d->nodes[d->n_nodes];
-	*v = (pd_node){ .gpu = gpu, .replica = x->r, .stage = x->s, .layer = layer,
-	                .micro_batch = x->mb, .expert = expert, .cost = cost,
-	                .kind = (uint8_t)kind };
+	*v = (pd_node){.gpu = gpu,
+	               .replica = x->r,
+	               .stage = x->s,
+	               .layer = layer,
+	               .micro_batch = x->mb,
+	               .expert = expert,
+	               .cost = cost,
+	               .kind = (uint8_t)kind};
 	return d->n_nodes++;
 }
 
@@ -206,7 +214,7 @@ static void edge(lower_ctx *x, uint32_t src, uint32_t dst, pd_edge_kind kind)
 		x->overflow = true;
 		return;
 	}
-	d->edges[d->n_edges++] = (pd_edge){ .src = src, .dst = dst, .kind = (uint8_t)kind };
+	d->edges[d->n_edges++] = (pd_edge){.src = src, .dst = dst, .kind = (uint8_t)kind};
 }
 
 /* v depends on the whole frontier of GPU gi and becomes its frontier. */
@@ -245,7 +253,8 @@ static void tp_round(lower_ctx *x, int32_t layer, pd_node_kind kind, size_t whic
 {
 	uint32_t G = x->si.groups;
 	for (uint32_t gi = 0; gi < x->si.S; gi++) {
-		const uint32_t *c = (const uint32_t *)((const char *)&x->c.tp[gi / x->si.tp] + which);
+		const uint32_t *c =
+		    (const uint32_t *)((const char *)&x->c.tp[gi / x->si.tp] + which);
 		x->members[gi] = chain(x, gi, kind, layer, c[0]);
 	}
 	for (uint32_t k = 0; k < G; k++)
@@ -278,16 +287,16 @@ static void experts(lower_ctx *x, uint32_t gi, int32_t layer)
 {
 	uint32_t base = x->front[(size_t)gi * x->F], nf = 0;
 	for (uint32_t i = x->host_off[gi]; i < x->host_off[gi + 1]; i++) {
-		uint32_t v = node(x, PD_N_EXPERT, x->gpus[gi], layer, (int32_t)x->host[i],
-		                  x->c.expert);
+		uint32_t v =
+		    node(x, PD_N_EXPERT, x->gpus[gi], layer, (int32_t)x->host[i], x->c.expert);
 		edge(x, base, v, PD_E_DATA);
 		x->tmp[nf++] = v;
 	}
 	if (nf == 0)
-		x->tmp[nf++] = base;  /* no expert here: dispatch (router) feeds the join */
+		x->tmp[nf++] = base; /* no expert here: dispatch (router) feeds the join */
 	if (x->si.sh) {
-		uint32_t v = node(x, PD_N_SHARED_EXPERT, x->gpus[gi], layer, -1,
-		                  x->c.shared_expert);
+		uint32_t v =
+		    node(x, PD_N_SHARED_EXPERT, x->gpus[gi], layer, -1, x->c.shared_expert);
 		edge(x, x->norms[gi], v, PD_E_DATA);
 		x->tmp[nf++] = v;
 	}
@@ -470,7 +479,7 @@ static pd_status stage_begin(lower_ctx *x, const pd_replica *rep, uint32_t s)
 {
 	stage_info_init(x->plan, rep, s, &x->si);
 	if (x->si.S == 0 || x->si.S % x->si.tp != 0)
-		return PD_IO;        /* validation refuses such plans: not lowerable */
+		return PD_IO; /* validation refuses such plans: not lowerable */
 	x->gpus = rep->stages[s].gpus;
 	x->next_gpus = x->si.last ? NULL : rep->stages[s + 1].gpus;
 	x->pp_in = x->c.pp_recv;
@@ -479,10 +488,13 @@ static pd_status stage_begin(lower_ctx *x, const pd_replica *rep, uint32_t s)
 		return PD_IO;
 	x->c.tp = tc;
 	x->c.n_tp = x->si.groups;
-	pd_i_stage_shape sh = { .plan = x->plan, .stage_size = x->si.S, .tp = x->si.tp,
-	                        .sp = x->si.st->sp, .gpus = x->gpus,
-	                        .next_size = x->si.next_size,
-	                        .next_tp = x->si.last ? 1 : rep->stages[s + 1].tp };
+	pd_i_stage_shape sh = {.plan = x->plan,
+	                       .stage_size = x->si.S,
+	                       .tp = x->si.tp,
+	                       .sp = x->si.st->sp,
+	                       .gpus = x->gpus,
+	                       .next_size = x->si.next_size,
+	                       .next_tp = x->si.last ? 1 : rep->stages[s + 1].tp};
 	PD_CHECK(pd_i_costs_stage(x->dag, &sh, &x->c));
 	PD_CHECK(stage_groups(x));
 	PD_CHECK(stage_hosts(x));
@@ -518,7 +530,7 @@ static pd_status lower_all(lower_ctx *x)
 			x->s = (int32_t)s;
 			PD_CHECK(stage_begin(x, rep, s));
 			lower_stage_body(x);
-			uint32_t *t = x->recv_from;  /* this stage's sends feed the next */
+			uint32_t *t = x->recv_from; /* this stage's sends feed the next */
 			x->recv_from = x->send_to;
 			x->send_to = t;
 		}
@@ -546,7 +558,7 @@ static pd_status fill_gpus(pd_dag *d, const pd_plan *p, const pd_analysis *an)
 			for (uint32_t i = 0; i < rep->stages[s].n_gpus; i++) {
 				int32_t g = rep->stages[s].gpus[i];
 				if (g >= 0 && g < n)
-					d->gpu[g] = (pd_dag_gpu){ (int32_t)r, (int32_t)s, 0 };
+					d->gpu[g] = (pd_dag_gpu){(int32_t)r, (int32_t)s, 0};
 			}
 	}
 	for (uint32_t i = 0; an && i < an->n_memory; i++)
@@ -569,7 +581,7 @@ static pd_status fill_stages(pd_dag *d, const pd_plan *p)
 		for (uint32_t s = 0; s < rep->n_stages; s++) {
 			const pd_stage *st = &rep->stages[s];
 			pd_dag_stage *ds = &d->stages[d->n_stages++];
-			*ds = (pd_dag_stage){ (int32_t)r, (int32_t)s, (int32_t)E, NULL };
+			*ds = (pd_dag_stage){(int32_t)r, (int32_t)s, (int32_t)E, NULL};
 			ds->expert_gpu = malloc((E ? E : 1) * sizeof(int32_t));
 			if (!ds->expert_gpu)
 				return PD_IO;
@@ -602,8 +614,10 @@ static pd_status lower_into(pd_dag *d, const pd_plan *plan, const pd_analysis *a
 		return PD_IO;
 	PD_CHECK(pd_dag_reserve(d, (uint32_t)nn, (uint32_t)ne));
 	PD_CHECK(fill_context(d, plan, an));
-	lower_ctx x = { .plan = plan, .dag = d, .decode = plan->workload.phase == PD_DECODE,
-	                .mbs = d->micro_batches };
+	lower_ctx x = {.plan = plan,
+	               .dag = d,
+	               .decode = plan->workload.phase == PD_DECODE,
+	               .mbs = d->micro_batches};
 	pd_status s = lower_all(&x);
 	ctx_release(&x);
 	PD_CHECK(s);

@@ -18,20 +18,20 @@ enum family { F_COMPUTE, F_TP, F_EP, F_PP, F_HUB, F__COUNT };
 static const struct {
 	const char *legend, *shape, *fill, *line;
 } FAMILY[F__COUNT] = {
-	[F_COMPUTE] = { "compute", "box", "#dce9f7", "#3b6ea8" },
-	[F_TP] = { "TP collective (member)", "ellipse", "#fde2b8", "#c77c02" },
-	[F_EP] = { "EP collective (member)", "ellipse", "#d4efd1", "#2e7d32" },
-	[F_PP] = { "PP p2p (send / recv)", "cds", "#ead7f2", "#7b3f98" },
-	[F_HUB] = { "collective hub (one per instance)", "doubleoctagon", "#f8d0d0", "#b03030" },
+    [F_COMPUTE] = {"compute", "box", "#dce9f7", "#3b6ea8"},
+    [F_TP] = {"TP collective (member)", "ellipse", "#fde2b8", "#c77c02"},
+    [F_EP] = {"EP collective (member)", "ellipse", "#d4efd1", "#2e7d32"},
+    [F_PP] = {"PP p2p (send / recv)", "cds", "#ead7f2", "#7b3f98"},
+    [F_HUB] = {"collective hub (one per instance)", "doubleoctagon", "#f8d0d0", "#b03030"},
 };
 
 static const struct {
 	const char *style, *color, *penwidth;
 } EDGE_STYLE[PD_E__COUNT] = {
-	[PD_E_DATA] = { "solid", "#555555", "1" },
-	[PD_E_COMM] = { "dashed", "#7b3f98", "1.6" },
-	[PD_E_CONTROL] = { "dotted", "#999999", "1" },
-	[PD_E_COLLECTIVE] = { "bold", "#b03030", "2" },
+    [PD_E_DATA] = {"solid", "#555555", "1"},
+    [PD_E_COMM] = {"dashed", "#7b3f98", "1.6"},
+    [PD_E_CONTROL] = {"dotted", "#999999", "1"},
+    [PD_E_COLLECTIVE] = {"bold", "#b03030", "2"},
 };
 
 static enum family family_of(uint8_t kind)
@@ -59,7 +59,7 @@ typedef struct syms {
 	Agsym_t *g_label, *g_style, *g_color, *g_fill;
 	Agsym_t *n_label, *n_shape, *n_fill, *n_color;
 	Agsym_t *e_style, *e_color, *e_pen, *e_label, *e_dir;
-	Agsym_t *g_rank, *e_constraint, *e_minlen, *e_xlabel;   /* overview only */
+	Agsym_t *g_rank, *e_constraint, *e_minlen, *e_xlabel; /* overview only */
 } syms;
 
 #define ATTR(g, kind, name, def) agattr((g), (kind), (char *)(name), (char *)(def))
@@ -129,10 +129,13 @@ static void style_edge(Agedge_t *e, const syms *s, pd_edge_kind k)
 /* Legend: one sample node per family, one sample edge per edge kind. */
 static int add_legend(Agraph_t *g, const syms *s)
 {
-	static const struct { int from, to; pd_edge_kind k; } E[] = {
-		{ F_COMPUTE, F_TP, PD_E_DATA },  { F_TP, F_HUB, PD_E_COLLECTIVE },
-		{ F_EP, F_HUB, PD_E_COLLECTIVE }, { F_PP, F_COMPUTE, PD_E_COMM },
-		{ F_COMPUTE, F_EP, PD_E_CONTROL },
+	static const struct {
+		int from, to;
+		pd_edge_kind k;
+	} E[] = {
+	    {F_COMPUTE, F_TP, PD_E_DATA},    {F_TP, F_HUB, PD_E_COLLECTIVE},
+	    {F_EP, F_HUB, PD_E_COLLECTIVE},  {F_PP, F_COMPUTE, PD_E_COMM},
+	    {F_COMPUTE, F_EP, PD_E_CONTROL},
 	};
 	Agraph_t *c = cluster(g, s, "cluster_legend", "legend", "#fcfcfc");
 	Agnode_t *n[F__COUNT];
@@ -157,7 +160,7 @@ typedef struct builder {
 	const pd_dag *dag;
 	Agraph_t *g;
 	syms s;
-	Agraph_t **gpu_cl;           /* cluster of each GPU id, created on first use */
+	Agraph_t **gpu_cl; /* cluster of each GPU id, created on first use */
 	int32_t n_gpu_cl;
 } builder;
 
@@ -242,13 +245,15 @@ static int add_nodes_and_edges(builder *b, const uint8_t *keep)
 	Agnode_t **an = calloc(dag->n_nodes ? dag->n_nodes : 1, sizeof(Agnode_t *));
 	if (!an)
 		return -1;
-	Agnode_t **first = calloc(b->n_gpu_cl > 0 ? (size_t)b->n_gpu_cl : 1, sizeof(Agnode_t *));
+	Agnode_t **first =
+	    calloc(b->n_gpu_cl > 0 ? (size_t)b->n_gpu_cl : 1, sizeof(Agnode_t *));
 	int rc = first ? 0 : -1;
 	for (uint32_t v = 0; v < dag->n_nodes && rc == 0; v++) {
 		if (keep && !keep[v])
 			continue;
 		const pd_node *n = &dag->nodes[v];
-		Agraph_t *c = n->gpu >= 0 ? gpu_cluster(b, n) : stage_cluster(b, n->replica, n->stage);
+		Agraph_t *c =
+		    n->gpu >= 0 ? gpu_cluster(b, n) : stage_cluster(b, n->replica, n->stage);
 		snprintf(name, sizeof(name), "n%u", v);
 		an[v] = c ? agnode(c, name, 1) : NULL;
 		if (!an[v]) {
@@ -279,7 +284,7 @@ static int add_nodes_and_edges(builder *b, const uint8_t *keep)
 
 void pd_i_fmt_bytes(char *p, size_t size, double bytes)
 {
-	static const char *const unit[] = { "B", "KB", "MB", "GB", "TB", "PB" };
+	static const char *const unit[] = {"B", "KB", "MB", "GB", "TB", "PB"};
 	int u = 0;
 	while (bytes >= 1000 && u < 5) {
 		bytes /= 1000;
@@ -318,7 +323,7 @@ static int links_add(links *l, int32_t a, int32_t b, int collective, double byte
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = (link){ a, b, collective, bytes };
+	l->v[l->n++] = (link){a, b, collective, bytes};
 	return 0;
 }
 
@@ -361,7 +366,8 @@ static int collect_links(const pd_dag *dag, links *l)
 	}
 	for (uint32_t v = 0; v < dag->n_nodes; v++) {
 		const pd_node *h = &dag->nodes[v];
-		if (h->kind != PD_N_COLLECTIVE || h->group < 0 || (uint32_t)h->group >= dag->groups.n)
+		if (h->kind != PD_N_COLLECTIVE || h->group < 0 ||
+		    (uint32_t)h->group >= dag->groups.n)
 			continue;
 		const int32_t *g = dag->groups.gpus + dag->groups.off[h->group];
 		uint32_t n = dag->groups.off[h->group + 1] - dag->groups.off[h->group];
@@ -379,7 +385,7 @@ static int collect_links(const pd_dag *dag, links *l)
  * consecutive machines only; traffic edges do not constrain the layout (a ring over
  * 256 GPUs would otherwise chain 256 ranks: a picture 26 000 px tall, and half of the
  * layout time in rank assignment). */
-#define OVERVIEW_LABELS_MAX 64   /* above this many links, edges carry no byte labels */
+#define OVERVIEW_LABELS_MAX 64 /* above this many links, edges carry no byte labels */
 
 /* Rows of one stage: the first GPU of its first row, of its current row, and the last
  * GPU placed (where the next one of the same row goes). */
@@ -445,7 +451,7 @@ static int layout_edge(builder *b, const layout_pair *p)
 
 static void invisible(rows *r, Agnode_t *t, Agnode_t *h, const char *minlen)
 {
-	r->pairs[r->n_pairs++] = (layout_pair){ t, h, minlen };
+	r->pairs[r->n_pairs++] = (layout_pair){t, h, minlen};
 }
 
 /* Places GPU node gn of dag node n: right of the previous GPU of its machine row, or
@@ -457,7 +463,7 @@ static void place_gpu(rows *r, const pd_node *n, Agnode_t *gn, int new_row)
 		i++;
 	row_chain *c = &r->v[i];
 	if (i == r->n) {
-		*c = (row_chain){ n->replica, n->stage, gn, gn, gn };
+		*c = (row_chain){n->replica, n->stage, gn, gn, gn};
 		r->n++;
 		return;
 	}
@@ -536,8 +542,10 @@ static void note_unlabelled(builder *b, size_t n, double max)
 {
 	char title[512], big[32];
 	pd_i_fmt_bytes(big, sizeof(big), max);
-	snprintf(title, sizeof(title), "%s\\n%zu links, too many to label: pen width is "
-	         "proportional to bytes, thickest %s", agxget(b->g, b->s.g_label), n, big);
+	snprintf(title, sizeof(title),
+	         "%s\\n%zu links, too many to label: pen width is "
+	         "proportional to bytes, thickest %s",
+	         agxget(b->g, b->s.g_label), n, big);
 	agxset(b->g, b->s.g_label, title);
 }
 
@@ -571,18 +579,18 @@ static int add_links(builder *b, Agnode_t **gn, const links *l)
 	}
 	if (l->n > OVERVIEW_LABELS_MAX)
 		note_unlabelled(b, l->n, max);
-	else   /* room for the labels between the GPUs of a row */
+	else /* room for the labels between the GPUs of a row */
 		agset(b->g, "nodesep", "0.7");
 	return 0;
 }
 
 static int build_overview(builder *b)
 {
-	links l = { 0 };
+	links l = {0};
 	int32_t n = max_gpu(b->dag) + 1;
 	size_t ng = n > 0 ? (size_t)n : 1;
 	Agnode_t **gn = calloc(ng, sizeof(Agnode_t *));
-	rows r = { calloc(ng, sizeof(row_chain)), 0, calloc(2 * ng, sizeof(layout_pair)), 0 };
+	rows r = {calloc(ng, sizeof(row_chain)), 0, calloc(2 * ng, sizeof(layout_pair)), 0};
 	/* declared here, not in declare(): the other views' DOT files stay as they were */
 	b->s.g_rank = ATTR(b->g, AGRAPH, "rank", "");
 	b->s.e_constraint = ATTR(b->g, AGEDGE, "constraint", "true");
@@ -607,8 +615,8 @@ static void title_of(const pd_dag *dag, const pd_view *view, char *buf, size_t s
 {
 	char suffix[32];
 	pd_view_suffix(view, suffix, sizeof(suffix));
-	snprintf(buf, size, "%s%s%s", dag->name ? dag->name : "plandag",
-	         suffix[0] ? " " : "", suffix[0] ? suffix + 1 : "");
+	snprintf(buf, size, "%s%s%s", dag->name ? dag->name : "plandag", suffix[0] ? " " : "",
+	         suffix[0] ? suffix + 1 : "");
 	if (view->kind == PD_VIEW_OVERVIEW)
 		snprintf(buf + strlen(buf), size - strlen(buf),
 		         " (edges: bytes per step; dashed = pipeline p2p, bold = collectives "
@@ -623,8 +631,8 @@ static void title_of(const pd_dag *dag, const pd_view *view, char *buf, size_t s
  * names instead would push them into cgraph's internal map, whose entries cgraph 2.43
  * never frees.) */
 typedef struct seq_ids {
-	Agraph_t *root;              /* state of the default discipline */
-	char **names;                /* subgraph k has ID 2 * (k + 1) */
+	Agraph_t *root; /* state of the default discipline */
+	char **names;   /* subgraph k has ID 2 * (k + 1) */
 	size_t n, cap;
 } seq_ids;
 
@@ -708,13 +716,13 @@ static void seq_register(void *state, int objtype, void *obj)
 	AgIdDisc.idregister(s->root, objtype, obj);
 }
 
-static Agiddisc_t seq_id_disc = { seq_open,  seq_map,   seq_alloc,   seq_free,
-	                              seq_print, seq_close, seq_register };
-static Agdisc_t seq_disc = { &AgMemDisc, &seq_id_disc, &AgIoDisc };
+static Agiddisc_t seq_id_disc = {seq_open,  seq_map,   seq_alloc,   seq_free,
+                                 seq_print, seq_close, seq_register};
+static Agdisc_t seq_disc = {&AgMemDisc, &seq_id_disc, &AgIoDisc};
 
 Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
 {
-	builder b = { .dag = dag };
+	builder b = {.dag = dag};
 	char title[256];
 	b.g = agopen("plandag", Agdirected, &seq_disc);
 	if (!b.g)
@@ -747,9 +755,9 @@ Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
 pd_status pd_export_dot(const pd_dag *dag, const pd_view *view, const char *path,
                         pd_diag_list *diags)
 {
-	pd_view v = view ? *view : (pd_view){ .kind = PD_VIEW_FULL };
+	pd_view v = view ? *view : (pd_view){.kind = PD_VIEW_FULL};
 	if (v.kind == PD_VIEW_AUTO)
-		v.kind = PD_VIEW_FULL;   /* a DOT file is data: no size limit */
+		v.kind = PD_VIEW_FULL; /* a DOT file is data: no size limit */
 	pd_atomic_file af;
 	Agraph_t *g = pd_i_dot_build(dag, &v);
 	pd_status s = g ? pd_atomic_open(&af, path) : PD_IO;

@@ -19,8 +19,8 @@ static const struct {
 	const char *word;
 	unsigned bit;
 } EMIT_WORDS[] = {
-	{ "dot", PD_EMIT_DOT }, { "graphml", PD_EMIT_GRAPHML }, { "png", PD_EMIT_PNG },
-	{ "svg", PD_EMIT_SVG }, { "pdf", PD_EMIT_PDF },         { "report", PD_EMIT_REPORT },
+    {"dot", PD_EMIT_DOT}, {"graphml", PD_EMIT_GRAPHML}, {"png", PD_EMIT_PNG},
+    {"svg", PD_EMIT_SVG}, {"pdf", PD_EMIT_PDF},         {"report", PD_EMIT_REPORT},
 };
 #define N_WORDS (sizeof(EMIT_WORDS) / sizeof(EMIT_WORDS[0]))
 
@@ -71,7 +71,7 @@ typedef struct emit_ctx {
 	const pd_compilation *c;
 	const char *dir;
 	char staging[4096];
-	char names[MAX_FILES][512];  /* file names written into staging */
+	char names[MAX_FILES][512]; /* file names written into staging */
 	int n;
 	pd_diag_list *diags;
 } emit_ctx;
@@ -106,11 +106,16 @@ static pd_status write_report(emit_ctx *e, const char *path, const char *png)
 /* Writes every requested file into the staging directory. */
 static pd_status write_all(emit_ctx *e, unsigned mask, const pd_view *pic)
 {
-	static const struct { unsigned bit; const char *ext; } PICS[] = {
-		{ PD_EMIT_PNG, "png" }, { PD_EMIT_SVG, "svg" }, { PD_EMIT_PDF, "pdf" },
+	static const struct {
+		unsigned bit;
+		const char *ext;
+	} PICS[] = {
+	    {PD_EMIT_PNG, "png"},
+	    {PD_EMIT_SVG, "svg"},
+	    {PD_EMIT_PDF, "pdf"},
 	};
 	const pd_dag *dag = e->c->dag;
-	pd_view full = { .kind = PD_VIEW_FULL };
+	pd_view full = {.kind = PD_VIEW_FULL};
 	char stem[256], suffix[32];
 	const char *png = NULL;
 	file_stem(e->c, stem, sizeof(stem));
@@ -153,8 +158,8 @@ static pd_status finish(emit_ctx *e, pd_status s, FILE *log)
 		if (s != PD_OK) {
 			unlink(from);
 		} else if (rename(from, to) != 0) {
-			pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot move %s to %s",
-			            from, to);
+			pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot move %s to %s", from,
+			            to);
 			unlink(from);
 			s = PD_IO;
 		} else if (log) {
@@ -188,7 +193,7 @@ pd_status pd_emit(const pd_compilation *c, unsigned mask, const pd_view *view,
 {
 	if (!mask)
 		return PD_OK;
-	pd_view pic = { .kind = PD_VIEW_AUTO };
+	pd_view pic = {.kind = PD_VIEW_AUTO};
 	if (c->dag)
 		pic = pd_i_view_resolve(c->dag, view);
 	PD_CHECK(preflight(c, mask, &pic, diags));
@@ -196,7 +201,7 @@ pd_status pd_emit(const pd_compilation *c, unsigned mask, const pd_view *view,
 		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot create directory %s", dir);
 		return PD_IO;
 	}
-	emit_ctx e = { .c = c, .dir = dir, .diags = diags };
+	emit_ctx e = {.c = c, .dir = dir, .diags = diags};
 	snprintf(e.staging, sizeof(e.staging), "%s/.plandag-XXXXXX", dir);
 	if (!mkdtemp(e.staging)) {
 		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write into %s", dir);

@@ -24,28 +24,37 @@
 #include "export_internal.h"
 
 #define BUF_SIZE (1u << 20)
-#define BUF_SLACK 4096           /* the most one node or edge record can take */
+#define BUF_SLACK 4096 /* the most one node or edge record can take */
 
 typedef struct key_def {
 	const char *id, *domain, *name, *type;
 } key_def;
 
 static const key_def KEYS[] = {
-	{ "kind", "node", "kind", "string" },       { "gpu", "node", "gpu", "int" },
-	{ "replica", "node", "replica", "int" },    { "stage", "node", "stage", "int" },
-	{ "layer", "node", "layer", "int" },        { "micro_batch", "node", "micro_batch", "int" },
-	{ "expert", "node", "expert", "int" },      { "flops", "node", "flops", "double" },
-	{ "bytes", "node", "bytes", "double" },     { "us", "node", "us", "double" },
-	{ "label", "node", "label", "string" },     { "group", "node", "group", "string" },
-	{ "e_kind", "edge", "kind", "string" },     { "e_bytes", "edge", "bytes", "double" },
-	{ "g_plan", "graph", "plan", "string" },    { "g_n_gpus", "graph", "n_gpus", "int" },
-	{ "g_gpus_per_node", "graph", "gpus_per_node", "int" },
-	{ "g_gpu_capacity", "graph", "gpu_capacity", "double" },
-	{ "g_n_replicas", "graph", "n_replicas", "int" },
-	{ "g_micro_batches", "graph", "micro_batches", "int" },
-	{ "g_phase", "graph", "phase", "string" },
-	{ "g_step_tokens", "graph", "step_tokens", "double" },
-	{ "g_gpus", "graph", "gpus", "string" },    { "g_stages", "graph", "stages", "string" },
+    {"kind", "node", "kind", "string"},
+    {"gpu", "node", "gpu", "int"},
+    {"replica", "node", "replica", "int"},
+    {"stage", "node", "stage", "int"},
+    {"layer", "node", "layer", "int"},
+    {"micro_batch", "node", "micro_batch", "int"},
+    {"expert", "node", "expert", "int"},
+    {"flops", "node", "flops", "double"},
+    {"bytes", "node", "bytes", "double"},
+    {"us", "node", "us", "double"},
+    {"label", "node", "label", "string"},
+    {"group", "node", "group", "string"},
+    {"e_kind", "edge", "kind", "string"},
+    {"e_bytes", "edge", "bytes", "double"},
+    {"g_plan", "graph", "plan", "string"},
+    {"g_n_gpus", "graph", "n_gpus", "int"},
+    {"g_gpus_per_node", "graph", "gpus_per_node", "int"},
+    {"g_gpu_capacity", "graph", "gpu_capacity", "double"},
+    {"g_n_replicas", "graph", "n_replicas", "int"},
+    {"g_micro_batches", "graph", "micro_batches", "int"},
+    {"g_phase", "graph", "phase", "string"},
+    {"g_step_tokens", "graph", "step_tokens", "double"},
+    {"g_gpus", "graph", "gpus", "string"},
+    {"g_stages", "graph", "stages", "string"},
 };
 
 size_t pd_i_fmt_int(char *p, int64_t v)
@@ -67,7 +76,7 @@ size_t pd_i_fmt_int(char *p, int64_t v)
 size_t pd_i_fmt_double(char *p, size_t size, double v)
 {
 	if (!isfinite(v))
-		v = 0;   /* GraphML doubles must parse; the DAG never holds NaN or inf */
+		v = 0; /* GraphML doubles must parse; the DAG never holds NaN or inf */
 	if (v == (double)(int64_t)v && fabs(v) < 1e15) {
 		char tmp[24];
 		size_t n = pd_i_fmt_int(tmp, (int64_t)v);
@@ -123,7 +132,7 @@ static void put_data_int(out *o, const char *open, size_t open_len, int64_t v)
 	put_int(o, v);
 	PUT_LIT(o, "</data>");
 }
-#define DATA_INT(o, key, v)                                                    \
+#define DATA_INT(o, key, v)                                                                \
 	put_data_int((o), "<data key=\"" key "\">", sizeof("<data key=\"" key "\">") - 1, (v))
 
 /* Escapes the few characters XML cares about (labels are plain, but be safe). */
@@ -131,11 +140,20 @@ static void put_escaped(out *o, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '&': PUT_LIT(o, "&amp;"); break;
-		case '<': PUT_LIT(o, "&lt;"); break;
-		case '>': PUT_LIT(o, "&gt;"); break;
-		case '"': PUT_LIT(o, "&quot;"); break;
-		default: put(o, s, 1);
+		case '&':
+			PUT_LIT(o, "&amp;");
+			break;
+		case '<':
+			PUT_LIT(o, "&lt;");
+			break;
+		case '>':
+			PUT_LIT(o, "&gt;");
+			break;
+		case '"':
+			PUT_LIT(o, "&quot;");
+			break;
+		default:
+			put(o, s, 1);
 		}
 	}
 }
@@ -144,7 +162,7 @@ static void put_escaped(out *o, const char *s)
  * a handful of records serve millions of nodes. */
 typedef struct cost_text {
 	char *pool;
-	uint32_t *node_off, *edge_off;   /* n_costs + 1 offsets each into pool */
+	uint32_t *node_off, *edge_off; /* n_costs + 1 offsets each into pool */
 } cost_text;
 
 static size_t fmt_data_double(char *p, const char *key, double v)
@@ -215,7 +233,8 @@ static void put_node(out *o, const pd_dag *dag, const cost_text *ct, uint32_t v)
 	DATA_INT(o, "micro_batch", n->micro_batch);
 	DATA_INT(o, "expert", hub ? -1 : n->expert);
 	if (n->cost < dag->n_costs)
-		put(o, ct->pool + ct->node_off[n->cost], ct->edge_off[n->cost] - ct->node_off[n->cost]);
+		put(o, ct->pool + ct->node_off[n->cost],
+		    ct->edge_off[n->cost] - ct->node_off[n->cost]);
 	pd_node_label(dag, v, label, sizeof(label));
 	PUT_LIT(o, "<data key=\"label\">");
 	put_escaped(o, label);
@@ -254,8 +273,10 @@ static int write_keys(xmlTextWriterPtr w)
 		bad |= xmlTextWriterStartElement(w, BAD_CAST "key") < 0;
 		bad |= xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST KEYS[i].id) < 0;
 		bad |= xmlTextWriterWriteAttribute(w, BAD_CAST "for", BAD_CAST KEYS[i].domain) < 0;
-		bad |= xmlTextWriterWriteAttribute(w, BAD_CAST "attr.name", BAD_CAST KEYS[i].name) < 0;
-		bad |= xmlTextWriterWriteAttribute(w, BAD_CAST "attr.type", BAD_CAST KEYS[i].type) < 0;
+		bad |=
+		    xmlTextWriterWriteAttribute(w, BAD_CAST "attr.name", BAD_CAST KEYS[i].name) < 0;
+		bad |=
+		    xmlTextWriterWriteAttribute(w, BAD_CAST "attr.type", BAD_CAST KEYS[i].type) < 0;
 		bad |= xmlTextWriterEndElement(w) < 0;
 	}
 	return bad ? -1 : 0;
@@ -322,7 +343,7 @@ static void put_context(out *o, const pd_dag *dag)
 
 static int write_body(out *o, const pd_dag *dag)
 {
-	cost_text ct = { 0 };
+	cost_text ct = {0};
 	if (cost_text_build(dag, &ct) != 0) {
 		cost_text_release(&ct);
 		return -1;
@@ -360,7 +381,7 @@ static int write_document(out *o, const pd_dag *dag)
 pd_status pd_export_graphml(const pd_dag *dag, const char *path, pd_diag_list *diags)
 {
 	pd_atomic_file af;
-	out o = { 0 };
+	out o = {0};
 	pd_status s = PD_IO;
 	if (pd_atomic_open(&af, path) != PD_OK) {
 		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot create %s", path);
@@ -368,7 +389,7 @@ pd_status pd_export_graphml(const pd_dag *dag, const char *path, pd_diag_list *d
 	}
 	setvbuf(af.f, NULL, _IOFBF, BUF_SIZE);
 	xmlOutputBufferPtr ob = xmlOutputBufferCreateFile(af.f, NULL);
-	o.w = ob ? xmlNewTextWriter(ob) : NULL;   /* the writer owns ob from here */
+	o.w = ob ? xmlNewTextWriter(ob) : NULL; /* the writer owns ob from here */
 	o.buf = malloc(BUF_SIZE);
 	if (!o.w || !o.buf) {
 		if (!o.w && ob)
@@ -379,7 +400,7 @@ pd_status pd_export_graphml(const pd_dag *dag, const char *path, pd_diag_list *d
 		s = PD_OK;
 done:
 	if (o.w)
-		xmlFreeTextWriter(o.w);   /* closes ob; ob does not close af.f */
+		xmlFreeTextWriter(o.w); /* closes ob; ob does not close af.f */
 	free(o.buf);
 	if (s == PD_OK)
 		s = pd_atomic_commit(&af);

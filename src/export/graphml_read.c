@@ -22,18 +22,42 @@
 enum domain { D_NODE, D_EDGE, D_GRAPH, D_ALL, D_OTHER };
 
 /* Fields the reader understands, per domain (index = field id). */
-static const char *const NODE_FIELDS[] = { "kind",  "gpu",   "replica", "stage",
-	                                       "layer", "micro_batch", "expert", "flops",
-	                                       "bytes", "us",    "label",   "group" };
-enum { NF_KIND, NF_GPU, NF_REPLICA, NF_STAGE, NF_LAYER, NF_MB, NF_EXPERT, NF_FLOPS,
-	   NF_BYTES, NF_US, NF_LABEL, NF_GROUP, NF__COUNT };
-static const char *const EDGE_FIELDS[] = { "kind", "bytes" };
+static const char *const NODE_FIELDS[] = {"kind",  "gpu",         "replica", "stage",
+                                          "layer", "micro_batch", "expert",  "flops",
+                                          "bytes", "us",          "label",   "group"};
+enum {
+	NF_KIND,
+	NF_GPU,
+	NF_REPLICA,
+	NF_STAGE,
+	NF_LAYER,
+	NF_MB,
+	NF_EXPERT,
+	NF_FLOPS,
+	NF_BYTES,
+	NF_US,
+	NF_LABEL,
+	NF_GROUP,
+	NF__COUNT
+};
+static const char *const EDGE_FIELDS[] = {"kind", "bytes"};
 enum { EF_KIND, EF_BYTES, EF__COUNT };
-static const char *const GRAPH_FIELDS[] = { "plan",          "n_gpus", "gpus_per_node",
-	                                        "gpu_capacity",  "n_replicas", "micro_batches",
-	                                        "phase",         "step_tokens", "gpus", "stages" };
-enum { GF_PLAN, GF_N_GPUS, GF_GPUS_PER_NODE, GF_CAPACITY, GF_N_REPLICAS, GF_MB, GF_PHASE,
-	   GF_STEP_TOKENS, GF_GPUS, GF_STAGES, GF__COUNT };
+static const char *const GRAPH_FIELDS[] = {
+    "plan",          "n_gpus", "gpus_per_node", "gpu_capacity", "n_replicas",
+    "micro_batches", "phase",  "step_tokens",   "gpus",         "stages"};
+enum {
+	GF_PLAN,
+	GF_N_GPUS,
+	GF_GPUS_PER_NODE,
+	GF_CAPACITY,
+	GF_N_REPLICAS,
+	GF_MB,
+	GF_PHASE,
+	GF_STEP_TOKENS,
+	GF_GPUS,
+	GF_STAGES,
+	GF__COUNT
+};
 
 typedef struct key {
 	char *id, *name, *def;
@@ -44,7 +68,7 @@ typedef struct key {
 typedef struct rnode {
 	pd_node n;
 	pd_cost c;
-	int32_t expert, group;       /* kept apart: they share a union in pd_node */
+	int32_t expert, group; /* kept apart: they share a union in pd_node */
 	long line;
 	uint8_t declared, has_kind;
 } rnode;
@@ -53,8 +77,8 @@ typedef struct rnode {
 typedef struct id_table {
 	char *pool;
 	size_t pool_len, pool_cap;
-	uint32_t *off;               /* per index: offset of its id in pool */
-	uint32_t *slot, cap;         /* UINT32_MAX = empty */
+	uint32_t *off;       /* per index: offset of its id in pool */
+	uint32_t *slot, cap; /* UINT32_MAX = empty */
 	uint32_t n;
 } id_table;
 
@@ -68,15 +92,15 @@ typedef struct reader {
 	id_table ids;
 	rnode *nodes;
 	uint32_t cap_nodes;
-	char *text;                  /* text of the current <data> */
+	char *text; /* text of the current <data> */
 	size_t text_len, text_cap;
 	int graphs, has_context, failed, oom;
-	int capturing;               /* collecting the text of <data> or <default> */
+	int capturing; /* collecting the text of <data> or <default> */
 	int in_default;
 	/* current element */
-	int cur_domain;              /* D_NODE / D_EDGE / D_GRAPH while inside one */
+	int cur_domain; /* D_NODE / D_EDGE / D_GRAPH while inside one */
 	uint32_t cur_node;
-	int cur_data_key;            /* index in keys, -1 */
+	int cur_data_key; /* index in keys, -1 */
 	uint32_t cur_edge_src, cur_edge_dst;
 	int cur_edge_kind;
 	double cur_edge_bytes;
@@ -185,10 +209,15 @@ static void ids_release(id_table *t)
 /* ---- nodes ---- */
 
 static const rnode NODE_DEFAULT = {
-	.n = { .gpu = -1, .replica = -1, .stage = -1, .layer = -1, .micro_batch = 0,
-	       .expert = -1, .kind = PD_N__COUNT },
-	.expert = -1,
-	.group = -1,
+    .n = {.gpu = -1,
+          .replica = -1,
+          .stage = -1,
+          .layer = -1,
+          .micro_batch = 0,
+          .expert = -1,
+          .kind = PD_N__COUNT},
+    .expert = -1,
+    .group = -1,
 };
 
 /* The node of string id, created with defaults on first sight. */
@@ -395,7 +424,7 @@ static int set_context(pd_dag *dag, int field, const char *t)
 	case GF_STAGES:
 		return dag->stages ? -1 : parse_stages(dag, t);
 	default:
-		return 0;   /* plan name: informative only */
+		return 0; /* plan name: informative only */
 	}
 }
 
@@ -403,10 +432,13 @@ static int set_context(pd_dag *dag, int field, const char *t)
 
 static int field_of(int domain, const char *name)
 {
-	static const struct { const char *const *names; int n; } F[] = {
-		[D_NODE] = { NODE_FIELDS, NF__COUNT },
-		[D_EDGE] = { EDGE_FIELDS, EF__COUNT },
-		[D_GRAPH] = { GRAPH_FIELDS, GF__COUNT },
+	static const struct {
+		const char *const *names;
+		int n;
+	} F[] = {
+	    [D_NODE] = {NODE_FIELDS, NF__COUNT},
+	    [D_EDGE] = {EDGE_FIELDS, EF__COUNT},
+	    [D_GRAPH] = {GRAPH_FIELDS, GF__COUNT},
 	};
 	if (!name || domain > D_GRAPH)
 		return -1;
@@ -494,11 +526,11 @@ static void append_text(reader *rd, const char *t)
 
 static int set_node_field(reader *rd, rnode *n, int field, const char *t)
 {
-	int32_t *ints[] = { [NF_GPU] = &n->n.gpu, [NF_REPLICA] = &n->n.replica,
-		                [NF_STAGE] = &n->n.stage, [NF_LAYER] = &n->n.layer,
-		                [NF_MB] = &n->n.micro_batch, [NF_EXPERT] = &n->expert };
-	double *dbls[] = { [NF_FLOPS] = &n->c.flops, [NF_BYTES] = &n->c.bytes,
-		               [NF_US] = &n->c.us };
+	int32_t *ints[] = {
+	    [NF_GPU] = &n->n.gpu,     [NF_REPLICA] = &n->n.replica, [NF_STAGE] = &n->n.stage,
+	    [NF_LAYER] = &n->n.layer, [NF_MB] = &n->n.micro_batch,  [NF_EXPERT] = &n->expert};
+	double *dbls[] = {
+	    [NF_FLOPS] = &n->c.flops, [NF_BYTES] = &n->c.bytes, [NF_US] = &n->c.us};
 	int k;
 	int64_t g;
 	switch (field) {
@@ -507,17 +539,23 @@ static int set_node_field(reader *rd, rnode *n, int field, const char *t)
 		n->n.kind = (uint8_t)(k < 0 ? PD_N__COUNT : k);
 		n->has_kind = 1;
 		return k < 0 ? -1 : 0;
-	case NF_GPU: case NF_REPLICA: case NF_STAGE: case NF_LAYER: case NF_MB:
+	case NF_GPU:
+	case NF_REPLICA:
+	case NF_STAGE:
+	case NF_LAYER:
+	case NF_MB:
 	case NF_EXPERT:
 		return parse_i32(t, ints[field]);
-	case NF_FLOPS: case NF_BYTES: case NF_US:
+	case NF_FLOPS:
+	case NF_BYTES:
+	case NF_US:
 		return parse_dbl(t, dbls[field]);
 	case NF_GROUP:
 		g = parse_group(rd->dag, t);
 		n->group = (int32_t)g;
 		return g < 0 ? (int)g : 0;
 	default:
-		return 0;   /* label: derived, not read */
+		return 0; /* label: derived, not read */
 	}
 }
 
@@ -538,7 +576,7 @@ static void apply(reader *rd, const key *k, const char *t, long line)
 		return;
 	int field = field_of(dom, k->name);
 	if (field < 0)
-		return;   /* someone else's key: keep quiet, ignore it */
+		return; /* someone else's key: keep quiet, ignore it */
 	int r;
 	if (dom == D_NODE)
 		r = set_node_field(rd, &rd->nodes[rd->cur_node], field, t);
@@ -553,7 +591,10 @@ static void apply(reader *rd, const key *k, const char *t, long line)
 	else if (r != 0) {
 		pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, 0,
 		            "bad value '%.60s' for %s key '%s'", t,
-		            dom == D_NODE ? "node" : dom == D_EDGE ? "edge" : "graph", k->name);
+		            dom == D_NODE   ? "node"
+		            : dom == D_EDGE ? "edge"
+		                            : "graph",
+		            k->name);
 		rd->failed = 1;
 	}
 }
@@ -617,7 +658,7 @@ static void start_edge(reader *rd, long line)
 		for (uint32_t i = 0; i < 2 && !rd->oom; i++) {
 			rnode *n = &rd->nodes[i ? rd->cur_edge_dst : rd->cur_edge_src];
 			if (!n->declared && !n->line)
-				n->line = line;   /* where an undeclared id was first used */
+				n->line = line; /* where an undeclared id was first used */
 		}
 		apply_defaults(rd, line);
 	}
@@ -698,8 +739,10 @@ static void start_element(reader *rd, const char *name, int depth, long line)
 	           ((depth == 2 && ctx == D_GRAPH) || (depth == 3 && ctx != D_GRAPH))) {
 		start_data(rd, line);
 	} else if (strcmp(name, "desc") != 0) {
-		bad(rd, line, "unexpected element <%s> (plandag reads flat directed graphs of "
-		              "nodes, edges and data)", name);
+		bad(rd, line,
+		    "unexpected element <%s> (plandag reads flat directed graphs of "
+		    "nodes, edges and data)",
+		    name);
 	}
 }
 
@@ -731,7 +774,7 @@ static void on_element(reader *rd)
 	if (!in_graphml_ns(rd)) {
 		if (depth == 0)
 			bad(rd, line, "root element is not in the GraphML namespace %s", GRAPHML_NS);
-		return;   /* foreign extensions (yEd, Gephi) are ignored */
+		return; /* foreign extensions (yEd, Gephi) are ignored */
 	}
 	start_element(rd, name, depth, line);
 	if (xmlTextReaderIsEmptyElement(rd->r))
@@ -760,8 +803,7 @@ static int read_all(reader *rd)
 	while (!rd->oom && (ret = xmlTextReaderRead(rd->r)) == 1) {
 		switch (xmlTextReaderNodeType(rd->r)) {
 		case XML_READER_TYPE_DOCUMENT_TYPE:
-			bad(rd, line_of(rd), "%s refused: GraphML needs no DTD or entities",
-			    "DOCTYPE");
+			bad(rd, line_of(rd), "%s refused: GraphML needs no DTD or entities", "DOCTYPE");
 			return -1;
 		case XML_READER_TYPE_ELEMENT:
 			on_element(rd);
@@ -854,8 +896,7 @@ static void reader_release(reader *rd)
 
 pd_status pd_graphml_read(const char *path, pd_dag **out, pd_diag_list *diags)
 {
-	reader rd = { .path = path, .diags = diags, .cur_domain = D_OTHER,
-		          .cur_data_key = -1 };
+	reader rd = {.path = path, .diags = diags, .cur_domain = D_OTHER, .cur_data_key = -1};
 	*out = NULL;
 	pd_status s = PD_IO;
 	FILE *probe = fopen(path, "rb");

@@ -47,8 +47,8 @@ static GVC_t *gvc_get(void)
 }
 
 /* Lays out and renders g; *data is freed by the caller with gvFreeRenderData. */
-static pd_status layout_and_render(GVC_t *gvc, Agraph_t *g, const char *format,
-                                   char **data, unsigned *len)
+static pd_status layout_and_render(GVC_t *gvc, Agraph_t *g, const char *format, char **data,
+                                   unsigned *len)
 {
 	if (gvLayout(gvc, g, "dot") != 0)
 		return PD_IO;
@@ -78,7 +78,7 @@ pd_status pd_export_render(const pd_dag *dag, const pd_view *view, const char *f
 	GVC_t *gvc = gvc_get();
 	if (!gvc)
 		goto cleanup;
-	agseterr(AGERR);       /* layout warnings are noise here; errors still show */
+	agseterr(AGERR); /* layout warnings are noise here; errors still show */
 	g = pd_i_dot_build(dag, &v);
 	if (!g)
 		goto cleanup;

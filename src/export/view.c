@@ -24,13 +24,19 @@ static int parse_arg(const char *s, const char *prefix, int32_t *arg)
 
 pd_status pd_view_parse(const char *s, pd_view *v)
 {
-	static const struct { const char *prefix; pd_view_kind kind; } args[] = {
-		{ "stage=", PD_VIEW_STAGE }, { "gpu=", PD_VIEW_GPU }, { "layer=", PD_VIEW_LAYER },
+	static const struct {
+		const char *prefix;
+		pd_view_kind kind;
+	} args[] = {
+	    {"stage=", PD_VIEW_STAGE},
+	    {"gpu=", PD_VIEW_GPU},
+	    {"layer=", PD_VIEW_LAYER},
 	};
 	v->arg = 0;
 	if (strcmp(s, "overview") == 0 || strcmp(s, "full") == 0 || strcmp(s, "auto") == 0) {
-		v->kind = s[0] == 'o' ? PD_VIEW_OVERVIEW : s[0] == 'f' ? PD_VIEW_FULL
-		                                                       : PD_VIEW_AUTO;
+		v->kind = s[0] == 'o'   ? PD_VIEW_OVERVIEW
+		          : s[0] == 'f' ? PD_VIEW_FULL
+		                        : PD_VIEW_AUTO;
 		return PD_OK;
 	}
 	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
@@ -67,7 +73,7 @@ void pd_view_suffix(const pd_view *v, char *buf, size_t size)
 
 pd_view pd_i_view_resolve(const pd_dag *dag, const pd_view *view)
 {
-	pd_view v = view ? *view : (pd_view){ .kind = PD_VIEW_AUTO };
+	pd_view v = view ? *view : (pd_view){.kind = PD_VIEW_AUTO};
 	if (v.kind == PD_VIEW_AUTO)
 		v.kind = dag->n_nodes <= PD_VIEW_AUTO_FULL_LIMIT ? PD_VIEW_FULL : PD_VIEW_OVERVIEW;
 	return v;
@@ -149,11 +155,11 @@ void pd_i_view_refuse(const pd_dag *dag, const pd_view *view, uint32_t n,
 {
 	char suffix[32];
 	pd_view_suffix(view, suffix, sizeof(suffix));
-	pd_diag *d = pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0,
-	                         "picture of view '%s' would draw %u nodes (DAG: %u), above "
-	                         "the limit of %d",
-	                         suffix[0] ? suffix + 1 : "full", n, dag->n_nodes,
-	                         PD_VIEW_FULL_LIMIT);
+	pd_diag *d =
+	    pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0,
+	                "picture of view '%s' would draw %u nodes (DAG: %u), above "
+	                "the limit of %d",
+	                suffix[0] ? suffix + 1 : "full", n, dag->n_nodes, PD_VIEW_FULL_LIMIT);
 	pd_diag_fix(d, "pick a smaller view: --view overview, --view stage=S, --view gpu=G "
 	               "or --view layer=L (or --emit without png/svg/pdf)");
 }

@@ -34,18 +34,23 @@ static pd_status expand_shorthand(pd_plan *p)
 	pd_stage *stages = pd_arena_calloc(p->arena, (size_t)st->pp, sizeof(*stages));
 	if (!rep || !stages)
 		return PD_IO;
-	*rep = (pd_replica){ .count = st->dp, .stages = stages, .n_stages = (uint32_t)st->pp,
-		                 .loc = st->loc };
+	*rep = (pd_replica){
+	    .count = st->dp, .stages = stages, .n_stages = (uint32_t)st->pp, .loc = st->loc};
 	int64_t layers = p->model.layers, first = 0;
 	for (int64_t i = 0; i < st->pp; i++) {
 		/* earlier stages take the remainder: 61 over 4 is 16, 15, 15, 15 */
 		int64_t n = layers / st->pp + (i < layers % st->pp);
 		bool moe = p->model.experts > 0 || st->ep > 1;
-		stages[i] = (pd_stage){ .first_layer = first, .last_layer = first + n - 1,
-			                    .has_attention = true, .tp = st->tp, .sp = st->sp,
-			                    .attention_loc = st->loc, .has_moe = moe,
-			                    .ep = st->ep, .moe_loc = moe ? st->loc : (pd_loc){ 0, 0 },
-			                    .loc = st->loc };
+		stages[i] = (pd_stage){.first_layer = first,
+		                       .last_layer = first + n - 1,
+		                       .has_attention = true,
+		                       .tp = st->tp,
+		                       .sp = st->sp,
+		                       .attention_loc = st->loc,
+		                       .has_moe = moe,
+		                       .ep = st->ep,
+		                       .moe_loc = moe ? st->loc : (pd_loc){0, 0},
+		                       .loc = st->loc};
 		first += n;
 	}
 	st->replicas = rep;

@@ -8,9 +8,9 @@
 #include "plan/plan_internal.h"
 
 #include <errno.h>
+#include <libxml/SAX2.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
-#include <libxml/SAX2.h>
 #include <libxml/xmlschemas.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +25,8 @@ void pd_i_schema_error(pd_i_reader *r, pd_loc at, const char *fix, const char *f
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pd_diag *d = pd_diag_add(r->diags, PD_RULE_SCHEMA, PD_ERROR, at.line, at.column, "%s",
-	                         msg);
+	pd_diag *d =
+	    pd_diag_add(r->diags, PD_RULE_SCHEMA, PD_ERROR, at.line, at.column, "%s", msg);
 	if (fix)
 		pd_diag_fix(d, "%s", fix);
 	r->errors++;
@@ -42,7 +42,7 @@ static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id
 	xmlParserCtxt *ctxt = ctx;
 	pd_i_reader *r = ctxt->_private;
 	if (!r->doctype) {
-		pd_loc at = { xmlSAX2GetLineNumber(ctxt), 1 };
+		pd_loc at = {xmlSAX2GetLineNumber(ctxt), 1};
 		pd_i_schema_error(r, at,
 		                  "remove the <!DOCTYPE ...> declaration: plans use no DTD or "
 		                  "entities",
@@ -60,7 +60,7 @@ static void on_xml_error(void *ctx, xmlError *err)
 	pd_i_reader *r = ctxt->_private;
 	if (err->level < XML_ERR_ERROR || r->doctype)
 		return;
-	pd_loc at = { err->line, err->int2 > 0 ? err->int2 : 0 };
+	pd_loc at = {err->line, err->int2 > 0 ? err->int2 : 0};
 	pd_i_message_add_xml(r, at, err->message);
 }
 
@@ -69,7 +69,7 @@ static xmlDoc *parse_xml(pd_i_reader *r, const char *buf, size_t len)
 {
 	xmlParserCtxt *ctxt = xmlCreateMemoryParserCtxt(buf, (int)len);
 	if (!ctxt) {
-		pd_i_schema_error(r, (pd_loc){ 0, 0 }, NULL, "cannot start the XML parser");
+		pd_i_schema_error(r, (pd_loc){0, 0}, NULL, "cannot start the XML parser");
 		return NULL;
 	}
 	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_BIG_LINES);
@@ -80,7 +80,7 @@ static xmlDoc *parse_xml(pd_i_reader *r, const char *buf, size_t len)
 	xmlDoc *doc = ctxt->myDoc;
 	bool ok = ctxt->wellFormed && !r->doctype && r->errors == 0;
 	if (ok == false && r->errors == 0)
-		pd_i_schema_error(r, (pd_loc){ 0, 0 }, "check that the file is a complete plan",
+		pd_i_schema_error(r, (pd_loc){0, 0}, "check that the file is a complete plan",
 		                  "the file is not well-formed XML");
 	xmlFreeParserCtxt(ctxt);
 	if (!ok) {
@@ -101,7 +101,7 @@ static void on_xsd_error(void *ctx, xmlError *err)
 	for (size_t i = 0; missing_child && i < r->n_quiet; i++)
 		if (r->quiet[i] == n)
 			return;
-	pd_loc at = { err->line, 0 };
+	pd_loc at = {err->line, 0};
 	if (n && n->type == XML_ELEMENT_NODE)
 		at = pd_i_text_loc(&r->text, n, false);
 	pd_i_message_add_xsd(r, at, err->message);
@@ -117,8 +117,8 @@ static void ignore_error(void *ctx, xmlError *err)
 static pd_status validate_xsd(pd_i_reader *r, xmlDoc *doc)
 {
 	pd_status s = PD_IO;
-	xmlSchemaParserCtxt *pc = xmlSchemaNewMemParserCtxt(
-	    (const char *)pd_i_schema_plan_xsd, (int)pd_i_schema_plan_xsd_len);
+	xmlSchemaParserCtxt *pc = xmlSchemaNewMemParserCtxt((const char *)pd_i_schema_plan_xsd,
+	                                                    (int)pd_i_schema_plan_xsd_len);
 	xmlSchema *schema = NULL;
 	xmlSchemaValidCtxt *vc = NULL;
 	if (!pc)
@@ -135,7 +135,7 @@ static pd_status validate_xsd(pd_i_reader *r, xmlDoc *doc)
 	int rc = xmlSchemaValidateDoc(vc, doc);
 	s = rc < 0 ? PD_IO : PD_OK;
 	if (rc > 0 && r->errors == before)
-		pd_i_schema_error(r, (pd_loc){ 0, 0 }, "see schemas/plan.xsd for the plan format",
+		pd_i_schema_error(r, (pd_loc){0, 0}, "see schemas/plan.xsd for the plan format",
 		                  "the plan does not follow the schema");
 out:
 	if (s == PD_IO)
@@ -206,18 +206,18 @@ static bool is_blank(const char *buf, size_t len)
 	return true;
 }
 
-pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name,
-                               pd_plan **out, pd_diag_list *diags)
+pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name, pd_plan **out,
+                               pd_diag_list *diags)
 {
 	*out = NULL;
-	pd_i_reader r = { .diags = diags };
+	pd_i_reader r = {.diags = diags};
 	if (is_blank(buf, len)) {
-		pd_i_schema_error(&r, (pd_loc){ 1, 0 }, "write a <plan> element (see examples/)",
+		pd_i_schema_error(&r, (pd_loc){1, 0}, "write a <plan> element (see examples/)",
 		                  "the file is empty");
 		return PD_INVALID;
 	}
 	if (len > PD_MAX_PLAN_BYTES) {
-		pd_i_schema_error(&r, (pd_loc){ 0, 0 }, "split the plan or use the shorthand",
+		pd_i_schema_error(&r, (pd_loc){0, 0}, "split the plan or use the shorthand",
 		                  "the file is larger than %u bytes", PD_MAX_PLAN_BYTES);
 		return PD_INVALID;
 	}

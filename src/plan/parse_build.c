@@ -32,8 +32,8 @@ static void bad_value(builder *b, const xmlNode *n, pd_loc at, const char *name,
                       const char *v, const char *want)
 {
 	pd_diag *d = pd_diag_add(b->r->diags, PD_RULE_SCHEMA, PD_ERROR, at.line, at.column,
-	                         "<%s> %s=\"%.40s\" is not a valid value", (const char *)n->name,
-	                         name, v);
+	                         "<%s> %s=\"%.40s\" is not a valid value",
+	                         (const char *)n->name, name, v);
 	pd_diag_fix(d, "write %s", want);
 	b->r->errors++;
 }
@@ -113,7 +113,6 @@ static char *get_string(builder *b, const xmlNode *n, const char *name)
 	return s;
 }
 
-
 /* A schema error about a combination of values at an element. */
 static void bad_combination(builder *b, pd_loc at, const char *fix, const char *msg)
 {
@@ -123,7 +122,7 @@ static void bad_combination(builder *b, pd_loc at, const char *fix, const char *
 /* model/@dtype; the XSD has already limited it to the four names. */
 static pd_dtype read_dtype(const xmlNode *n)
 {
-	static const pd_dtype all[] = { PD_FP32, PD_FP16, PD_BF16, PD_FP8 };
+	static const pd_dtype all[] = {PD_FP32, PD_FP16, PD_BF16, PD_FP8};
 	pd_dtype t = PD_BF16;
 	char *v = attr(n, "dtype");
 	for (size_t i = 0; v && i < 4; i++)
@@ -194,12 +193,12 @@ static void read_cluster(builder *b, const xmlNode *n)
 		unsigned bit;
 		size_t off;
 	} bw[] = {
-		{ "gpu-bandwidth", 3.35e12, PD_ASSUMED_GPU_BANDWIDTH,
-		  offsetof(pd_cluster, gpu_bandwidth) },
-		{ "intra-node-bandwidth", 450e9, PD_ASSUMED_INTRA_BANDWIDTH,
-		  offsetof(pd_cluster, intra_bandwidth) },
-		{ "inter-node-bandwidth", 50e9, PD_ASSUMED_INTER_BANDWIDTH,
-		  offsetof(pd_cluster, inter_bandwidth) },
+	    {"gpu-bandwidth", 3.35e12, PD_ASSUMED_GPU_BANDWIDTH,
+	     offsetof(pd_cluster, gpu_bandwidth)},
+	    {"intra-node-bandwidth", 450e9, PD_ASSUMED_INTRA_BANDWIDTH,
+	     offsetof(pd_cluster, intra_bandwidth)},
+	    {"inter-node-bandwidth", 50e9, PD_ASSUMED_INTER_BANDWIDTH,
+	     offsetof(pd_cluster, inter_bandwidth)},
 	};
 	for (size_t i = 0; i < 3; i++) {
 		double *v = (double *)((char *)c + bw[i].off);
@@ -217,11 +216,13 @@ static void read_cluster(builder *b, const xmlNode *n)
 /* The defaults of an absent or partial <workload>. */
 static void workload_defaults(pd_workload *w)
 {
-	*w = (pd_workload){ .phase = PD_DECODE, .batch = 1, .context = 2048,
-		                .micro_batches = 1,
-		                .assumed = PD_ASSUMED_WORKLOAD | PD_ASSUMED_PHASE |
-		                           PD_ASSUMED_BATCH | PD_ASSUMED_CONTEXT |
-		                           PD_ASSUMED_MICRO_BATCHES };
+	*w =
+	    (pd_workload){.phase = PD_DECODE,
+	                  .batch = 1,
+	                  .context = 2048,
+	                  .micro_batches = 1,
+	                  .assumed = PD_ASSUMED_WORKLOAD | PD_ASSUMED_PHASE | PD_ASSUMED_BATCH |
+	                             PD_ASSUMED_CONTEXT | PD_ASSUMED_MICRO_BATCHES};
 }
 
 static void read_workload(builder *b, const xmlNode *n)
@@ -351,7 +352,7 @@ static void read_strategy(builder *b, const xmlNode *n)
 
 pd_status pd_i_build_plan(pd_i_reader *r, xmlDoc *doc, pd_plan *plan)
 {
-	builder b = { .r = r, .plan = plan, .a = plan->arena };
+	builder b = {.r = r, .plan = plan, .a = plan->arena};
 	const xmlNode *root = xmlDocGetRootElement(doc);
 	r->text.cursor = 0;
 	pd_i_text_loc(&r->text, root, true);

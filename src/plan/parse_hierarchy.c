@@ -16,10 +16,10 @@
 static const struct level {
 	const char *name, *parent;
 } levels[] = {
-	{ "plan", "" },          { "model", "plan" },   { "cluster", "plan" },
-	{ "workload", "plan" },  { "strategy", "plan" }, { "replica", "strategy" },
-	{ "stage", "replica" },  { "attention", "stage" }, { "moe", "stage" },
-	{ "place", "moe" },
+    {"plan", ""},         {"model", "plan"},      {"cluster", "plan"},
+    {"workload", "plan"}, {"strategy", "plan"},   {"replica", "strategy"},
+    {"stage", "replica"}, {"attention", "stage"}, {"moe", "stage"},
+    {"place", "moe"},
 };
 
 static const char *parent_of(const char *name)
@@ -49,21 +49,25 @@ static void explain(const char *c, const char *p, char *why, char *fix, size_t c
 {
 	const char *want = parent_of(c);
 	if (strcmp(c, "stage") == 0 && depth_of(p) > depth_of(c)) {
-		snprintf(why, cap, "a pipeline stage holds its attention and experts, not the "
-		                   "other way round");
+		snprintf(why, cap,
+		         "a pipeline stage holds its attention and experts, not the "
+		         "other way round");
 		snprintf(fix, cap, "close <%s> first: <attention> and <moe> go inside a <stage>",
 		         p);
 	} else if (strcmp(c, "replica") == 0 && depth_of(p) > depth_of(c)) {
-		snprintf(why, cap, "a DP replica holds pipeline stages, not the other way round "
-		                   "(DP is outside PP)");
-		snprintf(fix, cap, "make <replica> a direct child of <strategy> and put the "
-		                   "<stage> elements inside it");
+		snprintf(why, cap,
+		         "a DP replica holds pipeline stages, not the other way round "
+		         "(DP is outside PP)");
+		snprintf(fix, cap,
+		         "make <replica> a direct child of <strategy> and put the "
+		         "<stage> elements inside it");
 	} else if (strcmp(c, p) == 0) {
 		snprintf(why, cap, "<%s> elements do not nest", c);
 		snprintf(fix, cap, "make them siblings inside one <%s>", want);
 	} else if (is_op_level(c) && is_op_level(p)) {
-		snprintf(why, cap, "attention (TP/SP) and experts (EP) share the stage's GPUs "
-		                   "side by side; nothing else nests");
+		snprintf(why, cap,
+		         "attention (TP/SP) and experts (EP) share the stage's GPUs "
+		         "side by side; nothing else nests");
 		snprintf(fix, cap, "make <%s> a sibling of <%s> inside the <stage>", c, p);
 	} else if (depth_of(p) < depth_of(c)) {
 		snprintf(why, cap, "<%s> belongs in a <%s>%s", c, want,
@@ -98,7 +102,7 @@ static void quiet_parent(pd_i_reader *r, const xmlNode *parent)
 		size_t cap = r->cap_quiet ? r->cap_quiet * 2 : 8;
 		const xmlNode **q = realloc(r->quiet, cap * sizeof(*q));
 		if (!q)
-			return;      /* only costs an extra XSD message */
+			return; /* only costs an extra XSD message */
 		r->quiet = q;
 		r->cap_quiet = cap;
 	}
@@ -121,8 +125,9 @@ static void report(pd_i_reader *r, pd_loc at, const char *c, const char *p)
 	char why[256], fix[256];
 	explain(c, p, why, fix, sizeof(why));
 	bool direct = depth_of(p) < depth_of(c) && strcmp(c, p) != 0;
-	pd_diag *d = pd_diag_add(r->diags, PD_RULE_HIERARCHY, PD_ERROR, at.line, at.column,
-	                         "<%s> %s <%s>: %s", c, direct ? "directly in" : "inside", p, why);
+	pd_diag *d =
+	    pd_diag_add(r->diags, PD_RULE_HIERARCHY, PD_ERROR, at.line, at.column,
+	                "<%s> %s <%s>: %s", c, direct ? "directly in" : "inside", p, why);
 	pd_diag_fix(d, "%s", fix);
 	r->errors++;
 }
@@ -130,7 +135,7 @@ static void report(pd_i_reader *r, pd_loc at, const char *c, const char *p)
 /* Shorthand degrees and <replica> children on one <strategy> mix two forms. */
 static void check_shorthand(pd_i_reader *r, const xmlNode *n, pd_loc at)
 {
-	static const char *const attrs[] = { "dp", "pp", "tp", "ep", "sp" };
+	static const char *const attrs[] = {"dp", "pp", "tp", "ep", "sp"};
 	const char *given = NULL;
 	for (size_t i = 0; i < 5 && !given; i++)
 		if (xmlHasProp(n, (const xmlChar *)attrs[i]))
@@ -175,6 +180,6 @@ void pd_i_check_hierarchy(pd_i_reader *r, xmlDoc *doc)
 {
 	r->text.cursor = 0;
 	walk(r, doc->children);
-	for (size_t i = 0; i < r->n_quiet; i++)   /* after the walk: it holds pointers */
+	for (size_t i = 0; i < r->n_quiet; i++) /* after the walk: it holds pointers */
 		drop_blank_text((xmlNode *)r->quiet[i]);
 }

@@ -14,28 +14,28 @@
 static const struct type_hint {
 	const char *type, *hint;
 } type_hints[] = {
-	{ "file-name", "a name of letters, digits, '.', '_' and '-' (at most 128)" },
-	{ "label", "text of at most 128 characters" },
-	{ "count-layers", "a whole number from 1 to 10000" },
-	{ "count-layers-or-zero", "a whole number from 0 to 10000" },
-	{ "count-64k", "a whole number from 1 to 65536" },
-	{ "count-64k-or-zero", "a whole number from 0 to 65536" },
-	{ "count-hidden", "a whole number from 1 to 1048576" },
-	{ "count-ffn", "a whole number from 0 to 4194304" },
-	{ "count-16m", "a whole number from 1 to 16777216" },
-	{ "count-gpus", "a whole number from 1 to 1000000" },
-	{ "count-gpus-per-node", "a whole number from 1 to 1024" },
-	{ "gpu-id", "a GPU id from 0 to 999999" },
-	{ "number", "a non-negative decimal number such as 989 or 10.2e9" },
-	{ "size", "a size such as 80GB, 64GiB or 1024 (bytes)" },
-	{ "bandwidth", "a bandwidth such as 3.35TB/s or 450GB/s" },
-	{ "dtype", "one of fp32, fp16, bf16, fp8" },
-	{ "phase", "prefill or decode" },
-	{ "layer-range", "an inclusive layer range such as 0-15" },
-	{ "expert-range", "an inclusive expert range such as 0-3" },
-	{ "gpu-list", "GPU ids such as 0-7,16-23" },
-	{ "xs:boolean", "true or false" },
-	{ "xs:integer", "a whole number" },
+    {"file-name", "a name of letters, digits, '.', '_' and '-' (at most 128)"},
+    {"label", "text of at most 128 characters"},
+    {"count-layers", "a whole number from 1 to 10000"},
+    {"count-layers-or-zero", "a whole number from 0 to 10000"},
+    {"count-64k", "a whole number from 1 to 65536"},
+    {"count-64k-or-zero", "a whole number from 0 to 65536"},
+    {"count-hidden", "a whole number from 1 to 1048576"},
+    {"count-ffn", "a whole number from 0 to 4194304"},
+    {"count-16m", "a whole number from 1 to 16777216"},
+    {"count-gpus", "a whole number from 1 to 1000000"},
+    {"count-gpus-per-node", "a whole number from 1 to 1024"},
+    {"gpu-id", "a GPU id from 0 to 999999"},
+    {"number", "a non-negative decimal number such as 989 or 10.2e9"},
+    {"size", "a size such as 80GB, 64GiB or 1024 (bytes)"},
+    {"bandwidth", "a bandwidth such as 3.35TB/s or 450GB/s"},
+    {"dtype", "one of fp32, fp16, bf16, fp8"},
+    {"phase", "prefill or decode"},
+    {"layer-range", "an inclusive layer range such as 0-15"},
+    {"expert-range", "an inclusive expert range such as 0-3"},
+    {"gpu-list", "GPU ids such as 0-7,16-23"},
+    {"xs:boolean", "true or false"},
+    {"xs:integer", "a whole number"},
 };
 
 static const char *hint_of(const char *type)
@@ -81,7 +81,7 @@ void pd_i_message_add_xml(pd_i_reader *r, pd_loc at, const char *msg)
 {
 	char text[256];
 	if (r->errors > 0)
-		return;          /* after the first, libxml2's messages are consequences */
+		return; /* after the first, libxml2's messages are consequences */
 	tidy(text, sizeof(text), msg);
 	text[strcspn(text, "\n")] = '\0';
 	const char *fix = "fix the XML syntax here: every element closed, every attribute "
@@ -123,10 +123,10 @@ static const char *pattern_hint(const xsd_msg *m)
 	static const struct {
 		const char *element, *attribute, *type;
 	} by_attr[] = {
-		{ "plan", "name", "file-name" },       { "stage", "layers", "layer-range" },
-		{ "stage", "gpus", "gpu-list" },       { "place", "experts", "expert-range" },
-		{ "cluster", "gpu-memory", "size" },   { "cluster", "gpu-tflops", "number" },
-		{ "model", "params", "number" },       { "workload", "target-throughput", "number" },
+	    {"plan", "name", "file-name"},     {"stage", "layers", "layer-range"},
+	    {"stage", "gpus", "gpu-list"},     {"place", "experts", "expert-range"},
+	    {"cluster", "gpu-memory", "size"}, {"cluster", "gpu-tflops", "number"},
+	    {"model", "params", "number"},     {"workload", "target-throughput", "number"},
 	};
 	for (size_t i = 0; i < sizeof(by_attr) / sizeof(by_attr[0]); i++)
 		if (strcmp(by_attr[i].element, m->element) == 0 &&

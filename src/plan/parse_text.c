@@ -73,7 +73,7 @@ static size_t find_tag(const pd_i_text *t, long line, const char *name, bool in_
 				return p;
 		return t->len;
 	}
-	size_t stop = end > 65536 ? end - 65536 : 0;   /* no start tag is that long */
+	size_t stop = end > 65536 ? end - 65536 : 0; /* no start tag is that long */
 	for (size_t p = end; p-- > stop;)
 		if (tag_at(t, p, name, n))
 			return p;
@@ -82,7 +82,7 @@ static size_t find_tag(const pd_i_text *t, long line, const char *name, bool in_
 
 pd_loc pd_i_text_loc(pd_i_text *t, const xmlNode *n, bool in_order)
 {
-	pd_loc at = { xmlGetLineNo(n), 0 };
+	pd_loc at = {xmlGetLineNo(n), 0};
 	if (at.line < 1 || at.line > t->n_lines || !n->name)
 		return at;
 	size_t p = find_tag(t, at.line, (const char *)n->name, in_order, t->cursor);

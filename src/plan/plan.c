@@ -43,5 +43,5 @@ bool pd_model_layer_is_moe(const pd_model *m, int64_t l)
 void pd_plan_destroy(pd_plan *plan)
 {
 	if (plan)
-		pd_arena_destroy(plan->arena);   /* the plan itself lives in its arena */
+		pd_arena_destroy(plan->arena); /* the plan itself lives in its arena */
 }

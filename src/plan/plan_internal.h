@@ -19,9 +19,9 @@ extern const size_t pd_i_schema_plan_xsd_len;
 typedef struct pd_i_text {
 	const char *buf;
 	size_t len;
-	size_t *line_start;          /* offset of line l (1-based) at line_start[l - 1] */
+	size_t *line_start; /* offset of line l (1-based) at line_start[l - 1] */
 	long n_lines;
-	size_t cursor;               /* offset after the last element found in order */
+	size_t cursor; /* offset after the last element found in order */
 } pd_i_text;
 
 /* Builds the line table (malloc'd); false when out of memory. */
@@ -36,13 +36,13 @@ pd_loc pd_i_text_loc(pd_i_text *t, const xmlNode *n, bool in_order);
 typedef struct pd_i_reader {
 	pd_i_text text;
 	pd_diag_list *diags;
-	size_t errors;               /* schema and hierarchy errors found */
-	bool doctype;                /* a DOCTYPE was seen: the parse was stopped */
-	const xmlNode **quiet;       /* parents of misplaced elements: their "missing
-	                              * child" XSD errors are consequences, not news */
+	size_t errors;         /* schema and hierarchy errors found */
+	bool doctype;          /* a DOCTYPE was seen: the parse was stopped */
+	const xmlNode **quiet; /* parents of misplaced elements: their "missing
+	                        * child" XSD errors are consequences, not news */
 	size_t n_quiet, cap_quiet;
-	char last_key[160];          /* element/attribute of the last XSD message, so */
-	long last_line;              /* that one bad value gives one diagnostic */
+	char last_key[160]; /* element/attribute of the last XSD message, so */
+	long last_line;     /* that one bad value gives one diagnostic */
 } pd_i_reader;
 
 /* Adds a `schema` error at (line, column) with a fix; NULL fix = none. */

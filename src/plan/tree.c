@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define TREE_REPLICAS 2      /* replicas printed in full */
-#define TREE_STAGES 4        /* stages printed in full per replica */
-#define TREE_GPUS 4          /* GPU lines printed before a summary line */
+#define TREE_REPLICAS 2 /* replicas printed in full */
+#define TREE_STAGES 4   /* stages printed in full per replica */
+#define TREE_GPUS 4     /* GPU lines printed before a summary line */
 
 /* Prints ids as ranges: 0-7,16-23. */
 static void print_ranges(FILE *f, const int32_t *ids, uint32_t n)

@@ -37,7 +37,7 @@ pd_status pd_atomic_open(pd_atomic_file *af, const char *path)
 	int fd = mkstemp(af->tmp);
 	if (fd < 0) {
 		free(af->tmp);
-		af->tmp = NULL;     /* nothing to remove */
+		af->tmp = NULL; /* nothing to remove */
 		goto fail;
 	}
 	/* mkstemp creates 0600; outputs are ordinary files, readable like any other */
@@ -101,7 +101,7 @@ pd_status pd_mkdir_p(const char *dir)
 		if (mkdir(p, 0777) != 0 && errno != EEXIST)
 			s = PD_IO;
 		else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
-			s = PD_IO;     /* e.g. a regular file in the way */
+			s = PD_IO; /* e.g. a regular file in the way */
 		if (end)
 			break;
 		*c = '/';

@@ -1,6 +1,6 @@
 /* diag.c - the diagnostic list and its compiler-style printing. */
-#include "plandag/analysis.h"
 #include "plandag/diag.h"
+#include "plandag/analysis.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +56,12 @@ pd_diag *pd_diag_add(pd_diag_list *l, const char *rule, pd_severity sev, long li
 	if (!msg)
 		return NULL;
 	pd_diag *d = &l->items[l->n++];
-	*d = (pd_diag){ .rule = rule, .severity = sev, .line = line, .column = column,
-		            .message = msg, .fix = NULL };
+	*d = (pd_diag){.rule = rule,
+	               .severity = sev,
+	               .line = line,
+	               .column = column,
+	               .message = msg,
+	               .fix = NULL};
 	return d;
 }
 

@@ -43,7 +43,7 @@ bool pd_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 	if (!read_digits(&s, &v) || *s != '\0')
 		return false;
 	if (neg)
-		v = -v;     /* INT64_MIN itself is out of reach: its magnitude overflows */
+		v = -v; /* INT64_MIN itself is out of reach: its magnitude overflows */
 	if (v < min || v > max)
 		return false;
 	*out = v;
@@ -106,10 +106,9 @@ static const struct unit {
 	const char *name;
 	double factor;
 } units[] = {
-	{ "B", 1.0 },
-	{ "KB", 1e3 }, { "MB", 1e6 }, { "GB", 1e9 }, { "TB", 1e12 },
-	{ "KiB", 1024.0 }, { "MiB", 1048576.0 }, { "GiB", 1073741824.0 },
-	{ "TiB", 1099511627776.0 },
+    {"B", 1.0},         {"KB", 1e3},           {"MB", 1e6},
+    {"GB", 1e9},        {"TB", 1e12},          {"KiB", 1024.0},
+    {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
 };
 
 /* A number followed by an optional byte unit and then exactly `tail`. */
@@ -187,7 +186,7 @@ static bool count_ids(const char *s, int64_t max_id, uint32_t max_count, uint32_
 		int64_t a, b;
 		if (!read_range(&s, &a, &b) || b > max_id)
 			return false;
-		total += (uint64_t)(b - a) + 1;   /* b <= max_id keeps this from wrapping */
+		total += (uint64_t)(b - a) + 1; /* b <= max_id keeps this from wrapping */
 		if (total > max_count)
 			return false;
 		if (*s == '\0')
@@ -212,7 +211,7 @@ static bool has_duplicates(const int32_t *ids, uint32_t n)
 		return false;
 	int32_t *tmp = malloc((size_t)n * sizeof(*tmp));
 	if (!tmp)
-		return true;     /* treated as malformed; only under memory exhaustion */
+		return true; /* treated as malformed; only under memory exhaustion */
 	memcpy(tmp, ids, (size_t)n * sizeof(*tmp));
 	qsort(tmp, n, sizeof(*tmp), cmp_i32);
 	bool dup = false;
