@@ -179,16 +179,35 @@ static void full_view_of_a_large_plan_should_be_refused_with_a_hint(void)
 		files += e->d_name[0] != '.';
 	closedir(d);
 	CU_ASSERT_EQUAL(files, 0);
-	/* the default falls back to the overview picture */
-	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile",
-	                               pd_test_path("examples/dense-70b-pp2-tp8-sp.xml"), "-o",
-	                               dir, "--emit", "png", "-q", NULL),
+	/* without --view the picture keeps its plain name and falls back to the overview:
+	 * byte for byte what --view overview draws under its own name */
+	const char *plan = pd_test_path("examples/dense-70b-pp2-tp8-sp.xml");
+	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile", plan, "-o", dir, "--emit", "png,dot", "-q",
+	                               NULL),
 	                0);
 	pd_run_release(&r);
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/dense-70b-pp2-tp8-sp-overview.png", dir);
-	struct stat st;
-	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile", plan, "-o", dir, "--emit", "png,dot",
+	                               "--view", "overview", "-q", NULL),
+	                0);
+	pd_run_release(&r);
+	char path[4096], viewed[4096];
+	size_t n1 = 0, n2 = 0;
+	snprintf(path, sizeof(path), "%s/dense-70b-pp2-tp8-sp.png", dir);
+	snprintf(viewed, sizeof(viewed), "%s/dense-70b-pp2-tp8-sp-overview.png", dir);
+	char *a = pd_test_read_file(path, &n1), *b = pd_test_read_file(viewed, &n2);
+	CU_ASSERT_TRUE(a && b && n1 == n2 && memcmp(a, b, n1) == 0);
+	free(a);
+	free(b);
+	/* the DOT file follows an explicit view; without one it is the whole graph */
+	snprintf(path, sizeof(path), "%s/dense-70b-pp2-tp8-sp.dot", dir);
+	snprintf(viewed, sizeof(viewed), "%s/dense-70b-pp2-tp8-sp-overview.dot", dir);
+	a = pd_test_read_file(path, &n1);
+	b = pd_test_read_file(viewed, &n2);
+	CU_ASSERT_TRUE(a && b && n1 > 10 * n2);
+	CU_ASSERT_PTR_NOT_NULL(a && strstr(a, "tp_reduce_scatter") ? a : NULL);
+	CU_ASSERT_PTR_NOT_NULL(b && strstr(b, "GPU 15") ? b : NULL);
+	free(a);
+	free(b);
 }
 
 static CU_TestInfo cli_tests[] = {

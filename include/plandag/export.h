@@ -41,6 +41,10 @@ typedef struct pd_view {
 } pd_view;
 /* Nodes above which a picture is refused (the hint names the views). */
 #define PD_VIEW_FULL_LIMIT 4000
+/* Nodes + edges up to which the DOT file of a compile without --view holds the whole
+ * graph; beyond it cgraph (about 300 bytes per element) is impractical and NAME.dot
+ * holds the overview, with a note (the GraphML always holds the whole DAG). */
+#define PD_DOT_FULL_LIMIT 2000000
 /* Nodes up to which the automatic view is the full graph: beyond it a full picture is
  * too big to read without zooming, so the default picture is the overview. */
 #define PD_VIEW_AUTO_FULL_LIMIT 1000
@@ -78,7 +82,10 @@ enum {
 /* Parses "dot,graphml,png,svg,pdf,report" or "none"; PD_USAGE when malformed. */
 pd_status pd_emit_parse(const char *s, unsigned *mask);
 /* Writes the requested files of a checked compilation into dir (created if missing)
- * as DIR/NAME[-VIEW].EXT; prints each written path to `log` unless NULL. */
+ * as DIR/NAME[-VIEW].EXT; prints each written path to `log` unless NULL.  view NULL or
+ * AUTO: NAME.dot is the whole graph (the overview above PD_DOT_FULL_LIMIT elements) and
+ * the pictures NAME.png/svg/pdf show the automatic view; an explicit view applies to
+ * the DOT file and the pictures, whose names get -VIEW (NAME-overview.png). */
 pd_status pd_emit(const pd_compilation *c, unsigned mask, const pd_view *view,
                   const char *dir, FILE *log, pd_diag_list *diags);
 

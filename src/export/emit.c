@@ -1,5 +1,5 @@
-/* emit.c - what `compile` writes: DIR/NAME.dot, NAME.graphml, NAME[-VIEW].png/svg/pdf,
- * NAME.md.
+/* emit.c - what `compile` writes: DIR/NAME[-VIEW].dot, NAME.graphml,
+ * NAME[-VIEW].png/svg/pdf, NAME.md.  Only a view the user asked for adds -VIEW.
  *
  * All or nothing: every file is first written into a private staging directory inside
  * DIR (each through an atomic file), and only when all of them succeeded are they
@@ -103,8 +103,27 @@ static pd_status write_report(emit_ctx *e, const char *path, const char *png)
 	return s;
 }
 
+/* The DOT file's view: the one asked for, else the whole graph while cgraph can hold
+ * it. */
+static pd_view dot_view(emit_ctx *e, const pd_view *pic, int explicit)
+{
+	const pd_dag *dag = e->c->dag;
+	if (explicit)
+		return *pic;
+	if ((uint64_t)dag->n_nodes + dag->n_edges <= PD_DOT_FULL_LIMIT)
+		return (pd_view){.kind = PD_VIEW_FULL};
+	pd_diag_add(e->diags, PD_RULE_IO, PD_NOTE, 0, 0,
+	            "the DOT file holds the overview: %u nodes + %u edges are beyond what "
+	            "cgraph handles well (%d elements)",
+	            dag->n_nodes, dag->n_edges, PD_DOT_FULL_LIMIT);
+	pd_diag_fix(pd_diag_add(e->diags, PD_RULE_IO, PD_NOTE, 0, 0,
+	                        "the GraphML file holds the whole DAG"),
+	            "pick a part with --view stage=S, gpu=G or layer=L for DOT");
+	return (pd_view){.kind = PD_VIEW_OVERVIEW};
+}
+
 /* Writes every requested file into the staging directory. */
-static pd_status write_all(emit_ctx *e, unsigned mask, const pd_view *pic)
+static pd_status write_all(emit_ctx *e, unsigned mask, const pd_view *pic, int explicit)
 {
 	static const struct {
 		unsigned bit;
@@ -115,13 +134,15 @@ static pd_status write_all(emit_ctx *e, unsigned mask, const pd_view *pic)
 	    {PD_EMIT_PDF, "pdf"},
 	};
 	const pd_dag *dag = e->c->dag;
-	pd_view full = {.kind = PD_VIEW_FULL};
-	char stem[256], suffix[32];
+	char stem[256], suffix[32] = "";
 	const char *png = NULL;
 	file_stem(e->c, stem, sizeof(stem));
-	pd_view_suffix(pic, suffix, sizeof(suffix));
-	if (mask & PD_EMIT_DOT)
-		PD_CHECK(pd_export_dot(dag, &full, stage_file(e, stem, "", "dot"), e->diags));
+	if (explicit)
+		pd_view_suffix(pic, suffix, sizeof(suffix));
+	if (mask & PD_EMIT_DOT) {
+		pd_view dv = dot_view(e, pic, explicit);
+		PD_CHECK(pd_export_dot(dag, &dv, stage_file(e, stem, suffix, "dot"), e->diags));
+	}
 	if (mask & PD_EMIT_GRAPHML)
 		PD_CHECK(pd_export_graphml(dag, stage_file(e, stem, "", "graphml"), e->diags));
 	for (size_t i = 0; i < sizeof(PICS) / sizeof(PICS[0]); i++) {
@@ -207,5 +228,6 @@ pd_status pd_emit(const pd_compilation *c, unsigned mask, const pd_view *view,
 		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write into %s", dir);
 		return PD_IO;
 	}
-	return finish(&e, write_all(&e, mask, &pic), log);
+	int explicit = view && view->kind != PD_VIEW_AUTO;
+	return finish(&e, write_all(&e, mask, &pic, explicit), log);
 }
