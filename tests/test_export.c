@@ -321,22 +321,24 @@ static double svg_label_x(const char *svg, int gpu)
 	return x > svg ? strtod(x + 4, NULL) : -1;
 }
 
-/* dot reorders clusters to cut crossings; the stage anchors keep GPUs in id order. */
-static void full_view_should_lay_gpus_out_left_to_right_in_id_order(void)
+/* Renders `view` of a plan to SVG and asserts its GPU clusters run 0..gpus-1 from left
+ * to right. */
+static void assert_gpus_in_order(const char *plan, const char *view, int gpus)
 {
 	pd_compile_options opt = {.lower = 1};
 	pd_compilation c;
-	pd_compile_file(pd_test_path("examples/moe-10b-ep16.xml"), &opt, &c);
+	pd_compile_file(pd_test_path(plan), &opt, &c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c.dag);
 	const char *dir = pd_test_tmpdir("order");
-	pd_view full = {.kind = PD_VIEW_FULL};
+	pd_view v;
+	CU_ASSERT_EQUAL_FATAL(pd_view_parse(view, &v), PD_OK);
 	pd_diag_list d;
 	pd_diag_list_init(&d);
-	CU_ASSERT_EQUAL(pd_export_render(c.dag, &full, "svg", join(dir, "o.svg"), &d), PD_OK);
+	CU_ASSERT_EQUAL(pd_export_render(c.dag, &v, "svg", join(dir, "o.svg"), &d), PD_OK);
 	char *svg = pd_test_read_file(join(dir, "o.svg"), NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
 	double prev = -1;
-	for (int g = 0; g < 16; g++) {
+	for (int g = 0; g < gpus; g++) {
 		double x = svg_label_x(svg, g);
 		CU_ASSERT_TRUE(x > prev);
 		prev = x;
@@ -344,6 +346,14 @@ static void full_view_should_lay_gpus_out_left_to_right_in_id_order(void)
 	free(svg);
 	pd_diag_list_release(&d);
 	pd_compilation_release(&c);
+}
+
+/* dot reorders clusters to cut crossings; the stage anchors keep GPUs in id order, also
+ * when TP hubs sit between pairs of GPUs (Mixtral: TP 2 inside EP 8). */
+static void views_should_lay_gpus_out_left_to_right_in_id_order(void)
+{
+	assert_gpus_in_order("examples/moe-10b-ep16.xml", "full", 16);
+	assert_gpus_in_order("examples/mixtral-8x7b-tp2-ep8.xml", "layer=5", 8);
 }
 
 static void render_should_write_png_and_svg_for_every_view(void)
@@ -474,8 +484,8 @@ static CU_TestInfo export_tests[] = {
      dot_should_put_hubs_in_stage_clusters_not_gpu_clusters},
     {"auto_view_should_pick_full_up_to_the_limit_then_overview",
      auto_view_should_pick_full_up_to_the_limit_then_overview},
-    {"full_view_should_lay_gpus_out_left_to_right_in_id_order",
-     full_view_should_lay_gpus_out_left_to_right_in_id_order},
+    {"views_should_lay_gpus_out_left_to_right_in_id_order",
+     views_should_lay_gpus_out_left_to_right_in_id_order},
     {"render_should_write_png_and_svg_for_every_view",
      render_should_write_png_and_svg_for_every_view},
     {"render_should_refuse_a_big_full_picture_with_a_hint",

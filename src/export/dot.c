@@ -739,8 +739,12 @@ Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
 		keep = malloc(dag->n_nodes ? dag->n_nodes : 1);
 		rc = keep ? (pd_i_view_select(dag, view, keep), 0) : -1;
 	}
-	if (rc == 0 && view->kind != PD_VIEW_OVERVIEW)
+	if (rc == 0 && view->kind != PD_VIEW_OVERVIEW) {
+		/* more crossing-minimisation passes let the anchors' order win over the pull of
+		 * the hubs between TP pairs (GPUs came out 1, 0, 3, 2, ... in a layer view) */
+		ATTR(b.g, AGRAPH, "mclimit", "4");
 		rc = add_nodes_and_edges(&b, keep);
+	}
 	if (rc == 0)
 		rc = add_legend(b.g, &b.s);
 	free(keep);
