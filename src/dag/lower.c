@@ -50,11 +50,6 @@ typedef struct stage_info {
 	uint32_t sh; /* 1 when the model has shared experts */
 } stage_info;
 
-static bool layer_is_moe(const pd_model *m, int64_t l)
-{
-	return m->experts > 0 && l >= m->first_dense;
-}
-
 static void stage_info_init(const pd_plan *p, const pd_replica *r, uint32_t s,
                             stage_info *si)
 {
@@ -71,11 +66,11 @@ static void stage_info_init(const pd_plan *p, const pd_replica *r, uint32_t s,
 	si->next_size = si->last ? 0 : r->stages[s + 1].n_gpus;
 	si->sh = p->model.shared_experts > 0;
 	for (int64_t l = st->first_layer; l <= st->last_layer; l++) {
-		bool moe = layer_is_moe(&p->model, l);
+		bool moe = pd_model_layer_is_moe(&p->model, l);
 		si->nl++;
 		si->n_moe += moe;
 		si->n_dense += !moe;
-		if (l > st->first_layer && layer_is_moe(&p->model, l - 1))
+		if (l > st->first_layer && pd_model_layer_is_moe(&p->model, l - 1))
 			si->n_moe_pred++;
 		si->last_is_moe = moe;
 	}
@@ -331,7 +326,7 @@ static void layer_segment(lower_ctx *x, int32_t layer)
 		chain(x, gi, PD_N_O_PROJ, layer, x->c.o_proj);
 	}
 	tp_point(x, layer);
-	if (layer_is_moe(&x->plan->model, layer)) {
+	if (pd_model_layer_is_moe(&x->plan->model, layer)) {
 		moe_phases(x, layer);
 		return;
 	}
