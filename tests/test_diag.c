@@ -80,7 +80,36 @@ static void arena_should_align_zero_and_refuse_overflow(void)
 	pd_arena_destroy(a);
 }
 
+static void diag_list_should_keep_a_bounded_number_per_rule_and_count_the_rest(void)
+{
+	pd_diag_list l;
+	pd_diag_list_init(&l);
+	for (int i = 0; i < 100000; i++)
+		pd_diag_add(&l, PD_RULE_SCHEMA, PD_ERROR, i + 1, 0, "bad attribute %d", i);
+	pd_diag_add(&l, PD_RULE_GPU_RANGE, PD_ERROR, 5, 0, "gpu 9 does not exist");
+	CU_ASSERT_EQUAL(l.errors, 100001);
+	CU_ASSERT_EQUAL(l.n, PD_DIAG_PER_RULE_MAX + 1);
+	CU_ASSERT_EQUAL(pd_diag_list_dropped(&l, PD_RULE_SCHEMA),
+	                100000 - PD_DIAG_PER_RULE_MAX);
+	CU_ASSERT_EQUAL(pd_diag_list_dropped(&l, PD_RULE_GPU_RANGE), 0);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	pd_diag_list_print(f, "p.xml", &l);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "p.xml: note: 99980 more diagnostic(s) of this rule "
+	                                   "not shown [schema]"));
+	free(buf);
+	pd_diag_list_remove_rule(&l, PD_RULE_SCHEMA);
+	CU_ASSERT_EQUAL(l.errors, 1);
+	CU_ASSERT_EQUAL(l.dropped, 0);
+	pd_diag_list_release(&l);
+}
+
 static CU_TestInfo diag_tests[] = {
+    {"diag_list_should_keep_a_bounded_number_per_rule_and_count_the_rest",
+     diag_list_should_keep_a_bounded_number_per_rule_and_count_the_rest},
     {"diag_should_count_errors_and_warnings", diag_should_count_errors_and_warnings},
     {"diag_sort_should_order_by_line_and_keep_ties_stable",
      diag_sort_should_order_by_line_and_keep_ties_stable},

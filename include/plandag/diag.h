@@ -59,10 +59,25 @@ typedef struct pd_diag {
 	char *fix;     /* how to fix it; may be NULL */
 } pd_diag;
 
+/* At most this many diagnostics of one rule are kept; the rest are counted only, so
+ * that a file with a million broken elements costs a million counts, not a million
+ * messages.  The printers and reports say how many were left out. */
+#define PD_DIAG_PER_RULE_MAX 20
+#define PD_DIAG_RULES_MAX 48
+
+typedef struct pd_diag_rule_count {
+	const char *rule; /* static string */
+	size_t kept, dropped;
+	size_t dropped_errors, dropped_warnings;
+} pd_diag_rule_count;
+
 typedef struct pd_diag_list {
 	pd_diag *items;
 	size_t n, cap;
-	size_t errors, warnings;
+	size_t errors, warnings; /* every diagnostic added, kept or not */
+	size_t dropped;          /* diagnostics counted but not kept */
+	pd_diag_rule_count rules[PD_DIAG_RULES_MAX];
+	size_t n_rules;
 } pd_diag_list;
 
 void pd_diag_list_init(pd_diag_list *l);
@@ -70,11 +85,15 @@ void pd_diag_list_init(pd_diag_list *l);
 void pd_diag_list_release(pd_diag_list *l);
 
 /* Appends a diagnostic with a printf-style message and returns it so that a fix can be
- * attached; returns NULL only when out of memory (the diagnostic is then lost, the
- * error count still rises). */
+ * attached.  Returns NULL when the rule already has PD_DIAG_PER_RULE_MAX diagnostics
+ * (the new one is only counted) or when out of memory (the diagnostic is lost); the
+ * error and warning counts rise either way. */
 pd_diag *pd_diag_add(pd_diag_list *l, const char *rule, pd_severity sev, long line,
                      int column, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+pd_diag *pd_diag_addv(pd_diag_list *l, const char *rule, pd_severity sev, long line,
+                      int column, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
 /* Sets d's fix line (printf-style); d may be NULL. */
 void pd_diag_fix(pd_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -88,7 +107,10 @@ bool pd_diag_list_has(const pd_diag_list *l, const char *rule);
  *       fix: FIX
  */
 void pd_diag_print(FILE *f, const char *file, const pd_diag *d);
+/* Prints every kept diagnostic, then one note per rule whose diagnostics were cut. */
 void pd_diag_list_print(FILE *f, const char *file, const pd_diag_list *l);
+/* Number of diagnostics of `rule` that were counted but not kept. */
+size_t pd_diag_list_dropped(const pd_diag_list *l, const char *rule);
 
 const char *pd_severity_name(pd_severity s);
 

@@ -189,10 +189,8 @@ pd_status pd_dag_check_acyclic(const pd_dag *dag, pd_diag_list *diags)
 
 /* ---- placement ---- */
 
-#define PLACEMENT_SHOWN 20
-
-/* Collects placement findings: the first PLACEMENT_SHOWN become diagnostics, the rest
- * are counted into one closing line. */
+/* Collects placement findings; the diagnostic list keeps the first
+ * PD_DIAG_PER_RULE_MAX and counts the rest. */
 typedef struct finder {
 	const pd_dag *dag;
 	pd_diag_list *diags;
@@ -208,14 +206,11 @@ static void finding(finder *f, const char *fix, const char *fmt, ...)
 
 static void finding(finder *f, const char *fix, const char *fmt, ...)
 {
-	if (f->found++ >= PLACEMENT_SHOWN)
-		return;
-	char msg[512];
+	f->found++;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	pd_diag *d = pd_diag_addv(f->diags, PD_RULE_PLACEMENT, PD_ERROR, 0, 0, fmt, ap);
 	va_end(ap);
-	pd_diag *d = pd_diag_add(f->diags, PD_RULE_PLACEMENT, PD_ERROR, 0, 0, "%s", msg);
 	pd_diag_fix(d, "%s", fix);
 }
 
@@ -456,11 +451,5 @@ pd_status pd_dag_check_placement(const pd_dag *dag, pd_diag_list *diags)
 	free(f.buf);
 	if (s != PD_OK)
 		return s;
-	if (f.found > PLACEMENT_SHOWN) {
-		pd_diag *d = pd_diag_add(diags, PD_RULE_PLACEMENT, PD_ERROR, 0, 0,
-		                         "and %llu more placement errors",
-		                         (unsigned long long)(f.found - PLACEMENT_SHOWN));
-		pd_diag_fix(d, "fix the errors above first; the rest are usually the same mistake");
-	}
 	return f.found ? PD_INVALID : PD_OK;
 }

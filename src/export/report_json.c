@@ -61,6 +61,17 @@ static cJSON *j_diagnostics(jb *b, const pd_compilation *c)
 	return a;
 }
 
+/* {rule: count} of the diagnostics counted but not kept (PD_DIAG_PER_RULE_MAX). */
+static cJSON *j_diagnostics_omitted(jb *b, const pd_compilation *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (size_t i = 0; i < c->diags.n_rules && o; i++)
+		if (c->diags.rules[i].dropped > 0)
+			put(b, o, c->diags.rules[i].rule,
+			    cJSON_CreateNumber((double)c->diags.rules[i].dropped));
+	return o;
+}
+
 static cJSON *j_gpus(jb *b, const pd_compilation *c)
 {
 	const pd_plan *p = c->plan;
@@ -251,6 +262,7 @@ static cJSON *j_root(jb *b, const pd_compilation *c, bool with_memory)
 	put(b, root, "warnings", cJSON_CreateNumber((double)c->diags.warnings));
 	put(b, root, "stage_reached", cJSON_CreateString(pd_i_report_stage_name(c->reached)));
 	put(b, root, "diagnostics", j_diagnostics(b, c));
+	put(b, root, "diagnostics_omitted", j_diagnostics_omitted(b, c));
 	j_analysis(b, root, c, with_memory);
 	put(b, root, "assumptions", p ? j_assumptions(b, p) : cJSON_CreateNull());
 	put(b, root, "hierarchy", j_hierarchy(c));

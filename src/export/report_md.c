@@ -39,6 +39,10 @@ static void md_diagnostics(FILE *f, const pd_compilation *c)
 		if (pd_i_report_impact(c, d, impact, sizeof(impact)))
 			fprintf(f, "  - impact: %s\n", impact);
 	}
+	for (size_t i = 0; i < c->diags.n_rules; i++)
+		if (c->diags.rules[i].dropped > 0)
+			fprintf(f, "- %zu more `[%s]` diagnostic(s) not shown\n",
+			        c->diags.rules[i].dropped, c->diags.rules[i].rule);
 	fputc('\n', f);
 }
 

@@ -10,34 +10,20 @@
 
 #include "plandag/analysis.h"
 
-/* At most this many diagnostics per rule; the rest are counted and summarised in one
- * note, so that a plan of a million broken stages gives a readable answer quickly. */
-#define PD_I_MAX_PER_RULE 20
-#define PD_I_MAX_RULES 24
-
-typedef struct pd_i_rule_count {
-	const char *rule;
-	uint32_t shown;
-	uint64_t hidden;
-} pd_i_rule_count;
-
 /* Common arguments of every rule. */
 typedef struct pd_i_ctx {
 	const pd_plan *plan;
 	pd_analysis *an;
 	pd_diag_list *diags;
-	pd_i_rule_count counts[PD_I_MAX_RULES];
 } pd_i_ctx;
 
 /* Appends a diagnostic at loc unless one with the same rule, place and message was
- * just reported (stages expanded from the shorthand share one location) or the rule
- * has reported PD_I_MAX_PER_RULE already (an error still counts as an error).  Returns
- * the new diagnostic for pd_diag_fix, or NULL when it was not added. */
+ * just reported (stages expanded from the shorthand share one location).  The list
+ * keeps PD_DIAG_PER_RULE_MAX per rule and counts the rest, so that a plan of a million
+ * broken stages gives a readable answer quickly.  Returns the new diagnostic for
+ * pd_diag_fix, or NULL when it was not kept. */
 pd_diag *pd_i_report(pd_i_ctx *c, const char *rule, pd_severity sev, pd_loc loc,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* Adds one note per rule whose diagnostics were cut by PD_I_MAX_PER_RULE. */
-void pd_i_report_hidden(pd_i_ctx *c);
 
 /* Writes ids compactly ("0-7,16,18-19") into buf, truncated with "..." when long. */
 void pd_i_format_ids(char *buf, size_t size, const int32_t *ids, uint32_t n);

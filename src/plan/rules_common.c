@@ -19,17 +19,6 @@ static bool already_reported(const pd_diag_list *l, const char *rule, pd_loc loc
 	return false;
 }
 
-static pd_i_rule_count *rule_count(pd_i_ctx *c, const char *rule)
-{
-	for (int i = 0; i < PD_I_MAX_RULES; i++) {
-		if (!c->counts[i].rule)
-			c->counts[i].rule = rule;
-		if (strcmp(c->counts[i].rule, rule) == 0)
-			return &c->counts[i];
-	}
-	return NULL;
-}
-
 pd_diag *pd_i_report(pd_i_ctx *c, const char *rule, pd_severity sev, pd_loc loc,
                      const char *fmt, ...)
 {
@@ -40,31 +29,7 @@ pd_diag *pd_i_report(pd_i_ctx *c, const char *rule, pd_severity sev, pd_loc loc,
 	va_end(ap);
 	if (already_reported(c->diags, rule, loc, msg))
 		return NULL;
-	pd_i_rule_count *n = rule_count(c, rule);
-	if (n && n->shown >= PD_I_MAX_PER_RULE) {
-		n->hidden++;
-		if (sev == PD_ERROR)
-			c->diags->errors++;
-		else if (sev == PD_WARNING)
-			c->diags->warnings++;
-		return NULL;
-	}
-	if (n)
-		n->shown++;
 	return pd_diag_add(c->diags, rule, sev, loc.line, loc.column, "%s", msg);
-}
-
-void pd_i_report_hidden(pd_i_ctx *c)
-{
-	for (int i = 0; i < PD_I_MAX_RULES && c->counts[i].rule; i++) {
-		if (c->counts[i].hidden == 0)
-			continue;
-		pd_diag *d =
-		    pd_diag_add(c->diags, c->counts[i].rule, PD_NOTE, c->plan->strategy.loc.line,
-		                c->plan->strategy.loc.column, "%llu more %s findings not shown",
-		                (unsigned long long)c->counts[i].hidden, c->counts[i].rule);
-		pd_diag_fix(d, "fix the ones shown first: the others are usually the same mistake");
-	}
 }
 
 void pd_i_format_ids(char *buf, size_t size, const int32_t *ids, uint32_t n)

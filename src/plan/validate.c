@@ -29,7 +29,6 @@ pd_status pd_plan_validate(const pd_plan *plan, pd_analysis *an, pd_diag_list *d
 	pd_i_rule_tp_crosses_node(&c);
 	pd_validate_throughput(plan, an, diags);
 	pd_i_rule_over_provisioned(&c);
-	pd_i_report_hidden(&c);
 
 	return diags->errors > errors ? PD_INVALID : PD_OK;
 }

@@ -34,13 +34,43 @@ void pd_diag_list_release(pd_diag_list *l)
 	pd_diag_list_init(l);
 }
 
+/* The per-rule counter of `rule`, added when new; NULL when the table is full. */
+static pd_diag_rule_count *rule_count(pd_diag_list *l, const char *rule)
+{
+	for (size_t i = 0; i < l->n_rules; i++)
+		if (l->rules[i].rule == rule || strcmp(l->rules[i].rule, rule) == 0)
+			return &l->rules[i];
+	if (l->n_rules == PD_DIAG_RULES_MAX)
+		return NULL;
+	l->rules[l->n_rules] = (pd_diag_rule_count){.rule = rule};
+	return &l->rules[l->n_rules++];
+}
+
 pd_diag *pd_diag_add(pd_diag_list *l, const char *rule, pd_severity sev, long line,
                      int column, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	pd_diag *d = pd_diag_addv(l, rule, sev, line, column, fmt, ap);
+	va_end(ap);
+	return d;
+}
+
+pd_diag *pd_diag_addv(pd_diag_list *l, const char *rule, pd_severity sev, long line,
+                      int column, const char *fmt, va_list ap)
 {
 	if (sev == PD_ERROR)
 		l->errors++;
 	else if (sev == PD_WARNING)
 		l->warnings++;
+	pd_diag_rule_count *rc = rule_count(l, rule);
+	if (rc && rc->kept >= PD_DIAG_PER_RULE_MAX) {
+		rc->dropped++;
+		rc->dropped_errors += sev == PD_ERROR;
+		rc->dropped_warnings += sev == PD_WARNING;
+		l->dropped++;
+		return NULL;
+	}
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		pd_diag *items = realloc(l->items, cap * sizeof(*items));
@@ -49,12 +79,11 @@ pd_diag *pd_diag_add(pd_diag_list *l, const char *rule, pd_severity sev, long li
 		l->items = items;
 		l->cap = cap;
 	}
-	va_list ap;
-	va_start(ap, fmt);
 	char *msg = vformat(fmt, ap);
-	va_end(ap);
 	if (!msg)
 		return NULL;
+	if (rc)
+		rc->kept++;
 	pd_diag *d = &l->items[l->n++];
 	*d = (pd_diag){.rule = rule,
 	               .severity = sev,
@@ -126,6 +155,23 @@ void pd_diag_list_remove_rule(pd_diag_list *l, const char *rule)
 		l->items[out++] = *d;
 	}
 	l->n = out;
+	for (size_t i = 0; i < l->n_rules; i++) {
+		pd_diag_rule_count *rc = &l->rules[i];
+		if (strcmp(rc->rule, rule) == 0) {
+			l->errors -= rc->dropped_errors;
+			l->warnings -= rc->dropped_warnings;
+			l->dropped -= rc->dropped;
+			*rc = (pd_diag_rule_count){.rule = rc->rule};
+		}
+	}
+}
+
+size_t pd_diag_list_dropped(const pd_diag_list *l, const char *rule)
+{
+	for (size_t i = 0; i < l->n_rules; i++)
+		if (strcmp(l->rules[i].rule, rule) == 0)
+			return l->rules[i].dropped;
+	return 0;
 }
 
 const char *pd_severity_name(pd_severity s)
@@ -158,4 +204,8 @@ void pd_diag_list_print(FILE *f, const char *file, const pd_diag_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		pd_diag_print(f, file, &l->items[i]);
+	for (size_t i = 0; i < l->n_rules; i++)
+		if (l->rules[i].dropped > 0)
+			fprintf(f, "%s: note: %zu more diagnostic(s) of this rule not shown [%s]\n",
+			        file ? file : "plandag", l->rules[i].dropped, l->rules[i].rule);
 }
