@@ -873,19 +873,35 @@ static void on_element(reader *rd)
 		end_element(rd, name, line);
 }
 
+/* libxml2's limits without XML_PARSE_HUGE: a name, value or text over 10 MB. */
+static int is_size_limit(const xmlError *e)
+{
+	return e->code == XML_ERR_NAME_TOO_LONG ||
+	       (e->message && (strstr(e->message, "huge") || strstr(e->message, "Huge")));
+}
+
+/* Every libxml2 error becomes a diagnostic: none reaches stderr raw. */
 static void on_error(void *arg, xmlErrorPtr e)
 {
 	reader *rd = arg;
-	char msg[256];
+	if (e && e->level < XML_ERR_ERROR)
+		return;
+	if (e && e->domain == XML_FROM_IO && rd->io_errno)
+		return; /* read_input() saw it first: io_error() reports errno */
+	char msg[200];
 	snprintf(msg, sizeof(msg), "%s", e && e->message ? e->message : "malformed XML");
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
-	if (!e || e->level >= XML_ERR_ERROR) {
-		pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, e ? e->line : 0, e ? e->int2 : 0,
-		            "%s", msg);
-		rd->failed = 1;
-	}
+	long line = e ? e->line : 0;
+	int col = e ? e->int2 : 0;
+	if (e && is_size_limit(e))
+		pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, col,
+		            "token too long: a name, value or text of more than %u bytes (%s)",
+		            MAX_TEXT, msg);
+	else
+		pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, col, "%s", msg);
+	rd->failed = 1;
 }
 
 /* Streams the whole document; returns 0 when it was read to the end. */
@@ -924,24 +940,27 @@ static int read_all(reader *rd)
 
 /* ---- the DAG ---- */
 
+/* The complaints about node v, found before anything is built. */
+static void check_node(reader *rd, uint32_t v)
+{
+	const rnode *n = &rd->nodes[v];
+	const char *id = rd->ids.pool + rd->ids.off[v];
+	if (!n->declared)
+		bad(rd, n->line, "edge refers to node id '%s' that is never declared", id);
+	else if (!n->has_kind)
+		bad(rd, n->line, "node '%s' has no kind", id);
+	else if (n->n.kind == PD_N_COLLECTIVE && n->group < 0)
+		bad(rd, n->line, "collective hub '%s' has no group (member GPU ids)", id);
+}
+
 /* Moves node v into the DAG: kind-dependent union, interned cost. */
 static int add_node(reader *rd, uint32_t v)
 {
 	rnode *n = &rd->nodes[v];
-	const char *id = rd->ids.pool + rd->ids.off[v];
-	if (!n->declared) {
-		bad(rd, n->line, "edge refers to node id '%s' that is never declared", id);
-		return 0;
-	}
-	if (!n->has_kind)
-		bad(rd, n->line, "node '%s' has no kind", id);
-	if (n->n.kind == PD_N_COLLECTIVE) {
-		if (n->group < 0)
-			bad(rd, n->line, "collective hub '%s' has no group (member GPU ids)", id);
+	if (n->n.kind == PD_N_COLLECTIVE)
 		n->n.group = n->group;
-	} else {
+	else
 		n->n.expert = n->expert;
-	}
 	if (pd_dag_intern_cost(rd->dag, &n->c, &n->n.cost) != PD_OK ||
 	    pd_dag_add_node(rd->dag, &n->n, NULL) != PD_OK)
 		return -1;
@@ -1007,13 +1026,15 @@ static pd_status build(reader *rd)
 	if (rd->graphs == 0)
 		bad(rd, 0, "no %s element", "<graph>");
 	resolve_context(rd);
+	for (uint32_t v = 0; v < rd->ids.n; v++)
+		check_node(rd, v);
+	if (rd->failed)
+		return PD_INVALID; /* nothing is built for a DAG that will not be checked */
 	if (pd_dag_reserve(rd->dag, rd->ids.n, rd->dag->n_edges) != PD_OK)
 		return PD_IO;
 	for (uint32_t v = 0; v < rd->ids.n; v++)
 		if (add_node(rd, v) != 0)
 			return PD_IO;
-	if (rd->failed)
-		return PD_INVALID;
 	count_micro_batches(rd->dag);
 	note_skipped(rd);
 	return pd_dag_finalize(rd->dag);
