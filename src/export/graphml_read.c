@@ -787,9 +787,11 @@ static void start_data(reader *rd, long line)
 	rd->capturing = rd->cur_data_key >= 0;
 }
 
+/* Only a <data> that start_data() accepted has a key: a </data> may also close a
+ * refused one, or come while a <default> is being captured. */
 static void end_data(reader *rd, long line)
 {
-	if (rd->capturing)
+	if (rd->capturing && rd->cur_data_key >= 0 && !rd->in_default)
 		apply(rd, &rd->keys[rd->cur_data_key], rd->text ? rd->text : "", line);
 	rd->capturing = 0;
 	rd->cur_data_key = -1;
