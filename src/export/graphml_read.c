@@ -1,14 +1,18 @@
 /* graphml_read.c - GraphML back into a pd_dag, behind `plandag verify`.
  *
  * Streams the file with xmlTextReader (a DOM of millions of nodes would not fit), with
- * network access off, no entity substitution and any DOCTYPE refused.  Accepts
+ * network access off, no entity substitution, any DOCTYPE refused and libxml2's size
+ * limits kept (no XML_PARSE_HUGE).  The input is opened once and read once through
+ * xmlReaderForIO, so FIFOs and /dev/stdin work; every libxml2 error is a diagnostic.
+ * Every id and count read is bounded (schema bounds, the records present, the limits
+ * below) before it sizes anything.  Accepts
  * plandag's own files and hand-edited ones: keys in any order and with any ids (they
  * are matched by attr.name and domain), node ids of any spelling (mapped to indices in
  * order of first appearance), edges before their nodes, data left out (key <default>,
  * else -1 / 0).  A node's output size is not a key of its own: it is read back from
  * the bytes of its outgoing non-control edges.  The deployment context comes from the
- * graph-level keys documented in graphml.c; without it the checks that need it are
- * skipped (a note says so).
+ * graph-level keys documented in graphml.c, in any order (reconciled after reading);
+ * without it the checks that need it are skipped (one note names them).
  */
 #include <errno.h>
 #include <fcntl.h>
