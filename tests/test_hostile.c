@@ -305,8 +305,7 @@ static void hostile_fuzz_regressions_should_stay_fixed(void)
 {
 	const char *dir = pd_test_path("tests/fuzz/regress");
 	DIR *d = opendir(dir);
-	if (!d)
-		return;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d); /* a missing directory would pass silently */
 	struct dirent *e;
 	int n = 0;
 	while ((e = readdir(d)) != NULL) {
@@ -319,6 +318,7 @@ static void hostile_fuzz_regressions_should_stay_fixed(void)
 	}
 	closedir(d);
 	fprintf(stderr, "(%d regression inputs) ", n);
+	CU_ASSERT_TRUE(n > 0); /* and so would an empty one */
 }
 
 static CU_TestInfo hostile_tests[] = {

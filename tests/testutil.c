@@ -14,6 +14,20 @@
 #include <time.h>
 #include <unistd.h>
 
+static unsigned skipped;
+
+void pd_test_skip(const char *why)
+{
+	skipped++;
+	fprintf(stderr, "SKIPPED: %s ", why);
+}
+
+int pd_test_wrapped(void)
+{
+	const char *w = getenv("PD_TEST_WRAPPER");
+	return w && *w;
+}
+
 int pd_test_run(CU_SuiteInfo *suites)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
@@ -28,6 +42,8 @@ int pd_test_run(CU_SuiteInfo *suites)
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed() +
 	                  CU_get_number_of_tests_failed();
 	CU_cleanup_registry();
+	if (skipped)
+		printf("\n%u test(s) SKIPPED (see SKIPPED: above)\n", skipped);
 	return failed > 100 ? 100 : (int)failed;
 }
 

@@ -19,6 +19,13 @@ int pd_test_run(CU_SuiteInfo *suites);
 		return pd_test_run(suites);                                                        \
 	}
 
+/* Marks the running test as skipped (call it, then return): it prints "SKIPPED: why"
+ * and pd_test_run reports the number of skipped tests after CUnit's summary, so that
+ * a test which cannot run in this environment (valgrind) never passes silently. */
+void pd_test_skip(const char *why);
+/* True when PD_TEST_WRAPPER is set (the plandag binary runs under valgrind). */
+int pd_test_wrapped(void);
+
 /* PD_SOURCE_DIR "/" rel; the result stays valid until 16 more calls. */
 const char *pd_test_path(const char *rel);
 /* A fresh empty directory under the build directory (not removed: inspect it). */

@@ -195,8 +195,11 @@ typedef struct finder {
 	const pd_dag *dag;
 	pd_diag_list *diags;
 	uint64_t found;
-	int32_t *stage_idx; /* [replica * stride + stage] -> index in dag->stages */
-	int32_t stride;
+	struct stage_key {
+		int32_t replica, stage;
+		uint32_t idx; /* into dag->stages */
+	} * stage_idx;    /* sorted by (replica, stage) */
+	uint32_t n_idx;
 	int32_t *buf; /* scratch for hub members */
 	uint32_t cap_buf;
 } finder;
@@ -214,45 +217,69 @@ static void finding(finder *f, const char *fix, const char *fmt, ...)
 	pd_diag_fix(d, "%s", fix);
 }
 
+/* True when `rule` keeps no more diagnostics: a finding is then only counted, so
+ * the caller need not describe the node (millions of findings cost counts only). */
+static int rule_full(const pd_diag_list *l, const char *rule)
+{
+	for (size_t i = 0; i < l->n_rules; i++)
+		if (strcmp(l->rules[i].rule, rule) == 0)
+			return l->rules[i].kept >= PD_DIAG_PER_RULE_MAX;
+	return 0;
+}
+
+static void describe(const finder *f, uint32_t v, char *buf, size_t size)
+{
+	if (rule_full(f->diags, PD_RULE_PLACEMENT))
+		snprintf(buf, size, "-");
+	else
+		pd_i_node_describe(f->dag, v, buf, size);
+}
+
+static int cmp_stage_key(const void *a, const void *b)
+{
+	const struct stage_key *x = a, *y = b;
+	if (x->replica != y->replica)
+		return (x->replica > y->replica) - (x->replica < y->replica);
+	return (x->stage > y->stage) - (x->stage < y->stage);
+}
+
 /* (replica, stage) -> index into dag->stages, -1 when absent. */
 static int32_t stage_of(const finder *f, int32_t r, int32_t s)
 {
-	if (!f->stage_idx || r < 0 || s < 0 || r >= f->dag->n_replicas || s >= f->stride)
+	if (!f->n_idx)
 		return -1;
-	return f->stage_idx[(size_t)r * (size_t)f->stride + (size_t)s];
+	struct stage_key k = {.replica = r, .stage = s};
+	const struct stage_key *hit =
+	    bsearch(&k, f->stage_idx, f->n_idx, sizeof(k), cmp_stage_key);
+	return hit ? (int32_t)hit->idx : -1;
 }
 
+/* An index as large as the stage records themselves, whatever ids they carry. */
 static pd_status index_stages(finder *f)
 {
 	const pd_dag *d = f->dag;
-	int32_t nr = d->n_replicas;
-	f->stride = 0;
-	for (uint32_t i = 0; i < d->n_stages; i++) {
-		if (d->stages[i].stage + 1 > f->stride)
-			f->stride = d->stages[i].stage + 1;
-		if (d->stages[i].replica + 1 > nr)
-			nr = d->stages[i].replica + 1;
-	}
-	if (!d->n_stages || nr <= 0)
+	if (!d->n_stages)
 		return PD_OK;
-	f->stage_idx = malloc((size_t)nr * (size_t)f->stride * sizeof(int32_t));
+	f->stage_idx = malloc((size_t)d->n_stages * sizeof(*f->stage_idx));
 	if (!f->stage_idx)
 		return PD_IO;
-	memset(f->stage_idx, 0xff, (size_t)nr * (size_t)f->stride * sizeof(int32_t));
 	for (uint32_t i = 0; i < d->n_stages; i++)
-		if (d->stages[i].replica >= 0 && d->stages[i].stage >= 0)
-			f->stage_idx[(size_t)d->stages[i].replica * (size_t)f->stride +
-			             (size_t)d->stages[i].stage] = (int32_t)i;
+		f->stage_idx[i] = (struct stage_key){d->stages[i].replica, d->stages[i].stage, i};
+	qsort(f->stage_idx, d->n_stages, sizeof(*f->stage_idx), cmp_stage_key);
+	f->n_idx = d->n_stages;
 	return PD_OK;
 }
 
-/* Node GPU exists and serves the node's (replica, stage). */
+/* Node GPU exists and serves the node's (replica, stage).  A DAG without cluster
+ * (n_gpus 0: hand-written GraphML) has no GPU ids to check against. */
 static void check_node_gpu(finder *f, uint32_t v, const pd_node *n)
 {
 	const pd_dag *d = f->dag;
 	char what[128];
+	if (d->n_gpus <= 0)
+		return;
 	if (n->gpu < 0 || n->gpu >= d->n_gpus) {
-		pd_i_node_describe(d, v, what, sizeof(what));
+		describe(f, v, what, sizeof(what));
 		finding(f, "use a GPU id between 0 and the cluster size - 1",
 		        "node n%u (%s) is on gpu %d, which does not exist (%d GPUs)", v, what,
 		        (int)n->gpu, (int)d->n_gpus);
@@ -260,7 +287,7 @@ static void check_node_gpu(finder *f, uint32_t v, const pd_node *n)
 	}
 	const pd_dag_gpu *g = d->gpu ? &d->gpu[n->gpu] : NULL;
 	if (g && (g->replica != n->replica || g->stage != n->stage)) {
-		pd_i_node_describe(d, v, what, sizeof(what));
+		describe(f, v, what, sizeof(what));
 		finding(f, "place the node on a GPU of its own replica and stage",
 		        "node n%u (%s) belongs to replica %d stage %d but gpu %d serves replica "
 		        "%d stage %d",
@@ -319,7 +346,7 @@ static void compare_members(finder *f, uint32_t h, const int32_t *m, uint32_t nm
 		                      (int)extra);
 	if (dup >= 0 && u < sizeof(parts))
 		snprintf(parts + u, sizeof(parts) - u, " gpu %d twice", (int)dup);
-	pd_i_node_describe(d, h, what, sizeof(what));
+	describe(f, h, what, sizeof(what));
 	finding(f, "give the collective exactly one member node on every GPU of its group",
 	        "collective n%u (%s) over %u GPUs has %u members:%s", h, what, ng, nm, parts);
 }
@@ -383,7 +410,7 @@ static void check_pp(finder *f, uint32_t v, const pd_node *n)
 	if (c == 1)
 		return;
 	char what[128];
-	pd_i_node_describe(f->dag, v, what, sizeof(what));
+	describe(f, v, what, sizeof(what));
 	finding(f, "pair every pp_send with exactly one pp_recv by a comm edge",
 	        "%s n%u (%s) has %u comm edges %s a %s", send ? "pp_send" : "pp_recv", v, what,
 	        c, send ? "to" : "from", send ? "pp_recv" : "pp_send");
@@ -401,7 +428,7 @@ static void check_member(finder *f, uint32_t v)
 	if (c == 1)
 		return;
 	char what[128];
-	pd_i_node_describe(d, v, what, sizeof(what));
+	describe(f, v, what, sizeof(what));
 	finding(f, "connect every collective member to exactly one hub",
 	        "n%u (%s) has %u collective edges to hubs", v, what, c);
 }

@@ -1,23 +1,41 @@
 /* graphml_read.c - GraphML back into a pd_dag, behind `plandag verify`.
  *
  * Streams the file with xmlTextReader (a DOM of millions of nodes would not fit), with
- * network access off, no entity substitution and any DOCTYPE refused.  Accepts
+ * network access off, no entity substitution, any DOCTYPE refused and libxml2's size
+ * limits kept (no XML_PARSE_HUGE).  The input is opened once and read once through
+ * xmlReaderForIO, so FIFOs and /dev/stdin work; every libxml2 error is a diagnostic.
+ * Every id and count read is bounded (schema bounds, the records present, the limits
+ * below) before it sizes anything.  Accepts
  * plandag's own files and hand-edited ones: keys in any order and with any ids (they
  * are matched by attr.name and domain), node ids of any spelling (mapped to indices in
  * order of first appearance), edges before their nodes, data left out (key <default>,
  * else -1 / 0).  A node's output size is not a key of its own: it is read back from
  * the bytes of its outgoing non-control edges.  The deployment context comes from the
- * graph-level keys documented in graphml.c; without it the checks that need it are
- * skipped (a note says so).
+ * graph-level keys documented in graphml.c, in any order (reconciled after reading);
+ * without it the checks that need it are skipped (one note names them).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <libxml/xmlreader.h>
 #include <libxml/xmlschemas.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "export_internal.h"
+#include "plandag/pipeline.h"
 
 #define GRAPHML_NS "http://graphml.graphdrawing.org/xmlns"
+
+/* Bounds on what a file may make the reader hold.  Nodes plus edges: the same budget
+ * as `compile` without --allow-large.  Keys: a GraphML tool writes a few dozen; every
+ * element looks at each key with a default.  One <data> text: libxml2's own limit on
+ * a text node without XML_PARSE_HUGE (XML_MAX_TEXT_LENGTH). */
+#define MAX_ELEMENTS PD_DEFAULT_MAX_ELEMENTS
+#define MAX_KEYS 256
+#define MAX_TEXT 10000000u
+#define MAX_MICRO_BATCHES 65536
 
 enum domain { D_NODE, D_EDGE, D_GRAPH, D_ALL, D_OTHER };
 
@@ -94,8 +112,12 @@ typedef struct reader {
 	uint32_t cap_nodes;
 	char *text; /* text of the current <data> */
 	size_t text_len, text_cap;
-	int graphs, has_context, failed, oom;
-	int capturing; /* collecting the text of <data> or <default> */
+	int graphs, failed, oom;
+	int fd, io_errno;    /* the input, opened once; errno of a failed read */
+	int stop;            /* a limit was hit: stop reading */
+	int n_gpus_key;      /* the graph key n_gpus was given */
+	int32_t gpu_records; /* records of the graph key gpus, -1 when absent */
+	int capturing;       /* collecting the text of <data> or <default> */
 	int in_default;
 	/* current element */
 	int cur_domain; /* D_NODE / D_EDGE / D_GRAPH while inside one */
@@ -289,7 +311,7 @@ static int64_t parse_group(pd_dag *dag, const char *s)
 	size_t k = 0;
 	for (const char *p = s; k < n; p = end + 1) {
 		long long v = strtoll(p, &end, 10);
-		if (end == p || v < 0 || v > INT32_MAX || (*end != ',' && *end != '\0'))
+		if (end == p || v < 0 || v >= PD_MAX_GPUS || (*end != ',' && *end != '\0'))
 			break;
 		g[k++] = (int32_t)v;
 	}
@@ -324,7 +346,7 @@ static int parse_rs(const char **p, int32_t *r, int32_t *st)
 		return -1;
 	const char *q = end + 1;
 	long long b = strtoll(q, &end, 10);
-	if (end == q || *end != ':' || a < -1 || b < -1 || a > INT32_MAX || b > INT32_MAX)
+	if (end == q || *end != ':' || a < -1 || b < -1 || a >= PD_MAX_GPUS || b >= PD_MAX_GPUS)
 		return -1;
 	*r = (int32_t)a;
 	*st = (int32_t)b;
@@ -332,9 +354,11 @@ static int parse_rs(const char **p, int32_t *r, int32_t *st)
 	return 0;
 }
 
-/* gpus = "R/S:MEM;..." */
-static int parse_gpus(pd_dag *dag, const char *s)
+/* gpus = "R/S:MEM;..."; n_gpus is reconciled with the record count after reading, so
+ * that the graph keys may come in any order. */
+static int parse_gpus(reader *rd, const char *s)
 {
+	pd_dag *dag = rd->dag;
 	size_t n = count_records(s);
 	if (n > PD_MAX_GPUS)
 		return -1;
@@ -347,14 +371,14 @@ static int parse_gpus(pd_dag *dag, const char *s)
 		char *end;
 		if (parse_rs(&p, &dag->gpu[i].replica, &dag->gpu[i].stage) != 0)
 			return -1;
-		dag->gpu[i].memory = strtod(p, &end);
-		if (end == p || (*end != ';' && *end != '\0'))
+		double m = strtod(p, &end);
+		if (end == p || (*end != ';' && *end != '\0') || !(m >= 0 && m <= 1e300))
 			return -1;
+		dag->gpu[i].memory = m;
 		p = end + (*end == ';');
 	}
-	if (dag->n_gpus == 0)
-		dag->n_gpus = (int32_t)n;
-	return dag->n_gpus == (int32_t)n ? 0 : -1;
+	rd->gpu_records = (int32_t)n;
+	return 0;
 }
 
 /* One "R/S:G,G,..." record at *p. */
@@ -365,13 +389,15 @@ static int parse_stage(pd_dag_stage *st, const char **p)
 	size_t n = 0;
 	for (const char *q = *p; *q && *q != ';'; q++)
 		n += *q == ',' || q == *p;
+	if (n > PD_MAX_EXPERTS)
+		return -1;
 	st->expert_gpu = n ? malloc(n * sizeof(int32_t)) : NULL;
 	if (n && !st->expert_gpu)
 		return -2;
 	for (size_t e = 0; e < n; e++) {
 		char *end;
 		long long v = strtoll(*p, &end, 10);
-		if (end == *p || v < -1 || v > INT32_MAX || (*end != ',' && *end != ';' && *end))
+		if (end == *p || v < -1 || v >= PD_MAX_GPUS || (*end != ',' && *end != ';' && *end))
 			return -1;
 		st->expert_gpu[e] = (int32_t)v;
 		*p = end + (*end == ',');
@@ -400,27 +426,49 @@ static int parse_stages(pd_dag *dag, const char *s)
 	return 0;
 }
 
-/* One graph-level value; returns -1 malformed, -2 out of memory. */
-static int set_context(pd_dag *dag, int field, const char *t)
+/* An integer in [lo, hi] into *out (untouched when malformed). */
+static int parse_bounded(const char *t, int32_t lo, int32_t hi, int32_t *out)
 {
+	int32_t v;
+	if (parse_i32(t, &v) != 0 || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A finite number >= 0 into *out. */
+static int parse_size(const char *t, double *out)
+{
+	double v;
+	if (parse_dbl(t, &v) != 0 || !(v >= 0 && v <= 1e300))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* One graph-level value; returns -1 malformed, -2 out of memory. */
+static int set_context(reader *rd, int field, const char *t)
+{
+	pd_dag *dag = rd->dag;
 	switch (field) {
 	case GF_N_GPUS:
-		return parse_i32(t, &dag->n_gpus) == 0 && dag->n_gpus >= 0 ? 0 : -1;
+		rd->n_gpus_key = 1;
+		return parse_bounded(t, 1, PD_MAX_GPUS, &dag->n_gpus);
 	case GF_GPUS_PER_NODE:
-		return parse_i32(t, &dag->gpus_per_node);
+		return parse_bounded(t, 1, PD_MAX_GPUS, &dag->gpus_per_node);
 	case GF_CAPACITY:
-		return parse_dbl(t, &dag->gpu_capacity);
+		return parse_size(t, &dag->gpu_capacity);
 	case GF_N_REPLICAS:
-		return parse_i32(t, &dag->n_replicas);
+		return parse_bounded(t, 1, PD_MAX_GPUS, &dag->n_replicas);
 	case GF_MB:
-		return parse_i32(t, &dag->micro_batches);
+		return parse_bounded(t, 1, MAX_MICRO_BATCHES, &dag->micro_batches);
 	case GF_PHASE:
 		dag->phase = strcmp(t, "prefill") == 0 ? PD_PREFILL : PD_DECODE;
 		return strcmp(t, "prefill") == 0 || strcmp(t, "decode") == 0 ? 0 : -1;
 	case GF_STEP_TOKENS:
-		return parse_dbl(t, &dag->step_tokens);
+		return parse_size(t, &dag->step_tokens);
 	case GF_GPUS:
-		return parse_gpus(dag, t);
+		return parse_gpus(rd, t);
 	case GF_STAGES:
 		return dag->stages ? -1 : parse_stages(dag, t);
 	default:
@@ -464,8 +512,21 @@ static char *attr(reader *rd, const char *name)
 	return (char *)xmlTextReaderGetAttribute(rd->r, BAD_CAST name);
 }
 
+/* A limit of the file's size was hit: say which, stop reading, exit 3. */
+static void too_big(reader *rd, const char *what, unsigned long long limit)
+{
+	pd_diag *d = pd_diag_add(rd->diags, PD_RULE_IO, PD_ERROR, line_of(rd), 0,
+	                         "%s is too big: more than %llu %s", rd->path, limit, what);
+	pd_diag_fix(d, "split the DAG, or check that the file is a plandag GraphML export");
+	rd->failed = rd->stop = 1;
+}
+
 static void start_key(reader *rd)
 {
+	if (rd->n_keys == MAX_KEYS) {
+		too_big(rd, "<key> elements", MAX_KEYS);
+		return;
+	}
 	if (rd->n_keys == rd->cap_keys) {
 		size_t cap = rd->cap_keys ? rd->cap_keys * 2 : 32;
 		key *k = realloc(rd->keys, cap * sizeof(key));
@@ -508,6 +569,10 @@ static int key_index(reader *rd, const char *id)
 static void append_text(reader *rd, const char *t)
 {
 	size_t n = strlen(t);
+	if (rd->text_len + n > MAX_TEXT) {
+		too_big(rd, "bytes of text in one <data> (token too long)", MAX_TEXT);
+		return;
+	}
 	if (rd->text_len + n + 1 > rd->text_cap) {
 		size_t cap = rd->text_cap ? rd->text_cap * 2 : 256;
 		while (cap < rd->text_len + n + 1)
@@ -524,6 +589,21 @@ static void append_text(reader *rd, const char *t)
 	rd->text_len += n;
 }
 
+/* The bounds of the integer node keys: the schema's (DESIGN section 3). */
+static int node_int_ok(int field, int32_t v)
+{
+	switch (field) {
+	case NF_LAYER:
+		return v >= -1 && v <= PD_MAX_LAYERS;
+	case NF_MB:
+		return v >= 0 && v < MAX_MICRO_BATCHES;
+	case NF_EXPERT:
+		return v >= -1 && v < PD_MAX_EXPERTS;
+	default: /* gpu, replica, stage */
+		return v >= -1 && v < PD_MAX_GPUS;
+	}
+}
+
 static int set_node_field(reader *rd, rnode *n, int field, const char *t)
 {
 	int32_t *ints[] = {
@@ -532,6 +612,7 @@ static int set_node_field(reader *rd, rnode *n, int field, const char *t)
 	double *dbls[] = {
 	    [NF_FLOPS] = &n->c.flops, [NF_BYTES] = &n->c.bytes, [NF_US] = &n->c.us};
 	int k;
+	int32_t v;
 	int64_t g;
 	switch (field) {
 	case NF_KIND:
@@ -545,7 +626,10 @@ static int set_node_field(reader *rd, rnode *n, int field, const char *t)
 	case NF_LAYER:
 	case NF_MB:
 	case NF_EXPERT:
-		return parse_i32(t, ints[field]);
+		if (parse_i32(t, &v) != 0 || !node_int_ok(field, v))
+			return -1;
+		*ints[field] = v;
+		return 0;
 	case NF_FLOPS:
 	case NF_BYTES:
 	case NF_US:
@@ -583,9 +667,7 @@ static void apply(reader *rd, const key *k, const char *t, long line)
 	else if (dom == D_EDGE)
 		r = set_edge_field(rd, field, t);
 	else
-		r = set_context(rd->dag, field, t);
-	if (dom == D_GRAPH && r == 0)
-		rd->has_context = 1;
+		r = set_context(rd, field, t);
 	if (r == -2)
 		rd->oom = 1;
 	else if (r != 0) {
@@ -621,8 +703,20 @@ static void start_graph(reader *rd, long line)
 	apply_defaults(rd, line);
 }
 
+/* Refuses a node or edge beyond the budget (an edge adds at most two ids). */
+static int over_budget(reader *rd)
+{
+	if ((uint64_t)rd->ids.n + rd->dag->n_edges + 2 <= MAX_ELEMENTS)
+		return 0;
+	too_big(rd, "nodes and edges", MAX_ELEMENTS);
+	rd->cur_domain = D_OTHER;
+	return 1;
+}
+
 static void start_node(reader *rd, long line)
 {
+	if (over_budget(rd))
+		return;
 	char *id = attr(rd, "id");
 	if (!id) {
 		bad(rd, line, "%s without an id attribute", "<node>");
@@ -644,6 +738,8 @@ static void start_node(reader *rd, long line)
 
 static void start_edge(reader *rd, long line)
 {
+	if (over_budget(rd))
+		return;
 	char *s = attr(rd, "source"), *t = attr(rd, "target");
 	rd->cur_domain = D_OTHER;
 	if (!s || !t) {
@@ -695,9 +791,11 @@ static void start_data(reader *rd, long line)
 	rd->capturing = rd->cur_data_key >= 0;
 }
 
+/* Only a <data> that start_data() accepted has a key: a </data> may also close a
+ * refused one, or come while a <default> is being captured. */
 static void end_data(reader *rd, long line)
 {
-	if (rd->capturing)
+	if (rd->capturing && rd->cur_data_key >= 0 && !rd->in_default)
 		apply(rd, &rd->keys[rd->cur_data_key], rd->text ? rd->text : "", line);
 	rd->capturing = 0;
 	rd->cur_data_key = -1;
@@ -781,26 +879,42 @@ static void on_element(reader *rd)
 		end_element(rd, name, line);
 }
 
+/* libxml2's limits without XML_PARSE_HUGE: a name, value or text over 10 MB. */
+static int is_size_limit(const xmlError *e)
+{
+	return e->code == XML_ERR_NAME_TOO_LONG ||
+	       (e->message && (strstr(e->message, "huge") || strstr(e->message, "Huge")));
+}
+
+/* Every libxml2 error becomes a diagnostic: none reaches stderr raw. */
 static void on_error(void *arg, xmlErrorPtr e)
 {
 	reader *rd = arg;
-	char msg[256];
+	if (e && e->level < XML_ERR_ERROR)
+		return;
+	if (e && e->domain == XML_FROM_IO && rd->io_errno)
+		return; /* read_input() saw it first: io_error() reports errno */
+	char msg[200];
 	snprintf(msg, sizeof(msg), "%s", e && e->message ? e->message : "malformed XML");
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
-	if (!e || e->level >= XML_ERR_ERROR) {
-		pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, e ? e->line : 0, e ? e->int2 : 0,
-		            "%s", msg);
-		rd->failed = 1;
-	}
+	long line = e ? e->line : 0;
+	int col = e ? e->int2 : 0;
+	if (e && is_size_limit(e))
+		pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, col,
+		            "token too long: a name, value or text of more than %u bytes (%s)",
+		            MAX_TEXT, msg);
+	else
+		pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, col, "%s", msg);
+	rd->failed = 1;
 }
 
 /* Streams the whole document; returns 0 when it was read to the end. */
 static int read_all(reader *rd)
 {
 	int ret = 0;
-	while (!rd->oom && (ret = xmlTextReaderRead(rd->r)) == 1) {
+	while (!rd->oom && !rd->stop && (ret = xmlTextReaderRead(rd->r)) == 1) {
 		switch (xmlTextReaderNodeType(rd->r)) {
 		case XML_READER_TYPE_DOCUMENT_TYPE:
 			bad(rd, line_of(rd), "%s refused: GraphML needs no DTD or entities", "DOCTYPE");
@@ -827,55 +941,108 @@ static int read_all(reader *rd)
 			break;
 		}
 	}
-	return rd->oom || ret != 0 ? -1 : 0;
+	return rd->oom || rd->stop || ret != 0 ? -1 : 0;
 }
 
 /* ---- the DAG ---- */
+
+/* The complaints about node v, found before anything is built. */
+static void check_node(reader *rd, uint32_t v)
+{
+	const rnode *n = &rd->nodes[v];
+	const char *id = rd->ids.pool + rd->ids.off[v];
+	if (!n->declared)
+		bad(rd, n->line, "edge refers to node id '%s' that is never declared", id);
+	else if (!n->has_kind)
+		bad(rd, n->line, "node '%s' has no kind", id);
+	else if (n->n.kind == PD_N_COLLECTIVE && n->group < 0)
+		bad(rd, n->line, "collective hub '%s' has no group (member GPU ids)", id);
+}
 
 /* Moves node v into the DAG: kind-dependent union, interned cost. */
 static int add_node(reader *rd, uint32_t v)
 {
 	rnode *n = &rd->nodes[v];
-	const char *id = rd->ids.pool + rd->ids.off[v];
-	if (!n->declared) {
-		bad(rd, n->line, "edge refers to node id '%s' that is never declared", id);
-		return 0;
-	}
-	if (!n->has_kind)
-		bad(rd, n->line, "node '%s' has no kind", id);
-	if (n->n.kind == PD_N_COLLECTIVE) {
-		if (n->group < 0)
-			bad(rd, n->line, "collective hub '%s' has no group (member GPU ids)", id);
+	if (n->n.kind == PD_N_COLLECTIVE)
 		n->n.group = n->group;
-	} else {
+	else
 		n->n.expert = n->expert;
-	}
 	if (pd_dag_intern_cost(rd->dag, &n->c, &n->n.cost) != PD_OK ||
 	    pd_dag_add_node(rd->dag, &n->n, NULL) != PD_OK)
 		return -1;
 	return 0;
 }
 
+static void context_error(reader *rd, const char *fmt, long long a, long long b)
+{
+	pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, 0, 0, fmt, a, b);
+	rd->failed = 1;
+}
+
+/* n_gpus and the records of gpus, given in any order, must agree; replicas and stages
+ * cannot outnumber the GPUs.  Afterwards dag->gpu is NULL or has n_gpus entries. */
+static void resolve_context(reader *rd)
+{
+	pd_dag *d = rd->dag;
+	if (rd->gpu_records >= 0 && !rd->n_gpus_key)
+		d->n_gpus = rd->gpu_records;
+	if (rd->gpu_records >= 0 && d->n_gpus != rd->gpu_records)
+		context_error(rd, "graph key n_gpus is %lld but graph key gpus lists %lld GPUs",
+		              d->n_gpus, rd->gpu_records);
+	else if (d->n_gpus > 0 && d->n_replicas > d->n_gpus)
+		context_error(rd, "graph key n_replicas is %lld, more than the %lld GPUs",
+		              d->n_replicas, d->n_gpus);
+	else if (d->n_gpus > 0 && d->n_stages > (uint32_t)d->n_gpus)
+		context_error(rd, "graph key stages lists %lld stages, more than the %lld GPUs",
+		              d->n_stages, d->n_gpus);
+}
+
+/* One note naming the placement checks that lack their graph keys. */
+static void note_skipped(reader *rd)
+{
+	const pd_dag *d = rd->dag;
+	char list[160] = "";
+	if (d->n_gpus <= 0)
+		strcat(list, ", GPU ids (n_gpus)");
+	if (!d->gpu)
+		strcat(list, ", stage of each GPU (gpus)");
+	if (!d->gpu || d->gpu_capacity <= 0)
+		strcat(list, ", memory (gpus, gpu_capacity)");
+	if (!d->stages)
+		strcat(list, ", expert hosting (stages)");
+	if (list[0])
+		pd_diag_add(rd->diags, PD_RULE_PLACEMENT, PD_NOTE, 0, 0,
+		            "the file lacks deployment context, so these placement checks are "
+		            "skipped: %s; acyclic, collective groups and pp pairing are checked",
+		            list + 2);
+}
+
+/* Micro-batches from the nodes when the graph key is absent (bounded per node). */
+static void count_micro_batches(pd_dag *d)
+{
+	if (d->micro_batches > 0)
+		return;
+	for (uint32_t v = 0; v < d->n_nodes; v++)
+		if (d->nodes[v].micro_batch >= d->micro_batches)
+			d->micro_batches = d->nodes[v].micro_batch + 1;
+}
+
 static pd_status build(reader *rd)
 {
 	if (rd->graphs == 0)
 		bad(rd, 0, "no %s element", "<graph>");
+	resolve_context(rd);
+	for (uint32_t v = 0; v < rd->ids.n; v++)
+		check_node(rd, v);
+	if (rd->failed)
+		return PD_INVALID; /* nothing is built for a DAG that will not be checked */
 	if (pd_dag_reserve(rd->dag, rd->ids.n, rd->dag->n_edges) != PD_OK)
 		return PD_IO;
 	for (uint32_t v = 0; v < rd->ids.n; v++)
 		if (add_node(rd, v) != 0)
 			return PD_IO;
-	if (rd->failed)
-		return PD_INVALID;
-	if (rd->dag->micro_batches <= 0) {
-		for (uint32_t v = 0; v < rd->dag->n_nodes; v++)
-			if (rd->dag->nodes[v].micro_batch >= rd->dag->micro_batches)
-				rd->dag->micro_batches = rd->dag->nodes[v].micro_batch + 1;
-	}
-	if (!rd->has_context || !rd->dag->gpu)
-		pd_diag_add(rd->diags, PD_RULE_PLACEMENT, PD_NOTE, 0, 0,
-		            "the file carries no deployment context (graph keys n_gpus, gpus, "
-		            "stages): placement checks that need it are skipped");
+	count_micro_batches(rd->dag);
+	note_skipped(rd);
 	return pd_dag_finalize(rd->dag);
 }
 
@@ -894,38 +1061,98 @@ static void reader_release(reader *rd)
 		xmlFreeTextReader(rd->r);
 }
 
+/* ---- input: one open of the file, read once (FIFOs, /dev/stdin) ---- */
+
+static int read_input(void *arg, char *buf, int len)
+{
+	reader *rd = arg;
+	if (rd->stop)
+		return 0;
+	ssize_t n;
+	do
+		n = read(rd->fd, buf, (size_t)len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		rd->io_errno = errno;
+		rd->stop = 1;
+		return -1;
+	}
+	return (int)n;
+}
+
+static int close_input(void *arg)
+{
+	(void)arg;
+	return 0; /* pd_graphml_read closes the descriptor */
+}
+
+static pd_status io_error(reader *rd, int err)
+{
+	pd_diag *d = pd_diag_add(rd->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot read %s: %s",
+	                         rd->path, strerror(err));
+	pd_diag_fix(d, "check the path and that it is a readable GraphML file");
+	return PD_IO;
+}
+
+/* Opens path once; refuses directories (read(2) would fail with EISDIR anyway). */
+static int open_input(reader *rd)
+{
+	struct stat st;
+	do
+		rd->fd = open(rd->path, O_RDONLY | O_CLOEXEC);
+	while (rd->fd < 0 && errno == EINTR);
+	if (rd->fd < 0)
+		return errno;
+	if (fstat(rd->fd, &st) != 0)
+		return errno;
+	return S_ISDIR(st.st_mode) ? EISDIR : 0;
+}
+
+/* Streams the document through libxml2 with every error routed to on_error. */
+static pd_status parse_input(reader *rd)
+{
+	rd->r = xmlReaderForIO(read_input, close_input, rd, rd->path, NULL, XML_PARSE_NONET);
+	if (!rd->r)
+		return PD_IO;
+	xmlTextReaderSetStructuredErrorHandler(rd->r, on_error, rd);
+	int r = read_all(rd);
+	if (rd->io_errno)
+		return io_error(rd, rd->io_errno);
+	if (rd->oom || rd->stop)
+		return PD_IO; /* out of memory, or too_big() said which limit */
+	if (r != 0 && !rd->failed)
+		bad(rd, line_of(rd), "cannot read %s as XML", rd->path);
+	pd_status s = r == 0 ? build(rd) : PD_INVALID;
+	return s == PD_OK && rd->failed ? PD_INVALID : s;
+}
+
 pd_status pd_graphml_read(const char *path, pd_dag **out, pd_diag_list *diags)
 {
-	reader rd = {.path = path, .diags = diags, .cur_domain = D_OTHER, .cur_data_key = -1};
+	reader rd = {.path = path,
+	             .diags = diags,
+	             .cur_domain = D_OTHER,
+	             .cur_data_key = -1,
+	             .fd = -1,
+	             .gpu_records = -1};
 	*out = NULL;
-	pd_status s = PD_IO;
-	FILE *probe = fopen(path, "rb");
-	if (!probe) {
-		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot open %s", path);
-		return PD_IO;
+	int err = open_input(&rd);
+	pd_status s = err ? io_error(&rd, err) : PD_IO;
+	rd.dag = err ? NULL : pd_dag_create();
+	if (rd.dag) {
+		/* errors raised outside the reader (encoding, I/O) reach on_error too */
+		xmlSetStructuredErrorFunc(&rd, on_error);
+		s = parse_input(&rd);
+		xmlSetStructuredErrorFunc(NULL, NULL);
 	}
-	fclose(probe);
-	rd.dag = pd_dag_create();
-	rd.r = xmlReaderForFile(path, NULL, XML_PARSE_NONET | XML_PARSE_HUGE);
-	if (!rd.dag || !rd.r)
-		goto done;
-	xmlTextReaderSetStructuredErrorHandler(rd.r, on_error, &rd);
-	int r = read_all(&rd);
-	if (rd.oom)
-		goto done;
-	if (r != 0 && !rd.failed)
-		bad(&rd, line_of(&rd), "cannot read %s as XML", path);
-	s = r == 0 ? build(&rd) : PD_INVALID;
-	if (s == PD_OK && rd.failed)
-		s = PD_INVALID;
-done:
-	if (s == PD_IO && !rd.failed)
+	if (s == PD_IO && !err && !pd_diag_list_has(diags, PD_RULE_IO))
 		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "out of memory reading %s", path);
 	if (s == PD_OK)
 		*out = rd.dag;
 	else
 		pd_dag_destroy(rd.dag);
 	reader_release(&rd);
+	if (rd.fd >= 0)
+		close(rd.fd);
 	return s;
 }
 

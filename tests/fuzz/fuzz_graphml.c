@@ -1,22 +1,36 @@
 /* fuzz_graphml.c - libFuzzer target: the GraphML reader behind `plandag verify` and the
- * DAG checks it runs.  The reader takes a path, so each input goes through a file. */
+ * DAG checks it runs.  The reader takes a path; each input is written to an anonymous
+ * in-memory file (memfd) and read through /proc/self/fd/N, so that nothing is left on
+ * disk by any job, however it ends. */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "plandag/plandag.h"
 
+static int mem_fd = -1;
 static char path[64];
 
 static int write_input(const uint8_t *data, size_t size)
 {
-	if (!path[0])
-		snprintf(path, sizeof(path), "/tmp/plandag-fuzz-%ld.graphml", (long)getpid());
-	FILE *f = fopen(path, "wb");
-	if (!f)
+	if (mem_fd < 0) {
+		mem_fd = memfd_create("plandag-fuzz.graphml", MFD_CLOEXEC);
+		if (mem_fd < 0)
+			return -1;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", mem_fd);
+	}
+	if (ftruncate(mem_fd, 0) != 0)
 		return -1;
-	size_t n = fwrite(data, 1, size, f);
-	return (fclose(f) == 0 && n == size) ? 0 : -1;
+	size_t done = 0;
+	while (done < size) {
+		ssize_t n = pwrite(mem_fd, data + done, size - done, (off_t)done);
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
