@@ -167,7 +167,7 @@ typedef struct pd_plan {
  * entity substitution and DTDs off.  Appends `schema` and `hierarchy` diagnostics
  * (and `io` when the file cannot be read).  On PD_OK *out is a new plan the caller
  * destroys; otherwise *out is NULL.  Returns PD_INVALID for a bad plan, PD_IO when
- * the file cannot be read. */
+ * the file cannot be read.  The path "-" reads standard input. */
 pd_status pd_plan_parse_file(const char *path, pd_plan **out, pd_diag_list *diags);
 /* The same from memory; name is used as plan->path. */
 pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name, pd_plan **out,

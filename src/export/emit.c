@@ -32,6 +32,11 @@ static unsigned word_bit(const char *w, size_t n)
 	return 0;
 }
 
+const char *pd_emit_word(size_t i)
+{
+	return i < N_WORDS ? EMIT_WORDS[i].word : NULL;
+}
+
 pd_status pd_emit_parse(const char *s, unsigned *mask)
 {
 	if (!s || !*s)

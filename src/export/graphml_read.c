@@ -10,8 +10,10 @@
  * graph-level keys documented in graphml.c; without it the checks that need it are
  * skipped (a note says so).
  */
+#include <errno.h>
 #include <libxml/xmlreader.h>
 #include <libxml/xmlschemas.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +97,7 @@ typedef struct reader {
 	char *text; /* text of the current <data> */
 	size_t text_len, text_cap;
 	int graphs, has_context, failed, oom;
+	int stop;      /* the root is not <graphml>: read no further */
 	int capturing; /* collecting the text of <data> or <default> */
 	int in_default;
 	/* current element */
@@ -715,13 +718,28 @@ static void end_default(reader *rd)
 	rd->in_default = rd->capturing = 0;
 }
 
+/* `verify` on a deployment plan: one diagnostic naming the right command. */
+static void wrong_root_plan(reader *rd, long line)
+{
+	pd_diag *d = pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, 0,
+	                         "this is a deployment plan (<plan>), not a GraphML DAG");
+	pd_diag_fix(d,
+	            "check it with 'plandag check %s', or write its DAG with 'plandag "
+	            "compile %s' and verify the .graphml file",
+	            rd->path, rd->path);
+	rd->failed = 1;
+}
+
 /* Where each element may appear (depth = nesting below the document). */
 static void start_element(reader *rd, const char *name, int depth, long line)
 {
 	int ctx = rd->cur_domain;
 	if (depth == 0) {
-		if (strcmp(name, "graphml") != 0)
+		if (strcmp(name, "plan") == 0)
+			wrong_root_plan(rd, line);
+		else if (strcmp(name, "graphml") != 0)
 			bad(rd, line, "root element <%s> is not <graphml>", name);
+		rd->stop = strcmp(name, "graphml") != 0; /* the rest would be noise */
 	} else if (depth == 1 && strcmp(name, "key") == 0) {
 		start_key(rd);
 	} else if (depth == 2 && strcmp(name, "default") == 0 && rd->graphs == 0) {
@@ -807,6 +825,8 @@ static int read_all(reader *rd)
 			return -1;
 		case XML_READER_TYPE_ELEMENT:
 			on_element(rd);
+			if (rd->stop)
+				return -1;
 			break;
 		case XML_READER_TYPE_END_ELEMENT:
 			if (in_graphml_ns(rd))
@@ -899,12 +919,15 @@ pd_status pd_graphml_read(const char *path, pd_dag **out, pd_diag_list *diags)
 	reader rd = {.path = path, .diags = diags, .cur_domain = D_OTHER, .cur_data_key = -1};
 	*out = NULL;
 	pd_status s = PD_IO;
-	FILE *probe = fopen(path, "rb");
-	if (!probe) {
-		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot open %s", path);
-		return PD_IO;
+	if (strcmp(path, "-") != 0) { /* libxml2 reads "-" as standard input */
+		FILE *probe = fopen(path, "rb");
+		if (!probe) {
+			pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot open %s: %s", path,
+			            strerror(errno));
+			return PD_IO;
+		}
+		fclose(probe);
 	}
-	fclose(probe);
 	rd.dag = pd_dag_create();
 	rd.r = xmlReaderForFile(path, NULL, XML_PARSE_NONET | XML_PARSE_HUGE);
 	if (!rd.dag || !rd.r)
