@@ -207,7 +207,7 @@ static void placement_should_reject_memory_over_capacity_and_foreign_gpus(void)
 	int found = 0;
 	for (size_t i = 0; i < l.n; i++) {
 		found +=
-		    strstr(l.items[i].message, "gpu 1 needs 2.33 GiB but has 0.93 GiB") != NULL;
+		    strstr(l.items[i].message, "gpu 1 needs 2.50 GB but has 1.00 GB") != NULL;
 		found += strstr(l.items[i].message, "gpu 2 serves replica -1 stage -1") != NULL;
 		found += strstr(l.items[i].message, "gpu 7, which does not exist") != NULL;
 	}

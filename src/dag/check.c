@@ -433,8 +433,8 @@ static void check_memory(finder *f)
 		if (d->gpu_capacity > 0 && d->gpu[g].memory > d->gpu_capacity)
 			finding(f,
 			        "move layers or experts off this GPU, shorten the context or add GPUs",
-			        "gpu %d needs %.2f GiB but has %.2f GiB", (int)g,
-			        d->gpu[g].memory / 1073741824.0, d->gpu_capacity / 1073741824.0);
+			        "gpu %d needs %.2f GB but has %.2f GB", (int)g, d->gpu[g].memory / 1e9,
+			        d->gpu_capacity / 1e9);
 }
 
 pd_status pd_dag_check_placement(const pd_dag *dag, pd_diag_list *diags)
