@@ -57,7 +57,7 @@ void pd_view_suffix(const pd_view *v, char *buf, size_t size);
 /* DOT through cgraph: clusters replica > stage > GPU, colours by kind, legend. */
 pd_status pd_export_dot(const pd_dag *dag, const pd_view *view, const char *path,
                         pd_diag_list *diags);
-/* GraphML through xmlTextWriter (DESIGN section 6 keys). */
+/* GraphML through xmlTextWriter (keys listed in README.md, "Exports"). */
 pd_status pd_export_graphml(const pd_dag *dag, const char *path, pd_diag_list *diags);
 /* PNG / SVG / PDF through gvc with the dot layout; format is "png", "svg" or "pdf".
  * Refuses (PD_USAGE, with a hint in diags) a picture above PD_VIEW_FULL_LIMIT nodes. */
