@@ -1,4 +1,4 @@
-/* check.c - the DAG checks of DESIGN section 5: `acyclic` (deadlock) and `placement`.
+/* check.c - the DAG checks of docs/rules.md: `acyclic` (deadlock) and `placement`.
  *
  * Both work on any finalized pd_dag, lowered or read from GraphML.  A collective is
  * contracted to one node (its hub plus the members sending collective edges to it):

@@ -1,4 +1,4 @@
-/* graphml.c - the DAG as GraphML through libxml2's xmlTextWriter (DESIGN section 6).
+/* graphml.c - the DAG as GraphML through libxml2's xmlTextWriter (README: Exports).
  *
  * The header (keys, graph, deployment context) goes through the writer element by
  * element.  Nodes and edges, millions of them, are formatted by hand into a large
