@@ -112,6 +112,7 @@ static void a_dash_should_read_the_plan_from_standard_input(void)
 	    variant(EXAMPLE, "<strategy gpus=\"16\">", "<strategy gpus=\"64\">", "bad.xml");
 	run_sh(&r, "PLANDAG report --format json - < '%s'", bad);
 	expect(&r, 1, "\"multiplicative-gpu-count\"", NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"<stdin>\""));
 	pd_run_release(&r);
 	run_sh(&r, "PLANDAG check - < '%s'", bad);
 	expect(&r, 1, NULL, "<stdin>:");

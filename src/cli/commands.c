@@ -49,6 +49,7 @@ static void run_pipeline(const cli *c, uint64_t max_elements, progress_state *ps
 		opt.progress_arg = ps;
 	}
 	pd_compile_file(c->input, &opt, comp);
+	comp->path = c->shown; /* reports name standard input "<stdin>", not "-" */
 	pd_diag_list_sort(&comp->diags);
 }
 
