@@ -100,6 +100,12 @@ static void global_options_should_be_accepted_before_the_command(void)
 	pd_run_plandag(&r, "--format", "json", "check", EXAMPLE, NULL);
 	expect(&r, 2, NULL, "--format does not apply to 'check'");
 	pd_run_release(&r);
+	pd_run_plandag(&r, "check", "--quiet=1", EXAMPLE, NULL);
+	expect(&r, 2, NULL, "option takes no value: --quiet=1");
+	pd_run_release(&r);
+	pd_run_plandag(&r, "help", "compile", NULL);
+	expect(&r, 0, "usage: plandag compile", NULL);
+	pd_run_release(&r);
 }
 
 static void a_dash_should_read_the_plan_from_standard_input(void)

@@ -200,6 +200,11 @@ static int bad_option(int val, char **argv)
 		char s[3] = {'-', (char)optopt, '\0'};
 		return pd_cli_usage_error("unknown option", s, NULL);
 	}
+	const char *eq = strchr(arg, '=');
+	for (size_t i = 0; eq && i < pd_cli_n_options; i++)
+		if (strlen(pd_cli_options[i].name) == (size_t)(eq - arg - 2) &&
+		    strncmp(pd_cli_options[i].name, arg + 2, (size_t)(eq - arg - 2)) == 0)
+			return pd_cli_usage_error("option takes no value", arg, NULL);
 	const char *near = near_option(arg);
 	if (near)
 		snprintf(hint, sizeof(hint), "--%s", near);
