@@ -15,7 +15,8 @@ enum {
 };
 
 /* Where an option's value must come from, for the completion. */
-typedef enum cli_complete { CC_NONE, CC_WORDS, CC_DIR } cli_complete;
+/* CC_EMIT: the words pd_emit_word knows, and "none". */
+typedef enum cli_complete { CC_NONE, CC_WORDS, CC_DIR, CC_EMIT } cli_complete;
 
 typedef struct cli_option {
 	const char *name;  /* long name without "--" */

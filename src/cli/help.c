@@ -202,11 +202,17 @@ static void completion_values(FILE *f)
 			continue;
 		fprintf(f, "    --%s%s%c)\n", o->name, o->short_name ? "|-" : "",
 		        o->short_name ? o->short_name : ' ');
-		if (o->complete == CC_DIR)
+		if (o->complete == CC_DIR) {
 			fputs("        COMPREPLY=($(compgen -d -- \"$cur\")); return;;\n", f);
-		else
+		} else if (o->complete == CC_EMIT) {
+			fputs("        COMPREPLY=($(compgen -W \"", f);
+			for (size_t w = 0; pd_emit_word(w); w++)
+				fprintf(f, "%s ", pd_emit_word(w));
+			fputs("none\" -- \"$cur\")); return;;\n", f);
+		} else {
 			fprintf(f, "        COMPREPLY=($(compgen -W \"%s\" -- \"$cur\")); return;;\n",
 			        o->words ? o->words : "");
+		}
 	}
 	fputs("    esac\n", f);
 }

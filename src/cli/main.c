@@ -81,7 +81,7 @@ const cli_option pd_cli_options[] = {
     {"emit", 0, "LIST", PD_CMD_COMPILE,
      "comma list of dot, graphml, png, svg, pdf, report, or none (default "
      "dot,graphml,png,report)",
-     "dot graphml png svg pdf report none", CC_WORDS, 0},
+     NULL, CC_EMIT, 0},
     {"view", 0, "VIEW", PD_CMD_COMPILE,
      "picture view: overview, full, stage=S, gpu=G or layer=L (default: full up to 1000 "
      "nodes, overview above; a full picture above 4000 nodes is refused)",
