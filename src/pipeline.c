@@ -23,17 +23,27 @@ static size_t blocking_errors(const pd_diag_list *l)
 	return n;
 }
 
-static pd_status lower_and_check(pd_compilation *c)
+static void progress(const pd_compile_options *opt, const pd_compilation *c,
+                     const char *step)
 {
+	if (opt->progress)
+		opt->progress(opt->progress_arg, step, c->est_nodes + c->est_edges);
+}
+
+static pd_status lower_and_check(const pd_compile_options *opt, pd_compilation *c)
+{
+	progress(opt, c, "lowering");
 	PD_CHECK(pd_dag_lower(c->plan, &c->analysis, &c->dag));
 	c->reached = PD_STAGE_LOWER;
 	pd_dag_stats_compute(c->dag, &c->stats);
+	progress(opt, c, "checking");
 	pd_status a = pd_dag_check_acyclic(c->dag, &c->diags);
 	pd_status p = pd_dag_check_placement(c->dag, &c->diags);
 	if (a == PD_IO || p == PD_IO)
 		return PD_IO;
 	if (a != PD_OK)
 		return PD_INVALID; /* no longest path in a cyclic graph */
+	progress(opt, c, "critical path");
 	PD_CHECK(pd_dag_critical_path(c->dag, &c->cp));
 	c->reached = PD_STAGE_CHECK;
 	pd_analysis_set_throughput(c->plan, &c->analysis, c->cp.latency_us);
@@ -70,7 +80,7 @@ pd_status pd_compile_file(const char *path, const pd_compile_options *opt,
 	uint64_t limit = opt->max_elements ? opt->max_elements : PD_DEFAULT_MAX_ELEMENTS;
 	if (c->est_nodes + c->est_edges > limit)
 		return finish(c, PD_OK); /* caller sees reached == VALIDATE: too large */
-	return finish(c, lower_and_check(c));
+	return finish(c, lower_and_check(opt, c));
 }
 
 void pd_compilation_release(pd_compilation *c)

@@ -1,6 +1,6 @@
 /* test_analysis.c - the arithmetic behind the rules: parameter counts against published
  * figures, KV bytes per token, memory per GPU of the default example recomputed by hand
- * from DESIGN section 2, and the roofline throughput. */
+ * from docs/plan-format.md, and the roofline throughput. */
 #include <math.h>
 #include <string.h>
 
@@ -101,7 +101,7 @@ static void params_should_give_the_design_example_10b(void)
 	pd_plan_destroy(plan);
 }
 
-/* DESIGN section 2 by hand for one GPU of the example: TP 1, one expert per GPU, one
+/* docs/plan-format.md by hand for one GPU of the example: TP 1, one expert per GPU, one
  * stage holding both the embedding and the LM head, 256 / 16 sequences per GPU. */
 static void memory_should_follow_the_design_formula_for_the_example(void)
 {

@@ -1,4 +1,4 @@
-/* test_check.c - the DAG checks of DESIGN section 5 on DAGs built by hand, and the
+/* test_check.c - the DAG checks of docs/rules.md on DAGs built by hand, and the
  * critical path on a DAG with a known answer. */
 #include <dirent.h>
 #include <math.h>
@@ -206,8 +206,7 @@ static void placement_should_reject_memory_over_capacity_and_foreign_gpus(void)
 	CU_ASSERT_EQUAL(l.errors, 3);
 	int found = 0;
 	for (size_t i = 0; i < l.n; i++) {
-		found +=
-		    strstr(l.items[i].message, "gpu 1 needs 2.33 GiB but has 0.93 GiB") != NULL;
+		found += strstr(l.items[i].message, "gpu 1 needs 2.50 GB but has 1.00 GB") != NULL;
 		found += strstr(l.items[i].message, "gpu 2 serves replica -1 stage -1") != NULL;
 		found += strstr(l.items[i].message, "gpu 7, which does not exist") != NULL;
 	}

@@ -1,4 +1,4 @@
-/* test_export.c - atomic files, views, DOT and pictures (DESIGN section 6). */
+/* test_export.c - atomic files, views, DOT and pictures (README: Exports). */
 #include <dirent.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>

@@ -1,4 +1,4 @@
-/* test_graphml.c - the GraphML writer and reader (DESIGN section 6, `verify` input). */
+/* test_graphml.c - the GraphML writer and reader (README: Exports; `verify` input). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* test_lower.c - the lowering of DESIGN section 4: node counts by kind from the plan's
+/* test_lower.c - the lowering (README.md): node counts by kind from the plan's
  * numbers, pd_dag_count against the built DAG, determinism, golden dumps, pp mapping. */
 #include <dirent.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 
 #include "testutil.h"
 
-/* Node counts by kind as DESIGN section 4 defines them, computed from the plan alone
+/* Node counts by kind as README.md (Lowering) has them, computed from the plan alone
  * (not from the lowering's code). */
 static void expected_by_kind(const pd_plan *p, uint64_t k[PD_N__COUNT])
 {

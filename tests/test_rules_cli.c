@@ -97,7 +97,7 @@ static void check_should_report_each_rule_at_its_line_with_a_fix(void)
 		run_case(&cases[i]);
 }
 
-/* Every rule of DESIGN section 3 outside the parser has an invalid plan above. */
+/* Every rule of docs/rules.md outside the parser has an invalid plan above. */
 static void every_rule_should_have_an_invalid_plan(void)
 {
 	static const char *const rules[] = {

@@ -1,4 +1,4 @@
-/* test_validate.c - every rule of DESIGN section 3 fires on its invalid plan, at the
+/* test_validate.c - every rule of docs/rules.md fires on its invalid plan, at the
  * right line, with the right severity and a fix; valid plans pass; several mistakes are
  * all reported. */
 #include <ctype.h>

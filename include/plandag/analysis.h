@@ -1,6 +1,6 @@
 /* analysis.h - the structural rules and the arithmetic behind them.
  *
- * pd_plan_validate() checks every rule of DESIGN section 3 on an expanded plan and fills
+ * pd_plan_validate() checks every rule of docs/rules.md on an expanded plan and fills
  * a pd_analysis with the numbers the rules used (parameter count, GPU counts, per-GPU
  * memory, throughput).  The throughput starts as an analytic roofline estimate; once the
  * plan is lowered, pd_analysis_set_throughput() replaces it with the DAG's critical path
@@ -70,7 +70,7 @@ void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an,
 /* Removes every diagnostic of a rule (used when a rule is re-evaluated). */
 void pd_diag_list_remove_rule(pd_diag_list *l, const char *rule);
 
-/* Parameter count of the model as DESIGN section 2 defines it. */
+/* Parameter count of the model as docs/plan-format.md defines it. */
 double pd_model_params(const pd_model *m);
 
 #endif

@@ -1,4 +1,5 @@
-/* dag.h - per-GPU operator DAGs joined by communication edges (DESIGN section 4/5).
+/* dag.h - per-GPU operator DAGs joined by communication edges (README.md, "Lowering";
+ * the checks are in docs/rules.md).
  *
  * One pd_dag describes one step of the workload for every replica, stage, GPU and
  * micro-batch.  Built for millions of nodes: 32-bit ids, 32-byte node records, costs
@@ -155,7 +156,7 @@ pd_status pd_dag_finalize(pd_dag *dag);
 /* Writes the node's human label ("L3 qkv", "expert 5 L7 mb1") into buf. */
 void pd_node_label(const pd_dag *dag, uint32_t v, char *buf, size_t size);
 
-/* Lowers an expanded, valid plan (DESIGN section 4).  `an` supplies per-GPU memory.
+/* Lowers an expanded, valid plan (README.md, "Lowering").  `an` supplies per-GPU memory.
  * On PD_OK *out is a finalized DAG the caller destroys.  Deterministic: the same plan
  * gives the same ids and order every run. */
 pd_status pd_dag_lower(const pd_plan *plan, const pd_analysis *an, pd_dag **out);
@@ -164,7 +165,7 @@ pd_status pd_dag_lower(const pd_plan *plan, const pd_analysis *an, pd_dag **out)
  * (used to refuse plans that would not fit in memory). */
 pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges);
 
-/* DESIGN section 5.  Both append diagnostics (rule `acyclic` / `placement`, line 0)
+/* The DAG checks of docs/rules.md.  Both append diagnostics (rule `acyclic` / `placement`, line 0)
  * and return PD_OK, PD_INVALID or PD_IO.  pd_dag_check_acyclic prints one cycle node
  * by node in its message when it fails. */
 pd_status pd_dag_check_acyclic(const pd_dag *dag, pd_diag_list *diags);

@@ -29,7 +29,7 @@ typedef enum pd_status {
 
 typedef enum pd_severity { PD_ERROR, PD_WARNING, PD_NOTE } pd_severity;
 
-/* Rule ids of DESIGN.md section 3, plus the DAG checks of section 5. */
+/* Rule ids (docs/rules.md): the plan rules, the DAG checks, and io. */
 #define PD_RULE_SCHEMA "schema"
 #define PD_RULE_MULTIPLICATIVE "multiplicative-gpu-count"
 #define PD_RULE_LAYER_COVERAGE "layer-coverage"

@@ -57,7 +57,7 @@ void pd_view_suffix(const pd_view *v, char *buf, size_t size);
 /* DOT through cgraph: clusters replica > stage > GPU, colours by kind, legend. */
 pd_status pd_export_dot(const pd_dag *dag, const pd_view *view, const char *path,
                         pd_diag_list *diags);
-/* GraphML through xmlTextWriter (DESIGN section 6 keys). */
+/* GraphML through xmlTextWriter (keys listed in README.md, "Exports"). */
 pd_status pd_export_graphml(const pd_dag *dag, const char *path, pd_diag_list *diags);
 /* PNG / SVG / PDF through gvc with the dot layout; format is "png", "svg" or "pdf".
  * Refuses (PD_USAGE, with a hint in diags) a picture above PD_VIEW_FULL_LIMIT nodes. */
@@ -66,7 +66,8 @@ pd_status pd_export_render(const pd_dag *dag, const pd_view *view, const char *f
 
 /* ---- reader behind `plandag verify` ---- */
 /* Reads a GraphML file written by plandag or edited by hand into a finalized DAG.
- * Bad files give `schema` diagnostics and PD_INVALID. */
+ * Bad files give `schema` diagnostics and PD_INVALID; a deployment plan (root <plan>)
+ * gets one diagnostic saying so.  The path "-" reads standard input. */
 pd_status pd_graphml_read(const char *path, pd_dag **out, pd_diag_list *diags);
 
 /* ---- what `compile` writes ---- */
@@ -81,6 +82,8 @@ enum {
 };
 /* Parses "dot,graphml,png,svg,pdf,report" or "none"; PD_USAGE when malformed. */
 pd_status pd_emit_parse(const char *s, unsigned *mask);
+/* The i-th word pd_emit_parse knows ("dot", "graphml", ...), NULL past the last. */
+const char *pd_emit_word(size_t i);
 /* Writes the requested files of a checked compilation into dir (created if missing)
  * as DIR/NAME[-VIEW].EXT; prints each written path to `log` unless NULL.  view NULL or
  * AUTO: NAME.dot is the whole graph (the overview above PD_DOT_FULL_LIMIT elements) and

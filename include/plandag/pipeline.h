@@ -22,6 +22,11 @@ typedef struct pd_compile_options {
 	int lower;             /* lower and check the DAG when the plan is valid */
 	uint64_t max_elements; /* refuse to lower above this many nodes+edges
 	                        * (0 = PD_DEFAULT_MAX_ELEMENTS) */
+	/* Called before each step after validation ("lowering", "checking", "critical
+	 * path") with the DAG's nodes + edges, so that a caller can show progress on
+	 * large plans; NULL = nothing is called. */
+	void (*progress)(void *arg, const char *step, uint64_t elements);
+	void *progress_arg;
 } pd_compile_options;
 
 /* About 2 GB of IR at ~40 bytes per element. */

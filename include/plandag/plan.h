@@ -34,7 +34,7 @@ const char *pd_dtype_name(pd_dtype t);
 typedef enum pd_phase { PD_DECODE, PD_PREFILL } pd_phase;
 const char *pd_phase_name(pd_phase p);
 
-/* <model>: every default of DESIGN section 2 is applied by the parser. */
+/* <model>: every default of docs/plan-format.md is applied by the parser. */
 typedef struct pd_model {
 	const char *name; /* may be NULL */
 	int64_t layers, hidden, heads, kv_heads, head_dim, vocab;
@@ -54,7 +54,7 @@ typedef struct pd_model {
 bool pd_model_layer_is_moe(const pd_model *m, int64_t l);
 
 /* Bits of pd_cluster.assumed / pd_workload.assumed: the attribute was absent and the
- * default of DESIGN section 2 was used (the report lists them). */
+ * default of docs/plan-format.md was used (the report lists them). */
 enum {
 	PD_ASSUMED_TFLOPS = 1u << 0,
 	PD_ASSUMED_GPU_BANDWIDTH = 1u << 1,
@@ -167,7 +167,7 @@ typedef struct pd_plan {
  * entity substitution and DTDs off.  Appends `schema` and `hierarchy` diagnostics
  * (and `io` when the file cannot be read).  On PD_OK *out is a new plan the caller
  * destroys; otherwise *out is NULL.  Returns PD_INVALID for a bad plan, PD_IO when
- * the file cannot be read. */
+ * the file cannot be read.  The path "-" reads standard input. */
 pd_status pd_plan_parse_file(const char *path, pd_plan **out, pd_diag_list *diags);
 /* The same from memory; name is used as plan->path. */
 pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name, pd_plan **out,

@@ -12,5 +12,6 @@
 #include "plandag/pipeline.h"
 #include "plandag/plan.h"
 #include "plandag/report.h"
+#include "plandag/suggest.h"
 
 #endif

@@ -1,354 +1,341 @@
-/* main.c - argument parsing only: every command is a call into libplandag. */
-#include <stdint.h>
-#include <stdio.h>
+/* main.c - argument parsing and dispatch only: every command is a call into libplandag.
+ *
+ * Options are parsed with getopt_long over the whole command line, so global options
+ * may come before or after the command ("plandag -q check x.xml" = "plandag check -q
+ * x.xml").  The first operand is the command, the second its input; "-" is standard
+ * input.  Adding a command or an option is adding a row to the tables below. */
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cli/cli.h"
 #include "plandag/plandag.h"
 
-typedef struct cli {
-	const char *cmd;
-	const char *input;
-	const char *out_dir;
-	const char *format; /* report: md|json */
-	const char *emit;
-	const char *view;
-	const char *dump; /* expand|lower */
-	int quiet;
-	int allow_large;
-} cli;
+#define CHECK_LIKE (PD_CMD_CHECK | PD_CMD_REPORT | PD_CMD_COMPILE)
 
-static const char *USAGE =
-    "usage: plandag <command> [options] FILE\n"
-    "\n"
-    "commands:\n"
-    "  check   PLAN.xml                 schema and structural rules; exit 1 on any error\n"
-    "  report  PLAN.xml [--format md|json]\n"
-    "                                   the analysis report on stdout\n"
-    "  compile PLAN.xml [-o DIR] [--emit LIST] [--view V] [--dump STAGE]\n"
-    "                                   validate, lower to per-GPU DAGs, check, export\n"
-    "  verify  DAG.graphml              acyclicity and placement checks on a DAG file\n"
-    "\n"
-    "options: -q (quiet), --help (also after a command), --version\n"
-    "exit codes: 0 success, 1 plan or DAG invalid, 2 usage error, 3 I/O or internal "
-    "error\n";
+const char PD_CLI_EXIT_CODES[] =
+    "0 success, 1 plan or DAG invalid, 2 usage error, 3 I/O or internal error";
 
-static const char *HELP_CHECK =
-    "usage: plandag check [-q] PLAN.xml\n"
-    "\n"
-    "Reads PLAN.xml, checks it against the plan schema and every structural rule\n"
-    "(multiplicative-gpu-count, layer-coverage, hierarchy, tp-divides-heads, sp-needs-tp,\n"
-    "ep-placement, gpu-range, gpu-overlap, replica-shape, workload-split, "
-    "params-mismatch,\n"
-    "memory-capacity, tp-crosses-node, throughput-target, over-provisioned) and prints "
-    "every\n"
-    "violation compiler style on stderr:\n"
-    "    plan.xml:12:7: error: MESSAGE [rule-id]\n"
-    "        fix: HOW TO FIX IT\n"
-    "A valid plan whose DAG has at most 100 000 nodes + edges is lowered so that\n"
-    "throughput-target uses the DAG's critical path; a larger plan is judged on the\n"
-    "analytic (roofline) estimate, which keeps check fast, and a note says so ('report'\n"
-    "and 'compile' always use the critical path).\n"
-    "\n"
-    "  -q             print nothing on stdout (diagnostics still go to stderr)\n"
-    "  --allow-large  lower and use the critical path whatever the plan's size\n"
-    "exit: 0 valid (warnings allowed), 1 invalid, 2 usage, 3 I/O\n";
+const cli_command pd_cli_commands[] = {
+    {"check", PD_CMD_CHECK, "PLAN.xml", "schema and structural rules; exit 1 on any error",
+     "Reads PLAN.xml, checks it against the plan schema and every structural rule and "
+     "prints every violation compiler style on stderr (FILE:LINE:COL: error: MESSAGE "
+     "[rule-id], then a fix: line).  A valid plan whose DAG has at most 100 000 nodes + "
+     "edges is lowered so that throughput-target uses the DAG's critical path; a larger "
+     "plan is judged on the analytic (roofline) estimate, which keeps check fast, and a "
+     "note says so ('report' and 'compile' always use the critical path).",
+     "*.xml", pd_cli_check},
+    {"report", PD_CMD_REPORT, "PLAN.xml", "the analysis report on stdout",
+     "Prints the analysis report on stdout: verdict, every violation with its fix, GPU "
+     "count declared vs structural with the formula, the expanded hierarchy, per-GPU "
+     "memory (weights, KV cache, activations, reserve, total, capacity), throughput vs "
+     "target, critical path, DAG statistics and the defaults that were assumed.  The "
+     "report is printed for an invalid plan too (exit 1).",
+     "*.xml", pd_cli_report},
+    {"compile", PD_CMD_COMPILE, "PLAN.xml",
+     "validate, lower to per-GPU DAGs, check, export",
+     "Validates the plan, lowers it into per-GPU operator DAGs joined by communication "
+     "edges, checks them (acyclic, placement) and writes DIR/NAME.EXT where NAME is "
+     "plan/@name: NAME.graphml (the whole DAG), NAME.dot (the whole graph; the overview "
+     "above 2 M nodes + edges), NAME.png, NAME.svg, NAME.pdf (the automatic view), "
+     "NAME.md (the report).  An explicit --view applies to the DOT file and the pictures "
+     "and adds -VIEW to their names (NAME-overview.png).  An invalid plan stops before "
+     "lowering with the diagnostics of check and writes nothing; files appear only when "
+     "all of them succeeded.",
+     "*.xml", pd_cli_compile},
+    {"verify", PD_CMD_VERIFY, "DAG.graphml",
+     "acyclicity and placement checks on a DAG file",
+     "Reads a GraphML DAG (written by plandag compile, or edited by hand) and runs the "
+     "DAG checks: acyclic (collective members contracted; a failure prints one cycle "
+     "node by node) and placement (GPUs exist and belong to their stage, experts on "
+     "their host GPU, collective members equal their group, every pp_send has one "
+     "pp_recv, per-GPU memory within capacity).",
+     "*.graphml", pd_cli_verify},
+    {"help", PD_CMD_HELP, "[COMMAND]", "this overview, or the help of COMMAND",
+     "Prints the overview of every command, or the help of COMMAND (the same as "
+     "'plandag COMMAND --help').",
+     NULL, pd_cli_help},
+};
+const size_t pd_cli_n_commands = sizeof(pd_cli_commands) / sizeof(pd_cli_commands[0]);
 
-static const char *HELP_REPORT =
-    "usage: plandag report [--format md|json] [-q] PLAN.xml\n"
-    "\n"
-    "Prints the analysis report on stdout: verdict, every violation with its fix, GPU\n"
-    "count declared vs structural with the formula, the expanded hierarchy, per-GPU\n"
-    "memory (weights, KV cache, activations, reserve, total, capacity), throughput vs\n"
-    "target, critical path, DAG statistics and the defaults that were assumed.\n"
-    "\n"
-    "  --format md    Markdown (default)\n"
-    "  --format json  JSON (members: plan, verdict, diagnostics, gpus, params,\n"
-    "                 kv_bytes_per_token, memory, throughput, dag, ...)\n"
-    "  --allow-large  lower plans above the size limit too\n"
-    "exit: 0 valid, 1 invalid (the report is printed either way), 2 usage, 3 I/O\n";
+const cli_option pd_cli_options[] = {
+    {"quiet", 'q', NULL, PD_CMD_ALL,
+     "print nothing on stdout (diagnostics still go to stderr)", NULL, CC_NONE, 0},
+    {"progress", 0, NULL, PD_CMD_ALL,
+     "report the steps of long work (about a second or more) on stderr; the default "
+     "when stderr is a terminal",
+     NULL, CC_NONE, 0},
+    {"no-progress", 0, NULL, PD_CMD_ALL, "never report progress", NULL, CC_NONE, 0},
+    {"help", 'h', NULL, PD_CMD_ALL, "show the help (of the command, when one is given)",
+     NULL, CC_NONE, 0},
+    {"version", 0, NULL, PD_CMD_ALL, "print the version", NULL, CC_NONE, 0},
+    {"format", 0, "FORMAT", PD_CMD_REPORT,
+     "md (Markdown, the default) or json (members plan, verdict, diagnostics, gpus, "
+     "params, kv_bytes_per_token, memory, throughput, dag, ...)",
+     "md json", CC_WORDS, 0},
+    {"output", 'o', "DIR", PD_CMD_COMPILE,
+     "output directory, created if missing (default out/); '-o -' writes the one file "
+     "that --emit names to standard output",
+     NULL, CC_DIR, 0},
+    {"emit", 0, "LIST", PD_CMD_COMPILE,
+     "comma list of dot, graphml, png, svg, pdf, report, or none (default "
+     "dot,graphml,png,report)",
+     NULL, CC_EMIT, 0},
+    {"view", 0, "VIEW", PD_CMD_COMPILE,
+     "picture view: overview, full, stage=S, gpu=G or layer=L (default: full up to 1000 "
+     "nodes, overview above; a full picture above 4000 nodes is refused)",
+     "overview full stage= gpu= layer=", CC_WORDS, 0},
+    {"dump", 0, "STAGE", PD_CMD_COMPILE,
+     "print the IR after STAGE (expand or lower) on stdout", "expand lower", CC_WORDS, 0},
+    {"allow-large", 0, NULL, CHECK_LIKE,
+     "lower plans of any size (check: above 100 000 nodes + edges; report and compile: "
+     "above 50 M)",
+     NULL, CC_NONE, 0},
+    {"help-man", 0, NULL, PD_CMD_ALL, "print the man page (roff)", NULL, CC_NONE, 1},
+    {"help-bash-completion", 0, NULL, PD_CMD_ALL, "print the bash completion script", NULL,
+     CC_NONE, 1},
+};
+const size_t pd_cli_n_options = sizeof(pd_cli_options) / sizeof(pd_cli_options[0]);
 
-static const char *HELP_COMPILE =
-    "usage: plandag compile [-o DIR] [--emit LIST] [--view V] [--dump STAGE] [-q] "
-    "PLAN.xml\n"
-    "\n"
-    "Validates the plan, lowers it into per-GPU operator DAGs joined by communication\n"
-    "edges, checks them (acyclic, placement) and writes DIR/NAME.EXT where NAME is\n"
-    "plan/@name: NAME.graphml (the whole DAG), NAME.dot (the whole graph; the overview\n"
-    "above 2 M nodes + edges), NAME.png/svg/pdf (the automatic view), NAME.md (report).\n"
-    "An explicit --view applies to the DOT file and the pictures and adds -VIEW to their\n"
-    "names (NAME-overview.png).  An invalid plan stops before lowering with the\n"
-    "diagnostics of check and writes nothing; files appear only when all succeeded.\n"
-    "\n"
-    "  -o, --output DIR   output directory, created if missing (default out/)\n"
-    "  --emit LIST        comma list of dot,graphml,png,svg,pdf,report, or none\n"
-    "                     (default dot,graphml,png,report)\n"
-    "  --view V           picture view: overview | full | stage=S | gpu=G | layer=L\n"
-    "                     (default: full up to 1000 nodes, overview above; a full\n"
-    "                     picture above 4000 nodes is refused)\n"
-    "  --dump STAGE       print the IR after STAGE (expand | lower) on stdout\n"
-    "  --allow-large      lower plans above the size limit (50 M nodes + edges)\n"
-    "  -q                 no summary on stdout\n"
-    "exit: 0 success, 1 plan or DAG invalid, 2 usage, 3 I/O or internal error\n";
+/* getopt_long returns 256 + the row index for long-only options. */
+#define LONG_ONLY 256
 
-static const char *HELP_VERIFY =
-    "usage: plandag verify [-q] DAG.graphml\n"
-    "\n"
-    "Reads a GraphML DAG (written by plandag compile, or edited by hand) and runs the\n"
-    "DAG checks: acyclic (collective members contracted; a failure prints one cycle node\n"
-    "by node) and placement (GPUs exist and belong to their stage, experts on their host\n"
-    "GPU, collective members equal their group, every pp_send has one pp_recv, per-GPU\n"
-    "memory within capacity).\n"
-    "exit: 0 the DAG passes, 1 it fails, 2 usage, 3 I/O\n";
+typedef struct parsed {
+	cli c;
+	unsigned given[4]; /* bit per row of pd_cli_options */
+	int help, version, man, completion;
+	const char *operands[3];
+	int n_operands;
+} parsed;
 
-static int usage_error(const char *msg, const char *arg)
+static int is_given(const parsed *p, size_t row)
 {
-	fprintf(stderr, "plandag: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-	fputs("try 'plandag --help'\n", stderr);
-	return PD_USAGE;
+	return (p->given[row / 32] >> (row % 32)) & 1u;
 }
 
-static const char *help_of(const char *cmd)
+static void build_tables(struct option *longs, char *shorts)
 {
-	if (strcmp(cmd, "check") == 0)
-		return HELP_CHECK;
-	if (strcmp(cmd, "report") == 0)
-		return HELP_REPORT;
-	if (strcmp(cmd, "compile") == 0)
-		return HELP_COMPILE;
-	if (strcmp(cmd, "verify") == 0)
-		return HELP_VERIFY;
-	return NULL;
-}
-
-/* Matches "--name VALUE" and "--name=VALUE"; advances *i past a separate value. */
-static int take_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-	size_t n = strlen(name);
-	if (strncmp(argv[*i], name, n) != 0)
-		return 0;
-	if (argv[*i][n] == '=') {
-		*val = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n] != '\0')
-		return 0;
-	if (*i + 1 >= argc) {
-		*val = NULL;
-		return 1;
-	}
-	*val = argv[++*i];
-	return 1;
-}
-
-/* Parses the options after the command; returns -1 to continue, else an exit code. */
-static int parse_options(int argc, char **argv, cli *c)
-{
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			fputs(help_of(c->cmd), stdout);
-			return PD_OK;
-		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-			c->quiet = 1;
-		} else if (strcmp(a, "--allow-large") == 0) {
-			c->allow_large = 1;
-		} else if (take_value(argc, argv, &i, "--format", &v)) {
-			if (!v)
-				return usage_error("--format needs a value", NULL);
-			c->format = v;
-		} else if (take_value(argc, argv, &i, "-o", &v) ||
-		           take_value(argc, argv, &i, "--output", &v)) {
-			if (!v)
-				return usage_error("-o needs a directory", NULL);
-			c->out_dir = v;
-		} else if (take_value(argc, argv, &i, "--emit", &v)) {
-			if (!v)
-				return usage_error("--emit needs a list", NULL);
-			c->emit = v;
-		} else if (take_value(argc, argv, &i, "--view", &v)) {
-			if (!v)
-				return usage_error("--view needs a value", NULL);
-			c->view = v;
-		} else if (take_value(argc, argv, &i, "--dump", &v)) {
-			if (!v)
-				return usage_error("--dump needs a stage (expand or lower)", NULL);
-			c->dump = v;
-		} else if (a[0] == '-' && a[1] != '\0') {
-			return usage_error("unknown option", a);
-		} else if (c->input) {
-			return usage_error("more than one input file", a);
-		} else {
-			c->input = a;
+	size_t k = 0;
+	*shorts++ = ':'; /* a missing value returns ':' */
+	for (size_t i = 0; i < pd_cli_n_options; i++) {
+		const cli_option *o = &pd_cli_options[i];
+		int val = o->short_name ? o->short_name : LONG_ONLY + (int)i;
+		longs[k++] =
+		    (struct option){o->name, o->arg ? required_argument : no_argument, NULL, val};
+		if (o->short_name) {
+			*shorts++ = o->short_name;
+			if (o->arg)
+				*shorts++ = ':';
 		}
 	}
-	if (!c->input)
-		return usage_error("missing input file", NULL);
+	longs[k] = (struct option){0, 0, 0, 0};
+	*shorts = '\0';
+}
+
+static size_t row_of(int val)
+{
+	if (val >= LONG_ONLY)
+		return (size_t)(val - LONG_ONLY);
+	for (size_t i = 0; i < pd_cli_n_options; i++)
+		if (pd_cli_options[i].short_name == val)
+			return i;
+	return pd_cli_n_options;
+}
+
+/* Stores one parsed option in p. */
+static void take(parsed *p, size_t row, const char *val)
+{
+	const char *n = pd_cli_options[row].name;
+	p->given[row / 32] |= 1u << (row % 32);
+	cli *c = &p->c;
+	if (strcmp(n, "quiet") == 0)
+		c->quiet = 1;
+	else if (strcmp(n, "progress") == 0 || strcmp(n, "no-progress") == 0)
+		c->progress = n[0] == 'p';
+	else if (strcmp(n, "help") == 0)
+		p->help = 1;
+	else if (strcmp(n, "version") == 0)
+		p->version = 1;
+	else if (strcmp(n, "format") == 0)
+		c->format = val;
+	else if (strcmp(n, "output") == 0)
+		c->out_dir = val;
+	else if (strcmp(n, "emit") == 0)
+		c->emit = val;
+	else if (strcmp(n, "view") == 0)
+		c->view = val;
+	else if (strcmp(n, "dump") == 0)
+		c->dump = val;
+	else if (strcmp(n, "allow-large") == 0)
+		c->allow_large = 1;
+	else if (strcmp(n, "help-man") == 0)
+		p->man = 1;
+	else if (strcmp(n, "help-bash-completion") == 0)
+		p->completion = 1;
+}
+
+/* The long option nearest to a misspelt one, for "did you mean". */
+static const char *near_option(const char *arg)
+{
+	const char *names[64];
+	size_t n = 0;
+	for (size_t i = 0; i < pd_cli_n_options && n < 64; i++)
+		if (!pd_cli_options[i].hidden)
+			names[n++] = pd_cli_options[i].name;
+	const char *word = arg + strspn(arg, "-");
+	size_t len = strcspn(word, "=");
+	char buf[80];
+	snprintf(buf, sizeof(buf), "%.*s", (int)(len < 79 ? len : 79), word);
+	return pd_suggest(buf, names, n);
+}
+
+static int bad_option(int val, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	char hint[96] = "";
+	if (val == ':')
+		return pd_cli_usage_error("option needs a value", arg, NULL);
+	if (strncmp(arg, "--", 2) != 0) {
+		char s[3] = {'-', (char)optopt, '\0'};
+		return pd_cli_usage_error("unknown option", s, NULL);
+	}
+	const char *eq = strchr(arg, '=');
+	for (size_t i = 0; eq && i < pd_cli_n_options; i++)
+		if (strlen(pd_cli_options[i].name) == (size_t)(eq - arg - 2) &&
+		    strncmp(pd_cli_options[i].name, arg + 2, (size_t)(eq - arg - 2)) == 0)
+			return pd_cli_usage_error("option takes no value", arg, NULL);
+	const char *near = near_option(arg);
+	if (near)
+		snprintf(hint, sizeof(hint), "--%s", near);
+	return pd_cli_usage_error("unknown option", arg, near ? hint : NULL);
+}
+
+/* Parses the whole command line; returns -1 to continue, else an exit code. */
+static int parse(int argc, char **argv, parsed *p)
+{
+	struct option longs[64];
+	char shorts[64];
+	build_tables(longs, shorts);
+	opterr = 0;
+	int val;
+	while ((val = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		size_t row = row_of(val);
+		if (val == '?' || val == ':' || row >= pd_cli_n_options)
+			return bad_option(val, argv);
+		take(p, row, optarg);
+	}
+	for (int i = optind; i < argc; i++) {
+		if (p->n_operands == 3)
+			return pd_cli_usage_error("too many arguments", argv[i], NULL);
+		p->operands[p->n_operands++] = argv[i];
+	}
 	return -1;
 }
 
-/* Which options each command accepts (anything else is a usage error). */
-static int check_option_set(const cli *c)
+/* The command named by the first operand, with "did you mean". */
+static int find_command(parsed *p)
 {
-	int is_report = strcmp(c->cmd, "report") == 0;
-	int is_compile = strcmp(c->cmd, "compile") == 0;
-	if (c->format && !is_report)
-		return usage_error("--format belongs to 'report'", NULL);
-	if ((c->out_dir || c->emit || c->view || c->dump) && !is_compile)
-		return usage_error("-o, --emit, --view and --dump belong to 'compile'", NULL);
-	if (c->allow_large && strcmp(c->cmd, "verify") == 0)
-		return usage_error("--allow-large does not apply to 'verify'", NULL);
-	if (c->format && strcmp(c->format, "md") != 0 && strcmp(c->format, "json") != 0)
-		return usage_error("--format takes md or json", c->format);
-	if (c->dump && strcmp(c->dump, "expand") != 0 && strcmp(c->dump, "lower") != 0)
-		return usage_error("--dump takes expand or lower", c->dump);
+	if (p->n_operands == 0)
+		return pd_cli_usage_error("missing command", NULL, NULL);
+	p->c.cmd = pd_cli_find_command(p->operands[0]);
+	if (p->c.cmd)
+		return -1;
+	const char *names[32];
+	for (size_t i = 0; i < pd_cli_n_commands && i < 32; i++)
+		names[i] = pd_cli_commands[i].name;
+	return pd_cli_usage_error("unknown command", p->operands[0],
+	                          pd_suggest(p->operands[0], names, pd_cli_n_commands));
+}
+
+/* Every option given must belong to the command. */
+static int check_options(const parsed *p)
+{
+	const cli_command *cmd = p->c.cmd;
+	for (size_t i = 0; i < pd_cli_n_options; i++) {
+		const cli_option *o = &pd_cli_options[i];
+		if (!is_given(p, i) || (o->commands & cmd->bit))
+			continue;
+		char msg[128];
+		snprintf(msg, sizeof(msg), "--%s does not apply to '%s'", o->name, cmd->name);
+		return pd_cli_usage_error(msg, NULL, NULL);
+	}
 	return -1;
 }
 
-/* max_elements 0 = the library default (PD_DEFAULT_MAX_ELEMENTS). */
-static void run_pipeline(const cli *c, uint64_t max_elements, pd_compilation *comp)
+static int check_operands(parsed *p)
 {
-	pd_compile_options opt = {.lower = 1,
-	                          .max_elements = c->allow_large ? UINT64_MAX : max_elements};
-	pd_compile_file(c->input, &opt, comp);
-	pd_diag_list_sort(&comp->diags);
-}
-
-static int cmd_check(const cli *c)
-{
-	pd_compilation comp;
-	run_pipeline(c, PD_CHECK_MAX_ELEMENTS, &comp);
-	pd_diag_list_print(stderr, c->input, &comp.diags);
-	int rc = comp.status;
-	if (!c->quiet && comp.plan && rc != PD_IO) {
-		printf("%s: %s (%zu error(s), %zu warning(s))\n", c->input,
-		       comp.diags.errors ? "invalid" : "valid", comp.diags.errors,
-		       comp.diags.warnings);
-		if (comp.reached == PD_STAGE_VALIDATE && comp.est_nodes)
-			printf("note: throughput judged on the analytic estimate: the DAG would have "
-			       "%llu nodes + %llu edges; 'plandag report' and 'compile' use its "
-			       "critical path (or pass --allow-large)\n",
-			       (unsigned long long)comp.est_nodes, (unsigned long long)comp.est_edges);
+	cli *c = &p->c;
+	if (c->cmd->bit == PD_CMD_HELP) {
+		if (p->n_operands > 2)
+			return pd_cli_usage_error("more than one topic", p->operands[2], NULL);
+		c->topic = p->n_operands > 1 ? p->operands[1] : NULL;
+		return -1;
 	}
-	pd_compilation_release(&comp);
-	return rc;
+	if (p->n_operands < 2)
+		return pd_cli_usage_error("missing input file", NULL, NULL);
+	if (p->n_operands > 2)
+		return pd_cli_usage_error("more than one input file", p->operands[2], NULL);
+	c->input = p->operands[1];
+	c->shown = strcmp(c->input, "-") == 0 ? "<stdin>" : c->input;
+	return -1;
 }
 
-static int cmd_report(const cli *c)
+static int check_values(const cli *c)
 {
-	pd_compilation comp;
-	run_pipeline(c, 0, &comp);
-	pd_report_format fmt =
-	    c->format && strcmp(c->format, "json") == 0 ? PD_REPORT_JSON : PD_REPORT_MD;
-	int rc = comp.status;
-	if (rc == PD_IO && !comp.plan) {
-		pd_diag_list_print(stderr, c->input, &comp.diags);
-	} else if (pd_report_write(stdout, fmt, &comp, NULL) != PD_OK) {
-		fprintf(stderr, "plandag: cannot write the report\n");
-		rc = PD_IO;
+	if (c->format && strcmp(c->format, "md") != 0 && strcmp(c->format, "json") != 0) {
+		const char *words[] = {"md", "json"};
+		return pd_cli_usage_error("--format takes md or json", c->format,
+		                          pd_suggest(c->format, words, 2));
 	}
-	pd_compilation_release(&comp);
-	return rc;
-}
-
-static int compile_refused(const cli *c, const pd_compilation *comp)
-{
-	fprintf(stderr,
-	        "%s: error: lowering would build %llu nodes and %llu edges (about %.1f GB of "
-	        "IR), above the limit of %llu elements\n    fix: compile a smaller plan, or "
-	        "pass --allow-large if the machine has the memory\n",
-	        c->input, (unsigned long long)comp->est_nodes,
-	        (unsigned long long)comp->est_edges,
-	        (double)(comp->est_nodes * 32 + comp->est_edges * 24) / 1e9,
-	        (unsigned long long)PD_DEFAULT_MAX_ELEMENTS);
-	return PD_INVALID;
-}
-
-static int cmd_compile(const cli *c)
-{
-	unsigned mask = PD_EMIT_DEFAULT;
-	pd_view view = {.kind = PD_VIEW_AUTO};
-	if (c->emit && pd_emit_parse(c->emit, &mask) != PD_OK)
-		return usage_error("--emit takes a comma list of dot,graphml,png,svg,pdf,report "
-		                   "or none",
-		                   c->emit);
-	if (c->view && pd_view_parse(c->view, &view) != PD_OK)
-		return usage_error("--view takes overview, full, stage=S, gpu=G or layer=L",
-		                   c->view);
-	pd_compilation comp;
-	run_pipeline(c, 0, &comp);
-	pd_diag_list_print(stderr, c->input, &comp.diags);
-	int rc = comp.status;
-	if (rc == PD_OK && comp.reached < PD_STAGE_LOWER)
-		rc = compile_refused(c, &comp);
-	if (c->dump && comp.plan && comp.reached >= PD_STAGE_EXPAND &&
-	    strcmp(c->dump, "expand") == 0)
-		pd_plan_print_tree(comp.plan, stdout);
-	if (c->dump && comp.dag && strcmp(c->dump, "lower") == 0)
-		pd_dag_dump(comp.dag, stdout);
-	if (rc == PD_OK) {
-		pd_diag_list emit_diags;
-		pd_diag_list_init(&emit_diags);
-		rc = pd_emit(&comp, mask, &view, c->out_dir ? c->out_dir : "out",
-		             c->quiet ? NULL : stdout, &emit_diags);
-		pd_diag_list_print(stderr, c->input, &emit_diags);
-		pd_diag_list_release(&emit_diags);
+	if (c->dump && strcmp(c->dump, "expand") != 0 && strcmp(c->dump, "lower") != 0) {
+		const char *words[] = {"expand", "lower"};
+		return pd_cli_usage_error("--dump takes expand or lower", c->dump,
+		                          pd_suggest(c->dump, words, 2));
 	}
-	if (!c->quiet && !c->dump && comp.plan)
-		pd_compilation_print_summary(&comp, stdout);
-	pd_compilation_release(&comp);
-	return rc;
+	return -1;
 }
 
-static int cmd_verify(const cli *c)
+/* The options that print something and stop, with or without a command. */
+static int informational(const parsed *p)
 {
-	pd_diag_list diags;
-	pd_diag_list_init(&diags);
-	pd_dag *dag = NULL;
-	int rc = pd_graphml_read(c->input, &dag, &diags);
-	if (rc == PD_OK) {
-		pd_status a = pd_dag_check_acyclic(dag, &diags);
-		pd_status p = pd_dag_check_placement(dag, &diags);
-		rc = (a == PD_IO || p == PD_IO)   ? PD_IO
-		     : (a != PD_OK || p != PD_OK) ? PD_INVALID
-		                                  : PD_OK;
+	if (p->man) {
+		pd_cli_man_page(stdout);
+		return PD_OK;
 	}
-	pd_diag_list_print(stderr, c->input, &diags);
-	if (!c->quiet && dag && rc != PD_IO)
-		printf("%s: %s (%u nodes, %u edges)\n", c->input,
-		       rc == PD_OK ? "DAG passes acyclic and placement" : "DAG invalid",
-		       dag->n_nodes, dag->n_edges);
-	pd_dag_destroy(dag);
-	pd_diag_list_release(&diags);
-	return rc;
+	if (p->completion) {
+		pd_cli_bash_completion(stdout);
+		return PD_OK;
+	}
+	if (p->version) {
+		printf("plandag %s\n", PLANDAG_VERSION);
+		return PD_OK;
+	}
+	if (p->help && !p->c.cmd) {
+		pd_cli_usage(stdout);
+		return PD_OK;
+	}
+	if (p->help) {
+		pd_cli_command_help(stdout, p->c.cmd);
+		return PD_OK;
+	}
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage_error("missing command", NULL);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		fputs(USAGE, stdout);
-		return PD_OK;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("plandag %s\n", PLANDAG_VERSION);
-		return PD_OK;
-	}
-	cli c = {.cmd = argv[1]};
-	if (!help_of(c.cmd))
-		return usage_error("unknown command", argv[1]);
-	int rc = parse_options(argc, argv, &c);
+	parsed p = {.c = {.progress = -1}};
+	int rc = parse(argc, argv, &p);
 	if (rc >= 0)
 		return rc;
-	if ((rc = check_option_set(&c)) >= 0)
+	if (p.n_operands > 0 && (rc = find_command(&p)) >= 0)
 		return rc;
-	if (strcmp(c.cmd, "check") == 0)
-		return cmd_check(&c);
-	if (strcmp(c.cmd, "report") == 0)
-		return cmd_report(&c);
-	if (strcmp(c.cmd, "compile") == 0)
-		return cmd_compile(&c);
-	return cmd_verify(&c);
+	if ((rc = informational(&p)) >= 0)
+		return rc;
+	if ((rc = find_command(&p)) >= 0 || (rc = check_options(&p)) >= 0 ||
+	    (rc = check_operands(&p)) >= 0 || (rc = check_values(&p.c)) >= 0)
+		return rc;
+	if (p.c.progress < 0)
+		p.c.progress = isatty(STDERR_FILENO);
+	return p.c.cmd->run(&p.c);
 }

@@ -1,4 +1,4 @@
-/* check.c - the DAG checks of DESIGN section 5: `acyclic` (deadlock) and `placement`.
+/* check.c - the DAG checks of docs/rules.md: `acyclic` (deadlock) and `placement`.
  *
  * Both work on any finalized pd_dag, lowered or read from GraphML.  A collective is
  * contracted to one node (its hub plus the members sending collective edges to it):
@@ -460,8 +460,8 @@ static void check_memory(finder *f)
 		if (d->gpu_capacity > 0 && d->gpu[g].memory > d->gpu_capacity)
 			finding(f,
 			        "move layers or experts off this GPU, shorten the context or add GPUs",
-			        "gpu %d needs %.2f GiB but has %.2f GiB", (int)g,
-			        d->gpu[g].memory / 1073741824.0, d->gpu_capacity / 1073741824.0);
+			        "gpu %d needs %.2f GB but has %.2f GB", (int)g, d->gpu[g].memory / 1e9,
+			        d->gpu_capacity / 1e9);
 }
 
 pd_status pd_dag_check_placement(const pd_dag *dag, pd_diag_list *diags)

@@ -1,4 +1,4 @@
-/* cost.c - per-node cost estimates of DESIGN section 4.
+/* cost.c - per-node cost estimates of the lowering (README.md, "Lowering").
  *
  * compute = max(FLOPs / peak FLOP/s, HBM bytes / HBM bandwidth)
  * comm    = alpha + bytes / link bandwidth, alpha = 5 us, NVLink when every GPU of the

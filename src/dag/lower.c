@@ -1,6 +1,6 @@
-/* lower.c - plan -> per-GPU operator DAGs (DESIGN section 4).
+/* lower.c - plan -> per-GPU operator DAGs (README.md, "Lowering").
  *
- * Decisions where DESIGN section 4 is silent:
+ * Decisions beyond what README.md says about lowering:
  *  - Node ids: replica, stage, micro-batch, then phase by phase: the prologue (embed /
  *    pp_recv) of every GPU of the stage in stage order; per layer, every GPU's nodes up
  *    to the next collective point, then the members of that point on every GPU, then
@@ -19,7 +19,7 @@
  *    directly (with EP = 1: router -> next node).  The shared expert, fed by ffn_norm,
  *    joins at ep_combine (or at the next node with EP = 1) like a routed expert.
  *  - Tokens of a MoE layer are dispatched over the whole stage even when attention runs
- *    in several TP groups; MoE layers have no tp_* collective (DESIGN lists none).
+ *    in several TP groups; MoE layers have no tp_* collective.
  *  - layer is -1 for embed, lm_head, sample, pp_send and pp_recv; hubs carry the layer
  *    of their collective; expert is -1 except on `expert` nodes.
  *  - pp_send cost: the receiving attention group's activations over NVLink when both

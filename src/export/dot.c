@@ -6,6 +6,7 @@
  * attribute is declared with agattr() before the first node so agxset() can use the
  * symbols; output order follows node and edge ids, so the file is deterministic.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -770,9 +771,11 @@ pd_status pd_export_dot(const pd_dag *dag, const pd_view *view, const char *path
 		if (s != PD_OK)
 			pd_atomic_abort(&af);
 	}
+	int err = s != PD_OK ? errno : 0;
 	if (g)
 		agclose(g);
 	if (s != PD_OK)
-		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write %s", path);
+		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write %s: %s", path,
+		            strerror(err ? err : EIO));
 	return s;
 }

@@ -6,6 +6,7 @@
  * renamed into DIR.  A failure removes the staging directory and leaves DIR as it was.
  * A picture that would be refused is refused before anything is written.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,11 @@ static unsigned word_bit(const char *w, size_t n)
 		if (strlen(EMIT_WORDS[i].word) == n && strncmp(EMIT_WORDS[i].word, w, n) == 0)
 			return EMIT_WORDS[i].bit;
 	return 0;
+}
+
+const char *pd_emit_word(size_t i)
+{
+	return i < N_WORDS ? EMIT_WORDS[i].word : NULL;
 }
 
 pd_status pd_emit_parse(const char *s, unsigned *mask)
@@ -70,6 +76,7 @@ static void file_stem(const pd_compilation *c, char *buf, size_t size)
 typedef struct emit_ctx {
 	const pd_compilation *c;
 	const char *dir;
+	unsigned mask; /* what was asked for */
 	char staging[4096];
 	char names[MAX_FILES][512]; /* file names written into staging */
 	int n;
@@ -98,8 +105,8 @@ static pd_status write_report(emit_ctx *e, const char *path, const char *png)
 		s = pd_atomic_commit(&af);
 	}
 	if (s != PD_OK)
-		pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write the report %s",
-		            path);
+		pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write the report %s: %s",
+		            path, strerror(errno ? errno : EIO));
 	return s;
 }
 
@@ -116,9 +123,15 @@ static pd_view dot_view(emit_ctx *e, const pd_view *pic, int explicit)
 	            "the DOT file holds the overview: %u nodes + %u edges are beyond what "
 	            "cgraph handles well (%d elements)",
 	            dag->n_nodes, dag->n_edges, PD_DOT_FULL_LIMIT);
-	pd_diag_fix(pd_diag_add(e->diags, PD_RULE_IO, PD_NOTE, 0, 0,
-	                        "the GraphML file holds the whole DAG"),
-	            "pick a part with --view stage=S, gpu=G or layer=L for DOT");
+	if (e->mask & PD_EMIT_GRAPHML)
+		pd_diag_fix(pd_diag_add(e->diags, PD_RULE_IO, PD_NOTE, 0, 0,
+		                        "the GraphML file holds the whole DAG"),
+		            "pick a part with --view stage=S, gpu=G or layer=L for DOT");
+	else
+		pd_diag_fix(pd_diag_add(e->diags, PD_RULE_IO, PD_NOTE, 0, 0,
+		                        "no file holds the whole DAG: GraphML was not asked for"),
+		            "add graphml to --emit for the whole DAG, or pick a part with --view "
+		            "stage=S, gpu=G or layer=L for DOT");
 	return (pd_view){.kind = PD_VIEW_OVERVIEW};
 }
 
@@ -179,8 +192,8 @@ static pd_status finish(emit_ctx *e, pd_status s, FILE *log)
 		if (s != PD_OK) {
 			unlink(from);
 		} else if (rename(from, to) != 0) {
-			pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot move %s to %s", from,
-			            to);
+			pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot move %s to %s: %s",
+			            from, to, strerror(errno));
 			unlink(from);
 			s = PD_IO;
 		} else if (log) {
@@ -209,6 +222,16 @@ static pd_status preflight(const pd_compilation *c, unsigned mask, const pd_view
 	return PD_OK;
 }
 
+/* "out/" and "out//" name the files "out/NAME.dot", not "out//NAME.dot"; "/" stays. */
+static const char *without_trailing_slash(const char *dir, char *buf, size_t size)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	snprintf(buf, size, "%.*s", (int)n, dir);
+	return buf;
+}
+
 pd_status pd_emit(const pd_compilation *c, unsigned mask, const pd_view *view,
                   const char *dir, FILE *log, pd_diag_list *diags)
 {
@@ -219,13 +242,19 @@ pd_status pd_emit(const pd_compilation *c, unsigned mask, const pd_view *view,
 		pic = pd_i_view_resolve(c->dag, view);
 	PD_CHECK(preflight(c, mask, &pic, diags));
 	if (pd_mkdir_p(dir) != PD_OK) {
-		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot create directory %s", dir);
+		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot create directory %s: %s",
+		            dir, strerror(errno ? errno : EIO));
 		return PD_IO;
 	}
-	emit_ctx e = {.c = c, .dir = dir, .diags = diags};
-	snprintf(e.staging, sizeof(e.staging), "%s/.plandag-XXXXXX", dir);
+	char clean[sizeof(((emit_ctx *)0)->staging) - 32];
+	emit_ctx e = {.c = c,
+	              .dir = without_trailing_slash(dir, clean, sizeof(clean)),
+	              .mask = mask,
+	              .diags = diags};
+	snprintf(e.staging, sizeof(e.staging), "%s/.plandag-XXXXXX", e.dir);
 	if (!mkdtemp(e.staging)) {
-		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write into %s", dir);
+		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write into %s: %s", dir,
+		            strerror(errno));
 		return PD_IO;
 	}
 	int explicit = view && view->kind != PD_VIEW_AUTO;

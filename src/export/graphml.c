@@ -1,4 +1,4 @@
-/* graphml.c - the DAG as GraphML through libxml2's xmlTextWriter (DESIGN section 6).
+/* graphml.c - the DAG as GraphML through libxml2's xmlTextWriter (README: Exports).
  *
  * The header (keys, graph, deployment context) goes through the writer element by
  * element.  Nodes and edges, millions of them, are formatted by hand into a large
@@ -15,6 +15,7 @@
  *   stages = "R/S:G,G,...;..."       one record per (replica, stage): the GPU hosting
  *            expert e at position e (-1 when unplaced); empty after ':' when dense
  */
+#include <errno.h>
 #include <libxml/xmlwriter.h>
 #include <math.h>
 #include <stdio.h>
@@ -407,6 +408,7 @@ done:
 	else
 		pd_atomic_abort(&af);
 	if (s != PD_OK)
-		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write %s", path);
+		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write %s: %s", path,
+		            strerror(errno ? errno : EIO));
 	return s;
 }

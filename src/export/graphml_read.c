@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <libxml/xmlreader.h>
 #include <libxml/xmlschemas.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -115,6 +116,7 @@ typedef struct reader {
 	int graphs, failed, oom;
 	int fd, io_errno;    /* the input, opened once; errno of a failed read */
 	int stop;            /* a limit was hit: stop reading */
+	int wrong_root;      /* the root is not <graphml>: read no further */
 	int n_gpus_key;      /* the graph key n_gpus was given */
 	int32_t gpu_records; /* records of the graph key gpus, -1 when absent */
 	int capturing;       /* collecting the text of <data> or <default> */
@@ -813,13 +815,28 @@ static void end_default(reader *rd)
 	rd->in_default = rd->capturing = 0;
 }
 
+/* `verify` on a deployment plan: one diagnostic naming the right command. */
+static void wrong_root_plan(reader *rd, long line)
+{
+	pd_diag *d = pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, 0,
+	                         "this is a deployment plan (<plan>), not a GraphML DAG");
+	pd_diag_fix(d,
+	            "check it with 'plandag check %s', or write its DAG with 'plandag "
+	            "compile %s' and verify the .graphml file",
+	            rd->path, rd->path);
+	rd->failed = 1;
+}
+
 /* Where each element may appear (depth = nesting below the document). */
 static void start_element(reader *rd, const char *name, int depth, long line)
 {
 	int ctx = rd->cur_domain;
 	if (depth == 0) {
-		if (strcmp(name, "graphml") != 0)
+		if (strcmp(name, "plan") == 0)
+			wrong_root_plan(rd, line);
+		else if (strcmp(name, "graphml") != 0)
 			bad(rd, line, "root element <%s> is not <graphml>", name);
+		rd->wrong_root = strcmp(name, "graphml") != 0; /* the rest would be noise */
 	} else if (depth == 1 && strcmp(name, "key") == 0) {
 		start_key(rd);
 	} else if (depth == 2 && strcmp(name, "default") == 0 && rd->graphs == 0) {
@@ -921,6 +938,8 @@ static int read_all(reader *rd)
 			return -1;
 		case XML_READER_TYPE_ELEMENT:
 			on_element(rd);
+			if (rd->wrong_root)
+				return -1;
 			break;
 		case XML_READER_TYPE_END_ELEMENT:
 			if (in_graphml_ns(rd))
@@ -1098,6 +1117,12 @@ static pd_status io_error(reader *rd, int err)
 static int open_input(reader *rd)
 {
 	struct stat st;
+	if (strcmp(rd->path, "-") == 0) { /* standard input, read once like any stream */
+		rd->fd = dup(STDIN_FILENO);
+		if (rd->fd < 0)
+			return errno;
+		return fstat(rd->fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+	}
 	do
 		rd->fd = open(rd->path, O_RDONLY | O_CLOEXEC);
 	while (rd->fd < 0 && errno == EINTR);

@@ -9,6 +9,7 @@
  * so a second context after gvFreeContext reads freed memory (AddressSanitizer shows
  * it on the second picture of one compile).
  */
+#include <errno.h>
 #include <graphviz/gvc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,7 @@ pd_status pd_export_render(const pd_dag *dag, const pd_view *view, const char *f
 		return PD_USAGE;
 	}
 	pd_status s = PD_IO;
+	int write_errno = 0;
 	char *data = NULL;
 	unsigned len = 0;
 	Agraph_t *g = NULL;
@@ -83,14 +85,17 @@ pd_status pd_export_render(const pd_dag *dag, const pd_view *view, const char *f
 	if (!g)
 		goto cleanup;
 	s = layout_and_render(gvc, g, format, &data, &len);
-	if (s == PD_OK)
-		s = write_bytes(path, data, len);
+	if (s == PD_OK && (s = write_bytes(path, data, len)) != PD_OK)
+		write_errno = errno ? errno : EIO;
 cleanup:
 	if (data)
 		gvFreeRenderData(data);
 	if (g)
 		agclose(g);
-	if (s != PD_OK)
+	if (s != PD_OK && write_errno)
+		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write %s: %s", path,
+		            strerror(write_errno));
+	else if (s != PD_OK)
 		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot render %s", path);
 	return s;
 }

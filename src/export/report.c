@@ -155,14 +155,31 @@ void pd_i_report_bytes(double b, char *buf, size_t size)
 	snprintf(buf, size, u == 0 ? "%.0f %s" : "%.2f %s", v, units[u]);
 }
 
-/* Index of the GPU with the highest total / capacity. */
-static uint32_t worst_gpu(const pd_analysis *an)
+/* Line of the stage a GPU's memory entry belongs to (0 when unknown). */
+static long stage_line(const pd_plan *p, const pd_gpu_memory *m)
 {
-	uint32_t w = 0;
-	for (uint32_t i = 1; i < an->n_memory; i++) {
-		const pd_gpu_memory *a = &an->memory[i], *b = &an->memory[w];
-		if (a->total * b->capacity > b->total * a->capacity)
-			w = i;
+	const pd_strategy *st = &p->strategy;
+	if (m->replica < 0 || (uint32_t)m->replica >= st->n_replicas)
+		return 0;
+	const pd_replica *r = &st->replicas[m->replica];
+	return m->stage >= 0 && (uint32_t)m->stage < r->n_stages ? r->stages[m->stage].loc.line
+	                                                         : 0;
+}
+
+/* The GPU with the highest total / capacity among those of the stage at `line` (every
+ * GPU when line is 0 or no stage is there): a memory-capacity error is about one
+ * stage, and its impact must name a GPU of that stage. */
+static const pd_gpu_memory *worst_gpu(const pd_plan *p, const pd_analysis *an, long line)
+{
+	const pd_gpu_memory *w = NULL;
+	for (int pass = 0; pass < 2 && !w; pass++) {
+		for (uint32_t i = 0; i < an->n_memory; i++) {
+			const pd_gpu_memory *a = &an->memory[i];
+			if (pass == 0 && (line == 0 || stage_line(p, a) != line))
+				continue;
+			if (!w || a->total * w->capacity > w->total * a->capacity)
+				w = a;
+		}
 	}
 	return w;
 }
@@ -172,11 +189,12 @@ static double use_percent(const pd_gpu_memory *m)
 	return m->capacity > 0 ? 100.0 * m->total / m->capacity : 0.0;
 }
 
-static bool impact_memory(const pd_analysis *an, char *buf, size_t size)
+static bool impact_memory(const pd_plan *p, const pd_analysis *an, long line, char *buf,
+                          size_t size)
 {
 	if (an->n_memory == 0)
 		return false;
-	const pd_gpu_memory *m = &an->memory[worst_gpu(an)];
+	const pd_gpu_memory *m = worst_gpu(p, an, line);
 	char need[32], cap[32];
 	pd_i_report_bytes(m->total, need, sizeof(need));
 	pd_i_report_bytes(m->capacity, cap, sizeof(cap));
@@ -217,9 +235,10 @@ bool pd_i_report_impact(const pd_compilation *c, const pd_diag *d, char *buf, si
 		return false;
 	const pd_plan *p = c->plan;
 	const pd_analysis *an = &c->analysis;
-	if (strcmp(d->rule, PD_RULE_MEMORY_CAPACITY) == 0 ||
-	    strcmp(d->rule, PD_RULE_OVER_PROVISIONED) == 0)
-		return impact_memory(an, buf, size);
+	if (strcmp(d->rule, PD_RULE_MEMORY_CAPACITY) == 0)
+		return impact_memory(p, an, d->line, buf, size);
+	if (strcmp(d->rule, PD_RULE_OVER_PROVISIONED) == 0)
+		return impact_memory(p, an, 0, buf, size);
 	if (strcmp(d->rule, PD_RULE_THROUGHPUT_TARGET) == 0)
 		return impact_throughput(p, an, buf, size);
 	if (strcmp(d->rule, PD_RULE_MULTIPLICATIVE) == 0)
@@ -266,10 +285,18 @@ static bool same_memory(const pd_gpu_memory *a, const pd_gpu_memory *b)
 	       a->reserve == b->reserve && a->total == b->total && a->capacity == b->capacity;
 }
 
+bool pd_i_report_gpu_outside(const pd_analysis *an, const pd_gpu_memory *m)
+{
+	return m->gpu < 0 || m->gpu >= an->gpus_cluster;
+}
+
+/* A run never mixes GPUs of the cluster with ids it does not have (gpu-range). */
 uint32_t pd_i_report_memory_run(const pd_analysis *an, uint32_t i)
 {
 	uint32_t j = i + 1;
-	while (j < an->n_memory && same_memory(&an->memory[i], &an->memory[j]))
+	const pd_gpu_memory *m = &an->memory[i];
+	while (j < an->n_memory && same_memory(m, &an->memory[j]) &&
+	       pd_i_report_gpu_outside(an, m) == pd_i_report_gpu_outside(an, &an->memory[j]))
 		j++;
 	return j;
 }

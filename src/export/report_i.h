@@ -45,6 +45,8 @@ bool pd_i_report_impact(const pd_compilation *c, const pd_diag *d, char *buf, si
 /* Human texts of the defaults that were assumed; returns how many (<= max). */
 size_t pd_i_report_assumptions(const pd_plan *p, const char **out, size_t max);
 
+/* True when m's GPU id is not one of the cluster's (a gpu-range error). */
+bool pd_i_report_gpu_outside(const pd_analysis *an, const pd_gpu_memory *m);
 /* Index one past the last row of the run of rows identical to row i (same stage,
  * experts and memory figures). */
 uint32_t pd_i_report_memory_run(const pd_analysis *an, uint32_t i);

@@ -1,5 +1,5 @@
 /* report_json.c - the analysis report as JSON, built and printed by cJSON.
- * Member names are DESIGN section 6's contract; absent values are null. */
+ * Member names are those README.md lists under "Report"; absent values are null. */
 #include "export/report_i.h"
 
 #include <cjson/cJSON.h>

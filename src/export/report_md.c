@@ -105,7 +105,8 @@ static void md_memory_row(FILE *f, const pd_analysis *an, uint32_t i, uint32_t e
 	                     m->reserve, m->total,    m->capacity};
 	char gpus[96], b[32];
 	pd_i_report_gpu_list(an, i, end, gpus, sizeof(gpus));
-	fprintf(f, "| %s%s | %d | %d |", gpus, end - i > 1 ? " (identical)" : "", (int)m->stage,
+	fprintf(f, "| %s%s%s | %d | %d |", gpus, end - i > 1 ? " (identical)" : "",
+	        pd_i_report_gpu_outside(an, m) ? " (not in the cluster)" : "", (int)m->stage,
 	        (int)m->experts);
 	for (int k = 0; k < 6; k++) {
 		pd_i_report_bytes(v[k], b, sizeof(b));

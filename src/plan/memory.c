@@ -1,4 +1,4 @@
-/* memory.c - memory per GPU exactly as DESIGN section 2 defines it.
+/* memory.c - memory per GPU exactly as docs/plan-format.md defines it.
  *
  * weights: per layer of the stage, attention / TP (K, V as 2·hidden·max(kv/TP,1)·head_dim),
  * router and norms whole, dense FFN and shared experts / TP, 3·hidden·expert_ffn per hosted

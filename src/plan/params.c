@@ -1,4 +1,4 @@
-/* params.c - the parameter count of DESIGN section 2 and the numbers derived from it. */
+/* params.c - the parameter count of docs/plan-format.md and the numbers derived from it. */
 #include "plan/rules.h"
 
 /* hidden·heads·head_dim (Q) + 2·hidden·kv_heads·head_dim (K, V) + heads·head_dim·hidden (O)

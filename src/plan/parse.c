@@ -147,14 +147,23 @@ out:
 	return s;
 }
 
-/* The root must be <plan>: the schema's global elements would accept any of them. */
-static void check_root(pd_i_reader *r, xmlDoc *doc)
+/* The root must be <plan>: the schema's global elements would accept any of them.
+ * Another root gets one error and nothing else (the other checks would be noise). */
+static bool check_root(pd_i_reader *r, xmlDoc *doc)
 {
 	xmlNode *root = xmlDocGetRootElement(doc);
-	if (root && xmlStrcmp(root->name, (const xmlChar *)"plan") != 0)
+	if (!root || xmlStrcmp(root->name, (const xmlChar *)"plan") == 0)
+		return true;
+	if (xmlStrcmp(root->name, (const xmlChar *)"graphml") == 0)
+		pd_i_schema_error(r, pd_i_text_loc(&r->text, root, false),
+		                  "verify a DAG file with 'plandag verify FILE'; 'check' reads "
+		                  "deployment plans",
+		                  "this is a GraphML DAG, not a deployment plan (<plan>)");
+	else
 		pd_i_schema_error(r, pd_i_text_loc(&r->text, root, false),
 		                  "wrap the plan in <plan name=\"...\">...</plan>",
 		                  "the document element is <%.64s>, not <plan>", root->name);
+	return false;
 }
 
 static pd_status new_plan(const char *name, pd_plan **out)
@@ -178,8 +187,11 @@ static pd_status read_document(pd_i_reader *r, const char *buf, size_t len,
 	xmlDoc *doc = parse_xml(r, buf, len);
 	if (!doc)
 		return PD_INVALID;
+	if (!check_root(r, doc)) {
+		xmlFreeDoc(doc);
+		return PD_INVALID;
+	}
 	pd_i_check_hierarchy(r, doc);
-	check_root(r, doc);
 	pd_status s = validate_xsd(r, doc);
 	if (s == PD_OK && r->errors > 0)
 		s = PD_INVALID;
@@ -230,10 +242,12 @@ pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name, pd
 	return s;
 }
 
-/* Whole file into a malloc'd NUL-terminated buffer; NULL with errno on failure. */
+/* Whole file into a malloc'd NUL-terminated buffer; NULL with errno on failure.  The
+ * path "-" is standard input. */
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	int is_stdin = strcmp(path, "-") == 0;
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
 	if (!f)
 		return NULL;
 	size_t cap = 65536, n = 0;
@@ -252,7 +266,8 @@ static char *slurp(const char *path, size_t *len)
 	}
 	int failed = ferror(f);
 	int saved = failed ? (errno ? errno : EIO) : 0;
-	fclose(f);
+	if (!is_stdin)
+		fclose(f);
 	if (failed) {
 		free(buf);
 		errno = saved;

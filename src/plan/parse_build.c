@@ -1,6 +1,6 @@
 /* parse_build.c - the plan IR from a document that passed the XSD.
  *
- * Applies every default of DESIGN section 2 and re-checks each value with the strict
+ * Applies every default of docs/plan-format.md and re-checks each value with the strict
  * parsers of units.c: what the XSD cannot say (an id list with a duplicate, a cluster
  * of more than PD_MAX_GPUS GPUs) becomes a `schema` diagnostic at the element.
  */
@@ -148,7 +148,7 @@ static void read_attention_shape(builder *b, const xmlNode *n, pd_loc at, pd_mod
 		                "hidden is not a multiple of heads, so head-dim has no default");
 }
 
-/* <model>: every default of DESIGN section 2; top-k 1 when there are experts. */
+/* <model>: every default of docs/plan-format.md; top-k 1 when there are experts. */
 static void read_model(builder *b, const xmlNode *n)
 {
 	pd_model *m = &b->plan->model;

@@ -180,14 +180,39 @@ static void add_bad_value(pd_i_reader *r, pd_loc at, const xsd_msg *m)
 	                  what);
 }
 
+#define FORMAT_DOC "docs/plan-format.md lists every element and attribute"
+
+static void unknown_attribute(pd_i_reader *r, pd_loc at, const xsd_msg *m)
+{
+	char near[64], fix[200];
+	if (pd_i_schema_suggest(m->element, m->attribute, true, near, sizeof(near)))
+		snprintf(fix, sizeof(fix), "did you mean %s? (%s)", near, FORMAT_DOC);
+	else
+		snprintf(fix, sizeof(fix), "remove it or check its spelling (%s)", FORMAT_DOC);
+	pd_i_schema_error(r, at, fix, "<%s> has no attribute %s", m->element, m->attribute);
+}
+
+/* expected: libxml2's "expected is ( a, b )" or NULL. */
+static void unexpected_element(pd_i_reader *r, pd_loc at, const xsd_msg *m,
+                               const char *expected)
+{
+	char near[64], fix[200];
+	if (pd_i_schema_suggest(NULL, m->element, false, near, sizeof(near)))
+		snprintf(fix, sizeof(fix), "did you mean <%s>? (%s)", near, FORMAT_DOC);
+	else
+		snprintf(fix, sizeof(fix), "remove it or check its spelling and its place (%s)",
+		         FORMAT_DOC);
+	pd_i_schema_error(r, at, fix, "<%s> is not allowed here%s%s", m->element,
+	                  expected ? "; " : "", expected ? expected : "");
+}
+
 void pd_i_message_add_xsd(pd_i_reader *r, pd_loc at, const char *msg)
 {
 	xsd_msg m;
 	char list[160], text[256];
 	split(msg ? msg : "", &m);
 	if (m.attribute[0] && strstr(m.rest, "is not allowed")) {
-		pd_i_schema_error(r, at, "remove it or check its spelling (DESIGN section 2)",
-		                  "<%s> has no attribute %s", m.element, m.attribute);
+		unknown_attribute(r, at, &m);
 	} else if (m.attribute[0]) {
 		add_bad_value(r, at, &m);
 	} else if (strstr(m.rest, "is required but missing") &&
@@ -199,9 +224,7 @@ void pd_i_message_add_xsd(pd_i_reader *r, pd_loc at, const char *msg)
 	} else if (strstr(m.rest, "This element is not expected")) {
 		const char *exp = strstr(m.rest, "Expected is");
 		tidy(list, sizeof(list), exp ? exp : "");
-		pd_i_schema_error(r, at,
-		                  "remove it or check its spelling and order (DESIGN section 2)",
-		                  "<%s> is not allowed here%s%s", m.element, exp ? "; " : "", list);
+		unexpected_element(r, at, &m, exp ? list : NULL);
 	} else {
 		tidy(text, sizeof(text), m.rest);
 		pd_i_schema_error(r, at, "see schemas/plan.xsd for the plan format",

@@ -14,6 +14,10 @@
 /* schemas/plan.xsd, embedded by cmake/embed.cmake (NUL-terminated). */
 extern const unsigned char pd_i_schema_plan_xsd[];
 extern const size_t pd_i_schema_plan_xsd_len;
+/* The allowed name nearest to a misspelt one, read from the embedded plan.xsd:
+ * an attribute of `element` (attribute true) or an element of the format. */
+bool pd_i_schema_suggest(const char *element, const char *word, bool attribute, char *out,
+                         size_t cap);
 
 /* The source text, for element columns (libxml2 records only lines). */
 typedef struct pd_i_text {

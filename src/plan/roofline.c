@@ -1,6 +1,6 @@
 /* roofline.c - the analytic throughput estimate used before the plan is lowered.
  *
- * Each operator of DESIGN section 4 costs max(FLOPs / tflops, bytes / HBM bandwidth);
+ * Each operator of the lowering costs max(FLOPs / tflops, bytes / HBM bandwidth);
  * each communication 5 us + bytes / link bandwidth (NVLink when the group stays inside
  * a node, the network otherwise), all-reduce bytes by the ring formula 2·(n-1)/n·payload.
  * A stage's time per micro-batch is the sum of its operators on its busiest GPU (the one

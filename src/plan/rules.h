@@ -1,4 +1,4 @@
-/* rules.h - internals of pd_plan_validate(): the rule checks of DESIGN section 3 and the
+/* rules.h - internals of pd_plan_validate(): the rule checks of docs/rules.md and the
  * arithmetic they share (parameters, per-GPU memory, roofline throughput).
  *
  * validate.c calls one pd_i_rule_* per rule id; each appends its diagnostics and never
@@ -48,7 +48,7 @@ double pd_i_kv_heads_per_gpu(const pd_model *m, int64_t tp);
 /* params.c: fills params_computed, params_active_per_token, weight_bytes,
  * kv_bytes_per_token. */
 void pd_i_params_compute(const pd_model *m, pd_analysis *an);
-/* Parameters of one piece of one layer (DESIGN section 2). */
+/* Parameters of one piece of one layer (docs/plan-format.md). */
 double pd_i_attention_params(const pd_model *m);
 double pd_i_expert_params(const pd_model *m);
 

@@ -69,6 +69,24 @@ static void describe_structure(const pd_strategy *st, char *buf, size_t size)
 		snprintf(buf, size, "Σ replicas Σ stages |GPUs| over %u replicas", st->n_replicas);
 }
 
+/* "set gpus=N" only when the cluster has N GPUs; otherwise the structure must shrink. */
+static void multiplicative_fix(pd_diag *d, const pd_analysis *an)
+{
+	if (an->gpus_structural <= an->gpus_cluster)
+		pd_diag_fix(d,
+		            "strategies share GPUs (TP and EP on the same GPUs of a stage, SP on "
+		            "the TP group): set gpus=\"%lld\" or change the replicas and stages",
+		            (long long)an->gpus_structural);
+	else
+		pd_diag_fix(
+		    d,
+		    "the structure needs %lld GPUs but the cluster has %lld: use fewer "
+		    "replicas or stages, or smaller stages, until it fits in %lld GPUs (then "
+		    "set gpus to that count), or declare a larger cluster",
+		    (long long)an->gpus_structural, (long long)an->gpus_cluster,
+		    (long long)an->gpus_cluster);
+}
+
 /* multiplicative-gpu-count: declared strategy/@gpus equals the structural total. */
 void pd_i_rule_multiplicative(pd_i_ctx *c)
 {
@@ -91,11 +109,7 @@ void pd_i_rule_multiplicative(pd_i_ctx *c)
 		                "declared %lld GPUs but the structure uses %lld (%s)",
 		                (long long)st->declared_gpus, (long long)an->gpus_structural,
 		                shape);
-	pd_diag_fix(
-	    d,
-	    "strategies share GPUs (TP and EP on the same GPUs of a stage, SP on the TP "
-	    "group): set gpus=\"%lld\" or change the replicas and stages",
-	    (long long)an->gpus_structural);
+	multiplicative_fix(d, an);
 }
 
 /* Appends the ids of stage si of replicas [r, end) for which keep() holds. */

@@ -5,7 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define GIB (1024.0 * 1024.0 * 1024.0)
+/* Sizes in messages are GB (10^9 bytes), as in the report, whatever unit the plan used. */
+#define GB 1e9
 #define IDS_TEXT 160
 
 static pd_loc workload_loc(const pd_plan *p)
@@ -93,10 +94,10 @@ static void report_memory(pd_i_ctx *c, const pd_stage *s, const int32_t *ids, ui
 	pd_i_format_ids(text, sizeof(text), ids, n);
 	pd_diag *d =
 	    pd_i_report(c, PD_RULE_MEMORY_CAPACITY, PD_ERROR, s->loc,
-	                "stage GPUs %s need up to %.4g GiB (weights %.4g + KV cache %.4g + "
-	                "activations %.4g + 10 %% reserve %.4g) but have %.4g GiB",
-	                text, w->total / GIB, w->weights / GIB, w->kv_cache / GIB,
-	                w->activations / GIB, w->reserve / GIB, w->capacity / GIB);
+	                "stage GPUs %s need up to %.4g GB (weights %.4g + KV cache %.4g + "
+	                "activations %.4g + 10 %% reserve %.4g) but have %.4g GB",
+	                text, w->total / GB, w->weights / GB, w->kv_cache / GB,
+	                w->activations / GB, w->reserve / GB, w->capacity / GB);
 	pd_diag_fix(d, "%s", memory_fix(w));
 }
 
@@ -167,11 +168,10 @@ static void check_low_memory(pd_i_ctx *c)
 	}
 	if (peak >= 0.25 * capacity)
 		return;
-	pd_diag *d =
-	    pd_i_report(c, PD_RULE_OVER_PROVISIONED, PD_WARNING, c->plan->strategy.loc,
-	                "peak memory use is %.4g GiB, %.2g %% of the %.4g GiB of every "
-	                "GPU (under 25 %%)",
-	                peak / GIB, 100.0 * peak / capacity, capacity / GIB);
+	pd_diag *d = pd_i_report(c, PD_RULE_OVER_PROVISIONED, PD_WARNING, c->plan->strategy.loc,
+	                         "peak memory use is %.4g GB, %.2g %% of the %.4g GB of every "
+	                         "GPU (under 25 %%)",
+	                         peak / GB, 100.0 * peak / capacity, capacity / GB);
 	pd_diag_fix(d, "use fewer GPUs (fewer stages or replicas, smaller tp or ep) or serve a "
 	               "larger batch or context on these");
 }

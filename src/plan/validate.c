@@ -1,4 +1,4 @@
-/* validate.c - pd_plan_validate(): every rule of DESIGN section 3 but `schema` and
+/* validate.c - pd_plan_validate(): every rule of docs/rules.md but `schema` and
  * `hierarchy`, one call per rule, on an expanded plan. */
 #include "plan/rules.h"
 

@@ -74,6 +74,7 @@ pd_status pd_atomic_commit(pd_atomic_file *af)
 
 void pd_atomic_abort(pd_atomic_file *af)
 {
+	int saved = errno; /* callers report the failure that led here */
 	if (af->f)
 		fclose(af->f);
 	if (af->tmp)
@@ -82,6 +83,7 @@ void pd_atomic_abort(pd_atomic_file *af)
 	free(af->path);
 	af->f = NULL;
 	af->tmp = af->path = NULL;
+	errno = saved;
 }
 
 pd_status pd_mkdir_p(const char *dir)
@@ -102,6 +104,8 @@ pd_status pd_mkdir_p(const char *dir)
 			s = PD_IO;
 		else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
 			s = PD_IO; /* e.g. a regular file in the way */
+		if (s != PD_OK && errno == EEXIST)
+			errno = ENOTDIR;
 		if (end)
 			break;
 		*c = '/';
