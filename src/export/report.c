@@ -1,6 +1,7 @@
 /* report.c - the analysis report: shared arithmetic and texts, and the entry point.
  * The writers are report_md.c (Markdown) and report_json.c (JSON through cJSON). */
 #include "export/report_i.h"
+#include "plan/rules.h" /* pd_i_strategy_uniform */
 
 #include <inttypes.h>
 #include <math.h>
@@ -47,21 +48,12 @@ bool pd_i_report_has_analysis(const pd_compilation *c)
 
 bool pd_i_report_uniform(const pd_plan *p, int64_t *dp, int64_t *pp, int64_t *size)
 {
-	const pd_strategy *s = &p->strategy;
-	if (s->n_replicas == 0 || s->replicas[0].n_stages == 0)
+	uint32_t d, n, z;
+	if (!pd_i_strategy_uniform(&p->strategy, &d, &n, &z))
 		return false;
-	uint32_t n_stages = s->replicas[0].n_stages;
-	uint32_t n_gpus = s->replicas[0].stages[0].n_gpus;
-	for (uint32_t r = 0; r < s->n_replicas; r++) {
-		if (s->replicas[r].n_stages != n_stages)
-			return false;
-		for (uint32_t i = 0; i < n_stages; i++)
-			if (s->replicas[r].stages[i].n_gpus != n_gpus)
-				return false;
-	}
-	*dp = s->n_replicas;
-	*pp = n_stages;
-	*size = n_gpus;
+	*dp = d;
+	*pp = n;
+	*size = z;
 	return true;
 }
 

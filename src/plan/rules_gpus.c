@@ -54,17 +54,10 @@ void pd_i_gpu_counts(pd_i_ctx *c)
 /* "DP × PP × stage size = 1 × 2 × 16" for a uniform plan, the general sum otherwise. */
 static void describe_structure(const pd_strategy *st, char *buf, size_t size)
 {
-	bool uniform = st->n_replicas > 0 && st->replicas[0].n_stages > 0;
-	uint32_t n_st = uniform ? st->replicas[0].n_stages : 0;
-	uint32_t sz = uniform ? st->replicas[0].stages[0].n_gpus : 0;
-	for (uint32_t r = 0; uniform && r < st->n_replicas; r++) {
-		uniform = st->replicas[r].n_stages == n_st;
-		for (uint32_t s = 0; uniform && s < n_st; s++)
-			uniform = st->replicas[r].stages[s].n_gpus == sz;
-	}
+	uint32_t dp, n_st, sz;
+	bool uniform = pd_i_strategy_uniform(st, &dp, &n_st, &sz);
 	if (uniform)
-		snprintf(buf, size, "DP × PP × stage size = %u × %u × %u", st->n_replicas, n_st,
-		         sz);
+		snprintf(buf, size, "DP × PP × stage size = %u × %u × %u", dp, n_st, sz);
 	else
 		snprintf(buf, size, "Σ replicas Σ stages |GPUs| over %u replicas", st->n_replicas);
 }
