@@ -1,5 +1,6 @@
 /* rules_gpus.c - GPU counts and ids: multiplicative-gpu-count, gpu-range, gpu-overlap,
  * tp-crosses-node. */
+#include "plan/cost.h"
 #include "plan/rules.h"
 
 #include <stdlib.h>
@@ -271,16 +272,12 @@ pd_status pd_i_rule_gpu_overlap(pd_i_ctx *c)
 }
 
 /* Number of TP groups of stage s that span nodes; *first gets the first one's index. */
-static uint32_t crossing_groups(const pd_stage *s, int64_t per_node, uint32_t *first)
+static uint32_t crossing_groups(const pd_cluster *c, const pd_stage *s, uint32_t *first)
 {
 	uint32_t tp = (uint32_t)s->tp, n = 0;
-	for (uint32_t k = 0; k + tp <= s->n_gpus; k += tp) {
-		bool cross = false;
-		for (uint32_t g = k + 1; g < k + tp; g++)
-			cross |= s->gpus[g] / per_node != s->gpus[k] / per_node;
-		if (cross && n++ == 0)
+	for (uint32_t k = 0; k + tp <= s->n_gpus; k += tp)
+		if (pd_i_group_spans_nodes(c, s->gpus + k, tp) && n++ == 0)
 			*first = k;
-	}
 	return n;
 }
 
@@ -313,7 +310,7 @@ void pd_i_rule_tp_crosses_node(pd_i_ctx *c)
 				uint32_t first = 0, got;
 				if (s->tp <= 1 || !s->gpus || s->tp > (int64_t)s->n_gpus)
 					continue;
-				got = crossing_groups(s, per, &first);
+				got = crossing_groups(&c->plan->cluster, s, &first);
 				if (got && !example)
 					example = s->gpus + first;
 				n += got;
