@@ -118,15 +118,18 @@ typedef struct lower_ctx {
 	uint64_t n_nodes, n_edges;   /* counting: the sink */
 } lower_ctx;
 
+/* The sink is called once per node and edge: keep it inlined into the emitter. */
+#define HOT static inline __attribute__((always_inline))
+
 /* GPU index of the stage that lane li stands for. */
-static uint32_t lane_gpu(const lower_ctx *x, uint32_t li)
+HOT uint32_t lane_gpu(const lower_ctx *x, uint32_t li)
 {
 	return x->lanes ? x->lanes[li].gi : li;
 }
 
 /* A node on lane li (its GPU) or, with li = UINT32_MAX, a hub. */
-static uint32_t node(lower_ctx *x, uint32_t li, pd_node_kind kind, int32_t layer,
-                     int32_t expert, uint32_t cost)
+HOT uint32_t node(lower_ctx *x, uint32_t li, pd_node_kind kind, int32_t layer,
+                  int32_t expert, uint32_t cost)
 {
 	pd_dag *d = x->dag;
 	if (!d) {
@@ -147,7 +150,7 @@ static uint32_t node(lower_ctx *x, uint32_t li, pd_node_kind kind, int32_t layer
 }
 
 /* An edge whose destination is on lane li. */
-static void edge(lower_ctx *x, uint32_t li, uint32_t src, uint32_t dst, pd_edge_kind kind)
+HOT void edge(lower_ctx *x, uint32_t li, uint32_t src, uint32_t dst, pd_edge_kind kind)
 {
 	pd_dag *d = x->dag;
 	if (!d) {
@@ -159,7 +162,7 @@ static void edge(lower_ctx *x, uint32_t li, uint32_t src, uint32_t dst, pd_edge_
 }
 
 /* v depends on the whole frontier of lane li and becomes its frontier. */
-static void join(lower_ctx *x, uint32_t li, uint32_t v, pd_edge_kind kind)
+HOT void join(lower_ctx *x, uint32_t li, uint32_t v, pd_edge_kind kind)
 {
 	uint32_t *f = x->front + (size_t)li * x->F;
 	for (uint32_t k = 0; k < x->nfront[li]; k++)
@@ -168,8 +171,8 @@ static void join(lower_ctx *x, uint32_t li, uint32_t v, pd_edge_kind kind)
 	x->nfront[li] = 1;
 }
 
-static uint32_t chain(lower_ctx *x, uint32_t li, pd_node_kind kind, int32_t layer,
-                      uint32_t cost)
+HOT uint32_t chain(lower_ctx *x, uint32_t li, pd_node_kind kind, int32_t layer,
+                   uint32_t cost)
 {
 	uint32_t v = node(x, li, kind, layer, -1, cost);
 	join(x, li, v, PD_E_DATA);
