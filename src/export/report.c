@@ -271,17 +271,14 @@ void pd_i_report_gpu_list(const pd_analysis *an, uint32_t first, uint32_t end, c
 {
 	size_t used = 0;
 	append(buf, size, &used, end - first > 1 ? "GPUs " : "GPU ", 0);
-	for (uint32_t i = first; i < end; i++) {
-		uint32_t j = i;
-		while (j + 1 < end && an->memory[j + 1].gpu == an->memory[j].gpu + 1)
-			j++;
-		if (used + 24 >= size) {
-			append(buf, size, &used, "...", 0);
-			return;
-		}
-		append(buf, size, &used, i > first ? ",%" PRId64 : "%" PRId64, an->memory[i].gpu);
-		if (j > i)
-			append(buf, size, &used, "-%" PRId64, an->memory[j].gpu);
-		i = j;
+	int32_t *ids = malloc((size_t)(end - first + 1) * sizeof(int32_t));
+	if (!ids) { /* out of memory: name the first GPU of the run */
+		append(buf, size, &used, "%" PRId64 ",...", an->memory[first].gpu);
+		return;
 	}
+	for (uint32_t i = first; i < end; i++)
+		ids[i - first] = an->memory[i].gpu;
+	if (used < size)
+		pd_i_format_ids(buf + used, size - used, ids, end - first);
+	free(ids);
 }
