@@ -28,6 +28,9 @@
  *  - The micro-batch control edges go from every node of the GPU's final frontier
  *    (sample / lm_head, its pp_sends, or, on a GPU with no pp_send, the last layer's
  *    last nodes) to the first node of the next micro-batch.
+ *
+ * One emitter serves pd_dag_lower and pd_dag_count: its sink (node, edge, hubs_after)
+ * writes into the DAG or, with no DAG, only counts (see "counting" below).
  */
 #include <stdlib.h>
 #include <string.h>
