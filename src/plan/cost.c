@@ -1,4 +1,4 @@
-/* cost.c - the cost model of DESIGN section 4 (see cost.h for the formulas).
+/* cost.c - the cost model: one work function per operator (see cost.h for the formulas).
  *
  * Expert tokens = Tst * top_k / experts per expert, on average; dispatch/combine bytes
  * per GPU = Tst / n * top_k * hidden * dtype * (n - 1) / n over the n GPUs of the stage.

@@ -1,4 +1,4 @@
-/* cost.h - the one cost model of plandag (DESIGN section 4), shared by the lowering's
+/* cost.h - the one cost model of plandag, shared by the lowering's
  * per-node costs (src/dag/cost.c) and the analytic estimate (src/plan/roofline.c).
  *
  *   compute = max(FLOPs / peak FLOP/s, HBM bytes / HBM bandwidth)     pd_i_compute_us
