@@ -302,7 +302,7 @@ static void checks_should_pass_on_lowered_plans(void)
  * the longest path of the lowered DAG, which decides throughput once a plan is
  * lowered: a large gap would make `check` (roofline above PD_CHECK_MAX_ELEMENTS) and
  * `compile` disagree on the same plan. */
-#define ROOFLINE_TOLERANCE 0.05 /* measured: within 1.2 % on every plan below */
+#define ROOFLINE_TOLERANCE 0.05 /* measured: within 1.4 % on every plan below */
 
 /* Step latency of plan `rel`: the roofline's (lower = 0) or the DAG's critical path
  * (lower = 1); -1 when the plan has errors (examples/ shows mistakes on purpose). */

@@ -2,7 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "dag/dag_internal.h"
+#include "dag/ops.h"
 #include "testutil.h"
 
 static uint32_t add(pd_dag *d, pd_node_kind k, int gpu, int layer, int mb, int expert)
@@ -123,6 +128,58 @@ static void kind_names_should_round_trip(void)
 	CU_ASSERT_FALSE(pd_node_kind_is_collective_member(PD_N_EXPERT));
 }
 
+/* The operator catalogue has a complete row for every kind: the exports, DOT and the
+ * costs all read it. */
+static void catalogue_should_describe_every_kind(void)
+{
+	for (int k = 0; k < PD_N__COUNT; k++) {
+		const pd_i_op *op = &pd_i_ops[k];
+		CU_ASSERT_PTR_NOT_NULL_FATAL(op->name);
+		for (int j = 0; j < k; j++)
+			CU_ASSERT_NOT_EQUAL(strcmp(op->name, pd_i_ops[j].name), 0);
+		CU_ASSERT_TRUE(op->family < PD_I_F__COUNT);
+		CU_ASSERT_PTR_NOT_NULL(pd_i_family_styles[op->family].fill);
+		CU_ASSERT_PTR_NOT_NULL(pd_i_family_styles[op->family].legend);
+		CU_ASSERT_EQUAL(op->stream == PD_I_STREAM_COMPUTE, op->family == PD_I_F_COMPUTE);
+		CU_ASSERT_EQUAL(op->timing == PD_I_TIME_COMPUTE, op->family == PD_I_F_COMPUTE);
+		CU_ASSERT_EQUAL(op->work == NULL, k == PD_N_COLLECTIVE);
+		CU_ASSERT_EQUAL(pd_node_kind_is_collective_member((pd_node_kind)k),
+		                op->family == PD_I_F_TP || op->family == PD_I_F_EP);
+	}
+	CU_ASSERT_EQUAL(pd_i_ops[PD_N_TP_ALLREDUCE].coll, PD_I_COLL_ALL_REDUCE);
+	CU_ASSERT_EQUAL(pd_i_ops[PD_N_EP_DISPATCH].coll, PD_I_COLL_ALL_TO_ALL);
+	CU_ASSERT_EQUAL(pd_i_ops[PD_N_PP_RECV].timing, PD_I_TIME_NONE);
+}
+
+/* A broken invariant aborts with its file and line, in this NDEBUG build too. */
+static void assert_should_abort_with_file_and_line_in_every_build(void)
+{
+	int fd[2];
+	CU_ASSERT_EQUAL_FATAL(pipe(fd), 0);
+	pid_t pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		dup2(fd[1], 2);
+		close(fd[0]);
+		int one = 1;
+		PD_ASSERT(one == 2);
+		_exit(0);
+	}
+	close(fd[1]);
+	char buf[512] = {0};
+	size_t used = 0;
+	for (ssize_t got; used + 1 < sizeof(buf) &&
+	                  (got = read(fd[0], buf + used, sizeof(buf) - 1 - used)) > 0;)
+		used += (size_t)got;
+	close(fd[0]);
+	int st = 0;
+	CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
+	CU_ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "internal error"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "test_dag.c:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "one == 2"));
+}
+
 static void label_should_name_layer_kind_expert_and_micro_batch(void)
 {
 	pd_dag *d = pd_dag_create();
@@ -231,6 +288,9 @@ static CU_TestInfo dag_tests[] = {
     {"finalize_should_contract_members_and_prove_the_id_order",
      finalize_should_contract_members_and_prove_the_id_order},
     {"kind_names_should_round_trip", kind_names_should_round_trip},
+    {"catalogue_should_describe_every_kind", catalogue_should_describe_every_kind},
+    {"assert_should_abort_with_file_and_line_in_every_build",
+     assert_should_abort_with_file_and_line_in_every_build},
     {"label_should_name_layer_kind_expert_and_micro_batch",
      label_should_name_layer_kind_expert_and_micro_batch},
     {"stats_should_count_by_kind_and_gpu", stats_should_count_by_kind_and_gpu},

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "testutil.h"
 
@@ -354,6 +355,59 @@ static void lower_should_fill_deployment_context(void)
 	pd_diag_list_release(&dl);
 }
 
+/* GPUs hosting different numbers of experts (3, 1, 0, 0) and uneven pp_sends: the
+ * counting emitter's classes of GPUs must still add up to the lowering's DAG. */
+static void count_should_match_the_lowering_with_uneven_experts_and_sends(void)
+{
+	hand_stage hs[] = {{0, 2, 4, 2, 4, 0}, {3, 3, 3, 1, 1, 0}};
+	pd_plan *p = hand_plan(&moe4, 8, 3, PD_DECODE, 2, hs, 2);
+	static const int32_t host[] = {0, 0, 0, 1};
+	for (uint32_t r = 0; r < 2; r++)
+		memcpy(p->strategy.replicas[r].stages[0].expert_host, host, sizeof(host));
+	check_counts(p, NULL, "uneven experts");
+	pd_plan_destroy(p);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Nodes and edges of a lowering of p with `mbs` micro-batches and `replicas` replicas. */
+static void lowered_size(const hand_stage *hs, int mbs, int replicas, uint64_t *n,
+                         uint64_t *e)
+{
+	pd_plan *p = hand_plan(&moe4, 8, mbs, PD_DECODE, replicas, hs, 2);
+	pd_dag *d = NULL;
+	CU_ASSERT_EQUAL_FATAL(pd_dag_lower(p, NULL, &d), PD_OK);
+	*n = d->n_nodes;
+	*e = d->n_edges;
+	pd_dag_destroy(d);
+	pd_plan_destroy(p);
+}
+
+/* pd_dag_count decides size limits before lowering: a plan of 3.8 x 10^11 nodes is
+ * counted without being built, in bounded time, and its count is what lowering one and
+ * two micro-batches of one replica implies. */
+static void count_should_size_a_plan_too_large_to_lower_from_its_classes(void)
+{
+	hand_stage hs[] = {{0, 2, 4, 2, 4, 1}, {3, 3, 2, 2, 1, 0}};
+	uint64_t n1, e1, n2, e2, nodes, edges, R = 2000, M = 1000000;
+	lowered_size(hs, 1, 1, &n1, &e1);
+	lowered_size(hs, 2, 1, &n2, &e2);
+	CU_ASSERT_EQUAL(n2, 2 * n1);
+	pd_plan *p = hand_plan(&moe4, 8, (int)M, PD_DECODE, (int)R, hs, 2);
+	double t0 = now_s();
+	CU_ASSERT_EQUAL(pd_dag_count(p, &nodes, &edges), PD_OK);
+	CU_ASSERT_TRUE(now_s() - t0 < 10.0); /* memoised classes: milliseconds */
+	CU_ASSERT_EQUAL(nodes, R * M * n1);
+	CU_ASSERT_EQUAL(edges, R * (e1 + (M - 1) * (e2 - e1)));
+	CU_ASSERT_TRUE(nodes > 10000000000ull);
+	pd_plan_destroy(p);
+}
+
 static CU_TestInfo lower_tests[] = {
     {"lower_should_map_pp_sends_j_mod_size_with_uneven_stages",
      lower_should_map_pp_sends_j_mod_size_with_uneven_stages},
@@ -367,6 +421,10 @@ static CU_TestInfo lower_tests[] = {
     {"lower_should_match_golden_tiny", lower_should_match_golden_tiny},
     {"lower_should_match_golden_tiny_pp", lower_should_match_golden_tiny_pp},
     {"lower_should_fill_deployment_context", lower_should_fill_deployment_context},
+    {"count_should_match_the_lowering_with_uneven_experts_and_sends",
+     count_should_match_the_lowering_with_uneven_experts_and_sends},
+    {"count_should_size_a_plan_too_large_to_lower_from_its_classes",
+     count_should_size_a_plan_too_large_to_lower_from_its_classes},
     CU_TEST_INFO_NULL,
 };
 

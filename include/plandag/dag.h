@@ -17,7 +17,8 @@
 #include "plandag/diag.h"
 #include "plandag/plan.h"
 
-/* Node kinds; pd_node_kind_name() gives the `kind` string of every export. */
+/* Node kinds; pd_node_kind_name() gives the `kind` string of every export.  Each kind
+ * has one row in the operator catalogue (src/dag/ops.c, docs/architecture.md). */
 typedef enum pd_node_kind {
 	PD_N_EMBED,
 	PD_N_PP_RECV,
@@ -156,18 +157,21 @@ pd_status pd_dag_finalize(pd_dag *dag);
 /* Writes the node's human label ("L3 qkv", "expert 5 L7 mb1") into buf. */
 void pd_node_label(const pd_dag *dag, uint32_t v, char *buf, size_t size);
 
-/* Lowers an expanded, valid plan (README.md, "Lowering").  `an` supplies per-GPU memory.
+/* Lowers an expanded, valid plan (README.md, "Lowering"): one with no error but
+ * throughput-target; anything else is a caller's bug and aborts.  `an` supplies per-GPU
+ * memory.
  * On PD_OK *out is a finalized DAG the caller destroys.  Deterministic: the same plan
  * gives the same ids and order every run. */
 pd_status pd_dag_lower(const pd_plan *plan, const pd_analysis *an, pd_dag **out);
 
 /* Number of nodes and edges pd_dag_lower() would create, without building anything
- * (used to refuse plans that would not fit in memory). */
+ * (used to refuse plans that would not fit in memory); same precondition.  Runs the
+ * lowering's emitter in count mode, once per distinct class of stage and GPU. */
 pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges);
 
-/* The DAG checks of docs/rules.md.  Both append diagnostics (rule `acyclic` / `placement`, line 0)
- * and return PD_OK, PD_INVALID or PD_IO.  pd_dag_check_acyclic prints one cycle node
- * by node in its message when it fails. */
+/* The DAG checks of docs/rules.md, on a finalized DAG.  Both append diagnostics (rule `acyclic` /
+ * `placement`, line 0) and return PD_OK, PD_INVALID or PD_IO (out of memory).
+ * pd_dag_check_acyclic prints one cycle node by node in its message when it fails. */
 pd_status pd_dag_check_acyclic(const pd_dag *dag, pd_diag_list *diags);
 pd_status pd_dag_check_placement(const pd_dag *dag, pd_diag_list *diags);
 

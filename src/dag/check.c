@@ -167,8 +167,7 @@ static pd_status report_cycle(const pd_dag *dag, const uint32_t *rep, const uint
 
 pd_status pd_dag_check_acyclic(const pd_dag *dag, pd_diag_list *diags)
 {
-	if (!dag->finalized)
-		return PD_IO;
+	PD_ASSERT(dag->finalized); /* callers check finalized DAGs only */
 	/* fast path: increasing id is a topological order (one pass over the edges) */
 	if (pd_i_prove_ids_topological(dag))
 		return PD_OK;
@@ -351,12 +350,6 @@ static void compare_members(finder *f, uint32_t h, const int32_t *m, uint32_t nm
 	        "collective n%u (%s) over %u GPUs has %u members:%s", h, what, ng, nm, parts);
 }
 
-static int cmp_i32(const void *a, const void *b)
-{
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* The members of hub h (sources of its collective edges) are exactly its group. */
 static pd_status check_hub(finder *f, uint32_t h)
 {
@@ -384,7 +377,7 @@ static pd_status check_hub(finder *f, uint32_t h)
 	while (i < nm && f->buf[i - 1] <= f->buf[i])
 		i++;
 	if (i < nm) /* the lowering emits members sorted: sort only what is not */
-		qsort(f->buf, nm, sizeof(int32_t), cmp_i32);
+		qsort(f->buf, nm, sizeof(int32_t), pd_i_cmp_i32);
 	compare_members(f, h, f->buf, nm);
 	return PD_OK;
 }
@@ -466,8 +459,7 @@ static void check_memory(finder *f)
 
 pd_status pd_dag_check_placement(const pd_dag *dag, pd_diag_list *diags)
 {
-	if (!dag->finalized)
-		return PD_IO;
+	PD_ASSERT(dag->finalized); /* callers check finalized DAGs only */
 	finder f = {.dag = dag, .diags = diags};
 	pd_status s = index_stages(&f);
 	if (s == PD_OK)

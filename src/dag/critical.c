@@ -177,8 +177,7 @@ static pd_status longest(cp_work *w, const uint32_t *order, uint32_t n_order,
 pd_status pd_dag_critical_path(const pd_dag *dag, pd_critical_path *cp)
 {
 	memset(cp, 0, sizeof(*cp));
-	if (!dag->finalized)
-		return PD_IO;
+	PD_ASSERT(dag->finalized); /* callers time finalized DAGs only */
 	size_t n = dag->n_nodes ? dag->n_nodes : 1;
 	bool by_id = pd_i_ids_topological(dag);
 	cp_work w = {.dag = dag, .rep = pd_i_contract(dag)};

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "plandag/dag.h"
+#include "util/util.h"
 
 /* Hubs are the only nodes without a GPU. */
 static inline int pd_i_node_is_hub(const pd_node *n)
@@ -56,26 +57,23 @@ typedef struct pd_i_stage_shape {
 	int64_t next_tp;
 } pd_i_stage_shape;
 
-/* Collectives carry two records with the same us: [0] members, [1] the hub. */
+/* Collectives carry two records with the same us: [0] members, [1] the hub.  TP
+ * collectives have one pair per TP group: of[k] for kind PD_N_TP_ALLREDUCE + k. */
+#define PD_I_TP_KINDS 3 /* tp_allreduce, tp_reduce_scatter, tp_all_gather */
 typedef struct pd_i_tp_costs {
-	uint32_t allreduce[2], reduce_scatter[2], all_gather[2];
+	uint32_t of[PD_I_TP_KINDS][2];
 } pd_i_tp_costs;
 
 typedef struct pd_i_costs {
-	uint32_t embed, lm_head, sample, attn_norm, qkv, attention, o_proj;
-	uint32_t ffn_norm, router, expert, shared_expert, ffn;
-	uint32_t ep_dispatch[2], ep_combine[2];
-	uint32_t pp[2];    /* pp_send: [0] inside a node, [1] across nodes */
-	uint32_t pp_recv;  /* pp_recv of the next stage: bytes, no time */
-	pd_i_tp_costs *tp; /* one per TP group of the stage (caller's array) */
+	uint32_t op[PD_N__COUNT];      /* compute kinds: one record per stage */
+	uint32_t coll[PD_N__COUNT][2]; /* EP collectives: one pair per stage */
+	uint32_t pp[2];                /* pp_send: [0] inside a node, [1] across nodes */
+	uint32_t pp_recv;              /* pp_recv of the next stage: bytes, no time */
+	pd_i_tp_costs *tp;             /* one per TP group of the stage (caller's array) */
 	uint32_t n_tp;
 } pd_i_costs;
 
 /* Fills *c for one stage, interning every record in dag. */
 pd_status pd_i_costs_stage(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c);
-
-/* Cost of a collective over `n` GPUs of one instance, picking NVLink or network from
- * the member list. */
-double pd_i_comm_us(const pd_plan *plan, const int32_t *gpus, uint32_t n, double bytes);
 
 #endif

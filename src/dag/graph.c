@@ -28,29 +28,6 @@ typedef struct dag_impl {
 	int8_t ids_topo; /* pd_i_prove_ids_topological: -1 not yet known */
 } dag_impl;
 
-static const char *const node_kind_names[PD_N__COUNT] = {
-    [PD_N_EMBED] = "embed",
-    [PD_N_PP_RECV] = "pp_recv",
-    [PD_N_ATTN_NORM] = "attn_norm",
-    [PD_N_QKV] = "qkv",
-    [PD_N_ATTENTION] = "attention",
-    [PD_N_O_PROJ] = "o_proj",
-    [PD_N_TP_ALLREDUCE] = "tp_allreduce",
-    [PD_N_TP_REDUCE_SCATTER] = "tp_reduce_scatter",
-    [PD_N_TP_ALL_GATHER] = "tp_all_gather",
-    [PD_N_FFN_NORM] = "ffn_norm",
-    [PD_N_ROUTER] = "router",
-    [PD_N_EP_DISPATCH] = "ep_dispatch",
-    [PD_N_EXPERT] = "expert",
-    [PD_N_SHARED_EXPERT] = "shared_expert",
-    [PD_N_EP_COMBINE] = "ep_combine",
-    [PD_N_FFN] = "ffn",
-    [PD_N_LM_HEAD] = "lm_head",
-    [PD_N_SAMPLE] = "sample",
-    [PD_N_PP_SEND] = "pp_send",
-    [PD_N_COLLECTIVE] = "collective",
-};
-
 static const char *const edge_kind_names[PD_E__COUNT] = {
     [PD_E_DATA] = "data",
     [PD_E_COMM] = "comm",
@@ -58,22 +35,9 @@ static const char *const edge_kind_names[PD_E__COUNT] = {
     [PD_E_COLLECTIVE] = "collective",
 };
 
-const char *pd_node_kind_name(pd_node_kind k)
-{
-	return (unsigned)k < PD_N__COUNT ? node_kind_names[k] : NULL;
-}
-
 const char *pd_edge_kind_name(pd_edge_kind k)
 {
 	return (unsigned)k < PD_E__COUNT ? edge_kind_names[k] : NULL;
-}
-
-int pd_node_kind_from_name(const char *s)
-{
-	for (int k = 0; s && k < PD_N__COUNT; k++)
-		if (strcmp(s, node_kind_names[k]) == 0)
-			return k;
-	return -1;
 }
 
 int pd_edge_kind_from_name(const char *s)
@@ -82,20 +46,6 @@ int pd_edge_kind_from_name(const char *s)
 		if (strcmp(s, edge_kind_names[k]) == 0)
 			return k;
 	return -1;
-}
-
-int pd_node_kind_is_collective_member(pd_node_kind k)
-{
-	switch (k) {
-	case PD_N_TP_ALLREDUCE:
-	case PD_N_TP_REDUCE_SCATTER:
-	case PD_N_TP_ALL_GATHER:
-	case PD_N_EP_DISPATCH:
-	case PD_N_EP_COMBINE:
-		return 1;
-	default:
-		return 0;
-	}
 }
 
 pd_dag *pd_dag_create(void)

@@ -12,19 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dag/ops.h"
 #include "export_internal.h"
-
-enum family { F_COMPUTE, F_TP, F_EP, F_PP, F_HUB, F__COUNT };
-
-static const struct {
-	const char *legend, *shape, *fill, *line;
-} FAMILY[F__COUNT] = {
-    [F_COMPUTE] = {"compute", "box", "#dce9f7", "#3b6ea8"},
-    [F_TP] = {"TP collective (member)", "ellipse", "#fde2b8", "#c77c02"},
-    [F_EP] = {"EP collective (member)", "ellipse", "#d4efd1", "#2e7d32"},
-    [F_PP] = {"PP p2p (send / recv)", "cds", "#ead7f2", "#7b3f98"},
-    [F_HUB] = {"collective hub (one per instance)", "doubleoctagon", "#f8d0d0", "#b03030"},
-};
 
 static const struct {
 	const char *style, *color, *penwidth;
@@ -35,24 +24,10 @@ static const struct {
     [PD_E_COLLECTIVE] = {"bold", "#b03030", "2"},
 };
 
-static enum family family_of(uint8_t kind)
+/* Family of a node kind, from the operator catalogue (src/dag/ops.c). */
+static pd_i_family family_of(uint8_t kind)
 {
-	switch (kind) {
-	case PD_N_TP_ALLREDUCE:
-	case PD_N_TP_REDUCE_SCATTER:
-	case PD_N_TP_ALL_GATHER:
-		return F_TP;
-	case PD_N_EP_DISPATCH:
-	case PD_N_EP_COMBINE:
-		return F_EP;
-	case PD_N_PP_SEND:
-	case PD_N_PP_RECV:
-		return F_PP;
-	case PD_N_COLLECTIVE:
-		return F_HUB;
-	default:
-		return F_COMPUTE;
-	}
+	return kind < PD_N__COUNT ? pd_i_ops[kind].family : PD_I_F_COMPUTE;
 }
 
 /* Attribute symbols, declared once on the root graph. */
@@ -86,8 +61,8 @@ static void declare(Agraph_t *g, syms *s, const char *title)
 	ATTR(g, AGNODE, "ordering", "");
 	s->n_label = ATTR(g, AGNODE, "label", "\\N");
 	s->n_shape = ATTR(g, AGNODE, "shape", "box");
-	s->n_fill = ATTR(g, AGNODE, "fillcolor", FAMILY[F_COMPUTE].fill);
-	s->n_color = ATTR(g, AGNODE, "color", FAMILY[F_COMPUTE].line);
+	s->n_fill = ATTR(g, AGNODE, "fillcolor", pd_i_family_styles[PD_I_F_COMPUTE].fill);
+	s->n_color = ATTR(g, AGNODE, "color", pd_i_family_styles[PD_I_F_COMPUTE].line);
 	ATTR(g, AGEDGE, "fontname", "Helvetica");
 	ATTR(g, AGEDGE, "fontsize", "9");
 	ATTR(g, AGEDGE, "arrowsize", "0.6");
@@ -112,12 +87,12 @@ static Agraph_t *cluster(Agraph_t *parent, const syms *s, const char *name,
 	return c;
 }
 
-static void style_node(Agnode_t *n, const syms *s, enum family f, const char *label)
+static void style_node(Agnode_t *n, const syms *s, pd_i_family f, const char *label)
 {
 	agxset(n, s->n_label, (char *)label);
-	agxset(n, s->n_shape, (char *)FAMILY[f].shape);
-	agxset(n, s->n_fill, (char *)FAMILY[f].fill);
-	agxset(n, s->n_color, (char *)FAMILY[f].line);
+	agxset(n, s->n_shape, (char *)pd_i_family_styles[f].shape);
+	agxset(n, s->n_fill, (char *)pd_i_family_styles[f].fill);
+	agxset(n, s->n_color, (char *)pd_i_family_styles[f].line);
 }
 
 static void style_edge(Agedge_t *e, const syms *s, pd_edge_kind k)
@@ -134,18 +109,18 @@ static int add_legend(Agraph_t *g, const syms *s)
 		int from, to;
 		pd_edge_kind k;
 	} E[] = {
-	    {F_COMPUTE, F_TP, PD_E_DATA},    {F_TP, F_HUB, PD_E_COLLECTIVE},
-	    {F_EP, F_HUB, PD_E_COLLECTIVE},  {F_PP, F_COMPUTE, PD_E_COMM},
-	    {F_COMPUTE, F_EP, PD_E_CONTROL},
+	    {PD_I_F_COMPUTE, PD_I_F_TP, PD_E_DATA},    {PD_I_F_TP, PD_I_F_HUB, PD_E_COLLECTIVE},
+	    {PD_I_F_EP, PD_I_F_HUB, PD_E_COLLECTIVE},  {PD_I_F_PP, PD_I_F_COMPUTE, PD_E_COMM},
+	    {PD_I_F_COMPUTE, PD_I_F_EP, PD_E_CONTROL},
 	};
 	Agraph_t *c = cluster(g, s, "cluster_legend", "legend", "#fcfcfc");
-	Agnode_t *n[F__COUNT];
+	Agnode_t *n[PD_I_F__COUNT];
 	char name[32];
-	for (int f = 0; c && f < F__COUNT; f++) {
+	for (int f = 0; c && f < PD_I_F__COUNT; f++) {
 		snprintf(name, sizeof(name), "legend_%d", f);
 		if (!(n[f] = agnode(c, name, 1)))
 			return -1;
-		style_node(n[f], s, (enum family)f, FAMILY[f].legend);
+		style_node(n[f], s, (pd_i_family)f, pd_i_family_styles[f].legend);
 	}
 	for (size_t i = 0; c && i < sizeof(E) / sizeof(E[0]); i++) {
 		Agedge_t *e = agedge(g, n[E[i].from], n[E[i].to], NULL, 1);
@@ -530,7 +505,7 @@ static int add_gpu_nodes(builder *b, Agnode_t **gn, int32_t n_gpus, rows *r)
 			break;
 		}
 		gpu_label(b->dag, g, label, sizeof(label));
-		style_node(gn[g], &b->s, F_COMPUTE, label);
+		style_node(gn[g], &b->s, PD_I_F_COMPUTE, label);
 		place_gpu(r, n, gn[g], created);
 	}
 	stack_stages(r);

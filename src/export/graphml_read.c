@@ -26,6 +26,7 @@
 
 #include "export_internal.h"
 #include "plandag/pipeline.h"
+#include "util/util.h"
 
 #define GRAPHML_NS "http://graphml.graphdrawing.org/xmlns"
 
@@ -294,12 +295,6 @@ static int parse_dbl(const char *s, double *out)
 	return 0;
 }
 
-static int cmp_i32(const void *a, const void *b)
-{
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* "0,1,2,3" (sorted here) -> interned group index; -1 malformed, -2 out of memory. */
 static int64_t parse_group(pd_dag *dag, const char *s)
 {
@@ -320,7 +315,7 @@ static int64_t parse_group(pd_dag *dag, const char *s)
 	int64_t r = -1;
 	uint32_t idx;
 	if (k == n) {
-		qsort(g, n, sizeof(int32_t), cmp_i32);
+		qsort(g, n, sizeof(int32_t), pd_i_cmp_i32);
 		r = pd_dag_intern_group(dag, g, (uint32_t)n, &idx) == PD_OK ? (int64_t)idx : -2;
 	}
 	free(g);
@@ -591,7 +586,7 @@ static void append_text(reader *rd, const char *t)
 	rd->text_len += n;
 }
 
-/* The bounds of the integer node keys: the schema's (DESIGN section 3). */
+/* The bounds of the integer node keys: the plan schema's (docs/plan-format.md). */
 static int node_int_ok(int field, int32_t v)
 {
 	switch (field) {

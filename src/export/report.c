@@ -1,6 +1,7 @@
 /* report.c - the analysis report: shared arithmetic and texts, and the entry point.
  * The writers are report_md.c (Markdown) and report_json.c (JSON through cJSON). */
 #include "export/report_i.h"
+#include "plan/rules.h" /* pd_i_strategy_uniform */
 
 #include <inttypes.h>
 #include <math.h>
@@ -47,21 +48,12 @@ bool pd_i_report_has_analysis(const pd_compilation *c)
 
 bool pd_i_report_uniform(const pd_plan *p, int64_t *dp, int64_t *pp, int64_t *size)
 {
-	const pd_strategy *s = &p->strategy;
-	if (s->n_replicas == 0 || s->replicas[0].n_stages == 0)
+	uint32_t d, n, z;
+	if (!pd_i_strategy_uniform(&p->strategy, &d, &n, &z))
 		return false;
-	uint32_t n_stages = s->replicas[0].n_stages;
-	uint32_t n_gpus = s->replicas[0].stages[0].n_gpus;
-	for (uint32_t r = 0; r < s->n_replicas; r++) {
-		if (s->replicas[r].n_stages != n_stages)
-			return false;
-		for (uint32_t i = 0; i < n_stages; i++)
-			if (s->replicas[r].stages[i].n_gpus != n_gpus)
-				return false;
-	}
-	*dp = s->n_replicas;
-	*pp = n_stages;
-	*size = n_gpus;
+	*dp = d;
+	*pp = n;
+	*size = z;
 	return true;
 }
 
@@ -306,17 +298,14 @@ void pd_i_report_gpu_list(const pd_analysis *an, uint32_t first, uint32_t end, c
 {
 	size_t used = 0;
 	append(buf, size, &used, end - first > 1 ? "GPUs " : "GPU ", 0);
-	for (uint32_t i = first; i < end; i++) {
-		uint32_t j = i;
-		while (j + 1 < end && an->memory[j + 1].gpu == an->memory[j].gpu + 1)
-			j++;
-		if (used + 24 >= size) {
-			append(buf, size, &used, "...", 0);
-			return;
-		}
-		append(buf, size, &used, i > first ? ",%" PRId64 : "%" PRId64, an->memory[i].gpu);
-		if (j > i)
-			append(buf, size, &used, "-%" PRId64, an->memory[j].gpu);
-		i = j;
+	int32_t *ids = malloc((size_t)(end - first + 1) * sizeof(int32_t));
+	if (!ids) { /* out of memory: name the first GPU of the run */
+		append(buf, size, &used, "%" PRId64 ",...", an->memory[first].gpu);
+		return;
 	}
+	for (uint32_t i = first; i < end; i++)
+		ids[i - first] = an->memory[i].gpu;
+	if (used < size)
+		pd_i_format_ids(buf + used, size - used, ids, end - first);
+	free(ids);
 }

@@ -1,113 +1,85 @@
 /* roofline.c - the analytic throughput estimate used before the plan is lowered.
  *
- * Each operator of the lowering costs max(FLOPs / tflops, bytes / HBM bandwidth);
- * each communication 5 us + bytes / link bandwidth (NVLink when the group stays inside
- * a node, the network otherwise), all-reduce bytes by the ring formula 2·(n-1)/n·payload.
+ * Every operator and communication is timed by the cost module (src/plan/cost.h), the
+ * same work functions, compute time, comm time (alpha = 5 us), ring all-reduce bytes
+ * and link choice the lowering's node costs use, so the estimate and the DAG's
+ * critical path sum the same numbers.
  * A stage's time per micro-batch is the sum of its operators on its busiest GPU (the one
  * hosting most experts); a replica's step latency is the pipeline formula
  * Σ stage times + (micro-batches - 1) · max stage time; throughput = step tokens /
  * latency summed over replicas.
  */
+#include "plan/cost.h"
 #include "plan/rules.h"
 
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
-#define ALPHA_US 5.0
-
-/* What one stage processes per micro-batch, on one GPU. */
+/* What one stage processes per micro-batch, on its busiest GPU. */
 typedef struct stage_load {
-	const pd_model *m;
+	pd_i_shape x; /* the cost module's view of the stage */
 	const pd_cluster *c;
-	double tp, kvpg, bytes;
-	double seqs, tokens; /* per attention group per micro-batch */
-	double stage_tokens; /* tokens of the micro-batch in the whole stage */
 	double hosted;       /* most routed experts on one GPU */
-	double ep, context;
+	bool ep_coll;        /* EP > 1: dispatch and combine */
 	double tp_bw, ep_bw; /* link bandwidth of the TP group, of the whole stage */
-	bool prefill, sp;
 } stage_load;
 
-static double compute_us(const stage_load *l, double flops, double bytes)
+static double compute_us(const stage_load *l, pd_i_work_fn op)
 {
-	return fmax(flops / l->c->gpu_flops, bytes / l->c->gpu_bandwidth) * 1e6;
+	pd_i_work w = op(&l->x);
+	return pd_i_compute_us(l->c, w.flops, w.bytes);
 }
 
-static double comm_us(double bytes, double bw)
+static double comm_us(const stage_load *l, pd_i_work_fn op, double bw)
 {
-	return ALPHA_US + bytes / bw * 1e6;
+	return pd_i_comm_us(op(&l->x).bytes, bw);
 }
 
-static double allreduce_us(const stage_load *l)
+/* tp_allreduce, or tp_reduce_scatter + tp_all_gather with SP, after a block. */
+static double tp_us(const stage_load *l)
 {
-	if (l->tp <= 1)
+	if (l->x.t <= 1)
 		return 0;
-	double ring = 2.0 * (l->tp - 1) / l->tp * l->tokens * (double)l->m->hidden * l->bytes;
-	return (l->sp ? ALPHA_US : 0) + comm_us(ring, l->tp_bw);
+	if (l->x.sp)
+		return comm_us(l, pd_i_work_tp_reduce_scatter, l->tp_bw) +
+		       comm_us(l, pd_i_work_tp_all_gather, l->tp_bw);
+	return comm_us(l, pd_i_work_tp_allreduce, l->tp_bw);
 }
 
 static double attention_us(const stage_load *l)
 {
-	const pd_model *m = l->m;
-	double h = (double)m->hidden, hd = (double)m->head_dim;
-	double q = (double)m->heads / l->tp, qkv = (q + 2.0 * l->kvpg) * hd;
-	double kv = l->seqs * l->context * 2.0 * l->kvpg * hd * l->bytes;
-	double attn_flops = l->prefill ? 2.0 * l->seqs * l->context * l->context * q * hd
-	                               : 4.0 * l->seqs * l->context * q * hd;
-	return compute_us(l, 2.0 * l->tokens * h * qkv, h * qkv * l->bytes) +
-	       compute_us(l, attn_flops, kv) +
-	       compute_us(l, 2.0 * l->tokens * q * hd * h, q * hd * h * l->bytes) +
-	       allreduce_us(l);
+	return compute_us(l, pd_i_work_norm) + compute_us(l, pd_i_work_qkv) +
+	       compute_us(l, pd_i_work_attention) + compute_us(l, pd_i_work_o_proj) + tp_us(l);
 }
 
 static double moe_us(const stage_load *l)
 {
-	const pd_model *m = l->m;
-	double h = (double)m->hidden, e = pd_i_expert_params(m);
-	double routed = l->stage_tokens * (double)m->top_k;
-	double per_expert = m->experts > 0 ? routed / (double)m->experts : 0;
-	double us = compute_us(l, 2.0 * l->tokens * h * (double)m->experts,
-	                       h * (double)m->experts * l->bytes);
-	us += l->hosted * compute_us(l, 2.0 * per_expert * e, e * l->bytes);
-	if (m->shared_experts > 0) {
-		double sh = (double)m->shared_experts * e / l->tp;
-		us += compute_us(l, 2.0 * l->tokens * sh, sh * l->bytes);
-	}
-	if (l->ep > 1) {
-		double moved = routed / l->ep * (l->ep - 1) / l->ep * h * l->bytes;
-		us += 2.0 * comm_us(moved, l->ep_bw);
-	}
+	double us = compute_us(l, pd_i_work_norm) + compute_us(l, pd_i_work_router);
+	us += l->hosted * compute_us(l, pd_i_work_expert);
+	if (l->x.m->shared_experts > 0)
+		us += compute_us(l, pd_i_work_shared_expert);
+	if (l->ep_coll)
+		us += 2.0 * comm_us(l, pd_i_work_ep_all_to_all, l->ep_bw);
 	return us;
 }
 
 static double dense_us(const stage_load *l)
 {
-	double w = 3.0 * (double)l->m->hidden * (double)l->m->dense_ffn / l->tp;
-	return compute_us(l, 2.0 * l->tokens * w, w * l->bytes) + allreduce_us(l);
+	return compute_us(l, pd_i_work_norm) + compute_us(l, pd_i_work_ffn) + tp_us(l);
 }
 
-/* Embedding lookup on the first stage, LM head on the last, p2p receive otherwise. */
+/* Embedding lookup on the first stage, the pp receive otherwise (timed on this, the
+ * receiving, stage); LM head (and sampling in decode) on the last. */
 static double ends_us(const stage_load *l, uint32_t si, uint32_t n_stages, double pp_bw)
 {
-	double h = (double)l->m->hidden, head = (double)l->m->vocab * h / l->tp;
-	double us = 0;
-	if (si == 0)
-		us += compute_us(l, 0, l->tokens * h * l->bytes);
-	else
-		us += comm_us(l->tokens * h * l->bytes, pp_bw);
-	if (si + 1 == n_stages)
-		us += compute_us(l, 2.0 * l->seqs * head, head * l->bytes);
+	double us = si == 0 ? compute_us(l, pd_i_work_embed) : comm_us(l, pd_i_work_pp, pp_bw);
+	if (si + 1 == n_stages) {
+		us += compute_us(l, pd_i_work_lm_head);
+		if (!l->x.prefill)
+			us += compute_us(l, pd_i_work_sample);
+	}
 	return us;
-}
-
-static double link_bandwidth(const pd_cluster *c, const int32_t *gpus, uint32_t n)
-{
-	int64_t per = c->gpus_per_node < 1 ? 1 : c->gpus_per_node;
-	for (uint32_t i = 1; i < n; i++)
-		if (gpus[i] / per != gpus[0] / per)
-			return c->inter_bandwidth;
-	return c->intra_bandwidth;
 }
 
 static double most_hosted(const pd_model *m, const pd_stage *s)
@@ -129,24 +101,13 @@ static double most_hosted(const pd_model *m, const pd_stage *s)
 
 static void load_init(const pd_plan *p, const pd_stage *s, stage_load *l)
 {
-	const pd_workload *w = &p->workload;
-	*l = (stage_load){.m = &p->model, .c = &p->cluster};
-	l->tp = (double)pd_i_tp(s);
-	l->kvpg = pd_i_kv_heads_per_gpu(&p->model, s->tp);
-	l->bytes = pd_dtype_bytes(p->model.dtype);
-	l->prefill = w->phase == PD_PREFILL;
-	l->sp = s->sp;
-	l->context = (double)w->context;
-	double mb =
-	    ceil((double)w->batch / (double)(w->micro_batches < 1 ? 1 : w->micro_batches));
-	l->seqs = ceil(mb / (double)pd_i_groups(s));
-	l->tokens = l->seqs * (l->prefill ? l->context : 1.0);
-	l->stage_tokens = mb * (l->prefill ? l->context : 1.0);
-	l->ep = (double)(s->ep < 1 ? 1 : s->ep);
+	*l = (stage_load){.c = &p->cluster};
+	pd_i_shape_init(&l->x, p, s->n_gpus, s->tp, s->sp);
+	l->ep_coll = s->ep > 1;
 	l->hosted = most_hosted(&p->model, s);
-	uint32_t tpn = (uint32_t)fmin(l->tp, (double)s->n_gpus);
-	l->tp_bw = link_bandwidth(l->c, s->gpus, tpn);
-	l->ep_bw = link_bandwidth(l->c, s->gpus, s->n_gpus);
+	uint32_t tpn = (uint32_t)fmin(l->x.t, (double)s->n_gpus);
+	l->tp_bw = pd_i_link_bandwidth(l->c, s->gpus, tpn);
+	l->ep_bw = pd_i_link_bandwidth(l->c, s->gpus, s->n_gpus);
 }
 
 static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si)
@@ -159,7 +120,7 @@ static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si)
 	double pp_bw = p->cluster.intra_bandwidth;
 	if (si > 0 && r->stages[si - 1].n_gpus > 0) {
 		int32_t pair[2] = {r->stages[si - 1].gpus[0], s->gpus[0]};
-		pp_bw = link_bandwidth(&p->cluster, pair, 2);
+		pp_bw = pd_i_link_bandwidth(&p->cluster, pair, 2);
 	}
 	return (double)(moe + dense) * attention_us(&l) + (double)moe * moe_us(&l) +
 	       (double)dense * dense_us(&l) + ends_us(&l, si, r->n_stages, pp_bw);

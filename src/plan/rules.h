@@ -9,6 +9,7 @@
 #define PLANDAG_PLAN_RULES_H
 
 #include "plandag/analysis.h"
+#include "util/util.h" /* pd_i_format_ids */
 
 /* Common arguments of every rule. */
 typedef struct pd_i_ctx {
@@ -25,8 +26,10 @@ typedef struct pd_i_ctx {
 pd_diag *pd_i_report(pd_i_ctx *c, const char *rule, pd_severity sev, pd_loc loc,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Writes ids compactly ("0-7,16,18-19") into buf, truncated with "..." when long. */
-void pd_i_format_ids(char *buf, size_t size, const int32_t *ids, uint32_t n);
+/* Whether every replica has the same number of stages and every stage the same number
+ * of GPUs (DP x PP x stage size describes the plan); then *dp, *pp and *size get them. */
+bool pd_i_strategy_uniform(const pd_strategy *st, uint32_t *dp, uint32_t *pp,
+                           uint32_t *size);
 
 /* First replica after r that is not a copy of the same <replica> element (expand puts
  * the copies of one element next to each other). */

@@ -32,26 +32,23 @@ pd_diag *pd_i_report(pd_i_ctx *c, const char *rule, pd_severity sev, pd_loc loc,
 	return pd_diag_add(c->diags, rule, sev, loc.line, loc.column, "%s", msg);
 }
 
-void pd_i_format_ids(char *buf, size_t size, const int32_t *ids, uint32_t n)
+bool pd_i_strategy_uniform(const pd_strategy *st, uint32_t *dp, uint32_t *pp,
+                           uint32_t *size)
 {
-	size_t used = 0;
-	buf[0] = '\0';
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t j = i;
-		while (j + 1 < n && ids[j + 1] == ids[j] + 1)
-			j++;
-		char part[48];
-		if (j > i)
-			snprintf(part, sizeof(part), "%s%d-%d", i ? "," : "", (int)ids[i], (int)ids[j]);
-		else
-			snprintf(part, sizeof(part), "%s%d", i ? "," : "", (int)ids[i]);
-		if (used + strlen(part) + 5 > size) {
-			snprintf(buf + used, size - used, ",...");
-			return;
-		}
-		used += (size_t)snprintf(buf + used, size - used, "%s", part);
-		i = j;
+	if (st->n_replicas == 0 || st->replicas[0].n_stages == 0)
+		return false;
+	uint32_t n_st = st->replicas[0].n_stages, sz = st->replicas[0].stages[0].n_gpus;
+	for (uint32_t r = 0; r < st->n_replicas; r++) {
+		if (st->replicas[r].n_stages != n_st)
+			return false;
+		for (uint32_t s = 0; s < n_st; s++)
+			if (st->replicas[r].stages[s].n_gpus != sz)
+				return false;
 	}
+	*dp = st->n_replicas;
+	*pp = n_st;
+	*size = sz;
+	return true;
 }
 
 pd_loc pd_i_attention_loc(const pd_stage *s)

@@ -1,5 +1,6 @@
 /* rules_gpus.c - GPU counts and ids: multiplicative-gpu-count, gpu-range, gpu-overlap,
  * tp-crosses-node. */
+#include "plan/cost.h"
 #include "plan/rules.h"
 
 #include <stdlib.h>
@@ -54,17 +55,10 @@ void pd_i_gpu_counts(pd_i_ctx *c)
 /* "DP × PP × stage size = 1 × 2 × 16" for a uniform plan, the general sum otherwise. */
 static void describe_structure(const pd_strategy *st, char *buf, size_t size)
 {
-	bool uniform = st->n_replicas > 0 && st->replicas[0].n_stages > 0;
-	uint32_t n_st = uniform ? st->replicas[0].n_stages : 0;
-	uint32_t sz = uniform ? st->replicas[0].stages[0].n_gpus : 0;
-	for (uint32_t r = 0; uniform && r < st->n_replicas; r++) {
-		uniform = st->replicas[r].n_stages == n_st;
-		for (uint32_t s = 0; uniform && s < n_st; s++)
-			uniform = st->replicas[r].stages[s].n_gpus == sz;
-	}
+	uint32_t dp, n_st, sz;
+	bool uniform = pd_i_strategy_uniform(st, &dp, &n_st, &sz);
 	if (uniform)
-		snprintf(buf, size, "DP × PP × stage size = %u × %u × %u", st->n_replicas, n_st,
-		         sz);
+		snprintf(buf, size, "DP × PP × stage size = %u × %u × %u", dp, n_st, sz);
 	else
 		snprintf(buf, size, "Σ replicas Σ stages |GPUs| over %u replicas", st->n_replicas);
 }
@@ -292,16 +286,12 @@ pd_status pd_i_rule_gpu_overlap(pd_i_ctx *c)
 }
 
 /* Number of TP groups of stage s that span nodes; *first gets the first one's index. */
-static uint32_t crossing_groups(const pd_stage *s, int64_t per_node, uint32_t *first)
+static uint32_t crossing_groups(const pd_cluster *c, const pd_stage *s, uint32_t *first)
 {
 	uint32_t tp = (uint32_t)s->tp, n = 0;
-	for (uint32_t k = 0; k + tp <= s->n_gpus; k += tp) {
-		bool cross = false;
-		for (uint32_t g = k + 1; g < k + tp; g++)
-			cross |= s->gpus[g] / per_node != s->gpus[k] / per_node;
-		if (cross && n++ == 0)
+	for (uint32_t k = 0; k + tp <= s->n_gpus; k += tp)
+		if (pd_i_group_spans_nodes(c, s->gpus + k, tp) && n++ == 0)
 			*first = k;
-	}
 	return n;
 }
 
@@ -334,7 +324,7 @@ void pd_i_rule_tp_crosses_node(pd_i_ctx *c)
 				uint32_t first = 0, got;
 				if (s->tp <= 1 || !s->gpus || s->tp > (int64_t)s->n_gpus)
 					continue;
-				got = crossing_groups(s, per, &first);
+				got = crossing_groups(&c->plan->cluster, s, &first);
 				if (got && !example)
 					example = s->gpus + first;
 				n += got;

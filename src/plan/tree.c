@@ -10,6 +10,7 @@
  * stages and GPU lines are printed in full, lists become ranges.
  */
 #include "plandag/plan.h"
+#include "util/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,18 +19,18 @@
 #define TREE_STAGES 4   /* stages printed in full per replica */
 #define TREE_GPUS 4     /* GPU lines printed before a summary line */
 
-/* Prints ids as ranges: 0-7,16-23. */
+/* Prints ids as ranges: 0-7,16-23 (the whole list). */
 static void print_ranges(FILE *f, const int32_t *ids, uint32_t n)
 {
-	for (uint32_t i = 0; i < n;) {
-		uint32_t j = i;
-		while (j + 1 < n && ids[j + 1] == ids[j] + 1)
-			j++;
-		fprintf(f, "%s%d", i ? "," : "", ids[i]);
-		if (j > i)
-			fprintf(f, "-%d", ids[j]);
-		i = j + 1;
+	size_t size = 24 * (size_t)n + 8;
+	char *buf = malloc(size);
+	if (!buf) {
+		fprintf(f, "(%u ids)", n); /* out of memory: the dump stays readable */
+		return;
 	}
+	pd_i_format_ids(buf, size, ids, n);
+	fputs(buf, f);
+	free(buf);
 }
 
 /* Prints the experts hosted on stage GPU index g as ranges; returns their number. */

@@ -4,6 +4,7 @@
  * arithmetic step is checked so that a value too large is an error, never a wrap.
  */
 #include "plandag/plan.h"
+#include "util/util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -198,12 +199,6 @@ static bool count_ids(const char *s, int64_t max_id, uint32_t max_count, uint32_
 	return true;
 }
 
-static int cmp_i32(const void *a, const void *b)
-{
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* True when some id appears twice (sorts a scratch copy). */
 static bool has_duplicates(const int32_t *ids, uint32_t n)
 {
@@ -213,7 +208,7 @@ static bool has_duplicates(const int32_t *ids, uint32_t n)
 	if (!tmp)
 		return true; /* treated as malformed; only under memory exhaustion */
 	memcpy(tmp, ids, (size_t)n * sizeof(*tmp));
-	qsort(tmp, n, sizeof(*tmp), cmp_i32);
+	qsort(tmp, n, sizeof(*tmp), pd_i_cmp_i32);
 	bool dup = false;
 	for (uint32_t i = 1; i < n && !dup; i++)
 		dup = tmp[i] == tmp[i - 1];

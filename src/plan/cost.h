@@ -1,0 +1,80 @@
+/* cost.h - the one cost model of plandag, shared by the lowering's
+ * per-node costs (src/dag/cost.c) and the analytic estimate (src/plan/roofline.c).
+ *
+ *   compute = max(FLOPs / peak FLOP/s, HBM bytes / HBM bandwidth)     pd_i_compute_us
+ *   comm    = alpha + bytes / link bandwidth, alpha = 5 us            pd_i_comm_us
+ *   link    = NVLink when every GPU of the group sits in one node,    pd_i_link_bandwidth
+ *             the network otherwise
+ *   ring all-reduce bytes = 2 (n - 1) / n * payload pd_i_ring_allreduce_bytes
+ *
+ * One pd_i_shape describes what one stage processes per micro-batch; one work function
+ * per operator (pd_i_work_*) gives its FLOPs and bytes from it.  The operator catalogue
+ * (src/dag/ops.c) names the work function of every node kind.  Lives in src/plan so that
+ * both the analysis (plan) and the lowering (dag) may include it.
+ */
+#ifndef PLANDAG_PLAN_COST_H
+#define PLANDAG_PLAN_COST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "plandag/plan.h"
+
+#define PD_I_ALPHA_US 5.0 /* latency of every communication */
+
+/* Token counts per micro-batch of one stage of one replica:
+ *   seqs = batch / micro_batches / (stage_size / TP)   sequences of one attention group
+ *   T    = seqs (decode) or seqs * context (prefill)   tokens of one attention group
+ *   Tst  = batch / micro_batches (* context)           tokens of the whole stage */
+typedef struct pd_i_shape {
+	const pd_model *m;
+	const pd_cluster *c;
+	double w;             /* bytes per element */
+	double t;             /* TP */
+	double n;             /* GPUs of the stage (the all-to-all of EP spans them all) */
+	double seqs, T, Tst;  /* see above */
+	double heads_l, kv_l; /* heads and KV heads per GPU */
+	bool prefill, sp;
+	double context;
+} pd_i_shape;
+
+void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64_t tp,
+                     bool sp);
+
+/* What one operator does: FLOPs, bytes (HBM traffic for compute, the bytes one member
+ * puts on the link for communication) and the size of its output (the payload of a
+ * communication). */
+typedef struct pd_i_work {
+	double flops, bytes, out_bytes;
+} pd_i_work;
+
+typedef pd_i_work (*pd_i_work_fn)(const pd_i_shape *x);
+
+pd_i_work pd_i_work_embed(const pd_i_shape *x);
+pd_i_work pd_i_work_norm(const pd_i_shape *x); /* attn_norm and ffn_norm */
+pd_i_work pd_i_work_qkv(const pd_i_shape *x);
+pd_i_work pd_i_work_attention(const pd_i_shape *x);
+pd_i_work pd_i_work_o_proj(const pd_i_shape *x);
+pd_i_work pd_i_work_router(const pd_i_shape *x);
+pd_i_work pd_i_work_expert(const pd_i_shape *x); /* one routed expert */
+pd_i_work pd_i_work_shared_expert(const pd_i_shape *x);
+pd_i_work pd_i_work_ffn(const pd_i_shape *x);
+pd_i_work pd_i_work_lm_head(const pd_i_shape *x);
+pd_i_work pd_i_work_sample(const pd_i_shape *x);
+pd_i_work pd_i_work_tp_allreduce(const pd_i_shape *x);
+pd_i_work pd_i_work_tp_reduce_scatter(const pd_i_shape *x);
+pd_i_work pd_i_work_tp_all_gather(const pd_i_shape *x);
+pd_i_work pd_i_work_ep_all_to_all(const pd_i_shape *x); /* ep_dispatch and ep_combine */
+/* pp_send / pp_recv: x is the shape of the RECEIVING stage (its attention group's
+ * activations cross the boundary). */
+pd_i_work pd_i_work_pp(const pd_i_shape *x);
+
+double pd_i_compute_us(const pd_cluster *c, double flops, double bytes);
+double pd_i_comm_us(double bytes, double bandwidth);
+double pd_i_ring_allreduce_bytes(double payload, double n);
+/* Whether the n GPUs (cluster ids) span more than one node. */
+bool pd_i_group_spans_nodes(const pd_cluster *c, const int32_t *gpus, uint32_t n);
+/* Bandwidth of the link a group's communication uses. */
+double pd_i_link_bandwidth(const pd_cluster *c, const int32_t *gpus, uint32_t n);
+
+#endif
