@@ -111,7 +111,7 @@ static void md_memory_row(FILE *f, const pd_analysis *an, uint32_t i, uint32_t e
 		pd_i_report_bytes(v[k], b, sizeof(b));
 		fprintf(f, " %s |", b);
 	}
-	fprintf(f, " %.1f %% |\n", m->capacity > 0 ? 100.0 * m->total / m->capacity : 0.0);
+	fprintf(f, " %s |\n", pd_i_report_percent(m->total, m->capacity, 1, b, sizeof(b)));
 }
 
 static void md_memory(FILE *f, const pd_compilation *c)
@@ -173,8 +173,10 @@ static void md_critical_path(FILE *f, const pd_compilation *c)
 	for (uint32_t i = 0; i < cp->n_top && i < 10; i++) {
 		const struct pd_cp_contrib *t = &cp->top[i];
 		const char *kind = pd_node_kind_name((pd_node_kind)t->kind);
-		fprintf(f, "| %s | %d | %.1f | %u | %.0f %% |\n", kind ? kind : "?", (int)t->gpu,
-		        t->us, t->count, cp->latency_us > 0 ? 100.0 * t->us / cp->latency_us : 0.0);
+		char share[32];
+		fprintf(f, "| %s | %d | %.1f | %u | %s |\n", kind ? kind : "?", (int)t->gpu, t->us,
+		        t->count,
+		        pd_i_report_percent(t->us, cp->latency_us, 0, share, sizeof(share)));
 	}
 	fputc('\n', f);
 }
