@@ -23,7 +23,7 @@ static void md_text(FILE *f, const char *s)
 			fputs("&gt;", f);
 		else if (*p == '&')
 			fputs("&amp;", f);
-		else if (strchr("\\`*_[]()#!|~", *p))
+		else if (strchr("\\`*_[]#!|~", *p))
 			fprintf(f, "\\%c", *p);
 		else
 			fputc(*p, f);
