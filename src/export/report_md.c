@@ -86,8 +86,9 @@ static void md_header(FILE *f, const pd_compilation *c, const char *overview_png
 		fputs("\n\n", f);
 	}
 	fprintf(f, "**Verdict: %s** (%zu error(s), %zu warning(s); stages reached: %s)\n\n",
-	        pd_i_report_verdict(c), c->diags.errors, c->diags.warnings,
-	        pd_i_report_stage_name(c->reached));
+	        c->status == PD_IO ? "not completed (I/O or resource error)"
+	                           : pd_i_report_verdict(c),
+	        c->diags.errors, c->diags.warnings, pd_i_report_stage_name(c->reached));
 	if (overview_png) {
 		fputs("![overview](", f);
 		md_url(f, overview_png);
@@ -274,7 +275,9 @@ static void md_dag(FILE *f, const pd_compilation *c)
 	const pd_dag_stats *st = &c->stats;
 	fputs("## DAG statistics\n\n", f);
 	if (c->reached < PD_STAGE_LOWER) {
-		if (c->est_nodes + c->est_edges > 0)
+		if (c->status == PD_IO)
+			fputs("Not lowered: see the `[io]` error above.\n\n", f);
+		else if (c->over_limit)
 			fprintf(f,
 			        "Not lowered: it would have %llu nodes and %llu edges, above the "
 			        "limit (pass `--allow-large` to lower it anyway).\n\n",
