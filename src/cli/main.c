@@ -325,6 +325,7 @@ static int cmd_verify(const cli *c)
 
 int main(int argc, char **argv)
 {
+	pd_install_signal_cleanup();
 	if (argc < 2)
 		return usage_error("missing command", NULL);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
