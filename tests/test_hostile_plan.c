@@ -315,6 +315,35 @@ static void out_of_memory_should_say_so_and_write_nothing(void)
 	pd_run_release(&r);
 }
 
+/* A DAG that lowers within the limit but whose DOT graph does not fit: cgraph cannot
+ * report a failed allocation, so its allocator ends the process cleanly.  Whatever
+ * the export needs in the end, the run never dies of a signal: exit 0 with every
+ * file, or exit 3 with the reason and nothing written. */
+static const char *gen_big_plan(const char *dir);
+
+static void out_of_memory_in_an_export_should_exit_3_and_leave_nothing(void)
+{
+	const char *dir = pd_test_tmpdir("hp-oom-export");
+	const char *plan = gen_big_plan(dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+	const char *out = in_dir(dir, "out");
+	char args[8192];
+	snprintf(args, sizeof(args), "compile -o '%s' '%s'", out, plan);
+	pd_run_result r;
+	run_limited(&r, args);
+	if (r.status != 0 && r.status != 3)
+		show("compile big plan under ulimit -v", &r);
+	CU_ASSERT_TRUE(r.status == 0 || r.status == 3);
+	if (r.status == 3) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "out of memory while"));
+		CU_ASSERT_EQUAL(dir_entries(out), 0);
+	} else {
+		CU_ASSERT_EQUAL(dir_entries(out), 4);
+	}
+	pd_run_release(&r);
+	unlink(plan);
+}
+
 /* ---- item 14: the Markdown report escapes user strings ---- */
 
 /* Checks a Markdown report: `<img` only inside fenced code, every fence line one of the
@@ -630,6 +659,8 @@ static CU_TestInfo tests[] = {
      dag_beyond_32_bit_ids_should_be_refused_before_lowering},
     {"out_of_memory_should_say_so_and_write_nothing",
      out_of_memory_should_say_so_and_write_nothing},
+    {"out_of_memory_in_an_export_should_exit_3_and_leave_nothing",
+     out_of_memory_in_an_export_should_exit_3_and_leave_nothing},
     {"markdown_report_should_keep_a_nasty_model_name_inert",
      markdown_report_should_keep_a_nasty_model_name_inert},
     {"markdown_report_should_escape_quoted_values_in_diagnostics",
@@ -664,9 +695,11 @@ int main(void)
 	    CU_register_suites(suites) != CUE_SUCCESS)
 		return 1;
 	CU_set_fail_on_inactive(CU_FALSE);
-	if (PD_ASAN || wrapped())
-		skip("out_of_memory_should_say_so_and_write_nothing",
-		     "RLIMIT_AS cannot work under ASan's shadow memory or valgrind");
+	if (PD_ASAN || wrapped()) {
+		const char *why = "RLIMIT_AS cannot work under ASan's shadow memory or valgrind";
+		skip("out_of_memory_should_say_so_and_write_nothing", why);
+		skip("out_of_memory_in_an_export_should_exit_3_and_leave_nothing", why);
+	}
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed() +

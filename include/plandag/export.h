@@ -44,6 +44,9 @@ void pd_cleanup_hold(bool hold, sigset_t *saved);
  * Removes those of processes that are gone (a SIGKILL); nothing else in dir. */
 #define PD_STAGING_PREFIX ".plandag-"
 void pd_cleanup_stale_staging(const char *dir);
+/* For libraries that cannot report a failed allocation (cgraph dereferences it):
+ * prints "out of memory while DOING", removes the registered paths, exits 3. */
+_Noreturn void pd_die_out_of_memory(const char *doing);
 
 /* ---- views (src/export/view.c) ---- */
 typedef enum pd_view_kind {

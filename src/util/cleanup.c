@@ -46,6 +46,20 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
+void pd_die_out_of_memory(const char *doing)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg),
+	                 "plandag: error: out of memory while %s: %s; nothing was written\n"
+	                 "    fix: free memory or raise the process limit (ulimit -v), or "
+	                 "export a smaller view (--view)\n",
+	                 doing, strerror(ENOMEM));
+	remove_registered();
+	if (n > 0)
+		(void)!write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+	_exit(3);
+}
+
 void pd_install_signal_cleanup(void)
 {
 	struct sigaction sa, old;
