@@ -206,6 +206,28 @@ static void two_hundred_thousand_attributes_should_be_refused_in_bounded_time(vo
 	pd_run_release(&r);
 }
 
+/* The same count in a comment and a CDATA section is text, not a start tag. */
+static void attribute_like_text_in_comments_should_not_be_refused(void)
+{
+	const char *dir = pd_test_tmpdir("hp-comment");
+	const char *path = in_dir(dir, "comment.xml");
+	FILE *f = fopen(path, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("<?xml version=\"1.0\"?>\n<!-- <x", f);
+	for (int i = 0; i < 100; i++)
+		fprintf(f, " a%d=\"1\"", i);
+	fputs("> -->\n<plan name=\"c\"><![CDATA[", f);
+	for (int i = 0; i < 100; i++)
+		fputs(" b=1", f);
+	fputs("]]></plan>\n", f);
+	CU_ASSERT_EQUAL_FATAL(fclose(f), 0);
+	pd_run_result r;
+	pd_run_plandag(&r, "check", path, NULL);
+	expect("check comment", &r, 1, SMALL_SECONDS, "character content");
+	CU_ASSERT_PTR_NULL(strstr(r.err, "attributes"));
+	pd_run_release(&r);
+}
+
 /* 50 unknown attributes on each of 2000 elements: under the refusal threshold, so the
  * XSD reports them; the list keeps 20 and the column of an element is found once. */
 static void many_unknown_attributes_should_give_a_capped_list_quickly(void)
@@ -653,6 +675,8 @@ static CU_TestInfo tests[] = {
      directory_as_plan_should_name_it_with_strerror},
     {"two_hundred_thousand_attributes_should_be_refused_in_bounded_time",
      two_hundred_thousand_attributes_should_be_refused_in_bounded_time},
+    {"attribute_like_text_in_comments_should_not_be_refused",
+     attribute_like_text_in_comments_should_not_be_refused},
     {"many_unknown_attributes_should_give_a_capped_list_quickly",
      many_unknown_attributes_should_give_a_capped_list_quickly},
     {"dag_beyond_32_bit_ids_should_be_refused_before_lowering",

@@ -103,29 +103,52 @@ static void on_xml_error(void *ctx, xmlError *err)
 	pd_i_message_add_xml(r, at, err->message);
 }
 
+/* Offset just past the first `end` at or after i, or len. */
+static size_t skip_past(const char *buf, size_t len, size_t i, const char *end)
+{
+	size_t n = strlen(end);
+	for (; i + n <= len; i++)
+		if (memcmp(buf + i, end, n) == 0)
+			return i + n;
+	return len;
+}
+
+/* Offset past a comment, CDATA section, processing instruction or declaration at i
+ * ('<' followed by '!' or '?'). */
+static size_t skip_markup(const char *buf, size_t len, size_t i)
+{
+	if (len - i >= 4 && memcmp(buf + i, "<!--", 4) == 0)
+		return skip_past(buf, len, i + 4, "-->");
+	if (len - i >= 9 && memcmp(buf + i, "<![CDATA[", 9) == 0)
+		return skip_past(buf, len, i + 9, "]]>");
+	return skip_past(buf, len, i + 2, buf[i + 1] == '?' ? "?>" : ">");
+}
+
 /* Offset of the first start tag with more than PD_MAX_ATTRIBUTES '=' outside quotes, or
  * len.  libxml2 2.9 checks duplicate attributes pairwise before any callback can stop
  * it, so an absurd tag must be found in the raw text; one linear pass does. */
 static size_t crowded_tag(const char *buf, size_t len)
 {
-	size_t start = 0;
-	int eq = 0;
-	char quote = 0;
-	bool in_tag = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = buf[i];
-		if (!in_tag) {
-			in_tag = c == '<' && i + 1 < len && buf[i + 1] != '!' && buf[i + 1] != '?';
-			start = i;
-			eq = 0;
-		} else if (quote) {
-			quote = c == quote ? 0 : quote;
-		} else if (c == '"' || c == '\'') {
-			quote = c;
-		} else if (c == '>') {
-			in_tag = false;
-		} else if (c == '=' && ++eq > PD_MAX_ATTRIBUTES) {
-			return start;
+	size_t i = 0;
+	while (i < len) {
+		if (buf[i] != '<' || i + 1 == len) {
+			i++;
+			continue;
+		}
+		if (buf[i + 1] == '!' || buf[i + 1] == '?') {
+			i = skip_markup(buf, len, i);
+			continue;
+		}
+		size_t start = i++;
+		int eq = 0;
+		char quote = 0;
+		for (; i < len && (quote || buf[i] != '>'); i++) {
+			if (quote)
+				quote = buf[i] == quote ? 0 : quote;
+			else if (buf[i] == '"' || buf[i] == '\'')
+				quote = buf[i];
+			else if (buf[i] == '=' && ++eq > PD_MAX_ATTRIBUTES)
+				return start;
 		}
 	}
 	return len;
