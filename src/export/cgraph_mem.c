@@ -42,9 +42,6 @@ static void mem_free(void *state, void *ptr)
 	free(ptr);
 }
 
-static void mem_close(void *state)
-{
-	(void)state;
-}
-
-Agmemdisc_t pd_i_cgraph_mem = {mem_open, mem_alloc, mem_resize, mem_free, mem_close};
+/* No close: agclose takes a close function for "free the whole heap at once" and then
+ * skips freeing the objects one by one (AgMemDisc has none either). */
+Agmemdisc_t pd_i_cgraph_mem = {mem_open, mem_alloc, mem_resize, mem_free, NULL};
