@@ -20,8 +20,8 @@
 
 /* Larger plans are refused: libxml2 takes an int length and no plan needs more. */
 #define PD_MAX_PLAN_BYTES (512u * 1024u * 1024u)
-/* No plan element has more than 16 attributes; far more is an attack on libxml2's
- * attribute lists (quadratic in 2.9) and is refused before the element is built. */
+/* No plan element has more than 15 attributes (<model>); far more is an attack on
+ * libxml2's attribute lists (quadratic in 2.9), refused before the element is built. */
 #define PD_MAX_ATTRIBUTES 64
 
 /* Control characters of a quoted value (a newline, a terminal escape) as \xNN: a
