@@ -5,7 +5,8 @@
  * end the process as the signal would have.  The handler only calls unlink, rmdir,
  * sigaction and raise (async-signal-safe).  SIGKILL cannot be caught: staging
  * directories carry their process id (.plandag-PID-XXXXXX) and the next run into the
- * same directory removes those whose process is gone.
+ * same directory removes those whose process is gone.  An exit() from inside a library
+ * (Graphviz's allocators) removes the registered paths too (atexit).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -67,6 +68,8 @@ void pd_install_signal_cleanup(void)
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
+	/* a library that calls exit() (Graphviz when out of memory) leaves nothing either */
+	atexit(remove_registered);
 	for (size_t i = 0; i < N_SIGNALS; i++) {
 		/* a signal ignored by whoever started us (nohup) stays ignored */
 		if (sigaction(SIGNALS[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
