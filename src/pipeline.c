@@ -1,7 +1,9 @@
 /* pipeline.c - parse -> expand -> validate -> lower -> check, as far as a plan allows. */
 #include "plandag/pipeline.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 static pd_status finish(pd_compilation *c, pd_status s)
 {
@@ -9,6 +11,52 @@ static pd_status finish(pd_compilation *c, pd_status s)
 		s = PD_INVALID;
 	c->status = s;
 	return s;
+}
+
+/* A stage that failed with PD_IO without saying why ran out of memory (the only other
+ * PD_IO, an unreadable file, has its own diagnostic): say so, with what it was doing. */
+static pd_status say_why(pd_compilation *c, pd_status s, size_t errors_before,
+                         const char *doing)
+{
+	if (s == PD_IO && c->diags.errors == errors_before)
+		pd_diag_fix(pd_diag_add(&c->diags, PD_RULE_IO, PD_ERROR, 0, 0,
+		                        "out of memory while %s: %s", doing, strerror(ENOMEM)),
+		            "free memory or raise the process limit (ulimit -v), or use fewer "
+		            "GPUs, replicas or micro-batches");
+	return s;
+}
+
+/* Bytes of IR for n nodes and e edges: the node and edge arrays and their indexes. */
+static double ir_bytes(uint64_t n, uint64_t e)
+{
+	return (double)n * (sizeof(pd_node) + 8) + (double)e * (sizeof(pd_edge) + 8);
+}
+
+/* Sizes the DAG cannot have are refused before anything is allocated: node and edge
+ * ids are 32-bit, and more IR than the machine has memory cannot be built. */
+static pd_status refuse_impossible(pd_compilation *c)
+{
+	uint64_t n = c->est_nodes, e = c->est_edges;
+	double bytes = ir_bytes(n, e);
+	double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+	const char *fix = "use fewer GPUs, replicas or micro-batches; 'plandag check' judges "
+	                  "the plan on the roofline estimate without lowering it";
+	pd_diag *d = NULL;
+	if (n >= UINT32_MAX || e >= UINT32_MAX)
+		d = pd_diag_add(&c->diags, PD_RULE_IO, PD_ERROR, 0, 0,
+		                "lowering would build %llu nodes and %llu edges: a DAG numbers at "
+		                "most %u of each (32-bit ids), whatever --allow-large allows",
+		                (unsigned long long)n, (unsigned long long)e, UINT32_MAX - 1);
+	else if (phys > 0 && bytes > phys)
+		d = pd_diag_add(&c->diags, PD_RULE_IO, PD_ERROR, 0, 0,
+		                "lowering would build %llu nodes and %llu edges, about %.1f GB of "
+		                "IR: more than the %.1f GB of memory of this machine",
+		                (unsigned long long)n, (unsigned long long)e, bytes / 1e9,
+		                phys / 1e9);
+	if (!d)
+		return PD_OK;
+	pd_diag_fix(d, "%s", fix);
+	return PD_IO;
 }
 
 /* Errors other than throughput-target stop the pipeline before lowering: the DAG's
@@ -30,26 +78,53 @@ static void progress(const pd_compile_options *opt, const pd_compilation *c,
 		opt->progress(opt->progress_arg, step, c->est_nodes + c->est_edges);
 }
 
+static pd_status lower(pd_compilation *c)
+{
+	char doing[160];
+	snprintf(doing, sizeof(doing), "lowering %llu nodes and %llu edges (about %.1f GB)",
+	         (unsigned long long)c->est_nodes, (unsigned long long)c->est_edges,
+	         ir_bytes(c->est_nodes, c->est_edges) / 1e9);
+	size_t before = c->diags.errors;
+	return say_why(c, pd_dag_lower(c->plan, &c->analysis, &c->dag), before, doing);
+}
+
 static pd_status lower_and_check(const pd_compile_options *opt, pd_compilation *c)
 {
 	progress(opt, c, "lowering");
-	PD_CHECK(pd_dag_lower(c->plan, &c->analysis, &c->dag));
+	PD_CHECK(lower(c));
 	c->reached = PD_STAGE_LOWER;
 	pd_dag_stats_compute(c->dag, &c->stats);
 	progress(opt, c, "checking");
+	size_t before = c->diags.errors;
 	pd_status a = pd_dag_check_acyclic(c->dag, &c->diags);
 	pd_status p = pd_dag_check_placement(c->dag, &c->diags);
 	if (a == PD_IO || p == PD_IO)
-		return PD_IO;
+		return say_why(c, PD_IO, before, "checking the DAG");
 	if (a != PD_OK)
 		return PD_INVALID; /* no longest path in a cyclic graph */
 	progress(opt, c, "critical path");
-	PD_CHECK(pd_dag_critical_path(c->dag, &c->cp));
+	PD_CHECK(say_why(c, pd_dag_critical_path(c->dag, &c->cp), c->diags.errors,
+	                 "finding the critical path"));
 	c->reached = PD_STAGE_CHECK;
 	pd_analysis_set_throughput(c->plan, &c->analysis, c->cp.latency_us);
 	pd_diag_list_remove_rule(&c->diags, PD_RULE_THROUGHPUT_TARGET);
 	pd_validate_throughput(c->plan, &c->analysis, &c->diags);
 	return p;
+}
+
+/* Counts the DAG; lowers it when within opt's limit and representable. */
+static pd_status size_and_lower(pd_compilation *c, const pd_compile_options *opt)
+{
+	size_t before = c->diags.errors;
+	PD_CHECK(say_why(c, pd_dag_count(c->plan, &c->est_nodes, &c->est_edges), before,
+	                 "counting the DAG"));
+	uint64_t limit = opt->max_elements ? opt->max_elements : PD_DEFAULT_MAX_ELEMENTS;
+	if (c->est_nodes + c->est_edges > limit) {
+		c->over_limit = true; /* reached stays VALIDATE: judged without the DAG */
+		return PD_OK;
+	}
+	PD_CHECK(refuse_impossible(c));
+	return lower_and_check(opt, c);
 }
 
 pd_status pd_compile_file(const char *path, const pd_compile_options *opt,
@@ -59,28 +134,25 @@ pd_status pd_compile_file(const char *path, const pd_compile_options *opt,
 	c->path = path;
 	pd_diag_list_init(&c->diags);
 
-	pd_status s = pd_plan_parse_file(path, &c->plan, &c->diags);
+	pd_status s =
+	    say_why(c, pd_plan_parse_file(path, &c->plan, &c->diags), 0, "reading the plan");
 	if (s != PD_OK)
 		return finish(c, s);
 	c->reached = PD_STAGE_PARSE;
-	s = pd_plan_expand(c->plan, &c->diags);
+	size_t before = c->diags.errors;
+	s = say_why(c, pd_plan_expand(c->plan, &c->diags), before, "expanding the plan");
 	if (s != PD_OK)
 		return finish(c, s);
 	c->reached = PD_STAGE_EXPAND;
-	s = pd_plan_validate(c->plan, &c->analysis, &c->diags);
+	before = c->diags.errors;
+	s = say_why(c, pd_plan_validate(c->plan, &c->analysis, &c->diags), before,
+	            "validating the plan");
 	if (s == PD_IO)
 		return finish(c, s);
 	c->reached = PD_STAGE_VALIDATE;
 	if (!opt || !opt->lower || blocking_errors(&c->diags) > 0)
 		return finish(c, PD_OK);
-
-	s = pd_dag_count(c->plan, &c->est_nodes, &c->est_edges);
-	if (s != PD_OK)
-		return finish(c, s);
-	uint64_t limit = opt->max_elements ? opt->max_elements : PD_DEFAULT_MAX_ELEMENTS;
-	if (c->est_nodes + c->est_edges > limit)
-		return finish(c, PD_OK); /* caller sees reached == VALIDATE: too large */
-	return finish(c, lower_and_check(opt, c));
+	return finish(c, size_and_lower(c, opt));
 }
 
 void pd_compilation_release(pd_compilation *c)
@@ -125,6 +197,11 @@ void pd_compilation_print_summary(const pd_compilation *c, FILE *f)
 	if (!p)
 		return;
 	const pd_analysis *an = &c->analysis;
+	if (c->status == PD_IO) {
+		fprintf(f, "plan %s: not compiled (%zu error(s) above; nothing written)\n", p->name,
+		        c->diags.errors);
+		return;
+	}
 	fprintf(f, "plan %s: %s, %zu error(s), %zu warning(s)\n", p->name,
 	        c->diags.errors ? "invalid" : "valid", c->diags.errors, c->diags.warnings);
 	if (c->reached < PD_STAGE_VALIDATE)
@@ -140,7 +217,7 @@ void pd_compilation_print_summary(const pd_compilation *c, FILE *f)
 		        (unsigned long long)c->stats.nodes, (unsigned long long)c->stats.hubs,
 		        (unsigned long long)c->stats.edges, (int)c->stats.gpus_used);
 		print_kinds(f, &c->stats);
-	} else if (c->est_nodes) {
+	} else if (c->over_limit) {
 		fprintf(f, "  DAG not lowered: %llu nodes + %llu edges exceed the limit\n",
 		        (unsigned long long)c->est_nodes, (unsigned long long)c->est_edges);
 	}

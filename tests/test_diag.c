@@ -92,6 +92,9 @@ static void diag_list_should_keep_a_bounded_number_per_rule_and_count_the_rest(v
 	CU_ASSERT_EQUAL(pd_diag_list_dropped(&l, PD_RULE_SCHEMA),
 	                100000 - PD_DIAG_PER_RULE_MAX);
 	CU_ASSERT_EQUAL(pd_diag_list_dropped(&l, PD_RULE_GPU_RANGE), 0);
+	CU_ASSERT_FALSE(pd_diag_list_keeps(&l, PD_RULE_SCHEMA));
+	CU_ASSERT_TRUE(pd_diag_list_keeps(&l, PD_RULE_GPU_RANGE));
+	CU_ASSERT_TRUE(pd_diag_list_keeps(&l, PD_RULE_HIERARCHY));
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);

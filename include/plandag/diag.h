@@ -109,6 +109,9 @@ bool pd_diag_list_has(const pd_diag_list *l, const char *rule);
 void pd_diag_print(FILE *f, const char *file, const pd_diag *d);
 /* Prints every kept diagnostic, then one note per rule whose diagnostics were cut. */
 void pd_diag_list_print(FILE *f, const char *file, const pd_diag_list *l);
+/* False once `rule` has PD_DIAG_PER_RULE_MAX diagnostics: a caller may then skip the
+ * work of composing a message (pd_diag_add still has to be called, to count it). */
+bool pd_diag_list_keeps(const pd_diag_list *l, const char *rule);
 /* Number of diagnostics of `rule` that were counted but not kept. */
 size_t pd_diag_list_dropped(const pd_diag_list *l, const char *rule);
 

@@ -44,6 +44,7 @@ typedef struct pd_compilation {
 	pd_dag_stats stats;            /* valid when reached >= PD_STAGE_LOWER */
 	pd_critical_path cp;           /* valid when reached == PD_STAGE_CHECK */
 	uint64_t est_nodes, est_edges; /* size the lowering would have */
+	bool over_limit;               /* not lowered because of max_elements */
 	pd_stage_id reached;
 	pd_status status; /* PD_OK, PD_INVALID or PD_IO */
 } pd_compilation;

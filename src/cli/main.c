@@ -324,6 +324,7 @@ static int informational(const parsed *p)
 
 int main(int argc, char **argv)
 {
+	pd_install_signal_cleanup();
 	parsed p = {.c = {.progress = -1}};
 	int rc = parse(argc, argv, &p);
 	if (rc >= 0)

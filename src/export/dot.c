@@ -694,7 +694,7 @@ static void seq_register(void *state, int objtype, void *obj)
 
 static Agiddisc_t seq_id_disc = {seq_open,  seq_map,   seq_alloc,   seq_free,
                                  seq_print, seq_close, seq_register};
-static Agdisc_t seq_disc = {&AgMemDisc, &seq_id_disc, &AgIoDisc};
+static Agdisc_t seq_disc = {&pd_i_cgraph_mem, &seq_id_disc, &AgIoDisc};
 
 Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
 {

@@ -3,7 +3,8 @@
  *
  * All or nothing: every file is first written into a private staging directory inside
  * DIR (each through an atomic file), and only when all of them succeeded are they
- * renamed into DIR.  A failure removes the staging directory and leaves DIR as it was.
+ * renamed into DIR.  A failure removes the staging directory and leaves DIR as it was;
+ * so does a signal (cleanup.c), and a SIGKILL's staging goes on the next run.
  * A picture that would be refused is refused before anything is written.
  */
 #include <errno.h>
@@ -79,6 +80,8 @@ typedef struct emit_ctx {
 	unsigned mask; /* what was asked for */
 	char staging[4096];
 	char names[MAX_FILES][512]; /* file names written into staging */
+	int slots[MAX_FILES];       /* their cleanup slots (pd_cleanup_add) */
+	int dir_slot;               /* the staging directory's */
 	int n;
 	pd_diag_list *diags;
 } emit_ctx;
@@ -90,6 +93,7 @@ static const char *stage_file(emit_ctx *e, const char *stem, const char *suffix,
 	static char path[4096 + 600];
 	snprintf(e->names[e->n], sizeof(e->names[0]), "%s%s.%s", stem, suffix, ext);
 	snprintf(path, sizeof(path), "%s/%s", e->staging, e->names[e->n]);
+	e->slots[e->n] = pd_cleanup_add(path, false); /* removed by a signal until moved */
 	e->n++;
 	return path;
 }
@@ -201,7 +205,31 @@ static pd_status finish(emit_ctx *e, pd_status s, FILE *log)
 		}
 	}
 	rmdir(e->staging);
+	for (int i = 0; i < e->n; i++)
+		pd_cleanup_forget(e->slots[i]);
+	pd_cleanup_forget(e->dir_slot);
 	return s;
+}
+
+/* DIR/.plandag-PID-XXXXXX, registered for removal on a signal; stale staging of killed
+ * runs goes first. */
+static pd_status make_staging(emit_ctx *e)
+{
+	pd_cleanup_stale_staging(e->dir);
+	snprintf(e->staging, sizeof(e->staging), "%s/" PD_STAGING_PREFIX "%ld-XXXXXX", e->dir,
+	         (long)getpid());
+	sigset_t saved;
+	pd_cleanup_hold(true, &saved);
+	bool made = mkdtemp(e->staging) != NULL;
+	int err = errno;
+	e->dir_slot = made ? pd_cleanup_add(e->staging, true) : -1;
+	pd_cleanup_hold(false, &saved);
+	if (!made) {
+		pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write into %s: %s", e->dir,
+		            strerror(err));
+		return PD_IO;
+	}
+	return PD_OK;
 }
 
 static pd_status preflight(const pd_compilation *c, unsigned mask, const pd_view *pic,
@@ -251,12 +279,7 @@ pd_status pd_emit(const pd_compilation *c, unsigned mask, const pd_view *view,
 	              .dir = without_trailing_slash(dir, clean, sizeof(clean)),
 	              .mask = mask,
 	              .diags = diags};
-	snprintf(e.staging, sizeof(e.staging), "%s/.plandag-XXXXXX", e.dir);
-	if (!mkdtemp(e.staging)) {
-		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write into %s: %s", dir,
-		            strerror(errno));
-		return PD_IO;
-	}
+	PD_CHECK(make_staging(&e));
 	int explicit = view && view->kind != PD_VIEW_AUTO;
 	return finish(&e, write_all(&e, mask, &pic, explicit), log);
 }

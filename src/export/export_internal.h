@@ -25,6 +25,10 @@ uint32_t pd_i_view_size(const pd_dag *dag, const pd_view *view);
 void pd_i_view_refuse(const pd_dag *dag, const pd_view *view, uint32_t n,
                       pd_diag_list *diags);
 
+/* cgraph's memory discipline: zeroed memory, exit 3 with a message when it runs out
+ * (cgraph_mem.c). */
+extern Agmemdisc_t pd_i_cgraph_mem;
+
 /* ---- cgraph graphs (dot.c) ---- */
 /* Builds the cgraph graph of a view (OVERVIEW or a node selection; AUTO must be
  * resolved first).  The caller closes it with agclose().  NULL when out of memory. */

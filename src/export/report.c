@@ -144,7 +144,23 @@ void pd_i_report_bytes(double b, char *buf, size_t size)
 		v /= 1000.0;
 		u++;
 	}
-	snprintf(buf, size, u == 0 ? "%.0f %s" : "%.2f %s", v, units[u]);
+	if (!isfinite(v))
+		snprintf(buf, size, "n/a");
+	else if (fabs(v) >= 1e6) /* beyond the units: short, never a truncated number */
+		snprintf(buf, size, "%.3g %s", v, units[u]);
+	else
+		snprintf(buf, size, u == 0 ? "%.0f %s" : "%.2f %s", v, units[u]);
+}
+
+const char *pd_i_report_percent(double part, double whole, int decimals, char *buf,
+                                size_t size)
+{
+	double p = whole > 0 ? 100.0 * part / whole : 0.0;
+	if (!isfinite(p))
+		snprintf(buf, size, "n/a");
+	else
+		snprintf(buf, size, "%.*f %%", decimals, p);
+	return buf;
 }
 
 /* Line of the stage a GPU's memory entry belongs to (0 when unknown). */
@@ -176,22 +192,17 @@ static const pd_gpu_memory *worst_gpu(const pd_plan *p, const pd_analysis *an, l
 	return w;
 }
 
-static double use_percent(const pd_gpu_memory *m)
-{
-	return m->capacity > 0 ? 100.0 * m->total / m->capacity : 0.0;
-}
-
 static bool impact_memory(const pd_plan *p, const pd_analysis *an, long line, char *buf,
                           size_t size)
 {
 	if (an->n_memory == 0)
 		return false;
 	const pd_gpu_memory *m = worst_gpu(p, an, line);
-	char need[32], cap[32];
+	char need[32], cap[32], use[32];
 	pd_i_report_bytes(m->total, need, sizeof(need));
 	pd_i_report_bytes(m->capacity, cap, sizeof(cap));
-	snprintf(buf, size, "GPU %d needs %s of %s (%.0f %%)", (int)m->gpu, need, cap,
-	         use_percent(m));
+	snprintf(buf, size, "GPU %d needs %s of %s (%s)", (int)m->gpu, need, cap,
+	         pd_i_report_percent(m->total, m->capacity, 0, use, sizeof(use)));
 	return true;
 }
 
@@ -201,11 +212,14 @@ static bool impact_throughput(const pd_plan *p, const pd_analysis *an, char *buf
 	if (an->throughput_source == PD_THROUGHPUT_NONE || !p->workload.has_target ||
 	    p->workload.target <= 0)
 		return false;
-	snprintf(buf, size, "%.2f tokens/ms is %.0f %% of the target %.2f (%s, step %.1f us)",
-	         an->tokens_per_ms, 100.0 * an->tokens_per_ms / p->workload.target,
-	         p->workload.target,
-	         an->throughput_source == PD_THROUGHPUT_DAG ? "DAG critical path" : "roofline",
-	         an->step_latency_us);
+	char share[32];
+	snprintf(
+	    buf, size, "%.2f tokens/ms is %s of the target %.2f (%s, step %.1f us)",
+	    an->tokens_per_ms,
+	    pd_i_report_percent(an->tokens_per_ms, p->workload.target, 0, share, sizeof(share)),
+	    p->workload.target,
+	    an->throughput_source == PD_THROUGHPUT_DAG ? "DAG critical path" : "roofline",
+	    an->step_latency_us);
 	return true;
 }
 

@@ -56,6 +56,9 @@ void pd_i_report_gpu_list(const pd_analysis *an, uint32_t first, uint32_t end, c
 
 /* "12.34 GB" (powers of 1000, like the plan's units). */
 void pd_i_report_bytes(double bytes, char *buf, size_t size);
+/* "12.5 %" with `decimals` digits, "n/a" when not finite (0 % when whole <= 0). */
+const char *pd_i_report_percent(double part, double whole, int decimals, char *buf,
+                                size_t size);
 
 pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *overview_png);
 pd_status pd_i_report_json(FILE *f, const pd_compilation *c);

@@ -3,6 +3,7 @@
 #include "export/report_i.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,9 +29,23 @@ static void push(jb *b, cJSON *a, cJSON *v)
 	}
 }
 
+/* A number that reads back as the same double: cJSON prints 15 digits and takes a
+ * value that rounds to infinity for equal (1.79769313486232e+308), so the text is made
+ * here, with 17 digits when 15 do not survive.  Non-finite values are null. */
+static cJSON *num(double v)
+{
+	char text[32];
+	if (!isfinite(v))
+		return cJSON_CreateNull();
+	snprintf(text, sizeof(text), "%.15g", v);
+	if (strtod(text, NULL) != v)
+		snprintf(text, sizeof(text), "%.17g", v);
+	return cJSON_CreateRaw(text);
+}
+
 static cJSON *num_or_null(bool has, double v)
 {
-	return has ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+	return has ? num(v) : cJSON_CreateNull();
 }
 
 static cJSON *str_or_null(const char *s)
@@ -67,8 +82,7 @@ static cJSON *j_diagnostics_omitted(jb *b, const pd_compilation *c)
 	cJSON *o = cJSON_CreateObject();
 	for (size_t i = 0; i < c->diags.n_rules && o; i++)
 		if (c->diags.rules[i].dropped > 0)
-			put(b, o, c->diags.rules[i].rule,
-			    cJSON_CreateNumber((double)c->diags.rules[i].dropped));
+			put(b, o, c->diags.rules[i].rule, num((double)c->diags.rules[i].dropped));
 	return o;
 }
 
@@ -81,9 +95,9 @@ static cJSON *j_gpus(jb *b, const pd_compilation *c)
 	int64_t dp, pp, size;
 	put(b, o, "declared",
 	    num_or_null(p->strategy.has_declared_gpus, (double)p->strategy.declared_gpus));
-	put(b, o, "structural", cJSON_CreateNumber((double)an->gpus_structural));
-	put(b, o, "product", cJSON_CreateNumber((double)an->gpus_product));
-	put(b, o, "cluster", cJSON_CreateNumber((double)an->gpus_cluster));
+	put(b, o, "structural", num((double)an->gpus_structural));
+	put(b, o, "product", num((double)an->gpus_product));
+	put(b, o, "cluster", num((double)an->gpus_cluster));
 	put(b, o, "formula", cJSON_CreateString(pd_i_report_gpu_sum(p, buf, sizeof(buf))));
 	bool uni = pd_i_report_uniform(p, &dp, &pp, &size);
 	if (uni)
@@ -101,25 +115,25 @@ static cJSON *j_params(jb *b, const pd_compilation *c)
 	const pd_analysis *an = &c->analysis;
 	cJSON *o = cJSON_CreateObject();
 	put(b, o, "declared", num_or_null(c->plan->model.has_params, c->plan->model.params));
-	put(b, o, "computed", cJSON_CreateNumber(an->params_computed));
-	put(b, o, "active_per_token", cJSON_CreateNumber(an->params_active_per_token));
-	put(b, o, "weight_bytes", cJSON_CreateNumber(an->weight_bytes));
+	put(b, o, "computed", num(an->params_computed));
+	put(b, o, "active_per_token", num(an->params_active_per_token));
+	put(b, o, "weight_bytes", num(an->weight_bytes));
 	return o;
 }
 
 static cJSON *j_memory_row(jb *b, const pd_gpu_memory *m)
 {
 	cJSON *o = cJSON_CreateObject();
-	put(b, o, "gpu", cJSON_CreateNumber(m->gpu));
-	put(b, o, "replica", cJSON_CreateNumber(m->replica));
-	put(b, o, "stage", cJSON_CreateNumber(m->stage));
-	put(b, o, "experts", cJSON_CreateNumber(m->experts));
-	put(b, o, "weights", cJSON_CreateNumber(m->weights));
-	put(b, o, "kv_cache", cJSON_CreateNumber(m->kv_cache));
-	put(b, o, "activations", cJSON_CreateNumber(m->activations));
-	put(b, o, "reserve", cJSON_CreateNumber(m->reserve));
-	put(b, o, "total", cJSON_CreateNumber(m->total));
-	put(b, o, "capacity", cJSON_CreateNumber(m->capacity));
+	put(b, o, "gpu", num(m->gpu));
+	put(b, o, "replica", num(m->replica));
+	put(b, o, "stage", num(m->stage));
+	put(b, o, "experts", num(m->experts));
+	put(b, o, "weights", num(m->weights));
+	put(b, o, "kv_cache", num(m->kv_cache));
+	put(b, o, "activations", num(m->activations));
+	put(b, o, "reserve", num(m->reserve));
+	put(b, o, "total", num(m->total));
+	put(b, o, "capacity", num(m->capacity));
 	return o;
 }
 
@@ -152,14 +166,14 @@ static cJSON *j_critical_path(jb *b, const pd_compilation *c)
 	if (c->reached < PD_STAGE_CHECK)
 		return cJSON_CreateNull();
 	cJSON *o = cJSON_CreateObject(), *top = cJSON_CreateArray();
-	put(b, o, "latency_us", cJSON_CreateNumber(cp->latency_us));
-	put(b, o, "nodes", cJSON_CreateNumber(cp->n));
+	put(b, o, "latency_us", num(cp->latency_us));
+	put(b, o, "nodes", num(cp->n));
 	for (uint32_t i = 0; i < cp->n_top && i < 10 && top; i++) {
 		cJSON *t = cJSON_CreateObject();
 		put(b, t, "kind", str_or_null(pd_node_kind_name((pd_node_kind)cp->top[i].kind)));
-		put(b, t, "gpu", cJSON_CreateNumber(cp->top[i].gpu));
-		put(b, t, "us", cJSON_CreateNumber(cp->top[i].us));
-		put(b, t, "count", cJSON_CreateNumber(cp->top[i].count));
+		put(b, t, "gpu", num(cp->top[i].gpu));
+		put(b, t, "us", num(cp->top[i].us));
+		put(b, t, "count", num(cp->top[i].count));
 		push(b, top, t);
 	}
 	put(b, o, "top", top);
@@ -172,7 +186,7 @@ static cJSON *j_counts(jb *b, const uint64_t *counts, int n, const char *(*name)
 	for (int k = 0; k < n && o; k++) {
 		const char *s = name(k);
 		if (s)
-			put(b, o, s, cJSON_CreateNumber((double)counts[k]));
+			put(b, o, s, num((double)counts[k]));
 	}
 	return o;
 }
@@ -193,10 +207,10 @@ static cJSON *j_dag(jb *b, const pd_compilation *c)
 	if (c->reached < PD_STAGE_LOWER)
 		return cJSON_CreateNull();
 	cJSON *o = cJSON_CreateObject();
-	put(b, o, "nodes", cJSON_CreateNumber((double)st->nodes));
-	put(b, o, "edges", cJSON_CreateNumber((double)st->edges));
-	put(b, o, "hubs", cJSON_CreateNumber((double)st->hubs));
-	put(b, o, "gpus_used", cJSON_CreateNumber(st->gpus_used));
+	put(b, o, "nodes", num((double)st->nodes));
+	put(b, o, "edges", num((double)st->edges));
+	put(b, o, "hubs", num((double)st->hubs));
+	put(b, o, "gpus_used", num(st->gpus_used));
 	put(b, o, "by_kind", j_counts(b, st->by_kind, PD_N__COUNT, node_kind));
 	put(b, o, "edges_by_kind", j_counts(b, st->edges_by_kind, PD_E__COUNT, edge_kind));
 	return o;
@@ -207,8 +221,8 @@ static cJSON *j_estimate(jb *b, const pd_compilation *c)
 	if (c->est_nodes + c->est_edges == 0)
 		return cJSON_CreateNull();
 	cJSON *o = cJSON_CreateObject();
-	put(b, o, "nodes", cJSON_CreateNumber((double)c->est_nodes));
-	put(b, o, "edges", cJSON_CreateNumber((double)c->est_edges));
+	put(b, o, "nodes", num((double)c->est_nodes));
+	put(b, o, "edges", num((double)c->est_edges));
 	put(b, o, "lowered", cJSON_CreateBool(c->reached >= PD_STAGE_LOWER));
 	return o;
 }
@@ -258,8 +272,8 @@ static cJSON *j_root(jb *b, const pd_compilation *c, bool with_memory)
 	put(b, root, "plan", str_or_null(p ? p->name : NULL));
 	put(b, root, "file", str_or_null(c->path));
 	put(b, root, "verdict", cJSON_CreateString(pd_i_report_verdict(c)));
-	put(b, root, "errors", cJSON_CreateNumber((double)c->diags.errors));
-	put(b, root, "warnings", cJSON_CreateNumber((double)c->diags.warnings));
+	put(b, root, "errors", num((double)c->diags.errors));
+	put(b, root, "warnings", num((double)c->diags.warnings));
 	put(b, root, "stage_reached", cJSON_CreateString(pd_i_report_stage_name(c->reached)));
 	put(b, root, "diagnostics", j_diagnostics(b, c));
 	put(b, root, "diagnostics_omitted", j_diagnostics_omitted(b, c));

@@ -1,21 +1,106 @@
 /* report_md.c - the analysis report as Markdown (the default of `plandag report`). */
 #include "export/report_i.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Every string from the plan, its path or a message quoting them goes through md_text
+ * or md_code: nothing a user wrote can end a code block, open a link or an HTML tag, or
+ * break a table. */
+
+/* s as Markdown text: control characters become spaces, HTML metacharacters entities,
+ * Markdown metacharacters backslash escapes. */
+static void md_text(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fputc(' ', f);
+		else if (*p == '<')
+			fputs("&lt;", f);
+		else if (*p == '>')
+			fputs("&gt;", f);
+		else if (*p == '&')
+			fputs("&amp;", f);
+		else if (strchr("\\`*_[]#!|~", *p))
+			fprintf(f, "\\%c", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
+/* Length of the longest run of backticks in s. */
+static size_t backtick_run(const char *s)
+{
+	size_t best = 0, run = 0;
+	for (; s && *s; s++) {
+		run = *s == '`' ? run + 1 : 0;
+		best = run > best ? run : best;
+	}
+	return best;
+}
+
+static void fence(FILE *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fputc('`', f);
+}
+
+/* s as a code span: fenced by more backticks than any run inside, control characters
+ * as spaces, padded when it starts or ends with a backtick. */
+static void md_code(FILE *f, const char *s)
+{
+	size_t n = backtick_run(s) + 1;
+	size_t len = s ? strlen(s) : 0;
+	bool pad = len && (s[0] == '`' || s[len - 1] == '`');
+	fence(f, n);
+	if (pad)
+		fputc(' ', f);
+	for (size_t i = 0; i < len; i++)
+		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], f);
+	if (pad)
+		fputc(' ', f);
+	fence(f, n);
+}
+
+/* s as a link destination: every byte but [A-Za-z0-9._~/-] percent-encoded. */
+static void md_url(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (isalnum(*p) || strchr("._~/-", *p))
+			fputc(*p, f);
+		else
+			fprintf(f, "%%%02X", *p);
+}
+
 static void md_header(FILE *f, const pd_compilation *c, const char *overview_png)
 {
 	const char *name = c->plan && c->plan->name ? c->plan->name : NULL;
-	fprintf(f, "# plandag report: %s\n\n", name ? name : (c->path ? c->path : "(no plan)"));
-	if (c->path)
-		fprintf(f, "File: `%s`\n\n", c->path);
+	fputs("# plandag report: ", f);
+	md_text(f, name ? name : (c->path ? c->path : "(no plan)"));
+	fputs("\n\n", f);
+	if (c->path) {
+		fputs("File: ", f);
+		md_code(f, c->path);
+		fputs("\n\n", f);
+	}
 	fprintf(f, "**Verdict: %s** (%zu error(s), %zu warning(s); stages reached: %s)\n\n",
-	        pd_i_report_verdict(c), c->diags.errors, c->diags.warnings,
-	        pd_i_report_stage_name(c->reached));
-	if (overview_png)
-		fprintf(f, "![overview](%s)\n\n", overview_png);
+	        c->status == PD_IO ? "not completed (I/O or resource error)"
+	                           : pd_i_report_verdict(c),
+	        c->diags.errors, c->diags.warnings, pd_i_report_stage_name(c->reached));
+	if (overview_png) {
+		fputs("![overview](", f);
+		md_url(f, overview_png);
+		fputs(")\n\n", f);
+	}
+}
+
+static void md_item(FILE *f, const char *lead, const char *text)
+{
+	fputs(lead, f);
+	md_text(f, text);
+	fputc('\n', f);
 }
 
 static void md_diagnostics(FILE *f, const pd_compilation *c)
@@ -33,11 +118,11 @@ static void md_diagnostics(FILE *f, const pd_compilation *c)
 			fprintf(f, " line %ld", d->line);
 		if (d->line > 0 && d->column > 0)
 			fprintf(f, ":%d", d->column);
-		fprintf(f, ": %s\n", d->message ? d->message : "");
+		md_item(f, ": ", d->message ? d->message : "");
 		if (d->fix)
-			fprintf(f, "  - fix: %s\n", d->fix);
+			md_item(f, "  - fix: ", d->fix);
 		if (pd_i_report_impact(c, d, impact, sizeof(impact)))
-			fprintf(f, "  - impact: %s\n", impact);
+			md_item(f, "  - impact: ", impact);
 	}
 	for (size_t i = 0; i < c->diags.n_rules; i++)
 		if (c->diags.rules[i].dropped > 0)
@@ -89,12 +174,16 @@ static void md_params(FILE *f, const pd_compilation *c)
 static void md_tree(FILE *f, const pd_compilation *c)
 {
 	char *tree = pd_i_report_tree(c->plan);
-	fputs("## Hierarchy (expanded)\n\n```text\n", f);
+	size_t n = backtick_run(tree) < 3 ? 3 : backtick_run(tree) + 1;
+	fputs("## Hierarchy (expanded)\n\n", f);
+	fence(f, n);
+	fputs("text\n", f);
 	if (tree)
-		fputs(tree, f);
+		fputs(tree, f); /* names on one line each: pd_plan_print_tree escapes them */
 	if (!tree || !*tree || tree[strlen(tree) - 1] != '\n')
 		fputc('\n', f);
-	fputs("```\n\n", f);
+	fence(f, n);
+	fputs("\n\n", f);
 	free(tree);
 }
 
@@ -112,7 +201,7 @@ static void md_memory_row(FILE *f, const pd_analysis *an, uint32_t i, uint32_t e
 		pd_i_report_bytes(v[k], b, sizeof(b));
 		fprintf(f, " %s |", b);
 	}
-	fprintf(f, " %.1f %% |\n", m->capacity > 0 ? 100.0 * m->total / m->capacity : 0.0);
+	fprintf(f, " %s |\n", pd_i_report_percent(m->total, m->capacity, 1, b, sizeof(b)));
 }
 
 static void md_memory(FILE *f, const pd_compilation *c)
@@ -174,8 +263,10 @@ static void md_critical_path(FILE *f, const pd_compilation *c)
 	for (uint32_t i = 0; i < cp->n_top && i < 10; i++) {
 		const struct pd_cp_contrib *t = &cp->top[i];
 		const char *kind = pd_node_kind_name((pd_node_kind)t->kind);
-		fprintf(f, "| %s | %d | %.1f | %u | %.0f %% |\n", kind ? kind : "?", (int)t->gpu,
-		        t->us, t->count, cp->latency_us > 0 ? 100.0 * t->us / cp->latency_us : 0.0);
+		char share[32];
+		fprintf(f, "| %s | %d | %.1f | %u | %s |\n", kind ? kind : "?", (int)t->gpu, t->us,
+		        t->count,
+		        pd_i_report_percent(t->us, cp->latency_us, 0, share, sizeof(share)));
 	}
 	fputc('\n', f);
 }
@@ -185,7 +276,9 @@ static void md_dag(FILE *f, const pd_compilation *c)
 	const pd_dag_stats *st = &c->stats;
 	fputs("## DAG statistics\n\n", f);
 	if (c->reached < PD_STAGE_LOWER) {
-		if (c->est_nodes + c->est_edges > 0)
+		if (c->status == PD_IO)
+			fputs("Not lowered: see the `[io]` error above.\n\n", f);
+		else if (c->over_limit)
 			fprintf(f,
 			        "Not lowered: it would have %llu nodes and %llu edges, above the "
 			        "limit (pass `--allow-large` to lower it anyway).\n\n",

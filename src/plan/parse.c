@@ -8,23 +8,43 @@
 #include "plan/plan_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libxml/SAX2.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlschemas.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Larger plans are refused: libxml2 takes an int length and no plan needs more. */
 #define PD_MAX_PLAN_BYTES (512u * 1024u * 1024u)
+/* No plan element has more than 15 attributes (<model>); far more is an attack on
+ * libxml2's attribute lists (quadratic in 2.9), refused before the element is built. */
+#define PD_MAX_ATTRIBUTES 64
+
+/* Control characters of a quoted value (a newline, a terminal escape) as \xNN: a
+ * message stays on its line. */
+static void escape_controls(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+	for (const unsigned char *c = (const unsigned char *)in; *c && n + 5 < size; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", *c);
+		else
+			out[n++] = (char)*c;
+	out[n] = '\0';
+}
 
 void pd_i_schema_error(pd_i_reader *r, pd_loc at, const char *fix, const char *fmt, ...)
 {
-	char msg[512];
+	char raw[512], msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	escape_controls(raw, msg, sizeof(msg));
 	pd_diag *d =
 	    pd_diag_add(r->diags, PD_RULE_SCHEMA, PD_ERROR, at.line, at.column, "%s", msg);
 	if (fix)
@@ -53,20 +73,99 @@ static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id
 	xmlStopParser(ctxt);
 }
 
+/* SAX startElementNs hook: an element with absurdly many attributes stops the parse. */
+static void start_element(void *ctx, const xmlChar *name, const xmlChar *prefix,
+                          const xmlChar *uri, int n_ns, const xmlChar **ns, int n_attrs,
+                          int n_defaulted, const xmlChar **attrs)
+{
+	xmlParserCtxt *ctxt = ctx;
+	pd_i_reader *r = ctxt->_private;
+	if (n_attrs > PD_MAX_ATTRIBUTES) {
+		pd_loc at = {xmlSAX2GetLineNumber(ctxt), 0};
+		pd_i_schema_error(r, at, "remove the attributes that are not in the plan format",
+		                  "<%.64s> has %d attributes; a plan element has at most %d", name,
+		                  n_attrs, PD_MAX_ATTRIBUTES);
+		r->stopped = true;
+		xmlStopParser(ctxt);
+		return;
+	}
+	xmlSAX2StartElementNs(ctx, name, prefix, uri, n_ns, ns, n_attrs, n_defaulted, attrs);
+}
+
 /* Structured handler of the XML parser: errors become `schema` diagnostics. */
 static void on_xml_error(void *ctx, xmlError *err)
 {
 	xmlParserCtxt *ctxt = ctx;
 	pd_i_reader *r = ctxt->_private;
-	if (err->level < XML_ERR_ERROR || r->doctype)
+	if (err->level < XML_ERR_ERROR || r->doctype || r->stopped)
 		return;
 	pd_loc at = {err->line, err->int2 > 0 ? err->int2 : 0};
 	pd_i_message_add_xml(r, at, err->message);
 }
 
+/* Offset just past the first `end` at or after i, or len. */
+static size_t skip_past(const char *buf, size_t len, size_t i, const char *end)
+{
+	size_t n = strlen(end);
+	for (; i + n <= len; i++)
+		if (memcmp(buf + i, end, n) == 0)
+			return i + n;
+	return len;
+}
+
+/* Offset past a comment, CDATA section, processing instruction or declaration at i
+ * ('<' followed by '!' or '?'). */
+static size_t skip_markup(const char *buf, size_t len, size_t i)
+{
+	if (len - i >= 4 && memcmp(buf + i, "<!--", 4) == 0)
+		return skip_past(buf, len, i + 4, "-->");
+	if (len - i >= 9 && memcmp(buf + i, "<![CDATA[", 9) == 0)
+		return skip_past(buf, len, i + 9, "]]>");
+	return skip_past(buf, len, i + 2, buf[i + 1] == '?' ? "?>" : ">");
+}
+
+/* Offset of the first start tag with more than PD_MAX_ATTRIBUTES '=' outside quotes, or
+ * len.  libxml2 2.9 checks duplicate attributes pairwise before any callback can stop
+ * it, so an absurd tag must be found in the raw text; one linear pass does. */
+static size_t crowded_tag(const char *buf, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		if (buf[i] != '<' || i + 1 == len) {
+			i++;
+			continue;
+		}
+		if (buf[i + 1] == '!' || buf[i + 1] == '?') {
+			i = skip_markup(buf, len, i);
+			continue;
+		}
+		size_t start = i++;
+		int eq = 0;
+		char quote = 0;
+		for (; i < len && (quote || buf[i] != '>'); i++) {
+			if (quote)
+				quote = buf[i] == quote ? 0 : quote;
+			else if (buf[i] == '"' || buf[i] == '\'')
+				quote = buf[i];
+			else if (buf[i] == '=' && ++eq > PD_MAX_ATTRIBUTES)
+				return start;
+		}
+	}
+	return len;
+}
+
 /* Parses the buffer into a DOM; NULL (with diagnostics) when not well-formed. */
 static xmlDoc *parse_xml(pd_i_reader *r, const char *buf, size_t len)
 {
+	size_t crowded = crowded_tag(buf, len);
+	if (crowded < len) {
+		pd_loc at = {pd_i_text_line(&r->text, crowded), 0};
+		pd_i_schema_error(r, at, "remove the attributes that are not in the plan format",
+		                  "a start tag has more than %d attributes (no plan element has "
+		                  "that many)",
+		                  PD_MAX_ATTRIBUTES);
+		return NULL;
+	}
 	xmlParserCtxt *ctxt = xmlCreateMemoryParserCtxt(buf, (int)len);
 	if (!ctxt) {
 		pd_i_schema_error(r, (pd_loc){0, 0}, NULL, "cannot start the XML parser");
@@ -76,9 +175,10 @@ static xmlDoc *parse_xml(pd_i_reader *r, const char *buf, size_t len)
 	ctxt->_private = r;
 	ctxt->sax->internalSubset = refuse_doctype;
 	ctxt->sax->serror = on_xml_error;
+	ctxt->sax->startElementNs = start_element;
 	xmlParseDocument(ctxt);
 	xmlDoc *doc = ctxt->myDoc;
-	bool ok = ctxt->wellFormed && !r->doctype && r->errors == 0;
+	bool ok = ctxt->wellFormed && !r->doctype && !r->stopped && r->errors == 0;
 	if (ok == false && r->errors == 0)
 		pd_i_schema_error(r, (pd_loc){0, 0}, "check that the file is a complete plan",
 		                  "the file is not well-formed XML");
@@ -102,8 +202,12 @@ static void on_xsd_error(void *ctx, xmlError *err)
 		if (r->quiet[i] == n)
 			return;
 	pd_loc at = {err->line, 0};
-	if (n && n->type == XML_ELEMENT_NODE)
-		at = pd_i_text_loc(&r->text, n, false);
+	if (n && n->type == XML_ELEMENT_NODE && n == r->loc_node) {
+		at = r->loc_at; /* many messages on one element: find its column once */
+	} else if (n && n->type == XML_ELEMENT_NODE) {
+		at = r->loc_at = pd_i_text_loc(&r->text, n, false);
+		r->loc_node = n;
+	}
 	pd_i_message_add_xsd(r, at, err->message);
 }
 
@@ -111,6 +215,14 @@ static void ignore_error(void *ctx, xmlError *err)
 {
 	(void)ctx;
 	(void)err;
+}
+
+/* libxml2's generic handler prints to stderr; every message of ours has a structured
+ * handler already, so what would reach it is silenced. */
+static void ignore_generic(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
 }
 
 /* Validates doc against the embedded plan.xsd; PD_IO when the schema cannot load. */
@@ -234,6 +346,7 @@ pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name, pd
 		return PD_INVALID;
 	}
 	xmlInitParser();
+	xmlSetGenericErrorFunc(NULL, ignore_generic);
 	if (!pd_i_text_init(&r.text, buf, len))
 		return PD_IO;
 	pd_status s = read_document(&r, buf, len, name, out);
@@ -242,42 +355,80 @@ pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name, pd
 	return s;
 }
 
-/* Whole file into a malloc'd NUL-terminated buffer; NULL with errno on failure.  The
- * path "-" is standard input. */
-static char *slurp(const char *path, size_t *len)
+/* At most PD_MAX_PLAN_BYTES + 1 bytes of fd (hint: its size when known) into a malloc'd
+ * NUL-terminated buffer; NULL with errno on failure.  Streams stop past the limit. */
+static char *read_fd(int fd, size_t hint, size_t *len)
 {
-	int is_stdin = strcmp(path, "-") == 0;
-	FILE *f = is_stdin ? stdin : fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 65536, n = 0;
+	const size_t most = PD_MAX_PLAN_BYTES + 1u;
+	size_t cap = hint < 65536 ? 65536 : hint < most ? hint + 1 : most, n = 0;
 	char *buf = malloc(cap + 1);
-	while (buf) {
-		n += fread(buf + n, 1, cap - n, f);
-		if (n < cap || n > PD_MAX_PLAN_BYTES)
-			break;
-		char *bigger = realloc(buf, cap * 2 + 1);
-		if (!bigger) {
-			free(buf);
-			buf = NULL;
+	int err = buf ? 0 : ENOMEM;
+	while (!err && n < most) {
+		if (n == cap) {
+			size_t more = cap * 2 < most ? cap * 2 : most;
+			char *bigger = realloc(buf, more + 1);
+			err = bigger ? 0 : ENOMEM;
+			buf = bigger ? bigger : buf;
+			cap = bigger ? more : cap;
+			continue;
 		}
-		buf = bigger;
-		cap *= 2;
+		ssize_t got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno != EINTR)
+			err = errno ? errno : EIO;
+		if (got == 0)
+			break;
+		n += got > 0 ? (size_t)got : 0;
 	}
-	int failed = ferror(f);
-	int saved = failed ? (errno ? errno : EIO) : 0;
-	if (!is_stdin)
-		fclose(f);
-	if (failed) {
+	if (err) {
 		free(buf);
-		errno = saved;
+		errno = err;
 		return NULL;
 	}
-	if (!buf)
-		errno = ENOMEM;
-	else
-		buf[n] = '\0';
+	buf[n] = '\0';
 	*len = n;
+	return buf;
+}
+
+static void refuse_io(pd_diag_list *diags, const char *fix, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void refuse_io(pd_diag_list *diags, const char *fix, const char *fmt, ...)
+{
+	char msg[4200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pd_diag_fix(pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "%s", msg), "%s", fix);
+}
+
+#define READ_FIX "check the path and that the file is readable"
+#define SIZE_FIX "split the plan, or describe it with the <strategy> shorthand"
+
+/* The file's bytes, or NULL after a diagnostic: unreadable, a directory, too large.
+ * The size of a regular file is checked before reading; a stream stops at the limit.
+ * The path "-" is standard input. */
+static char *read_plan_file(const char *path, size_t *len, pd_diag_list *diags)
+{
+	struct stat st;
+	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+	int err = fd < 0 || fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+	char *buf = NULL;
+	if (!err && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > PD_MAX_PLAN_BYTES)
+		refuse_io(diags, SIZE_FIX, "%s is %.0f MB, over the 512 MiB limit of a plan", path,
+		          (double)st.st_size / 1e6);
+	else if (!err &&
+	         !(buf = read_fd(fd, S_ISREG(st.st_mode) ? (size_t)st.st_size : 0, len)))
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		refuse_io(diags, READ_FIX, "cannot read %s: %s", path, strerror(err));
+	if (buf && *len > PD_MAX_PLAN_BYTES) {
+		refuse_io(diags, SIZE_FIX,
+		          "%s is over the 512 MiB limit of a plan (reading stopped there)", path);
+		free(buf);
+		buf = NULL;
+	}
 	return buf;
 }
 
@@ -285,13 +436,9 @@ pd_status pd_plan_parse_file(const char *path, pd_plan **out, pd_diag_list *diag
 {
 	*out = NULL;
 	size_t len = 0;
-	char *buf = slurp(path, &len);
-	if (!buf) {
-		pd_diag *d = pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot read %s: %s",
-		                         path, strerror(errno));
-		pd_diag_fix(d, "check the path and that the file is readable");
+	char *buf = read_plan_file(path, &len, diags);
+	if (!buf)
 		return PD_IO;
-	}
 	pd_status s = pd_plan_parse_memory(buf, len, path, out, diags);
 	free(buf);
 	return s;

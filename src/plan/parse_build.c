@@ -55,17 +55,68 @@ static bool get_int(builder *b, const xmlNode *n, pd_loc at, const char *name, i
 	return true;
 }
 
+static void out_of_range(builder *b, const xmlNode *n, pd_loc at, const char *name,
+                         const char *v, const char *want)
+{
+	pd_diag *d =
+	    pd_diag_add(b->r->diags, PD_RULE_SCHEMA, PD_ERROR, at.line, at.column,
+	                "<%s> %s=\"%.40s\" is out of range", (const char *)n->name, name, v);
+	pd_diag_fix(d, "write %s", want);
+	b->r->errors++;
+}
+
 typedef bool (*quantity_fn)(const char *s, double *out);
 
-/* Number, size or bandwidth attribute; returns whether it was written. */
+/* The valid range of a physical quantity: zero, underflowing and absurd values are
+ * errors, so every later division and product stays finite.  Each bound is stated once
+ * here; the messages quote it. */
+typedef struct bounds {
+	double min, max;
+	const char *unit; /* "B" and "B/s" take decimal prefixes in the message */
+} bounds;
+static const bounds MEMORY = {1e6, 100e12, "B"};       /* 1MB ... 100TB */
+static const bounds BANDWIDTH = {1e6, 100e12, "B/s"};  /* 1MB/s ... 100TB/s */
+static const bounds TFLOPS = {0.001, 1e6, " TFLOP/s"}; /* per GPU */
+
+/* "1MB", "100TB/s", "0.001 TFLOP/s": v in the bound's unit. */
+static void format_bound(const bounds *q, double v, char *buf, size_t size)
+{
+	static const char prefix[] = "\0KMGT";
+	int p = 0;
+	while (q->unit[0] == 'B' && p < 4 && v >= 1000.0) {
+		v /= 1000.0;
+		p++;
+	}
+	snprintf(buf, size, "%g%.1s%s", v, p ? &prefix[p] : "", q->unit);
+}
+
+/* "TEXT (from MIN to MAX)" of q into buf. */
+static const char *with_range(const bounds *q, const char *text, char *buf, size_t size)
+{
+	char lo[32], hi[32];
+	format_bound(q, q->min, lo, sizeof(lo));
+	format_bound(q, q->max, hi, sizeof(hi));
+	snprintf(buf, size, "%s (from %s to %s)", text, lo, hi);
+	return buf;
+}
+
+/* Number, size or bandwidth attribute within q (NULL: any finite value); returns
+ * whether it was written.  *out keeps its default when the value is refused. */
 static bool get_quantity(builder *b, const xmlNode *n, pd_loc at, const char *name,
-                         quantity_fn parse, const char *want, double *out)
+                         quantity_fn parse, const char *want, const bounds *q, double *out)
 {
 	char *v = attr(n, name);
 	if (!v)
 		return false;
-	if (!parse(v, out))
-		bad_value(b, n, at, name, v, want);
+	char fix[160];
+	double x;
+	bool parsed = parse(v, &x);
+	if (parsed && q && (x < q->min || x > q->max))
+		out_of_range(b, n, at, name, v, with_range(q, want, fix, sizeof(fix)));
+	else if (!parsed)
+		bad_value(b, n, at, name, v, q ? with_range(q, want, fix, sizeof(fix)) : want);
+	else
+		*out = x;
 	xmlFree(v);
 	return true;
 }
@@ -166,7 +217,7 @@ static void read_model(builder *b, const xmlNode *n)
 	get_int(b, n, at, "first-dense", 0, PD_MAX_LAYERS, &m->first_dense);
 	m->dtype = read_dtype(n);
 	m->has_params = get_quantity(b, n, at, "params", pd_parse_number,
-	                             "a number of parameters such as 10.2e9", &m->params);
+	                             "a number of parameters such as 10.2e9", NULL, &m->params);
 	/* top-k picks among the routed experts, so it cannot exceed them */
 	if (m->top_k > m->experts && m->experts > 0)
 		bad_combination(b, at, "lower top-k to at most experts",
@@ -181,10 +232,10 @@ static void read_cluster(builder *b, const xmlNode *n)
 	get_int(b, n, at, "nodes", 1, PD_MAX_GPUS, &c->nodes);
 	get_int(b, n, at, "gpus-per-node", 1, 1024, &c->gpus_per_node);
 	get_quantity(b, n, at, "gpu-memory", pd_parse_size, "a size such as 80GB or 64GiB",
-	             &c->gpu_memory);
+	             &MEMORY, &c->gpu_memory);
 	double tflops = 989;
 	if (!get_quantity(b, n, at, "gpu-tflops", pd_parse_number, "TFLOP/s such as 989",
-	                  &tflops))
+	                  &TFLOPS, &tflops))
 		c->assumed |= PD_ASSUMED_TFLOPS;
 	c->gpu_flops = tflops * 1e12;
 	static const struct {
@@ -204,7 +255,7 @@ static void read_cluster(builder *b, const xmlNode *n)
 		double *v = (double *)((char *)c + bw[i].off);
 		*v = bw[i].dflt;
 		if (!get_quantity(b, n, at, bw[i].name, pd_parse_bandwidth,
-		                  "a bandwidth such as 3.35TB/s", v))
+		                  "a bandwidth such as 3.35TB/s", &BANDWIDTH, v))
 			c->assumed |= bw[i].bit;
 	}
 	/* the GPU ids of a cluster stay below PD_MAX_GPUS */
@@ -243,7 +294,7 @@ static void read_workload(builder *b, const xmlNode *n)
 	if (get_int(b, n, at, "micro-batches", 1, 65536, &w->micro_batches))
 		w->assumed &= ~(unsigned)PD_ASSUMED_MICRO_BATCHES;
 	w->has_target = get_quantity(b, n, at, "target-throughput", pd_parse_number,
-	                             "tokens per millisecond such as 25", &w->target);
+	                             "tokens per millisecond such as 25", NULL, &w->target);
 }
 
 static uint32_t count_children(const xmlNode *n, const char *name)

@@ -185,7 +185,9 @@ static void add_bad_value(pd_i_reader *r, pd_loc at, const xsd_msg *m)
 static void unknown_attribute(pd_i_reader *r, pd_loc at, const xsd_msg *m)
 {
 	char near[64], fix[200];
-	if (pd_i_schema_suggest(m->element, m->attribute, true, near, sizeof(near)))
+	/* the suggestion parses the schema: only for messages that will be shown */
+	if (pd_diag_list_keeps(r->diags, PD_RULE_SCHEMA) &&
+	    pd_i_schema_suggest(m->element, m->attribute, true, near, sizeof(near)))
 		snprintf(fix, sizeof(fix), "did you mean %s? (%s)", near, FORMAT_DOC);
 	else
 		snprintf(fix, sizeof(fix), "remove it or check its spelling (%s)", FORMAT_DOC);
@@ -197,7 +199,8 @@ static void unexpected_element(pd_i_reader *r, pd_loc at, const xsd_msg *m,
                                const char *expected)
 {
 	char near[64], fix[200];
-	if (pd_i_schema_suggest(NULL, m->element, false, near, sizeof(near)))
+	if (pd_diag_list_keeps(r->diags, PD_RULE_SCHEMA) &&
+	    pd_i_schema_suggest(NULL, m->element, false, near, sizeof(near)))
 		snprintf(fix, sizeof(fix), "did you mean <%s>? (%s)", near, FORMAT_DOC);
 	else
 		snprintf(fix, sizeof(fix), "remove it or check its spelling and its place (%s)",

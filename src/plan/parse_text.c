@@ -80,6 +80,11 @@ static size_t find_tag(const pd_i_text *t, long line, const char *name, bool in_
 	return t->len;
 }
 
+long pd_i_text_line(const pd_i_text *t, size_t offset)
+{
+	return line_of(t, offset);
+}
+
 pd_loc pd_i_text_loc(pd_i_text *t, const xmlNode *n, bool in_order)
 {
 	pd_loc at = {xmlGetLineNo(n), 0};

@@ -35,6 +35,8 @@ void pd_i_text_release(pd_i_text *t);
  * previous element so that several elements on one line get their own columns;
  * otherwise the first `<name` on the line is taken.  Column 0 when not found. */
 pd_loc pd_i_text_loc(pd_i_text *t, const xmlNode *n, bool in_order);
+/* Line (1-based) of a byte offset of the text. */
+long pd_i_text_line(const pd_i_text *t, size_t offset);
 
 /* The state of one read. */
 typedef struct pd_i_reader {
@@ -45,8 +47,11 @@ typedef struct pd_i_reader {
 	const xmlNode **quiet; /* parents of misplaced elements: their "missing
 	                        * child" XSD errors are consequences, not news */
 	size_t n_quiet, cap_quiet;
-	char last_key[160]; /* element/attribute of the last XSD message, so */
-	long last_line;     /* that one bad value gives one diagnostic */
+	char last_key[160];      /* element/attribute of the last XSD message, so */
+	long last_line;          /* that one bad value gives one diagnostic */
+	bool stopped;            /* the parse was stopped on an absurd element */
+	const xmlNode *loc_node; /* the element of the last XSD message and its */
+	pd_loc loc_at;           /* location, found once however many messages */
 } pd_i_reader;
 
 /* Adds a `schema` error at (line, column) with a fix; NULL fix = none. */

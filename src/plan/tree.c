@@ -135,12 +135,30 @@ static int64_t structural_gpus(const pd_strategy *st)
 	return n;
 }
 
+/* A name from the plan on one line: control characters (a newline, an escape sequence
+ * meant for the terminal) are written as \xNN. */
+static void print_name(FILE *f, const char *name)
+{
+	if (!name) {
+		fputs("(unnamed)", f);
+		return;
+	}
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			fprintf(f, "\\x%02x", *c);
+		else
+			fputc(*c, f);
+}
+
 static void print_header(FILE *f, const pd_plan *p)
 {
 	const pd_model *m = &p->model;
 	const pd_strategy *st = &p->strategy;
-	fprintf(f, "plan %s: model %s, %lld layers, ", p->name ? p->name : "(unnamed)",
-	        m->name ? m->name : "(unnamed)", (long long)m->layers);
+	fputs("plan ", f);
+	print_name(f, p->name);
+	fputs(": model ", f);
+	print_name(f, m->name);
+	fprintf(f, ", %lld layers, ", (long long)m->layers);
 	if (m->experts > 0)
 		fprintf(f, "%lld experts top-%lld, ", (long long)m->experts, (long long)m->top_k);
 	fprintf(f, "%s; cluster %lld x %lld GPUs\n", pd_dtype_name(m->dtype),

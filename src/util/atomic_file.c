@@ -2,7 +2,8 @@
  *
  * Write to DIR/.NAME.XXXXXX (same directory, so rename() is atomic on one file system),
  * fsync, then rename onto the final name.  A failure removes the temporary file and
- * leaves any earlier file of that name untouched.
+ * leaves any earlier file of that name untouched; so does a signal (the temporary file
+ * is registered with cleanup.c while it exists).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,11 +31,16 @@ static char *tmp_name_for(const char *path)
 pd_status pd_atomic_open(pd_atomic_file *af, const char *path)
 {
 	memset(af, 0, sizeof(*af));
+	af->slot = -1;
 	af->path = strdup(path);
 	af->tmp = tmp_name_for(path);
 	if (!af->path || !af->tmp)
 		goto fail;
+	sigset_t saved;
+	pd_cleanup_hold(true, &saved);
 	int fd = mkstemp(af->tmp);
+	af->slot = fd >= 0 ? pd_cleanup_add(af->tmp, false) : -1;
+	pd_cleanup_hold(false, &saved);
 	if (fd < 0) {
 		free(af->tmp);
 		af->tmp = NULL; /* nothing to remove */
@@ -66,6 +72,8 @@ pd_status pd_atomic_commit(pd_atomic_file *af)
 		pd_atomic_abort(af);
 		return PD_IO;
 	}
+	pd_cleanup_forget(af->slot);
+	af->slot = -1;
 	free(af->tmp);
 	free(af->path);
 	af->tmp = af->path = NULL;
@@ -79,6 +87,8 @@ void pd_atomic_abort(pd_atomic_file *af)
 		fclose(af->f);
 	if (af->tmp)
 		unlink(af->tmp);
+	pd_cleanup_forget(af->slot);
+	af->slot = -1;
 	free(af->tmp);
 	free(af->path);
 	af->f = NULL;

@@ -166,6 +166,14 @@ void pd_diag_list_remove_rule(pd_diag_list *l, const char *rule)
 	}
 }
 
+bool pd_diag_list_keeps(const pd_diag_list *l, const char *rule)
+{
+	for (size_t i = 0; i < l->n_rules; i++)
+		if (strcmp(l->rules[i].rule, rule) == 0)
+			return l->rules[i].kept < PD_DIAG_PER_RULE_MAX;
+	return true;
+}
+
 size_t pd_diag_list_dropped(const pd_diag_list *l, const char *rule)
 {
 	for (size_t i = 0; i < l->n_rules; i++)
