@@ -634,6 +634,7 @@ typedef struct seq_ids {
 	Agraph_t *root; /* state of the default discipline */
 	char **names;   /* subgraph k has ID 2 * (k + 1) */
 	size_t n, cap;
+	uint32_t *slot; /* open addressing over names: k + 1, 0 = empty; 2 * cap slots */
 } seq_ids;
 
 static void *seq_open(Agraph_t *g, Agdisc_t *disc)
@@ -644,28 +645,60 @@ static void *seq_open(Agraph_t *g, Agdisc_t *disc)
 	return s;
 }
 
+static size_t name_hash(const char *str)
+{
+	size_t h = 14695981039346656037u; /* FNV-1a */
+	for (; *str; str++)
+		h = (h ^ (unsigned char)*str) * 1099511628211u;
+	return h;
+}
+
+/* The slot of str: where it is, or the empty slot where it would go. */
+static uint32_t *seq_slot(const seq_ids *s, const char *str)
+{
+	size_t mask = 2 * s->cap - 1;
+	for (size_t i = name_hash(str) & mask;; i = (i + 1) & mask)
+		if (!s->slot[i] || strcmp(s->names[s->slot[i] - 1], str) == 0)
+			return &s->slot[i];
+}
+
+/* Doubles names and rebuilds the slots (always at most half full). */
+static int seq_grow(seq_ids *s)
+{
+	size_t cap = s->cap ? 2 * s->cap : 64;
+	char **names = realloc(s->names, cap * sizeof(*names));
+	uint32_t *slot = calloc(2 * cap, sizeof(*slot));
+	if (names)
+		s->names = names;
+	if (!names || !slot || cap > UINT32_MAX / 4) {
+		free(slot);
+		return -1;
+	}
+	free(s->slot);
+	s->slot = slot;
+	s->cap = cap;
+	for (size_t k = 0; k < s->n; k++)
+		*seq_slot(s, s->names[k]) = (uint32_t)(k + 1);
+	return 0;
+}
+
 static long seq_subgraph_id(seq_ids *s, const char *str, IDTYPE *id, int create)
 {
-	for (size_t k = 0; k < s->n; k++)
-		if (strcmp(s->names[k], str) == 0) {
-			*id = (IDTYPE)(2 * (k + 1));
-			return 1;
-		}
+	uint32_t *slot = s->cap ? seq_slot(s, str) : NULL;
+	if (slot && *slot) {
+		*id = (IDTYPE)(2 * *slot);
+		return 1;
+	}
 	if (!create)
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		char **names = realloc(s->names, cap * sizeof(*names));
-		if (!names)
-			return 0;
-		s->names = names;
-		s->cap = cap;
-	}
+	if (s->n == s->cap && seq_grow(s) != 0)
+		return 0;
 	/* from cgraph's string pool: agwrite reads pool flags in front of names */
 	char *copy = agstrdup(s->root, (char *)str);
 	if (!copy)
 		return 0;
 	s->names[s->n++] = copy;
+	*seq_slot(s, str) = (uint32_t)s->n;
 	*id = (IDTYPE)(2 * s->n);
 	return 1;
 }
@@ -707,6 +740,7 @@ static void seq_close(void *state)
 		agstrfree(s->root, s->names[k]);
 	AgIdDisc.close(s->root);
 	free(s->names);
+	free(s->slot);
 	free(s);
 }
 
@@ -766,7 +800,7 @@ pd_status pd_export_dot(const pd_dag *dag, const pd_view *view, const char *path
 	Agraph_t *g = pd_i_dot_build(dag, &v);
 	pd_status s = g ? pd_atomic_open(&af, path) : PD_IO;
 	if (s == PD_OK) {
-		s = agwrite(g, af.f) == 0 ? pd_atomic_commit(&af) : PD_IO;
+		s = pd_i_dot_write(g, af.f) == 0 ? pd_atomic_commit(&af) : PD_IO;
 		if (s != PD_OK)
 			pd_atomic_abort(&af);
 	}

@@ -5,6 +5,7 @@
 #include <graphviz/cgraph.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "plandag/export.h"
 
@@ -29,6 +30,9 @@ void pd_i_view_refuse(const pd_dag *dag, const pd_view *view, uint32_t n,
 /* Builds the cgraph graph of a view (OVERVIEW or a node selection; AUTO must be
  * resolved first).  The caller closes it with agclose().  NULL when out of memory. */
 Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view);
+/* Writes a graph of pd_i_dot_build as agwrite would, in time linear in its size
+ * (dot_write.c).  0 on success. */
+int pd_i_dot_write(Agraph_t *g, FILE *f);
 
 /* ---- numbers (graphml.c) ---- */
 /* Writes v in decimal at p, returns the number of characters (no NUL). */
