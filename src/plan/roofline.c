@@ -110,10 +110,16 @@ static double link_bandwidth(const pd_cluster *c, const int32_t *gpus, uint32_t 
 	return c->intra_bandwidth;
 }
 
-static double most_hosted(const pd_model *m, const pd_stage *s)
+/* The last expert layout counted: stages of a big plan share one expert_host array
+ * (expand.c), so counting it once per array keeps the estimate linear in the plan. */
+typedef struct hosted_memo {
+	const int32_t *host;
+	uint32_t n_gpus;
+	double best;
+} hosted_memo;
+
+static double count_most_hosted(const pd_model *m, const pd_stage *s)
 {
-	if (!s->expert_host || s->n_gpus == 0)
-		return 0;
 	uint32_t *counts = calloc(s->n_gpus, sizeof(*counts));
 	if (!counts)
 		return ceil((double)m->experts / (double)s->n_gpus);
@@ -127,7 +133,16 @@ static double most_hosted(const pd_model *m, const pd_stage *s)
 	return (double)best;
 }
 
-static void load_init(const pd_plan *p, const pd_stage *s, stage_load *l)
+static double most_hosted(const pd_model *m, const pd_stage *s, hosted_memo *memo)
+{
+	if (!s->expert_host || s->n_gpus == 0)
+		return 0;
+	if (memo->host != s->expert_host || memo->n_gpus != s->n_gpus)
+		*memo = (hosted_memo){s->expert_host, s->n_gpus, count_most_hosted(m, s)};
+	return memo->best;
+}
+
+static void load_init(const pd_plan *p, const pd_stage *s, stage_load *l, hosted_memo *memo)
 {
 	const pd_workload *w = &p->workload;
 	*l = (stage_load){.m = &p->model, .c = &p->cluster};
@@ -143,17 +158,18 @@ static void load_init(const pd_plan *p, const pd_stage *s, stage_load *l)
 	l->tokens = l->seqs * (l->prefill ? l->context : 1.0);
 	l->stage_tokens = mb * (l->prefill ? l->context : 1.0);
 	l->ep = (double)(s->ep < 1 ? 1 : s->ep);
-	l->hosted = most_hosted(&p->model, s);
+	l->hosted = most_hosted(&p->model, s, memo);
 	uint32_t tpn = (uint32_t)fmin(l->tp, (double)s->n_gpus);
 	l->tp_bw = link_bandwidth(l->c, s->gpus, tpn);
 	l->ep_bw = link_bandwidth(l->c, s->gpus, s->n_gpus);
 }
 
-static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si)
+static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si,
+                       hosted_memo *memo)
 {
 	const pd_stage *s = &r->stages[si];
 	stage_load l;
-	load_init(p, s, &l);
+	load_init(p, s, &l, memo);
 	int64_t moe, dense;
 	pd_i_stage_layers(&p->model, s, &moe, &dense);
 	double pp_bw = p->cluster.intra_bandwidth;
@@ -172,13 +188,13 @@ static double finite_us(double us)
 }
 
 /* Step latency of one replica (pipeline formula), or -1 when it has nothing to time. */
-static double replica_us(const pd_plan *p, const pd_replica *r)
+static double replica_us(const pd_plan *p, const pd_replica *r, hosted_memo *memo)
 {
 	double sum = 0, worst = 0;
 	for (uint32_t s = 0; s < r->n_stages; s++) {
 		if (r->stages[s].n_gpus == 0 || !r->stages[s].gpus)
 			return -1;
-		double t = stage_us(p, r, s);
+		double t = stage_us(p, r, s, memo);
 		sum += t;
 		worst = fmax(worst, t);
 	}
@@ -202,8 +218,9 @@ void pd_i_roofline_compute(const pd_plan *p, pd_analysis *an)
 	an->step_latency_us = an->tokens_per_ms = 0;
 	if (st->n_replicas == 0 || p->cluster.gpu_flops <= 0 || p->cluster.gpu_bandwidth <= 0)
 		return;
+	hosted_memo memo = {0};
 	for (uint32_t r = 0; r < st->n_replicas; r++) {
-		double us = replica_us(p, &st->replicas[r]);
+		double us = replica_us(p, &st->replicas[r], &memo);
 		if (us <= 0)
 			return;
 		an->step_latency_us = fmax(an->step_latency_us, us);
