@@ -85,6 +85,24 @@ static void hosted_counts(const pd_plan *p, const pd_stage *st, uint32_t *h)
 			h[st->expert_host[e]]++;
 }
 
+/* hosted_counts of st into *h unless *counted, the stage *h was counted for, has the same
+ * expert layout: stages share one expert_host array (expand.c), and walking 65 536
+ * experts for each of 10 000 stages would make the count quadratic. */
+static pd_status stage_counts(const pd_plan *p, const pd_stage *st, uint32_t **h,
+                              const pd_stage **counted)
+{
+	if (*counted && (*counted)->expert_host == st->expert_host &&
+	    (*counted)->n_gpus == st->n_gpus)
+		return PD_OK;
+	uint32_t *nh = realloc(*h, (st->n_gpus ? st->n_gpus : 1) * sizeof(uint32_t));
+	if (!nh)
+		return PD_IO;
+	*h = nh;
+	hosted_counts(p, st, nh);
+	*counted = st;
+	return PD_OK;
+}
+
 /* pp_sends on GPU index gi: one per j < next_size with j mod S = gi. */
 static uint64_t sends_of(const stage_info *si, uint32_t gi)
 {
@@ -132,18 +150,16 @@ pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges)
 	    plan->workload.micro_batches > 0 ? (uint64_t)plan->workload.micro_batches : 1;
 	bool decode = plan->workload.phase == PD_DECODE;
 	uint32_t *h = NULL;
+	const pd_stage *counted = NULL; /* whose expert layout h holds */
 	for (uint32_t r = 0; r < plan->strategy.n_replicas; r++) {
 		const pd_replica *rep = &plan->strategy.replicas[r];
 		for (uint32_t s = 0; s < rep->n_stages; s++) {
 			stage_info si;
 			stage_info_init(plan, rep, s, &si);
-			uint32_t *nh = realloc(h, (si.S ? si.S : 1) * sizeof(uint32_t));
-			if (!nh) {
+			if (stage_counts(plan, si.st, &h, &counted) != PD_OK) {
 				free(h);
 				return PD_IO;
 			}
-			h = nh;
-			hosted_counts(plan, si.st, h);
 			for (uint32_t g = 0; g < si.S; g++) {
 				uint64_t n, e;
 				count_gpu(&si, h[g], sends_of(&si, g), decode, mb, &n, &e);
