@@ -113,25 +113,14 @@ uint32_t pd_i_view_select(const pd_dag *dag, const pd_view *view, uint8_t *keep)
 	return n;
 }
 
-/* GPUs that carry at least one node. */
-static uint32_t gpus_in_use(const pd_dag *dag)
+/* GPUs the overview draws, after folding repeated structure. */
+static uint32_t overview_size(const pd_dag *dag)
 {
-	int32_t max = -1;
-	for (uint32_t v = 0; v < dag->n_nodes; v++)
-		if (dag->nodes[v].gpu > max)
-			max = dag->nodes[v].gpu;
-	if (max < 0)
-		return 0;
-	uint8_t *seen = calloc((size_t)max + 1, 1);
-	uint32_t n = 0;
-	for (uint32_t v = 0; seen && v < dag->n_nodes; v++) {
-		int32_t g = dag->nodes[v].gpu;
-		if (g >= 0 && !seen[g]) {
-			seen[g] = 1;
-			n++;
-		}
-	}
-	free(seen);
+	pd_i_fold f;
+	if (pd_i_fold_compute(dag, PD_VIEW_FULL_LIMIT, &f) != PD_OK)
+		return UINT32_MAX;
+	uint32_t n = f.n_drawn;
+	pd_i_fold_release(&f);
 	return n;
 }
 
@@ -139,7 +128,7 @@ uint32_t pd_i_view_size(const pd_dag *dag, const pd_view *view)
 {
 	pd_view v = pd_i_view_resolve(dag, view);
 	if (v.kind == PD_VIEW_OVERVIEW)
-		return gpus_in_use(dag);
+		return overview_size(dag);
 	if (v.kind == PD_VIEW_FULL)
 		return dag->n_nodes;
 	uint8_t *keep = malloc(dag->n_nodes ? dag->n_nodes : 1);
