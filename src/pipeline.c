@@ -70,6 +70,8 @@ pd_status pd_compile_file(const char *path, const pd_compile_options *opt,
 	uint64_t limit = opt->max_elements ? opt->max_elements : PD_DEFAULT_MAX_ELEMENTS;
 	if (c->est_nodes + c->est_edges > limit)
 		return finish(c, PD_OK); /* caller sees reached == VALIDATE: too large */
+	if (opt->before_lower && (s = opt->before_lower(c, opt->before_lower_ctx)) != PD_OK)
+		return finish(c, s);
 	return finish(c, lower_and_check(c));
 }
 

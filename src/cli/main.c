@@ -205,11 +205,29 @@ static int check_option_set(const cli *c)
 	return -1;
 }
 
-/* max_elements 0 = the library default (PD_DEFAULT_MAX_ELEMENTS). */
-static void run_pipeline(const cli *c, uint64_t max_elements, pd_compilation *comp)
+/* What compile will draw, checked against the plan before lowering. */
+typedef struct picture_req {
+	unsigned mask;
+	const pd_view *view;
+} picture_req;
+
+static pd_status picture_precheck(pd_compilation *comp, void *ctx)
+{
+	const picture_req *p = ctx;
+	if (!(p->mask & (PD_EMIT_PNG | PD_EMIT_SVG | PD_EMIT_PDF)))
+		return PD_OK;
+	return pd_view_precheck(comp->plan, comp->est_nodes, p->view, &comp->diags);
+}
+
+/* max_elements 0 = the library default (PD_DEFAULT_MAX_ELEMENTS); pic NULL: no
+ * pictures to check before lowering. */
+static void run_pipeline(const cli *c, uint64_t max_elements, picture_req *pic,
+                         pd_compilation *comp)
 {
 	pd_compile_options opt = {.lower = 1,
-	                          .max_elements = c->allow_large ? UINT64_MAX : max_elements};
+	                          .max_elements = c->allow_large ? UINT64_MAX : max_elements,
+	                          .before_lower = pic ? picture_precheck : NULL,
+	                          .before_lower_ctx = pic};
 	pd_compile_file(c->input, &opt, comp);
 	pd_diag_list_sort(&comp->diags);
 }
@@ -217,7 +235,7 @@ static void run_pipeline(const cli *c, uint64_t max_elements, pd_compilation *co
 static int cmd_check(const cli *c)
 {
 	pd_compilation comp;
-	run_pipeline(c, PD_CHECK_MAX_ELEMENTS, &comp);
+	run_pipeline(c, PD_CHECK_MAX_ELEMENTS, NULL, &comp);
 	pd_diag_list_print(stderr, c->input, &comp.diags);
 	int rc = comp.status;
 	if (!c->quiet && comp.plan && rc != PD_IO) {
@@ -237,7 +255,7 @@ static int cmd_check(const cli *c)
 static int cmd_report(const cli *c)
 {
 	pd_compilation comp;
-	run_pipeline(c, 0, &comp);
+	run_pipeline(c, 0, NULL, &comp);
 	pd_report_format fmt =
 	    c->format && strcmp(c->format, "json") == 0 ? PD_REPORT_JSON : PD_REPORT_MD;
 	int rc = comp.status;
@@ -276,7 +294,8 @@ static int cmd_compile(const cli *c)
 		return usage_error("--view takes overview, full, stage=S, gpu=G or layer=L",
 		                   c->view);
 	pd_compilation comp;
-	run_pipeline(c, 0, &comp);
+	picture_req pic = {mask, &view};
+	run_pipeline(c, 0, &pic, &comp);
 	pd_diag_list_print(stderr, c->input, &comp.diags);
 	int rc = comp.status;
 	if (rc == PD_OK && comp.reached < PD_STAGE_LOWER)

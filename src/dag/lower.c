@@ -151,9 +151,19 @@ static uint64_t count_hubs(const stage_info *si, uint64_t mb)
 	       ((uint64_t)(si->nl + si->n_dense) * tp + (uint64_t)si->n_moe * 2 * si->ep_coll);
 }
 
-pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges)
+/* Nodes (hubs apart) and edges of the GPUs that match f (-1 = any), and the hubs of the
+ * stages that have such a GPU. */
+typedef struct count_filter {
+	int32_t replica, stage, gpu;
+} count_filter;
+
+static int gpu_matches(const count_filter *f, const pd_stage *st, uint32_t g)
 {
-	*nodes = *edges = 0;
+	return f->gpu < 0 || (st->gpus && st->gpus[g] == f->gpu);
+}
+
+static pd_status count_part(const pd_plan *plan, const count_filter *f, uint64_t out[3])
+{
 	uint64_t mb =
 	    plan->workload.micro_batches > 0 ? (uint64_t)plan->workload.micro_batches : 1;
 	bool decode = plan->workload.phase == PD_DECODE;
@@ -162,23 +172,51 @@ pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges)
 	for (uint32_t r = 0; r < plan->strategy.n_replicas; r++) {
 		const pd_replica *rep = &plan->strategy.replicas[r];
 		for (uint32_t s = 0; s < rep->n_stages; s++) {
+			if ((f->replica >= 0 && (uint32_t)f->replica != r) ||
+			    (f->stage >= 0 && (uint32_t)f->stage != s))
+				continue;
 			stage_info si;
 			stage_info_init(plan, rep, s, &si);
 			if (stage_counts(plan, si.st, &h, &counted) != PD_OK) {
 				free(h);
 				return PD_IO;
 			}
+			int any = 0;
 			for (uint32_t g = 0; g < si.S; g++) {
+				if (!gpu_matches(f, si.st, g))
+					continue;
 				uint64_t n, e;
 				count_gpu(&si, h[g], sends_of(&si, g), decode, mb, &n, &e);
-				*nodes += n;
-				*edges += e;
+				out[0] += n;
+				out[1] += e;
+				any = 1;
 			}
-			*nodes += count_hubs(&si, mb);
+			out[2] += any || f->gpu < 0 ? count_hubs(&si, mb) : 0;
 		}
 	}
 	free(h);
 	return PD_OK;
+}
+
+pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges)
+{
+	uint64_t out[3] = {0, 0, 0};
+	count_filter all = {-1, -1, -1};
+	pd_status s = count_part(plan, &all, out);
+	*nodes = out[0] + out[2];
+	*edges = out[1];
+	return s;
+}
+
+pd_status pd_dag_count_part(const pd_plan *plan, int32_t replica, int32_t stage,
+                            int32_t gpu, uint64_t *nodes, uint64_t *hubs)
+{
+	uint64_t out[3] = {0, 0, 0};
+	count_filter f = {replica, stage, gpu};
+	pd_status s = count_part(plan, &f, out);
+	*nodes = out[0];
+	*hubs = out[2];
+	return s;
 }
 
 /* The lowering's working state.  Node and edge arrays are reserved exactly once, so
