@@ -124,6 +124,8 @@ static pd_status size_and_lower(pd_compilation *c, const pd_compile_options *opt
 		return PD_OK;
 	}
 	PD_CHECK(refuse_impossible(c));
+	if (opt->before_lower)
+		PD_CHECK(opt->before_lower(c, opt->before_lower_ctx));
 	return lower_and_check(opt, c);
 }
 

@@ -170,8 +170,11 @@ static void full_view_of_a_large_plan_should_be_refused_with_a_hint(void)
 	                               pd_test_path("examples/dense-70b-pp2-tp8-sp.xml"), "-o",
 	                               dir, "--view", "full", "-q", NULL),
 	                2);
+	/* refused before lowering, tagged like its exit code, naming views that fit this
+	 * plan and never the one refused */
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--view overview"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "stage=S"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "[usage]"));
+	CU_ASSERT_PTR_NULL(strstr(r.err, "--view full"));
 	pd_run_release(&r);
 	DIR *d = opendir(dir);
 	int files = 0;
@@ -182,9 +185,8 @@ static void full_view_of_a_large_plan_should_be_refused_with_a_hint(void)
 	/* without --view the picture keeps its plain name and falls back to the overview:
 	 * byte for byte what --view overview draws under its own name */
 	const char *plan = pd_test_path("examples/dense-70b-pp2-tp8-sp.xml");
-	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile", plan, "-o", dir, "--emit", "png,dot", "-q",
-	                               NULL),
-	                0);
+	CU_ASSERT_EQUAL(
+	    pd_run_plandag(&r, "compile", plan, "-o", dir, "--emit", "png,dot", "-q", NULL), 0);
 	pd_run_release(&r);
 	CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile", plan, "-o", dir, "--emit", "png,dot",
 	                               "--view", "overview", "-q", NULL),

@@ -168,6 +168,11 @@ pd_status pd_dag_lower(const pd_plan *plan, const pd_analysis *an, pd_dag **out)
  * (used to refuse plans that would not fit in memory); same precondition.  Runs the
  * lowering's emitter in count mode, once per distinct class of stage and GPU. */
 pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges);
+/* The part of that count on the GPUs of one replica, stage or GPU id (-1 = any): their
+ * nodes without hubs, and the hubs of every stage one of them is in (for the hubs a
+ * part takes part in, an upper bound). */
+pd_status pd_dag_count_part(const pd_plan *plan, int32_t replica, int32_t stage,
+                            int32_t gpu, uint64_t *nodes, uint64_t *hubs);
 
 /* The DAG checks of docs/rules.md, on a finalized DAG.  Both append diagnostics (rule `acyclic` /
  * `placement`, line 0) and return PD_OK, PD_INVALID or PD_IO (out of memory).

@@ -49,6 +49,7 @@ typedef enum pd_severity { PD_ERROR, PD_WARNING, PD_NOTE } pd_severity;
 #define PD_RULE_ACYCLIC "acyclic"
 #define PD_RULE_PLACEMENT "placement"
 #define PD_RULE_IO "io"
+#define PD_RULE_USAGE "usage" /* a request that cannot be met (exit 2) */
 
 typedef struct pd_diag {
 	const char *rule; /* one of the PD_RULE_* ids (static string) */

@@ -111,6 +111,12 @@ const char *pd_emit_word(size_t i);
  * AUTO: NAME.dot is the whole graph (the overview above PD_DOT_FULL_LIMIT elements) and
  * the pictures NAME.png/svg/pdf show the automatic view; an explicit view applies to
  * the DOT file and the pictures, whose names get -VIEW (NAME-overview.png). */
+/* Before lowering: refuses (PD_USAGE, a `usage` diagnostic naming views that fit) a
+ * picture of `view` that the plan alone shows to be above PD_VIEW_FULL_LIMIT nodes
+ * (est_nodes: pd_dag_count's).  Views it cannot size from the plan pass; pd_emit
+ * checks them on the DAG before writing anything. */
+pd_status pd_view_precheck(const pd_plan *plan, uint64_t est_nodes, const pd_view *view,
+                           pd_diag_list *diags);
 pd_status pd_emit(const pd_compilation *c, unsigned mask, const pd_view *view,
                   const char *dir, FILE *log, pd_diag_list *diags);
 

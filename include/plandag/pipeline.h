@@ -18,6 +18,8 @@ typedef enum pd_stage_id {
 	PD_STAGE_CHECK,    /* dag checked, critical path known */
 } pd_stage_id;
 
+struct pd_compilation;
+
 typedef struct pd_compile_options {
 	int lower;             /* lower and check the DAG when the plan is valid */
 	uint64_t max_elements; /* refuse to lower above this many nodes+edges
@@ -27,6 +29,11 @@ typedef struct pd_compile_options {
 	 * large plans; NULL = nothing is called. */
 	void (*progress)(void *arg, const char *step, uint64_t elements);
 	void *progress_arg;
+	/* Called just before lowering (est_nodes/est_edges set); a status other than PD_OK
+	 * stops the pipeline with it (e.g. a picture refused before any work).  May be
+	 * NULL. */
+	pd_status (*before_lower)(struct pd_compilation *c, void *ctx);
+	void *before_lower_ctx;
 } pd_compile_options;
 
 /* About 2 GB of IR at ~40 bytes per element. */

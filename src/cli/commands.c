@@ -36,12 +36,29 @@ static void on_progress(void *arg, const char *step, uint64_t elements)
 	        step, (double)elements / 1e6, elapsed(&ps->start));
 }
 
-/* max_elements 0 = the library default (PD_DEFAULT_MAX_ELEMENTS). */
-static void run_pipeline(const cli *c, uint64_t max_elements, progress_state *ps,
-                         pd_compilation *comp)
+/* What compile will draw, checked against the plan before lowering. */
+typedef struct picture_req {
+	unsigned mask;
+	const pd_view *view;
+} picture_req;
+
+static pd_status picture_precheck(pd_compilation *comp, void *ctx)
+{
+	const picture_req *p = ctx;
+	if (!(p->mask & (PD_EMIT_PNG | PD_EMIT_SVG | PD_EMIT_PDF)))
+		return PD_OK;
+	return pd_view_precheck(comp->plan, comp->est_nodes, p->view, &comp->diags);
+}
+
+/* max_elements 0 = the library default (PD_DEFAULT_MAX_ELEMENTS); pic NULL: no
+ * pictures to check before lowering. */
+static void run_pipeline(const cli *c, uint64_t max_elements, picture_req *pic,
+                         progress_state *ps, pd_compilation *comp)
 {
 	pd_compile_options opt = {.lower = 1,
-	                          .max_elements = c->allow_large ? UINT64_MAX : max_elements};
+	                          .max_elements = c->allow_large ? UINT64_MAX : max_elements,
+	                          .before_lower = pic ? picture_precheck : NULL,
+	                          .before_lower_ctx = pic};
 	ps->c = c;
 	clock_gettime(CLOCK_MONOTONIC, &ps->start);
 	if (c->progress) {
@@ -57,7 +74,7 @@ int pd_cli_check(const cli *c)
 {
 	pd_compilation comp;
 	progress_state ps;
-	run_pipeline(c, PD_CHECK_MAX_ELEMENTS, &ps, &comp);
+	run_pipeline(c, PD_CHECK_MAX_ELEMENTS, NULL, &ps, &comp);
 	pd_diag_list_print(stderr, c->shown, &comp.diags);
 	int rc = comp.status;
 	if (!c->quiet && comp.plan && rc != PD_IO) {
@@ -78,7 +95,7 @@ int pd_cli_report(const cli *c)
 {
 	pd_compilation comp;
 	progress_state ps;
-	run_pipeline(c, 0, &ps, &comp);
+	run_pipeline(c, 0, NULL, &ps, &comp);
 	pd_report_format fmt =
 	    c->format && strcmp(c->format, "json") == 0 ? PD_REPORT_JSON : PD_REPORT_MD;
 	int rc = comp.status;
@@ -222,7 +239,8 @@ int pd_cli_compile(const cli *c)
 		return rc;
 	pd_compilation comp;
 	progress_state ps;
-	run_pipeline(c, 0, &ps, &comp);
+	picture_req pic = {mask, &view};
+	run_pipeline(c, 0, &pic, &ps, &comp);
 	pd_diag_list_print(stderr, c->shown, &comp.diags);
 	rc = comp.status;
 	if (rc == PD_OK && comp.reached < PD_STAGE_LOWER)

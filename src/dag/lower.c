@@ -108,17 +108,20 @@ typedef struct lower_ctx {
 	uint32_t pp_in;     /* pp_recv cost: the previous stage's c.pp_recv */
 	uint32_t *tp_group; /* interned group of each TP group */
 	uint32_t ep_group;
-	uint32_t *host_off, *host;   /* experts hosted by each GPU index (CSR) */
-	uint32_t n_lanes;            /* S when lowering */
-	lane *lanes;                 /* counting only */
-	uint32_t *front, *nfront, F; /* frontier of each lane: F slots each */
-	uint32_t *tmp;               /* F scratch slots */
-	uint32_t *members, *norms;   /* per lane: member of the current collective,
-	                              * ffn_norm of the current layer */
-	uint32_t *hub_cost;          /* per TP group */
-	uint32_t *recv_from;         /* pp_send ids of the boundary before: [mb*S + j] */
-	uint32_t *send_to;           /* pp_send ids of the boundary after: [mb*next + j] */
-	uint64_t n_nodes, n_edges;   /* counting: the sink */
+	uint32_t *host_off, *host;    /* experts hosted by each GPU index (CSR) */
+	uint32_t n_lanes;             /* S when lowering */
+	lane *lanes;                  /* counting only */
+	uint32_t *front, *nfront, F;  /* frontier of each lane: F slots each */
+	uint32_t *tmp;                /* F scratch slots */
+	uint32_t *members, *norms;    /* per lane: member of the current collective,
+	                               * ffn_norm of the current layer */
+	uint32_t *hub_cost;           /* per TP group */
+	uint32_t *recv_from;          /* pp_send ids of the boundary before: [mb*S + j] */
+	uint32_t *send_to;            /* pp_send ids of the boundary after: [mb*next + j] */
+	uint64_t n_nodes, n_edges;    /* counting: the sink */
+	uint64_t *lane_nodes, n_hubs; /* counting: nodes of one GPU of each lane, hubs */
+	const int32_t *hosts_of;      /* the expert layout host_off/host were built for */
+	uint32_t hosts_S, hosts_max;
 } lower_ctx;
 
 /* The sink is called once per node and edge: keep it inlined into the emitter. */
@@ -136,7 +139,13 @@ HOT uint32_t node(lower_ctx *x, uint32_t li, pd_node_kind kind, int32_t layer,
 {
 	pd_dag *d = x->dag;
 	if (!d) {
-		x->n_nodes += li == UINT32_MAX ? 1 : x->lanes[li].w;
+		if (li == UINT32_MAX) {
+			x->n_nodes++;
+			x->n_hubs++;
+		} else {
+			x->n_nodes += x->lanes[li].w;
+			x->lane_nodes[li]++;
+		}
 		return 0;
 	}
 	PD_ASSERT(d->n_nodes < d->cap_nodes); /* pd_dag_count sized the arrays */
@@ -391,6 +400,12 @@ static pd_status stage_hosts(lower_ctx *x)
 {
 	const pd_stage *st = x->si.st;
 	uint32_t S = x->si.S, E = (uint32_t)x->plan->model.experts, hmax = 0;
+	/* stages expanded from one element share one expert layout (expand.c): walking
+	 * 65 536 experts again for each of 10^6 such stages would make counting quadratic */
+	if (st->expert_host && st->expert_host == x->hosts_of && S == x->hosts_S) {
+		hmax = x->hosts_max;
+		goto frontier;
+	}
 	PD_CHECK(grow_u32(&x->host_off, (size_t)S + 1));
 	PD_CHECK(grow_u32(&x->host, E));
 	PD_CHECK(grow_u32(&x->tmp, (size_t)S + 1));
@@ -406,6 +421,10 @@ static pd_status stage_hosts(lower_ctx *x)
 		if (g >= 0 && (uint32_t)g < S)
 			x->host[x->tmp[g]++] = e;
 	}
+	x->hosts_of = st->expert_host;
+	x->hosts_S = S;
+	x->hosts_max = hmax;
+frontier:
 	/* frontier: hosted experts + shared expert, or the pp_sends of GPU 0 */
 	x->F = hmax + 2;
 	uint32_t sends = sends_of(&x->si, 0);
@@ -484,6 +503,7 @@ static void ctx_release(lower_ctx *x)
 	free(x->hub_cost);
 	free(x->recv_from);
 	free(x->send_to);
+	free(x->lane_nodes);
 }
 
 static pd_status lower_all(lower_ctx *x)
@@ -547,7 +567,9 @@ typedef struct class_key {
 typedef struct class_count {
 	class_key key;
 	lane *lanes;       /* h, sends, w of each lane (gi zeroed) */
+	uint64_t *lane_n;  /* nodes of one GPU of each lane in one micro-batch */
 	uint64_t n, e, de; /* nodes and edges of one micro-batch; edges each further one adds */
+	uint64_t hubs;     /* hubs of one micro-batch */
 } class_count;
 
 #define COUNT_MEMO 32 /* classes remembered; more distinct stages are just recounted */
@@ -592,15 +614,31 @@ static const class_count *memo_find(const count_memo *m, const class_key *k,
 	return NULL;
 }
 
-static pd_status memo_add(count_memo *m, const class_count *c, const lane *lanes)
+static void class_release(class_count *c)
 {
-	class_count *slot = &m->c[m->n < COUNT_MEMO ? m->n++ : m->next++ % COUNT_MEMO];
-	free(slot->lanes);
-	*slot = *c;
-	slot->lanes = malloc((c->key.n_lanes ? c->key.n_lanes : 1) * sizeof(lane));
-	if (!slot->lanes)
+	free(c->lanes);
+	free(c->lane_n);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Remembers c (its lanes and per-lane counts copied); the oldest entry makes room. */
+static pd_status memo_add(count_memo *m, const class_count *c)
+{
+	uint32_t L = c->key.n_lanes ? c->key.n_lanes : 1;
+	lane *lanes = malloc(L * sizeof(lane));
+	uint64_t *lane_n = malloc(L * sizeof(uint64_t));
+	if (!lanes || !lane_n) {
+		free(lanes);
+		free(lane_n);
 		return PD_IO;
-	memcpy(slot->lanes, lanes, c->key.n_lanes * sizeof(lane));
+	}
+	memcpy(lanes, c->lanes, c->key.n_lanes * sizeof(lane));
+	memcpy(lane_n, c->lane_n, c->key.n_lanes * sizeof(uint64_t));
+	class_count *slot = &m->c[m->n < COUNT_MEMO ? m->n++ : m->next++ % COUNT_MEMO];
+	class_release(slot);
+	*slot = *c;
+	slot->lanes = lanes;
+	slot->lane_n = lane_n;
 	return PD_OK;
 }
 
@@ -609,20 +647,62 @@ static pd_status memo_add(count_memo *m, const class_count *c, const lane *lanes
 static pd_status count_class(lower_ctx *x, class_count *c)
 {
 	PD_CHECK(stage_scratch(x));
+	PD_CHECK(grow((void **)&x->lane_nodes, x->n_lanes, sizeof(uint64_t)));
+	memset(x->lane_nodes, 0, x->n_lanes * sizeof(uint64_t));
 	memset(x->c.tp, 0, x->si.groups * sizeof(pd_i_tp_costs)); /* costs unused */
-	x->n_nodes = x->n_edges = 0;
+	x->n_nodes = x->n_edges = x->n_hubs = 0;
 	x->mb = 0;
 	emit_micro_batch(x);
 	c->n = x->n_nodes;
 	c->e = x->n_edges;
+	c->hubs = x->n_hubs;
+	c->lanes = x->lanes;
+	c->lane_n = x->lane_nodes; /* memo_add copies both */
 	x->mb = 1;
 	emit_micro_batch(x);
 	c->de = x->n_edges - c->e; /* the second micro-batch alone: with its control edges */
 	return PD_OK;
 }
 
-static pd_status count_stage(lower_ctx *x, count_memo *m, const pd_replica *rep, uint32_t s,
-                             uint64_t mbs, uint64_t *nodes, uint64_t *edges)
+/* What a count adds up: the whole DAG, and the part on the GPUs a filter selects. */
+typedef struct count_part {
+	int32_t replica, stage, gpu; /* -1 = any */
+	uint64_t nodes, edges;       /* the whole DAG */
+	uint64_t part_nodes, part_hubs;
+} count_part;
+
+/* Lane of stage GPU index g among the current lanes (same experts hosted, same sends). */
+static uint32_t lane_of(const lower_ctx *x, uint32_t g)
+{
+	uint32_t h = x->host_off[g + 1] - x->host_off[g], sends = sends_of(&x->si, g);
+	for (uint32_t i = 0; i < x->n_lanes; i++)
+		if (x->lanes[i].h == h && x->lanes[i].sends == sends)
+			return i;
+	PD_ASSERT(!"every GPU of a stage belongs to one of its lanes");
+	return 0;
+}
+
+/* The part of stage (r, s) of class `hit` that the filter selects. */
+static void count_selected(const lower_ctx *x, const class_count *hit, uint32_t r,
+                           uint32_t s, uint64_t mbs, count_part *cp)
+{
+	if ((cp->replica >= 0 && (uint32_t)cp->replica != r) ||
+	    (cp->stage >= 0 && (uint32_t)cp->stage != s))
+		return;
+	if (cp->gpu < 0) {
+		cp->part_nodes += mbs * (hit->n - hit->hubs);
+		cp->part_hubs += mbs * hit->hubs;
+		return;
+	}
+	for (uint32_t g = 0; x->gpus && g < x->si.S; g++)
+		if (x->gpus[g] == cp->gpu) {
+			cp->part_nodes += mbs * hit->lane_n[lane_of(x, g)];
+			cp->part_hubs += mbs * hit->hubs;
+		}
+}
+
+static pd_status count_stage(lower_ctx *x, count_memo *m, const pd_replica *rep, uint32_t r,
+                             uint32_t s, uint64_t mbs, count_part *cp)
 {
 	stage_enter(x, rep, s);
 	PD_CHECK(stage_hosts(x));
@@ -631,19 +711,19 @@ static pd_status count_stage(lower_ctx *x, count_memo *m, const pd_replica *rep,
 	const class_count *hit = memo_find(m, &c.key, x->lanes);
 	if (!hit) {
 		PD_CHECK(count_class(x, &c));
-		PD_CHECK(memo_add(m, &c, x->lanes));
+		PD_CHECK(memo_add(m, &c));
 		hit = &c;
 	}
-	*nodes += mbs * hit->n;
-	*edges += hit->e + (mbs - 1) * hit->de;
+	cp->nodes += mbs * hit->n;
+	cp->edges += hit->e + (mbs - 1) * hit->de;
+	count_selected(x, hit, r, s, mbs, cp);
 	return PD_OK;
 }
 
 /* The emitter in count mode, once per distinct class of stage and GPU, for one
- * micro-batch, multiplied: O(distinct classes x layers), never O(nodes). */
-pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges)
+ * micro-batch, multiplied: O(distinct classes x layers + GPUs), never O(nodes). */
+static pd_status count_all(const pd_plan *plan, count_part *cp)
 {
-	*nodes = *edges = 0;
 	uint64_t mbs =
 	    plan->workload.micro_batches > 0 ? (uint64_t)plan->workload.micro_batches : 1;
 	lower_ctx x = {.plan = plan, .decode = plan->workload.phase == PD_DECODE};
@@ -652,12 +732,31 @@ pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges)
 	for (uint32_t r = 0; s == PD_OK && r < plan->strategy.n_replicas; r++) {
 		const pd_replica *rep = &plan->strategy.replicas[r];
 		for (uint32_t i = 0; s == PD_OK && i < rep->n_stages; i++)
-			s = count_stage(&x, m, rep, i, mbs, nodes, edges);
+			s = count_stage(&x, m, rep, r, i, mbs, cp);
 	}
 	for (uint32_t i = 0; m && i < m->n; i++)
-		free(m->c[i].lanes);
+		class_release(&m->c[i]);
 	free(m);
 	ctx_release(&x);
+	return s;
+}
+
+pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges)
+{
+	count_part cp = {.replica = -1, .stage = -1, .gpu = -1};
+	pd_status s = count_all(plan, &cp);
+	*nodes = cp.nodes;
+	*edges = cp.edges;
+	return s;
+}
+
+pd_status pd_dag_count_part(const pd_plan *plan, int32_t replica, int32_t stage,
+                            int32_t gpu, uint64_t *nodes, uint64_t *hubs)
+{
+	count_part cp = {.replica = replica, .stage = stage, .gpu = gpu};
+	pd_status s = count_all(plan, &cp);
+	*nodes = cp.part_nodes;
+	*hubs = cp.part_hubs;
 	return s;
 }
 

@@ -138,9 +138,10 @@ typedef struct builder {
 	syms s;
 	Agraph_t **gpu_cl; /* cluster of each GPU id, created on first use */
 	int32_t n_gpu_cl;
+	const pd_i_fold *fold; /* overview only: what is drawn once for many, or NULL */
 } builder;
 
-static int32_t max_gpu(const pd_dag *dag)
+int32_t pd_i_max_gpu(const pd_dag *dag)
 {
 	int32_t m = dag->n_gpus - 1;
 	for (uint32_t v = 0; v < dag->n_nodes; v++)
@@ -149,22 +150,42 @@ static int32_t max_gpu(const pd_dag *dag)
 	return m;
 }
 
-static Agraph_t *stage_cluster(builder *b, int32_t r, int32_t st)
+/* "replica 3", or in a folded overview "replicas 3-1023 (×1021)" for the run GPU g's
+ * replica leads (level 0; 1 for stages, 2 for machines, 3 for GPUs). */
+static void unit_label(const builder *b, int level, int32_t g, const char *word,
+                       int32_t first, char *buf, size_t size)
 {
-	char name[64], label[96];
+	const pd_i_fold_run *run = pd_i_fold_run_of(b->fold, level, g);
+	if (run)
+		snprintf(buf, size, "%ss %d-%d (\u00d7%u)", word, (int)first, (int)run->last,
+		         run->count);
+	else
+		snprintf(buf, size, "%s %d", word, (int)first);
+}
+
+/* The stage cluster of replica r / stage st; g is a GPU in it (for the labels of a
+ * folded overview) or -1. */
+static Agraph_t *stage_cluster_of(builder *b, int32_t r, int32_t st, int32_t g)
+{
+	char name[64], label[160], rep[64], stage[64];
+	unit_label(b, 0, g, "replica", r, rep, sizeof(rep));
 	snprintf(name, sizeof(name), "cluster_r%d", (int)r);
 	Agraph_t *rc = agsubg(b->g, name, 0);
-	if (!rc) {
-		snprintf(label, sizeof(label), "replica %d", (int)r);
-		rc = cluster(b->g, &b->s, name, label, "#f4f4f4");
-	}
+	if (!rc)
+		rc = cluster(b->g, &b->s, name, rep, "#f4f4f4");
 	snprintf(name, sizeof(name), "cluster_r%d_s%d", (int)r, (int)st);
 	Agraph_t *sc = rc ? agsubg(rc, name, 0) : NULL;
 	if (rc && !sc) {
-		snprintf(label, sizeof(label), "replica %d / stage %d", (int)r, (int)st);
+		unit_label(b, 1, g, "stage", st, stage, sizeof(stage));
+		snprintf(label, sizeof(label), "%s / %s", rep, stage);
 		sc = cluster(rc, &b->s, name, label, "#ebebeb");
 	}
 	return sc;
+}
+
+static Agraph_t *stage_cluster(builder *b, int32_t r, int32_t st)
+{
+	return stage_cluster_of(b, r, st, -1);
 }
 
 static Agraph_t *gpu_cluster(builder *b, const pd_node *n)
@@ -271,20 +292,7 @@ void pd_i_fmt_bytes(char *p, size_t size, double bytes)
 
 /* ---- overview: one node per GPU, edges = bytes per step between GPUs ---- */
 
-/* Traffic between two GPUs: directed for pipeline p2p, unordered (a < b) for
- * collectives, which are drawn along the ring of their group. */
-typedef struct link {
-	int32_t a, b;
-	int collective;
-	double bytes;
-} link;
-
-typedef struct links {
-	link *v;
-	size_t n, cap;
-} links;
-
-static int links_add(links *l, int32_t a, int32_t b, int collective, double bytes)
+static int links_add(pd_i_links *l, int32_t a, int32_t b, int collective, double bytes)
 {
 	if (collective && a > b) {
 		int32_t t = a;
@@ -293,19 +301,19 @@ static int links_add(links *l, int32_t a, int32_t b, int collective, double byte
 	}
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 256;
-		link *v = realloc(l->v, cap * sizeof(link));
+		pd_i_link *v = realloc(l->v, cap * sizeof(pd_i_link));
 		if (!v)
 			return -1;
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = (link){a, b, collective, bytes};
+	l->v[l->n++] = (pd_i_link){a, b, collective, bytes};
 	return 0;
 }
 
 static int link_cmp(const void *x, const void *y)
 {
-	const link *p = x, *q = y;
+	const pd_i_link *p = x, *q = y;
 	if (p->collective != q->collective)
 		return p->collective - q->collective;
 	if (p->a != q->a)
@@ -314,11 +322,11 @@ static int link_cmp(const void *x, const void *y)
 }
 
 /* Sorts and sums duplicates in place. */
-static void links_merge(links *l)
+static void links_merge(pd_i_links *l)
 {
 	if (!l->n)
 		return;
-	qsort(l->v, l->n, sizeof(link), link_cmp);
+	qsort(l->v, l->n, sizeof(pd_i_link), link_cmp);
 	size_t out = 0;
 	for (size_t i = 1; i < l->n; i++) {
 		if (link_cmp(&l->v[out], &l->v[i]) == 0)
@@ -331,7 +339,7 @@ static void links_merge(links *l)
 
 /* Every comm edge, and every collective instance along its group's ring, each member
  * sending the hub's bytes to the next. */
-static int collect_links(const pd_dag *dag, links *l)
+int pd_i_overview_links(const pd_dag *dag, pd_i_links *l)
 {
 	for (uint32_t e = 0; e < dag->n_edges; e++) {
 		const pd_edge *ed = &dag->edges[e];
@@ -393,7 +401,7 @@ static Agraph_t *machine_cluster(builder *b, const pd_node *n, int *created)
 {
 	char name[96], label[64];
 	int32_t m = machine_of(b->dag, n->gpu), per = b->dag->gpus_per_node;
-	Agraph_t *sc = stage_cluster(b, n->replica, n->stage);
+	Agraph_t *sc = stage_cluster_of(b, n->replica, n->stage, n->gpu);
 	snprintf(name, sizeof(name), "cluster_r%d_s%d_m%d", (int)n->replica, (int)n->stage,
 	         (int)m);
 	Agraph_t *mc = sc ? agsubg(sc, name, 0) : NULL;
@@ -401,7 +409,7 @@ static Agraph_t *machine_cluster(builder *b, const pd_node *n, int *created)
 	if (!*created)
 		return mc;
 	if (per > 0)
-		snprintf(label, sizeof(label), "node %d", (int)m);
+		unit_label(b, 2, n->gpu, "node", m, label, sizeof(label));
 	else
 		snprintf(label, sizeof(label), "GPUs %d-%d", (int)(m * 8), (int)(m * 8 + 7));
 	mc = cluster(sc, &b->s, name, label, "#fafafa");
@@ -451,19 +459,31 @@ static void place_gpu(rows *r, const pd_node *n, Agnode_t *gn, int new_row)
 
 /* Stage s + 1 of a replica starts below the last row of stage s (dot would not keep
  * side-by-side clusters in order), so the pipeline reads top to bottom; replicas,
- * independent of each other, stand side by side. */
-static void stack_stages(rows *r)
+ * independent of each other, stand side by side.  In a folded overview the next stage
+ * drawn follows (stages 1-998 stand between stage 0 and stage 999). */
+static void stack_stages(rows *r, int folded)
 {
-	for (size_t i = 0; i < r->n; i++)
-		for (size_t j = 0; j < r->n; j++)
-			if (r->v[j].replica == r->v[i].replica && r->v[j].stage == r->v[i].stage + 1)
-				invisible(r, r->v[i].head, r->v[j].first, "1");
+	for (size_t i = 0; i < r->n; i++) {
+		size_t next = r->n;
+		for (size_t j = 0; j < r->n; j++) {
+			const row_chain *c = &r->v[j];
+			if (c->replica != r->v[i].replica || c->stage <= r->v[i].stage ||
+			    (!folded && c->stage != r->v[i].stage + 1))
+				continue;
+			if (next == r->n || c->stage < r->v[next].stage)
+				next = j;
+		}
+		if (next < r->n)
+			invisible(r, r->v[i].head, r->v[next].first, "1");
+	}
 }
 
-static void gpu_label(const pd_dag *dag, int32_t g, char *label, size_t size)
+static void gpu_label(const builder *b, int32_t g, char *label, size_t size)
 {
+	const pd_dag *dag = b->dag;
 	char mem[32];
-	int len = snprintf(label, size, "GPU %d", (int)g);
+	unit_label(b, 3, g, "GPU", g, label, size);
+	int len = (int)strlen(label);
 	if (dag->gpu && g < dag->n_gpus && dag->gpu[g].memory > 0 && len > 0 &&
 	    (size_t)len < size) {
 		pd_i_fmt_bytes(mem, sizeof(mem), dag->gpu[g].memory);
@@ -494,7 +514,7 @@ static int add_gpu_nodes(builder *b, Agnode_t **gn, int32_t n_gpus, rows *r)
 	uint32_t *first = first_nodes(b->dag, n_gpus);
 	int rc = first ? 0 : -1;
 	for (int32_t g = 0; rc == 0 && g < n_gpus; g++) {
-		if (first[g] == UINT32_MAX)
+		if (first[g] == UINT32_MAX || (b->fold && !b->fold->drawn[g]))
 			continue;
 		const pd_node *n = &b->dag->nodes[first[g]];
 		int created = 0;
@@ -504,11 +524,11 @@ static int add_gpu_nodes(builder *b, Agnode_t **gn, int32_t n_gpus, rows *r)
 			rc = -1;
 			break;
 		}
-		gpu_label(b->dag, g, label, sizeof(label));
+		gpu_label(b, g, label, sizeof(label));
 		style_node(gn[g], &b->s, PD_I_F_COMPUTE, label);
 		place_gpu(r, n, gn[g], created);
 	}
-	stack_stages(r);
+	stack_stages(r, b->fold != NULL);
 	free(first);
 	return rc;
 }
@@ -525,7 +545,7 @@ static void note_unlabelled(builder *b, size_t n, double max)
 	agxset(b->g, b->s.g_label, title);
 }
 
-static int add_links(builder *b, Agnode_t **gn, const links *l)
+static int add_links(builder *b, Agnode_t **gn, const pd_i_links *l)
 {
 	double max = 0;
 	char text[48], pen[16];
@@ -533,7 +553,7 @@ static int add_links(builder *b, Agnode_t **gn, const links *l)
 		if (l->v[i].bytes > max)
 			max = l->v[i].bytes;
 	for (size_t i = 0; i < l->n; i++) {
-		const link *k = &l->v[i];
+		const pd_i_link *k = &l->v[i];
 		if (!gn[k->a] || !gn[k->b])
 			continue;
 		Agedge_t *e = agedge(b->g, gn[k->a], gn[k->b], NULL, 1);
@@ -560,10 +580,43 @@ static int add_links(builder *b, Agnode_t **gn, const links *l)
 	return 0;
 }
 
+/* A folded overview keeps the links between GPUs it draws. */
+static void drop_hidden(pd_i_links *l, const pd_i_fold *f)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (f->drawn[l->v[i].a] && f->drawn[l->v[i].b])
+			l->v[out++] = l->v[i];
+	l->n = out;
+}
+
+static void note_folded(builder *b)
+{
+	char title[640];
+	snprintf(title, sizeof(title),
+	         "%s\\nrepeated structure drawn once: \u00d7N = N identical replicas, stages, "
+	         "machines or GPUs, labelled with the range they stand for",
+	         agxget(b->g, b->s.g_label));
+	agxset(b->g, b->s.g_label, title);
+}
+
+/* Folds the overview when it would draw too many GPUs; 0 or -1. */
+static int fold_overview(builder *b, pd_i_fold *f)
+{
+	if (pd_i_fold_compute(b->dag, PD_VIEW_FULL_LIMIT, f) != PD_OK)
+		return -1;
+	if (f->levels > 0) {
+		b->fold = f;
+		note_folded(b);
+	}
+	return 0;
+}
+
 static int build_overview(builder *b)
 {
-	links l = {0};
-	int32_t n = max_gpu(b->dag) + 1;
+	pd_i_links l = {0};
+	pd_i_fold f = {0};
+	int32_t n = pd_i_max_gpu(b->dag) + 1;
 	size_t ng = n > 0 ? (size_t)n : 1;
 	Agnode_t **gn = calloc(ng, sizeof(Agnode_t *));
 	rows r = {calloc(ng, sizeof(row_chain)), 0, calloc(2 * ng, sizeof(layout_pair)), 0};
@@ -574,12 +627,18 @@ static int build_overview(builder *b)
 	/* xlabel, not label: Graphviz 2.43's dot double-frees in gvFreeLayout when a row
 	 * has labelled flat edges between non-neighbours (the ring's closing edge) */
 	b->s.e_xlabel = ATTR(b->g, AGEDGE, "xlabel", "");
-	int rc = gn && r.v && r.pairs ? 0 : -1;
-	if (rc == 0 && (add_gpu_nodes(b, gn, n, &r) != 0 || collect_links(b->dag, &l) != 0 ||
-	                add_links(b, gn, &l) != 0))
+	int rc = gn && r.v && r.pairs ? fold_overview(b, &f) : -1;
+	if (rc == 0 &&
+	    (add_gpu_nodes(b, gn, n, &r) != 0 || pd_i_overview_links(b->dag, &l) != 0))
+		rc = -1;
+	if (rc == 0 && b->fold)
+		drop_hidden(&l, b->fold);
+	if (rc == 0 && add_links(b, gn, &l) != 0)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < r.n_pairs; i++)
 		rc = layout_edge(b, &r.pairs[i]);
+	b->fold = NULL;
+	pd_i_fold_release(&f);
 	free(l.v);
 	free(gn);
 	free(r.v);
@@ -610,6 +669,7 @@ typedef struct seq_ids {
 	Agraph_t *root; /* state of the default discipline */
 	char **names;   /* subgraph k has ID 2 * (k + 1) */
 	size_t n, cap;
+	uint32_t *slot; /* open addressing over names: k + 1, 0 = empty; 2 * cap slots */
 } seq_ids;
 
 static void *seq_open(Agraph_t *g, Agdisc_t *disc)
@@ -620,28 +680,60 @@ static void *seq_open(Agraph_t *g, Agdisc_t *disc)
 	return s;
 }
 
+static size_t name_hash(const char *str)
+{
+	size_t h = 14695981039346656037u; /* FNV-1a */
+	for (; *str; str++)
+		h = (h ^ (unsigned char)*str) * 1099511628211u;
+	return h;
+}
+
+/* The slot of str: where it is, or the empty slot where it would go. */
+static uint32_t *seq_slot(const seq_ids *s, const char *str)
+{
+	size_t mask = 2 * s->cap - 1;
+	for (size_t i = name_hash(str) & mask;; i = (i + 1) & mask)
+		if (!s->slot[i] || strcmp(s->names[s->slot[i] - 1], str) == 0)
+			return &s->slot[i];
+}
+
+/* Doubles names and rebuilds the slots (always at most half full). */
+static int seq_grow(seq_ids *s)
+{
+	size_t cap = s->cap ? 2 * s->cap : 64;
+	char **names = realloc(s->names, cap * sizeof(*names));
+	uint32_t *slot = calloc(2 * cap, sizeof(*slot));
+	if (names)
+		s->names = names;
+	if (!names || !slot || cap > UINT32_MAX / 4) {
+		free(slot);
+		return -1;
+	}
+	free(s->slot);
+	s->slot = slot;
+	s->cap = cap;
+	for (size_t k = 0; k < s->n; k++)
+		*seq_slot(s, s->names[k]) = (uint32_t)(k + 1);
+	return 0;
+}
+
 static long seq_subgraph_id(seq_ids *s, const char *str, IDTYPE *id, int create)
 {
-	for (size_t k = 0; k < s->n; k++)
-		if (strcmp(s->names[k], str) == 0) {
-			*id = (IDTYPE)(2 * (k + 1));
-			return 1;
-		}
+	uint32_t *slot = s->cap ? seq_slot(s, str) : NULL;
+	if (slot && *slot) {
+		*id = (IDTYPE)(2 * *slot);
+		return 1;
+	}
 	if (!create)
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		char **names = realloc(s->names, cap * sizeof(*names));
-		if (!names)
-			return 0;
-		s->names = names;
-		s->cap = cap;
-	}
+	if (s->n == s->cap && seq_grow(s) != 0)
+		return 0;
 	/* from cgraph's string pool: agwrite reads pool flags in front of names */
 	char *copy = agstrdup(s->root, (char *)str);
 	if (!copy)
 		return 0;
 	s->names[s->n++] = copy;
+	*seq_slot(s, str) = (uint32_t)s->n;
 	*id = (IDTYPE)(2 * s->n);
 	return 1;
 }
@@ -683,6 +775,7 @@ static void seq_close(void *state)
 		agstrfree(s->root, s->names[k]);
 	AgIdDisc.close(s->root);
 	free(s->names);
+	free(s->slot);
 	free(s);
 }
 
@@ -705,7 +798,7 @@ Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
 		return NULL;
 	title_of(dag, view, title, sizeof(title));
 	declare(b.g, &b.s, title);
-	b.n_gpu_cl = max_gpu(dag) + 1;
+	b.n_gpu_cl = pd_i_max_gpu(dag) + 1;
 	b.gpu_cl = calloc(b.n_gpu_cl > 0 ? (size_t)b.n_gpu_cl : 1, sizeof(Agraph_t *));
 	uint8_t *keep = NULL;
 	int rc = b.gpu_cl ? 0 : -1;
@@ -742,7 +835,7 @@ pd_status pd_export_dot(const pd_dag *dag, const pd_view *view, const char *path
 	Agraph_t *g = pd_i_dot_build(dag, &v);
 	pd_status s = g ? pd_atomic_open(&af, path) : PD_IO;
 	if (s == PD_OK) {
-		s = agwrite(g, af.f) == 0 ? pd_atomic_commit(&af) : PD_IO;
+		s = pd_i_dot_write(g, af.f) == 0 ? pd_atomic_commit(&af) : PD_IO;
 		if (s != PD_OK)
 			pd_atomic_abort(&af);
 	}

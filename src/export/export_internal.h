@@ -5,6 +5,7 @@
 #include <graphviz/cgraph.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "plandag/export.h"
 
@@ -33,6 +34,49 @@ extern Agmemdisc_t pd_i_cgraph_mem;
 /* Builds the cgraph graph of a view (OVERVIEW or a node selection; AUTO must be
  * resolved first).  The caller closes it with agclose().  NULL when out of memory. */
 Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view);
+/* Writes a graph of pd_i_dot_build as agwrite would, in time linear in its size
+ * (dot_write.c).  0 on success. */
+int pd_i_dot_write(Agraph_t *g, FILE *f);
+
+/* Largest GPU id of a node (at least n_gpus - 1). */
+int32_t pd_i_max_gpu(const pd_dag *dag);
+
+/* Traffic between two GPUs in the overview: directed for pipeline p2p, unordered
+ * (a < b) for collectives, drawn along the ring of their group. */
+typedef struct pd_i_link {
+	int32_t a, b;
+	int collective;
+	double bytes;
+} pd_i_link;
+typedef struct pd_i_links {
+	pd_i_link *v;
+	size_t n, cap;
+} pd_i_links;
+/* Every link of the overview, sorted, duplicates summed; l->v is malloc'd.  0 or -1. */
+int pd_i_overview_links(const pd_dag *dag, pd_i_links *l);
+
+/* ---- the folded overview (fold.c) ---- */
+#define PD_FOLD_LEVELS 4 /* replica, stage, machine, GPU */
+/* A run of identical consecutive units drawn once: its last unit (replica, stage,
+ * machine or GPU number) and length. */
+typedef struct pd_i_fold_run {
+	int32_t last;
+	uint32_t count;
+} pd_i_fold_run;
+typedef struct pd_i_fold {
+	int32_t n_gpus;
+	uint8_t *drawn;                /* by GPU id: drawn in the overview */
+	uint32_t n_drawn;              /* GPUs drawn */
+	int levels;                    /* levels folded, 0 = none (the picture fits as it is) */
+	int32_t *unit[PD_FOLD_LEVELS]; /* by GPU id: index of its run in runs[] */
+	pd_i_fold_run *runs[PD_FOLD_LEVELS];
+} pd_i_fold;
+/* Folds the overview level by level while it draws more than `limit` GPUs. */
+pd_status pd_i_fold_compute(const pd_dag *dag, uint32_t limit, pd_i_fold *f);
+/* The run GPU g's unit at `level` leads, NULL when that level is not folded or the
+ * run is a single unit. */
+const pd_i_fold_run *pd_i_fold_run_of(const pd_i_fold *f, int level, int32_t g);
+void pd_i_fold_release(pd_i_fold *f);
 
 /* ---- numbers (graphml.c) ---- */
 /* Writes v in decimal at p, returns the number of characters (no NUL). */

@@ -113,25 +113,14 @@ uint32_t pd_i_view_select(const pd_dag *dag, const pd_view *view, uint8_t *keep)
 	return n;
 }
 
-/* GPUs that carry at least one node. */
-static uint32_t gpus_in_use(const pd_dag *dag)
+/* GPUs the overview draws, after folding repeated structure. */
+static uint32_t overview_size(const pd_dag *dag)
 {
-	int32_t max = -1;
-	for (uint32_t v = 0; v < dag->n_nodes; v++)
-		if (dag->nodes[v].gpu > max)
-			max = dag->nodes[v].gpu;
-	if (max < 0)
-		return 0;
-	uint8_t *seen = calloc((size_t)max + 1, 1);
-	uint32_t n = 0;
-	for (uint32_t v = 0; seen && v < dag->n_nodes; v++) {
-		int32_t g = dag->nodes[v].gpu;
-		if (g >= 0 && !seen[g]) {
-			seen[g] = 1;
-			n++;
-		}
-	}
-	free(seen);
+	pd_i_fold f;
+	if (pd_i_fold_compute(dag, PD_VIEW_FULL_LIMIT, &f) != PD_OK)
+		return UINT32_MAX;
+	uint32_t n = f.n_drawn;
+	pd_i_fold_release(&f);
 	return n;
 }
 
@@ -139,7 +128,7 @@ uint32_t pd_i_view_size(const pd_dag *dag, const pd_view *view)
 {
 	pd_view v = pd_i_view_resolve(dag, view);
 	if (v.kind == PD_VIEW_OVERVIEW)
-		return gpus_in_use(dag);
+		return overview_size(dag);
 	if (v.kind == PD_VIEW_FULL)
 		return dag->n_nodes;
 	uint8_t *keep = malloc(dag->n_nodes ? dag->n_nodes : 1);
@@ -150,16 +139,132 @@ uint32_t pd_i_view_size(const pd_dag *dag, const pd_view *view)
 	return n;
 }
 
-void pd_i_view_refuse(const pd_dag *dag, const pd_view *view, uint32_t n,
-                      pd_diag_list *diags)
+/* A view the hint may name. */
+typedef struct candidate {
+	pd_view view;
+	const char *text;
+} candidate;
+
+static int same_view(const pd_view *a, const pd_view *b)
+{
+	return a->kind == b->kind && (a->kind == PD_VIEW_OVERVIEW || a->arg == b->arg);
+}
+
+/* "--view overview or --view stage=0 (or --emit without png/svg/pdf)" for the views
+ * whose size (fits[i] != 0) is known to be within the limit, never `refused`. */
+static void hint_text(const candidate *c, const int *fits, size_t n, const pd_view *refused,
+                      char *buf, size_t size)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len + 40 < size; i++)
+		if (fits[i] && !same_view(&c[i].view, refused))
+			len += (size_t)snprintf(buf + len, size - len, "%s--view %s", len ? " or " : "",
+			                        c[i].text);
+	snprintf(buf + len, size - len, "%s",
+	         len ? " (or --emit without png/svg/pdf)" : "--emit without png/svg/pdf");
+}
+
+static void refuse(pd_diag_list *diags, const pd_view *view, const char *size_text,
+                   const char *hint)
 {
 	char suffix[32];
 	pd_view_suffix(view, suffix, sizeof(suffix));
 	pd_diag *d =
-	    pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0,
-	                "picture of view '%s' would draw %u nodes (DAG: %u), above "
-	                "the limit of %d",
-	                suffix[0] ? suffix + 1 : "full", n, dag->n_nodes, PD_VIEW_FULL_LIMIT);
-	pd_diag_fix(d, "pick a smaller view: --view overview, --view stage=S, --view gpu=G "
-	               "or --view layer=L (or --emit without png/svg/pdf)");
+	    pd_diag_add(diags, PD_RULE_USAGE, PD_ERROR, 0, 0,
+	                "picture of view '%s' would draw %s, above the limit of %d",
+	                suffix[0] ? suffix + 1 : "full", size_text, PD_VIEW_FULL_LIMIT);
+	pd_diag_fix(d, "pick a view that fits this plan: %s", hint);
+}
+
+void pd_i_view_refuse(const pd_dag *dag, const pd_view *view, uint32_t n,
+                      pd_diag_list *diags)
+{
+	static const candidate C[] = {{{PD_VIEW_OVERVIEW, 0}, "overview"},
+	                              {{PD_VIEW_STAGE, 0}, "stage=0"},
+	                              {{PD_VIEW_GPU, 0}, "gpu=0"},
+	                              {{PD_VIEW_LAYER, 0}, "layer=0"}};
+	int fits[4];
+	char hint[256], size[64];
+	for (size_t i = 0; i < 4; i++)
+		fits[i] = !same_view(&C[i].view, view) &&
+		          pd_i_view_size(dag, &C[i].view) <= PD_VIEW_FULL_LIMIT;
+	hint_text(C, fits, 4, view, hint, sizeof(hint));
+	snprintf(size, sizeof(size), "%u nodes (DAG: %u)", n, dag->n_nodes);
+	refuse(diags, view, size, hint);
+}
+
+/* Nodes of a view as far as the plan tells before lowering: exact (*exact = 1) for the
+ * whole DAG and a stage, a lower bound for a GPU, 0 (nothing known) otherwise. */
+static pd_status plan_view_nodes(const pd_plan *plan, uint64_t est_nodes, const pd_view *v,
+                                 uint64_t *n, int *exact)
+{
+	uint64_t nodes = 0, hubs = 0;
+	*n = 0;
+	*exact = 1;
+	if (v->kind == PD_VIEW_FULL) {
+		*n = est_nodes;
+	} else if (v->kind == PD_VIEW_STAGE) {
+		PD_CHECK(pd_dag_count_part(plan, 0, v->arg, -1, &nodes, &hubs));
+		*n = nodes + hubs;
+	} else if (v->kind == PD_VIEW_GPU) {
+		PD_CHECK(pd_dag_count_part(plan, -1, -1, v->arg, &nodes, &hubs));
+		*n = nodes;
+		*exact = 0;
+	} else {
+		*exact = 0;
+	}
+	return PD_OK;
+}
+
+static uint64_t plan_gpus(const pd_plan *plan)
+{
+	uint64_t n = 0;
+	for (uint32_t r = 0; r < plan->strategy.n_replicas; r++)
+		for (uint32_t s = 0; s < plan->strategy.replicas[r].n_stages; s++)
+			n += plan->strategy.replicas[r].stages[s].n_gpus;
+	return n;
+}
+
+/* Views the plan proves to fit: stage 0 (exact), its first GPU (nodes + every hub of its
+ * stage), the overview when the plan has no more GPUs than the limit. */
+static pd_status plan_hint(const pd_plan *plan, const pd_view *refused, char *buf,
+                           size_t size)
+{
+	const pd_replica *r0 = plan->strategy.n_replicas ? &plan->strategy.replicas[0] : NULL;
+	int32_t g0 = r0 && r0->n_stages && r0->stages[0].n_gpus && r0->stages[0].gpus
+	                 ? r0->stages[0].gpus[0]
+	                 : -1;
+	char gpu[32];
+	snprintf(gpu, sizeof(gpu), "gpu=%d", (int)g0);
+	candidate c[] = {{{PD_VIEW_OVERVIEW, 0}, "overview"},
+	                 {{PD_VIEW_STAGE, 0}, "stage=0"},
+	                 {{PD_VIEW_GPU, g0}, gpu}};
+	int fits[3] = {plan_gpus(plan) <= PD_VIEW_FULL_LIMIT, 0, 0};
+	uint64_t nodes, hubs;
+	PD_CHECK(pd_dag_count_part(plan, 0, 0, -1, &nodes, &hubs));
+	fits[1] = r0 && nodes + hubs <= PD_VIEW_FULL_LIMIT;
+	PD_CHECK(pd_dag_count_part(plan, -1, -1, g0, &nodes, &hubs));
+	fits[2] = g0 >= 0 && nodes + hubs <= PD_VIEW_FULL_LIMIT;
+	hint_text(c, fits, 3, refused, buf, size);
+	return PD_OK;
+}
+
+pd_status pd_view_precheck(const pd_plan *plan, uint64_t est_nodes, const pd_view *view,
+                           pd_diag_list *diags)
+{
+	pd_view v = view ? *view : (pd_view){.kind = PD_VIEW_AUTO};
+	if (v.kind == PD_VIEW_AUTO)
+		v.kind = est_nodes <= PD_VIEW_AUTO_FULL_LIMIT ? PD_VIEW_FULL : PD_VIEW_OVERVIEW;
+	uint64_t n;
+	int exact;
+	PD_CHECK(plan_view_nodes(plan, est_nodes, &v, &n, &exact));
+	if (n <= PD_VIEW_FULL_LIMIT)
+		return PD_OK;
+	char hint[256], size[64];
+	PD_CHECK(plan_hint(plan, &v, hint, sizeof(hint)));
+	snprintf(size, sizeof(size), "%s%llu nodes", exact ? "" : "at least ",
+	         (unsigned long long)n);
+	refuse(diags, &v, size, hint);
+	return PD_USAGE;
 }

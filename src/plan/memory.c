@@ -74,11 +74,26 @@ static double stage_activations(const pd_plan *p, const pd_stage *s)
 	return tokens * (4.0 * (double)m->hidden + 2.0 * width) * pd_dtype_bytes(m->dtype);
 }
 
-/* Routed experts hosted by each GPU of the stage (counts[n_gpus]). */
-static void hosted_experts(const pd_model *m, const pd_stage *s, int32_t *counts)
+/* The stage filled before this one, whose entries start at out. */
+typedef struct prev_stage {
+	const pd_stage *s;
+	const pd_gpu_memory *out;
+} prev_stage;
+
+/* Routed experts hosted by each GPU of the stage (counts[n_gpus]).  Stages of a big plan
+ * share one expert_host array (expand.c): the previous stage's counts are copied when
+ * it has the same one, so the table costs GPUs + distinct arrays x experts, not
+ * stages x experts. */
+static void hosted_experts(const pd_model *m, const pd_stage *s, const prev_stage *prev,
+                           int32_t *counts)
 {
 	if (!s->expert_host)
 		return;
+	if (prev->s && prev->s->expert_host == s->expert_host && prev->s->n_gpus == s->n_gpus) {
+		for (uint32_t g = 0; g < s->n_gpus; g++)
+			counts[g] = prev->out[g].experts;
+		return;
+	}
 	for (int64_t e = 0; e < m->experts; e++) {
 		int32_t g = s->expert_host[e];
 		if (g >= 0 && (uint32_t)g < s->n_gpus)
@@ -87,14 +102,14 @@ static void hosted_experts(const pd_model *m, const pd_stage *s, int32_t *counts
 }
 
 static pd_status fill_stage(const pd_plan *p, const pd_replica *r, uint32_t ri, uint32_t si,
-                            pd_gpu_memory *out)
+                            pd_gpu_memory *out, const prev_stage *prev)
 {
 	const pd_model *m = &p->model;
 	const pd_stage *s = &r->stages[si];
 	int32_t *counts = pd_arena_calloc(p->arena, s->n_gpus + 1, sizeof(*counts));
 	if (!counts)
 		return PD_IO;
-	hosted_experts(m, s, counts);
+	hosted_experts(m, s, prev, counts);
 	double bytes = pd_dtype_bytes(m->dtype);
 	int64_t moe, dense;
 	pd_i_stage_layers(m, s, &moe, &dense);
@@ -129,10 +144,12 @@ pd_status pd_i_memory_compute(const pd_plan *p, pd_analysis *an)
 	an->memory = pd_arena_calloc(p->arena, n + 1, sizeof(*an->memory));
 	if (!an->memory)
 		return PD_IO;
+	prev_stage prev = {0};
 	for (uint32_t r = 0; r < st->n_replicas; r++) {
 		const pd_replica *rep = &st->replicas[r];
 		for (uint32_t s = 0; s < rep->n_stages; s++) {
-			PD_CHECK(fill_stage(p, rep, r, s, an->memory + an->n_memory));
+			PD_CHECK(fill_stage(p, rep, r, s, an->memory + an->n_memory, &prev));
+			prev = (prev_stage){&rep->stages[s], an->memory + an->n_memory};
 			an->n_memory += rep->stages[s].n_gpus;
 		}
 	}

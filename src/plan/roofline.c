@@ -82,10 +82,8 @@ static double ends_us(const stage_load *l, uint32_t si, uint32_t n_stages, doubl
 	return us;
 }
 
-static double most_hosted(const pd_model *m, const pd_stage *s)
+static double count_most_hosted(const pd_model *m, const pd_stage *s)
 {
-	if (!s->expert_host || s->n_gpus == 0)
-		return 0;
 	uint32_t *counts = calloc(s->n_gpus, sizeof(*counts));
 	if (!counts)
 		return ceil((double)m->experts / (double)s->n_gpus);
@@ -99,22 +97,40 @@ static double most_hosted(const pd_model *m, const pd_stage *s)
 	return (double)best;
 }
 
-static void load_init(const pd_plan *p, const pd_stage *s, stage_load *l)
+/* The last expert layout counted: stages of a big plan share one expert_host array
+ * (expand.c), so counting it once per array keeps the estimate linear in the plan. */
+typedef struct hosted_memo {
+	const int32_t *host;
+	uint32_t n_gpus;
+	double best;
+} hosted_memo;
+
+static double most_hosted(const pd_model *m, const pd_stage *s, hosted_memo *memo)
+{
+	if (!s->expert_host || s->n_gpus == 0)
+		return 0;
+	if (memo->host != s->expert_host || memo->n_gpus != s->n_gpus)
+		*memo = (hosted_memo){s->expert_host, s->n_gpus, count_most_hosted(m, s)};
+	return memo->best;
+}
+
+static void load_init(const pd_plan *p, const pd_stage *s, stage_load *l, hosted_memo *memo)
 {
 	*l = (stage_load){.c = &p->cluster};
 	pd_i_shape_init(&l->x, p, s->n_gpus, s->tp, s->sp);
 	l->ep_coll = s->ep > 1;
-	l->hosted = most_hosted(&p->model, s);
+	l->hosted = most_hosted(&p->model, s, memo);
 	uint32_t tpn = (uint32_t)fmin(l->x.t, (double)s->n_gpus);
 	l->tp_bw = pd_i_link_bandwidth(l->c, s->gpus, tpn);
 	l->ep_bw = pd_i_link_bandwidth(l->c, s->gpus, s->n_gpus);
 }
 
-static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si)
+static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si,
+                       hosted_memo *memo)
 {
 	const pd_stage *s = &r->stages[si];
 	stage_load l;
-	load_init(p, s, &l);
+	load_init(p, s, &l, memo);
 	int64_t moe, dense;
 	pd_i_stage_layers(&p->model, s, &moe, &dense);
 	double pp_bw = p->cluster.intra_bandwidth;
@@ -133,13 +149,13 @@ static double finite_us(double us)
 }
 
 /* Step latency of one replica (pipeline formula), or -1 when it has nothing to time. */
-static double replica_us(const pd_plan *p, const pd_replica *r)
+static double replica_us(const pd_plan *p, const pd_replica *r, hosted_memo *memo)
 {
 	double sum = 0, worst = 0;
 	for (uint32_t s = 0; s < r->n_stages; s++) {
 		if (r->stages[s].n_gpus == 0 || !r->stages[s].gpus)
 			return -1;
-		double t = stage_us(p, r, s);
+		double t = stage_us(p, r, s, memo);
 		sum += t;
 		worst = fmax(worst, t);
 	}
@@ -163,8 +179,9 @@ void pd_i_roofline_compute(const pd_plan *p, pd_analysis *an)
 	an->step_latency_us = an->tokens_per_ms = 0;
 	if (st->n_replicas == 0 || p->cluster.gpu_flops <= 0 || p->cluster.gpu_bandwidth <= 0)
 		return;
+	hosted_memo memo = {0};
 	for (uint32_t r = 0; r < st->n_replicas; r++) {
-		double us = replica_us(p, &st->replicas[r]);
+		double us = replica_us(p, &st->replicas[r], &memo);
 		if (us <= 0)
 			return;
 		an->step_latency_us = fmax(an->step_latency_us, us);

@@ -122,8 +122,9 @@ static void check_place(pd_i_ctx *c, const pd_stage *s, const pd_place *pl, int3
 	pd_diag_fix(d, "place every expert exactly once");
 }
 
-static void report_missing(pd_i_ctx *c, const pd_stage *s, const int32_t *placed,
-                           int32_t *missing)
+/* Reports the experts placed nowhere; returns how many. */
+static uint32_t report_missing(pd_i_ctx *c, const pd_stage *s, const int32_t *placed,
+                               int32_t *missing)
 {
 	int64_t experts = c->plan->model.experts;
 	uint32_t n = 0;
@@ -131,7 +132,7 @@ static void report_missing(pd_i_ctx *c, const pd_stage *s, const int32_t *placed
 		if (placed[e] == 0)
 			missing[n++] = (int32_t)e;
 	if (n == 0)
-		return;
+		return 0;
 	char text[IDS_TEXT];
 	pd_i_format_ids(text, sizeof(text), missing, n);
 	pd_diag *d = pd_i_report(c, PD_RULE_EP_PLACEMENT, PD_ERROR, pd_i_moe_loc(s),
@@ -141,12 +142,17 @@ static void report_missing(pd_i_ctx *c, const pd_stage *s, const int32_t *placed
 	pd_diag_fix(d,
 	            "add <place> elements for them, or drop every <place> to get the default "
 	            "contiguous blocks");
+	return n;
 }
 
-/* Every expert of the stage's MoE layers on exactly one GPU of the stage. */
-static pd_status check_placement(pd_i_ctx *c, const pd_stage *s)
+/* Every expert of the stage's MoE layers on exactly one GPU of the stage.  *clean is
+ * the last default layout found complete: stages sharing it (expand.c) are not walked
+ * again, which keeps the rule linear in the plan rather than stages x experts. */
+static pd_status check_placement(pd_i_ctx *c, const pd_stage *s, const int32_t **clean)
 {
 	int64_t experts = c->plan->model.experts;
+	if (s->n_places == 0 && s->expert_host && s->expert_host == *clean)
+		return PD_OK;
 	int32_t *placed = calloc((size_t)experts * 2 + 1, sizeof(*placed));
 	if (!placed)
 		return PD_IO;
@@ -160,7 +166,8 @@ static pd_status check_placement(pd_i_ctx *c, const pd_stage *s)
 		for (int64_t e = 0; e < experts; e++)
 			placed[e] = 1;
 	}
-	report_missing(c, s, placed, placed + experts);
+	if (report_missing(c, s, placed, placed + experts) == 0 && s->n_places == 0)
+		*clean = s->expert_host;
 	free(placed);
 	return PD_OK;
 }
@@ -204,6 +211,7 @@ pd_status pd_i_rule_ep_placement(pd_i_ctx *c)
 {
 	const pd_strategy *st = &c->plan->strategy;
 	const pd_model *m = &c->plan->model;
+	const int32_t *clean = NULL;
 	for (uint32_t r = 0; r < st->n_replicas; r++)
 		for (uint32_t si = 0; si < st->replicas[r].n_stages; si++) {
 			const pd_stage *s = &st->replicas[r].stages[si];
@@ -215,7 +223,7 @@ pd_status pd_i_rule_ep_placement(pd_i_ctx *c)
 				check_dense_model(c, s);
 			} else if (moe > 0) {
 				check_ep_degree(c, s);
-				PD_CHECK(check_placement(c, s));
+				PD_CHECK(check_placement(c, s, &clean));
 			}
 		}
 	return PD_OK;
