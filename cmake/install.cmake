@@ -15,6 +15,11 @@ target_include_directories(libplandag_shared
   PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_link_libraries(libplandag_shared PRIVATE PkgConfig::GVC PkgConfig::CGRAPH
                       PkgConfig::LIBXML2 PkgConfig::CJSON m)
+# Only the public pd_* API is exported (cmake/plandag.map), not the pd_i_* internals.
+target_link_options(libplandag_shared PRIVATE
+                    -Wl,--version-script=${CMAKE_SOURCE_DIR}/cmake/plandag.map)
+set_property(TARGET libplandag_shared APPEND PROPERTY LINK_DEPENDS
+             ${CMAKE_SOURCE_DIR}/cmake/plandag.map)
 
 # The man page and the completion come from the binary's own tables (src/cli/main.c).
 set(PD_MAN ${CMAKE_BINARY_DIR}/plandag.1)

@@ -31,6 +31,11 @@ done
 soname=$(objdump -p "$libdir/libplandag.so" 2>/dev/null | awk '/SONAME/ {print $2}')
 [[ $soname == libplandag.so.0 ]] && ok "soname $soname" || fail "soname is '$soname'"
 [ -e "$libdir/libplandag.so.0.1.0" ] && ok "versioned .so" || fail "no libplandag.so.0.1.0"
+exported=$(nm -D --defined-only "$libdir/libplandag.so" | awk '{print $3}')
+grep -qx pd_compile_file <<<"$exported" && ok "the shared library exports the public API" ||
+  fail "pd_compile_file is not exported"
+internal=$(grep -c '^pd_i_' <<<"$exported" || true)
+[ "$internal" = 0 ] && ok "no pd_i_ internals exported" || fail "$internal pd_i_ symbols exported"
 
 # The installed binary runs from the prefix alone (schemas are embedded).
 (cd "$tmp" && "$pfx/bin/plandag" check -q "$plan") && ok "installed plandag checks a plan" ||
