@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plandag/atomic_file.h"
 #include "plandag/export.h"
 
 /* schemas/graphml.xsd, embedded by CMake (NUL-terminated). */
