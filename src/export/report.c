@@ -2,12 +2,12 @@
  * Markdown (report_md.c) or the JSON writer (report_json.c); what they share is in
  * report_common.c. */
 #include "export/report_i.h"
+#include "util/util.h"
 
 pd_status pd_report_write(FILE *f, pd_report_format fmt, const pd_compilation *c,
                           const char *overview_png)
 {
-	if (!f || !c)
-		return PD_IO;
+	PD_ASSERT(f && c); /* a caller's bug, not an I/O error */
 	pd_status s =
 	    fmt == PD_REPORT_JSON ? pd_i_report_json(f, c) : pd_i_report_md(f, c, overview_png);
 	if (s == PD_OK && (fflush(f) != 0 || ferror(f)))
