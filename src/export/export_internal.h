@@ -8,6 +8,7 @@
 
 #include "plandag/atomic_file.h"
 #include "plandag/export.h"
+#include "util/util.h" /* pd_i_format_bytes, PD_ASSERT */
 
 /* schemas/graphml.xsd, embedded by CMake (NUL-terminated). */
 extern const unsigned char pd_i_schema_graphml_xsd[];
