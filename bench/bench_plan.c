@@ -41,8 +41,9 @@ typedef struct plan_run {
 
 	/* what was measured */
 	bench_timing parse, lower, acyclic, placement, cpath, check, dot, graphml, png;
+	bench_timing pics3, pics1; /* PNG+SVG+PDF: three layouts / one layout */
 	bench_timing compile1, compile0;
-	double dot_bytes, graphml_bytes, png_bytes;
+	double dot_bytes, graphml_bytes, png_bytes, pics_bytes;
 	char dot_note[256];
 	int full_tested, full_refused, full_hint;
 	char full_msg[512];
@@ -127,6 +128,37 @@ static int export_graphml(plan_run *r)
 static int export_render(plan_run *r)
 {
 	return pd_export_render(r->dag, &r->view, r->format, r->out, &r->cdiags) != PD_OK;
+}
+
+/* PNG, SVG and PDF of the overview, next to r->out (which names the PNG). */
+static const char *const PIC_FORMATS[] = {"png", "svg", "pdf"};
+#define PIC_PATH (sizeof(((plan_run *)0)->out) + 8)
+
+static void picture_paths(const plan_run *r, char paths[3][PIC_PATH])
+{
+	for (int i = 0; i < 3; i++)
+		snprintf(paths[i], sizeof(paths[i]), "%s.%s", r->out, PIC_FORMATS[i]);
+}
+
+static int export_pictures_three_layouts(plan_run *r)
+{
+	char paths[3][PIC_PATH];
+	picture_paths(r, paths);
+	for (int i = 0; i < 3; i++)
+		if (pd_export_render(r->dag, &r->view, PIC_FORMATS[i], paths[i], &r->cdiags) !=
+		    PD_OK)
+			return 1;
+	return 0;
+}
+
+static int export_pictures_one_layout(plan_run *r)
+{
+	char paths[3][PIC_PATH];
+	const char *p[3];
+	picture_paths(r, paths);
+	for (int i = 0; i < 3; i++)
+		p[i] = paths[i];
+	return pd_export_render_many(r->dag, &r->view, 3, PIC_FORMATS, p, &r->cdiags) != PD_OK;
 }
 
 static int run_export(void *p)
@@ -298,6 +330,30 @@ static void measure_export(plan_run *r, const char *file, int (*fn)(plan_run *),
 	unlink(r->out);
 }
 
+/* PNG+SVG+PDF of the overview: three pd_export_render calls (a layout each) against one
+ * pd_export_render_many (one layout, what `compile --emit png,svg,pdf` runs). */
+static void measure_pictures(plan_run *r)
+{
+	char paths[3][PIC_PATH];
+	snprintf(r->out, sizeof(r->out), "%s/plan-overview", r->dir);
+	r->view = (pd_view){PD_VIEW_OVERVIEW, 0};
+	int (*fns[2])(plan_run *) = {export_pictures_three_layouts, export_pictures_one_layout};
+	bench_timing *t[2] = {&r->pics3, &r->pics1};
+	for (int k = 0; k < 2; k++) {
+		r->export_fn = fns[k];
+		bench_run(run_export, reset_cdiags, r, &r->o->rep, t[k]);
+		if (t[k]->failed)
+			print_first_diag("plan-overview.png/svg/pdf", &r->cdiags);
+		reset_cdiags(r);
+	}
+	picture_paths(r, paths);
+	r->pics_bytes = 0;
+	for (int i = 0; i < 3; i++) {
+		r->pics_bytes += bench_file_size(paths[i]);
+		unlink(paths[i]);
+	}
+}
+
 static void measure_dot(plan_run *r)
 {
 	if (r->elements > (double)r->o->dot_max_elements) {
@@ -341,6 +397,7 @@ static void measure_exports(plan_run *r)
 	r->view = (pd_view){PD_VIEW_OVERVIEW, 0};
 	r->format = "png";
 	measure_export(r, "plan-overview.png", export_render, &r->png, &r->png_bytes);
+	measure_pictures(r);
 	measure_full_refusal(r);
 }
 
@@ -374,6 +431,8 @@ static void print_table(const plan_run *r)
 	print_row("DOT (cgraph, full view)", &r->dot, e, r->dot_bytes);
 	print_row("GraphML (xmlTextWriter)", &r->graphml, e, r->graphml_bytes);
 	print_row("PNG overview (gvc dot)", &r->png, e, r->png_bytes);
+	print_row("PNG+SVG+PDF overview, 3 layouts", &r->pics3, e, r->pics_bytes);
+	print_row("PNG+SVG+PDF overview, 1 layout", &r->pics1, e, r->pics_bytes);
 	print_row("check command", &r->compile1, e, 0);
 	print_row("check --allow-large (lowers)", &r->compile0, e, 0);
 	printf("  best/median: wall clock; cpu: least CPU time of the process in one run (far "

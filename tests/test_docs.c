@@ -123,6 +123,8 @@ static void user_facing_text_should_refer_only_to_the_repository(void)
 	    "include/plandag/diag.h",
 	    "include/plandag/dag.h",
 	    "include/plandag/export.h",
+	    "include/plandag/emit.h",
+	    "include/plandag/atomic_file.h",
 	    "include/plandag/analysis.h",
 	    "include/plandag/pipeline.h",
 	    "include/plandag/report.h",

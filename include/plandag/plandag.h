@@ -6,8 +6,10 @@
 
 #include "plandag/analysis.h"
 #include "plandag/arena.h"
+#include "plandag/atomic_file.h"
 #include "plandag/dag.h"
 #include "plandag/diag.h"
+#include "plandag/emit.h"
 #include "plandag/export.h"
 #include "plandag/pipeline.h"
 #include "plandag/plan.h"

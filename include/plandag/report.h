@@ -10,7 +10,8 @@ typedef enum pd_report_format { PD_REPORT_MD, PD_REPORT_JSON } pd_report_format;
 
 /* Writes the report of a compilation at any stage it reached (a plan that failed the
  * schema still gets a report with its diagnostics).  overview_png, when not NULL, is
- * the file name the Markdown report links as the overview picture. */
+ * the file name the Markdown report links as the overview picture.  f and c must not
+ * be NULL (an internal error).  PD_IO when writing f fails or memory runs out. */
 pd_status pd_report_write(FILE *f, pd_report_format fmt, const pd_compilation *c,
                           const char *overview_png);
 

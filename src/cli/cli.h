@@ -3,6 +3,7 @@
 #ifndef PD_CLI_H
 #define PD_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 enum {
@@ -23,7 +24,7 @@ typedef struct cli_option {
 	char short_name;   /* 0 = none */
 	const char *arg;   /* metavariable, NULL = takes no value */
 	unsigned commands; /* PD_CMD_* that accept it; PD_CMD_ALL = a global option */
-	const char *help;
+	const char *help;  /* NULL for --emit: made from the exporter table */
 	const char *words; /* space-separated values for the completion (CC_WORDS) */
 	cli_complete complete;
 	int hidden; /* not in --help or the man page (build-time generators) */
@@ -74,6 +75,8 @@ void pd_cli_command_help(FILE *f, const cli_command *cmd);
 void pd_cli_man_page(FILE *f);
 void pd_cli_bash_completion(FILE *f);
 const cli_command *pd_cli_find_command(const char *name);
+/* The exporters' words whose bit is in mask, joined by sep; returns buf. */
+const char *pd_cli_emit_words(char *buf, size_t size, const char *sep, unsigned mask);
 /* Prints "plandag: MSG[: ARG][ (did you mean 'X'?)]" and the hint; returns PD_USAGE. */
 int pd_cli_usage_error(const char *msg, const char *arg, const char *suggestion);
 

@@ -126,26 +126,26 @@ static int compile_refused(const cli *c, const pd_compilation *comp)
 /* "--emit" with the nearest known word for each unknown one. */
 static int bad_emit(const char *list)
 {
-	const char *names[16];
+	const char *names[PD_EMIT_MAX + 1];
 	size_t n = 0;
-	for (const char *w; n < 15 && (w = pd_emit_word(n)); n++)
+	for (const char *w; n < PD_EMIT_MAX && (w = pd_emit_word(n)); n++)
 		names[n] = w;
 	names[n++] = "none";
-	char word[64];
+	char words[256], msg[320], word[64];
+	snprintf(msg, sizeof(msg), "--emit takes a comma list of %s or none",
+	         pd_cli_emit_words(words, sizeof(words), ", ", ~0u));
+	size_t plain = strlen(msg);
 	for (const char *s = list; *s;) {
 		size_t len = strcspn(s, ",");
 		snprintf(word, sizeof(word), "%.*s", (int)(len < 63 ? len : 63), s);
 		unsigned m;
+		snprintf(msg + plain, sizeof(msg) - plain, "; unknown word");
 		if (pd_emit_parse(word, &m) != PD_OK)
-			return pd_cli_usage_error(
-			    "--emit takes a comma list of dot, graphml, png, svg, "
-			    "pdf, report or none; unknown word",
-			    word, pd_suggest(word, names, n));
+			return pd_cli_usage_error(msg, word, pd_suggest(word, names, n));
 		s += len + (s[len] == ',');
 	}
-	return pd_cli_usage_error("--emit takes a comma list of dot, graphml, png, svg, pdf, "
-	                          "report or none",
-	                          list, NULL);
+	msg[plain] = '\0';
+	return pd_cli_usage_error(msg, list, NULL);
 }
 
 static int parse_compile_options(const cli *c, unsigned *mask, pd_view *view)
@@ -162,6 +162,11 @@ static int parse_compile_options(const cli *c, unsigned *mask, pd_view *view)
 		return pd_cli_usage_error("'-o -' writes one file to standard output: name exactly "
 		                          "one format with --emit (for example --emit graphml)",
 		                          NULL, NULL);
+	for (size_t i = 0; to_stdout && pd_emit_info_at(i); i++)
+		if (pd_emit_info_at(i)->directory && (pd_emit_info_at(i)->bit & *mask))
+			return pd_cli_usage_error("'-o -' writes one file to standard output, and this "
+			                          "export writes a directory",
+			                          pd_emit_info_at(i)->word, NULL);
 	if (to_stdout && c->dump)
 		return pd_cli_usage_error("--dump and '-o -' would both write to standard output",
 		                          NULL, NULL);

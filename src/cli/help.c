@@ -48,6 +48,34 @@ static void wrap(FILE *f, const char *text, int indent, int first_col)
 	fputc('\n', f);
 }
 
+/* "dot, graphml, png, svg, pdf, report" (sep ", ") or "dot,graphml,png,report" (sep ","
+ * with only the words in mask) from the exporter table; returns buf. */
+const char *pd_cli_emit_words(char *buf, size_t size, const char *sep, unsigned mask)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; pd_emit_info_at(i) && used < size; i++) {
+		const pd_emit_info *e = pd_emit_info_at(i);
+		if (!(e->bit & mask))
+			continue;
+		int n = snprintf(buf + used, size - used, "%s%s", used ? sep : "", e->word);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	return buf;
+}
+
+/* An option's help; --emit's is made from the exporter table. */
+static const char *option_help(const cli_option *o, char *buf, size_t size)
+{
+	if (o->complete != CC_EMIT)
+		return o->help;
+	char all[256], dflt[256];
+	snprintf(buf, size, "comma list of %s, or none (default %s)",
+	         pd_cli_emit_words(all, sizeof(all), ", ", ~0u),
+	         pd_cli_emit_words(dflt, sizeof(dflt), ",", PD_EMIT_DEFAULT));
+	return buf;
+}
+
 static int option_label(char *buf, size_t size, const cli_option *o)
 {
 	return snprintf(buf, size, "%s%s%s--%s%s%s", o->short_name ? "-" : "",
@@ -65,8 +93,9 @@ static void print_options(FILE *f, unsigned commands, int globals)
 			continue;
 		char label[64];
 		int n = option_label(label, sizeof(label), o);
+		char help[640];
 		fprintf(f, "  %s", label);
-		wrap(f, o->help, 26, n + 2);
+		wrap(f, option_help(o, help, sizeof(help)), 26, n + 2);
 	}
 }
 
@@ -122,10 +151,11 @@ static void man_options(FILE *f, unsigned commands, int globals)
 			continue;
 		char label[64];
 		option_label(label, sizeof(label), o);
+		char help[640];
 		fputs(".TP\n.B ", f);
 		roff(f, label);
 		fputc('\n', f);
-		roff(f, o->help);
+		roff(f, option_help(o, help, sizeof(help)));
 		fputc('\n', f);
 	}
 }

@@ -78,10 +78,8 @@ const cli_option pd_cli_options[] = {
      "output directory, created if missing (default out/); '-o -' writes the one file "
      "that --emit names to standard output",
      NULL, CC_DIR, 0},
-    {"emit", 0, "LIST", PD_CMD_COMPILE,
-     "comma list of dot, graphml, png, svg, pdf, report, or none (default "
-     "dot,graphml,png,report)",
-     NULL, CC_EMIT, 0},
+    /* help and completion come from the exporter table (help.c) */
+    {"emit", 0, "LIST", PD_CMD_COMPILE, NULL, NULL, CC_EMIT, 0},
     {"view", 0, "VIEW", PD_CMD_COMPILE,
      "picture view: overview, full, stage=S, gpu=G or layer=L (default: full up to 1000 "
      "nodes, overview above; a full picture above 4000 nodes is refused)",

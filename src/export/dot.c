@@ -279,17 +279,6 @@ static int add_nodes_and_edges(builder *b, const uint8_t *keep)
 	return rc;
 }
 
-void pd_i_fmt_bytes(char *p, size_t size, double bytes)
-{
-	static const char *const unit[] = {"B", "KB", "MB", "GB", "TB", "PB"};
-	int u = 0;
-	while (bytes >= 1000 && u < 5) {
-		bytes /= 1000;
-		u++;
-	}
-	snprintf(p, size, u && bytes < 100 ? "%.1f %s" : "%.0f %s", bytes, unit[u]);
-}
-
 /* ---- overview: one node per GPU, edges = bytes per step between GPUs ---- */
 
 static int links_add(pd_i_links *l, int32_t a, int32_t b, int collective, double bytes)
@@ -486,7 +475,7 @@ static void gpu_label(const builder *b, int32_t g, char *label, size_t size)
 	int len = (int)strlen(label);
 	if (dag->gpu && g < dag->n_gpus && dag->gpu[g].memory > 0 && len > 0 &&
 	    (size_t)len < size) {
-		pd_i_fmt_bytes(mem, sizeof(mem), dag->gpu[g].memory);
+		pd_i_format_bytes(dag->gpu[g].memory, mem, sizeof(mem));
 		snprintf(label + len, size - (size_t)len, "\\n%s", mem);
 	}
 }
@@ -537,7 +526,7 @@ static int add_gpu_nodes(builder *b, Agnode_t **gn, int32_t n_gpus, rows *r)
 static void note_unlabelled(builder *b, size_t n, double max)
 {
 	char title[512], big[32];
-	pd_i_fmt_bytes(big, sizeof(big), max);
+	pd_i_format_bytes(max, big, sizeof(big));
 	snprintf(title, sizeof(title),
 	         "%s\\n%zu links, too many to label: pen width is "
 	         "proportional to bytes, thickest %s",
@@ -565,7 +554,7 @@ static int add_links(builder *b, Agnode_t **gn, const pd_i_links *l)
 		if (k->collective && machine_of(b->dag, k->a) != machine_of(b->dag, k->b))
 			agxset(e, b->s.e_constraint, "false");
 		if (l->n <= OVERVIEW_LABELS_MAX) {
-			pd_i_fmt_bytes(text, sizeof(text), k->bytes);
+			pd_i_format_bytes(k->bytes, text, sizeof(text));
 			agxset(e, b->s.e_xlabel, text);
 		}
 		snprintf(pen, sizeof(pen), "%.1f", 1 + 4 * (max > 0 ? k->bytes / max : 0));

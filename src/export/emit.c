@@ -1,11 +1,14 @@
-/* emit.c - what `compile` writes: DIR/NAME[-VIEW].dot, NAME.graphml,
- * NAME[-VIEW].png/svg/pdf, NAME.md.  Only a view the user asked for adds -VIEW.
+/* emit.c - what `compile` writes: one output per requested row of the exporter table
+ * (exporters.c), named DIR/NAME[-VIEW]SUFFIX.  Only a view the user asked for adds -VIEW.
  *
- * All or nothing: every file is first written into a private staging directory inside
- * DIR (each through an atomic file), and only when all of them succeeded are they
- * renamed into DIR.  A failure removes the staging directory and leaves DIR as it was;
- * so does a signal (cleanup.c), and a SIGKILL's staging goes on the next run.
- * A picture that would be refused is refused before anything is written.
+ * All or nothing: every output is first written into a private staging directory inside
+ * DIR (each file through an atomic file; a directory row gets a directory of its own),
+ * and only when all of them succeeded are they renamed into DIR.  A failure removes the
+ * staging directory and leaves DIR as it was; so does a signal (cleanup.c), and a
+ * SIGKILL's staging goes on the next run.  A directory output replaces an earlier
+ * directory of its name (moved aside into the staging, removed with it); a file never
+ * replaces a directory, nor a directory a file.  Everything that can be refused (no
+ * DAG, a picture too large) is refused before anything is written.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,29 +17,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "export_internal.h"
-#include "plandag/report.h"
+#include "export/exporters.h"
+#include "util/util.h"
 
-static const struct {
-	const char *word;
-	unsigned bit;
-} EMIT_WORDS[] = {
-    {"dot", PD_EMIT_DOT}, {"graphml", PD_EMIT_GRAPHML}, {"png", PD_EMIT_PNG},
-    {"svg", PD_EMIT_SVG}, {"pdf", PD_EMIT_PDF},         {"report", PD_EMIT_REPORT},
-};
-#define N_WORDS (sizeof(EMIT_WORDS) / sizeof(EMIT_WORDS[0]))
+#define NAME_BYTES 512
+#define PATH_BYTES (4096 + 2 * NAME_BYTES)
 
-static unsigned word_bit(const char *w, size_t n)
+static const pd_i_exporter *row_of_word(const char *w, size_t n)
 {
-	for (size_t i = 0; i < N_WORDS; i++)
-		if (strlen(EMIT_WORDS[i].word) == n && strncmp(EMIT_WORDS[i].word, w, n) == 0)
-			return EMIT_WORDS[i].bit;
-	return 0;
+	for (size_t i = 0; i < pd_i_n_exporters; i++) {
+		const char *word = pd_i_exporters[i].info.word;
+		if (strlen(word) == n && strncmp(word, w, n) == 0)
+			return &pd_i_exporters[i];
+	}
+	return NULL;
+}
+
+const pd_emit_info *pd_emit_info_at(size_t i)
+{
+	return i < pd_i_n_exporters ? &pd_i_exporters[i].info : NULL;
 }
 
 const char *pd_emit_word(size_t i)
 {
-	return i < N_WORDS ? EMIT_WORDS[i].word : NULL;
+	return i < pd_i_n_exporters ? pd_i_exporters[i].info.word : NULL;
 }
 
 pd_status pd_emit_parse(const char *s, unsigned *mask)
@@ -50,16 +54,24 @@ pd_status pd_emit_parse(const char *s, unsigned *mask)
 	unsigned m = 0;
 	for (const char *p = s;; p++) {
 		size_t n = strcspn(p, ",");
-		unsigned bit = word_bit(p, n);
-		if (!bit)
+		const pd_i_exporter *row = row_of_word(p, n);
+		if (!row)
 			return PD_USAGE;
-		m |= bit;
+		m |= row->info.bit;
 		p += n;
 		if (!*p)
 			break;
 	}
 	*mask = m;
 	return PD_OK;
+}
+
+const char *pd_i_emit_name(const pd_i_emit_job *job, unsigned bit)
+{
+	for (size_t i = 0; i < job->n_rows; i++)
+		if (job->rows[i].info.bit == bit)
+			return job->names[i];
+	return NULL;
 }
 
 /* The plan name as a file name: no directory separators, no leading dot. */
@@ -72,141 +84,127 @@ static void file_stem(const pd_compilation *c, char *buf, size_t size)
 			*p = '_';
 }
 
-#define MAX_FILES 8
+/* One row's output in the staging directory. */
+typedef struct staged {
+	char name[NAME_BYTES]; /* file or directory name, "" when not written */
+	int slot;              /* its cleanup slot (pd_cleanup_add), -1 when none */
+} staged;
 
 typedef struct emit_ctx {
-	const pd_compilation *c;
 	const char *dir;
-	unsigned mask; /* what was asked for */
 	char staging[4096];
-	char names[MAX_FILES][512]; /* file names written into staging */
-	int slots[MAX_FILES];       /* their cleanup slots (pd_cleanup_add) */
-	int dir_slot;               /* the staging directory's */
-	int n;
+	char path[PATH_BYTES]; /* scratch: a path in staging or dir */
+	staged *st;            /* one per row of the table */
+	const char **names;    /* st[i].name or NULL, for the writers (job.names) */
+	int dir_slot;          /* the staging directory's */
 	pd_diag_list *diags;
 } emit_ctx;
 
-/* Path of file `name` in the staging directory, remembered for the final rename. */
-static const char *stage_file(emit_ctx *e, const char *stem, const char *suffix,
-                              const char *ext)
+static const char *in_staging(emit_ctx *e, const char *name)
 {
-	static char path[4096 + 600];
-	snprintf(e->names[e->n], sizeof(e->names[0]), "%s%s.%s", stem, suffix, ext);
-	snprintf(path, sizeof(path), "%s/%s", e->staging, e->names[e->n]);
-	e->slots[e->n] = pd_cleanup_add(path, false); /* removed by a signal until moved */
-	e->n++;
+	snprintf(e->path, sizeof(e->path), "%s/%s", e->staging, name);
+	return e->path;
+}
+
+/* Names row i's output, registers it for removal on a signal (a directory row's
+ * directory is made here) and returns its path in the staging directory. */
+static const char *stage(emit_ctx *e, const pd_i_emit_job *job, size_t i)
+{
+	const pd_emit_info *info = &job->rows[i].info;
+	char stem[256], view[32] = "";
+	file_stem(job->c, stem, sizeof(stem));
+	if (info->view && job->explicit_view)
+		pd_view_suffix(&job->pic, view, sizeof(view));
+	int n = snprintf(e->st[i].name, NAME_BYTES, "%s%s%s", stem, view, info->suffix);
+	PD_ASSERT(n > 0 && n < NAME_BYTES); /* stem, view and suffix are all bounded */
+	e->names[i] = e->st[i].name;
+	const char *path = in_staging(e, e->st[i].name);
+	sigset_t saved;
+	pd_cleanup_hold(true, &saved);
+	bool made = !info->directory || mkdir(path, 0777) == 0;
+	e->st[i].slot = made ? pd_cleanup_add(path, info->directory) : -1;
+	pd_cleanup_hold(false, &saved);
+	if (!made) {
+		pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot create directory %s: %s",
+		            path, strerror(errno));
+		return NULL;
+	}
 	return path;
 }
 
-static pd_status write_report(emit_ctx *e, const char *path, const char *png)
+/* Writes every requested row into the staging directory, in table order. */
+static pd_status write_all(emit_ctx *e, pd_i_emit_job *job)
 {
-	pd_atomic_file af;
-	pd_status s = pd_atomic_open(&af, path);
-	if (s == PD_OK && pd_report_write(af.f, PD_REPORT_MD, e->c, png) != PD_OK) {
-		pd_atomic_abort(&af);
-		s = PD_IO;
-	} else if (s == PD_OK) {
-		s = pd_atomic_commit(&af);
-	}
-	if (s != PD_OK)
-		pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write the report %s: %s",
-		            path, strerror(errno ? errno : EIO));
-	return s;
-}
-
-/* The DOT file's view: the one asked for, else the whole graph while cgraph can hold
- * it. */
-static pd_view dot_view(emit_ctx *e, const pd_view *pic, int explicit)
-{
-	const pd_dag *dag = e->c->dag;
-	if (explicit)
-		return *pic;
-	if ((uint64_t)dag->n_nodes + dag->n_edges <= PD_DOT_FULL_LIMIT)
-		return (pd_view){.kind = PD_VIEW_FULL};
-	pd_diag_add(e->diags, PD_RULE_IO, PD_NOTE, 0, 0,
-	            "the DOT file holds the overview: %u nodes + %u edges are beyond what "
-	            "cgraph handles well (%d elements)",
-	            dag->n_nodes, dag->n_edges, PD_DOT_FULL_LIMIT);
-	if (e->mask & PD_EMIT_GRAPHML)
-		pd_diag_fix(pd_diag_add(e->diags, PD_RULE_IO, PD_NOTE, 0, 0,
-		                        "the GraphML file holds the whole DAG"),
-		            "pick a part with --view stage=S, gpu=G or layer=L for DOT");
-	else
-		pd_diag_fix(pd_diag_add(e->diags, PD_RULE_IO, PD_NOTE, 0, 0,
-		                        "no file holds the whole DAG: GraphML was not asked for"),
-		            "add graphml to --emit for the whole DAG, or pick a part with --view "
-		            "stage=S, gpu=G or layer=L for DOT");
-	return (pd_view){.kind = PD_VIEW_OVERVIEW};
-}
-
-/* Writes every requested file into the staging directory. */
-static pd_status write_all(emit_ctx *e, unsigned mask, const pd_view *pic, int explicit)
-{
-	static const struct {
-		unsigned bit;
-		const char *ext;
-	} PICS[] = {
-	    {PD_EMIT_PNG, "png"},
-	    {PD_EMIT_SVG, "svg"},
-	    {PD_EMIT_PDF, "pdf"},
-	};
-	const pd_dag *dag = e->c->dag;
-	char stem[256], suffix[32] = "";
-	const char *png = NULL;
-	file_stem(e->c, stem, sizeof(stem));
-	if (explicit)
-		pd_view_suffix(pic, suffix, sizeof(suffix));
-	if (mask & PD_EMIT_DOT) {
-		pd_view dv = dot_view(e, pic, explicit);
-		PD_CHECK(pd_export_dot(dag, &dv, stage_file(e, stem, suffix, "dot"), e->diags));
-	}
-	if (mask & PD_EMIT_GRAPHML)
-		PD_CHECK(pd_export_graphml(dag, stage_file(e, stem, "", "graphml"), e->diags));
-	for (size_t i = 0; i < sizeof(PICS) / sizeof(PICS[0]); i++) {
-		if (!(mask & PICS[i].bit))
+	for (size_t i = 0; i < job->n_rows; i++) {
+		if (!(job->mask & job->rows[i].info.bit))
 			continue;
-		const char *path = stage_file(e, stem, suffix, PICS[i].ext);
-		if (PICS[i].bit == PD_EMIT_PNG)
-			png = e->names[e->n - 1];
-		PD_CHECK(pd_export_render(dag, pic, PICS[i].ext, path, e->diags));
+		const char *path = stage(e, job, i);
+		if (!path)
+			return PD_IO;
+		PD_CHECK(job->rows[i].write(job, &job->rows[i], path));
 	}
-	if (mask & PD_EMIT_REPORT)
-		PD_CHECK(write_report(e, stage_file(e, stem, "", "md"), png));
 	return PD_OK;
 }
 
-/* Moves the staged files into dir (or, on failure, removes them) and the staging
- * directory after them. */
-static pd_status finish(emit_ctx *e, pd_status s, FILE *log)
+/* rename() puts neither a file over a directory nor a directory over a file: find out
+ * before the first output moves. */
+static pd_status check_in_the_way(emit_ctx *e, const pd_i_emit_job *job)
 {
-	char from[4096 + 600], to[4096 + 600];
 	struct stat st;
-	/* rename() cannot replace a directory: find out before the first file moves */
-	for (int i = 0; i < e->n && s == PD_OK; i++) {
-		snprintf(to, sizeof(to), "%s/%s", e->dir, e->names[i]);
-		if (lstat(to, &st) == 0 && S_ISDIR(st.st_mode)) {
+	for (size_t i = 0; i < job->n_rows; i++) {
+		bool dir = job->rows[i].info.directory;
+		if (!e->st[i].name[0])
+			continue;
+		snprintf(e->path, sizeof(e->path), "%s/%s", e->dir, e->st[i].name);
+		if (lstat(e->path, &st) == 0 && (S_ISDIR(st.st_mode) != 0) != dir) {
 			pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0,
-			            "cannot write %s: a directory is in the way", to);
-			s = PD_IO;
+			            "cannot write %s: a %s is in the way", e->path,
+			            dir ? "file" : "directory");
+			return PD_IO;
 		}
 	}
-	for (int i = 0; i < e->n; i++) {
-		snprintf(from, sizeof(from), "%s/%s", e->staging, e->names[i]);
-		snprintf(to, sizeof(to), "%s/%s", e->dir, e->names[i]);
-		if (s != PD_OK) {
-			unlink(from);
-		} else if (rename(from, to) != 0) {
-			pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot move %s to %s: %s",
-			            from, to, strerror(errno));
-			unlink(from);
-			s = PD_IO;
-		} else if (log) {
-			fprintf(log, "wrote %s\n", to);
-		}
+	return PD_OK;
+}
+
+/* Renames one staged output into dir.  A directory first moves an earlier directory of
+ * its name aside into the staging (put back when the rename fails), signals held so
+ * that no signal falls between the two renames. */
+static pd_status move_one(emit_ctx *e, const char *name, bool dir, FILE *log)
+{
+	char from[PATH_BYTES], to[PATH_BYTES], old[PATH_BYTES];
+	snprintf(from, sizeof(from), "%s/%s", e->staging, name);
+	snprintf(to, sizeof(to), "%s/%s", e->dir, name);
+	snprintf(old, sizeof(old), "%s/.old-%s", e->staging, name);
+	sigset_t saved;
+	pd_cleanup_hold(true, &saved);
+	bool aside = dir && rename(to, old) == 0;
+	bool moved = rename(from, to) == 0;
+	int err = errno;
+	if (!moved && aside)
+		rename(old, to);
+	pd_cleanup_hold(false, &saved);
+	if (!moved) {
+		pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot move %s to %s: %s", from,
+		            to, strerror(err));
+		return PD_IO;
 	}
-	rmdir(e->staging);
-	for (int i = 0; i < e->n; i++)
-		pd_cleanup_forget(e->slots[i]);
+	if (log)
+		fprintf(log, "wrote %s\n", to);
+	return PD_OK;
+}
+
+/* Moves the staged outputs into dir when everything was written, then removes the
+ * staging directory with whatever is left in it (everything, on a failure). */
+static pd_status finish(emit_ctx *e, const pd_i_emit_job *job, pd_status s, FILE *log)
+{
+	if (s == PD_OK)
+		s = check_in_the_way(e, job);
+	for (size_t i = 0; i < job->n_rows && s == PD_OK; i++)
+		if (e->st[i].name[0])
+			s = move_one(e, e->st[i].name, job->rows[i].info.directory, log);
+	pd_remove_tree(e->staging);
+	for (size_t i = 0; i < job->n_rows; i++)
+		pd_cleanup_forget(e->st[i].slot);
 	pd_cleanup_forget(e->dir_slot);
 	return s;
 }
@@ -225,25 +223,29 @@ static pd_status make_staging(emit_ctx *e)
 	e->dir_slot = made ? pd_cleanup_add(e->staging, true) : -1;
 	pd_cleanup_hold(false, &saved);
 	if (!made) {
-		pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write into %s: %s", e->dir,
-		            strerror(err));
+		pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write into %s: %s",
+		            e->dir, strerror(err));
 		return PD_IO;
 	}
 	return PD_OK;
 }
 
-static pd_status preflight(const pd_compilation *c, unsigned mask, const pd_view *pic,
-                           pd_diag_list *diags)
+/* What the requested rows need, checked before anything is written. */
+static pd_status preflight(const pd_i_emit_job *job)
 {
-	if ((mask & ~(unsigned)PD_EMIT_REPORT) && !c->dag) {
-		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0,
+	unsigned needs = 0;
+	for (size_t i = 0; i < job->n_rows; i++)
+		if (job->mask & job->rows[i].info.bit)
+			needs |= job->rows[i].needs;
+	if ((needs & PD_I_NEEDS_DAG) && !job->c->dag) {
+		pd_diag_add(job->diags, PD_RULE_IO, PD_ERROR, 0, 0,
 		            "no DAG to export: the plan was not lowered");
 		return PD_IO;
 	}
-	if (mask & (PD_EMIT_PNG | PD_EMIT_SVG | PD_EMIT_PDF)) {
-		uint32_t size = pd_i_view_size(c->dag, pic);
+	if (needs & PD_I_PICTURE) {
+		uint32_t size = pd_i_view_size(job->c->dag, &job->pic);
 		if (size > PD_VIEW_FULL_LIMIT) {
-			pd_i_view_refuse(c->dag, pic, size, diags);
+			pd_i_view_refuse(job->c->dag, &job->pic, size, job->diags);
 			return PD_USAGE;
 		}
 	}
@@ -260,26 +262,60 @@ static const char *without_trailing_slash(const char *dir, char *buf, size_t siz
 	return buf;
 }
 
-pd_status pd_emit(const pd_compilation *c, unsigned mask, const pd_view *view,
-                  const char *dir, FILE *log, pd_diag_list *diags)
+/* Stages and commits the job's rows into dir (which exists). */
+static pd_status run(pd_i_emit_job *job, const char *dir, FILE *log)
 {
+	char clean[4096 - 32];
+	emit_ctx e = {.dir = without_trailing_slash(dir, clean, sizeof(clean)),
+	              .st = calloc(job->n_rows, sizeof(staged)),
+	              .names = calloc(job->n_rows, sizeof(const char *)),
+	              .dir_slot = -1,
+	              .diags = job->diags};
+	pd_status s = e.st && e.names ? PD_OK : PD_IO;
+	if (s != PD_OK)
+		pd_diag_add(job->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write into %s: %s", dir,
+		            strerror(ENOMEM));
+	for (size_t i = 0; e.st && i < job->n_rows; i++)
+		e.st[i].slot = -1;
+	job->names = e.names;
+	if (s == PD_OK && (s = make_staging(&e)) == PD_OK)
+		s = finish(&e, job, write_all(&e, job), log);
+	pd_i_layout_close(job->layout);
+	job->layout = NULL;
+	job->names = NULL;
+	free(e.st);
+	free(e.names);
+	return s;
+}
+
+pd_status pd_i_emit_table(const pd_i_exporter *rows, size_t n, const pd_compilation *c,
+                          unsigned mask, const pd_view *view, const char *dir, FILE *log,
+                          pd_diag_list *diags)
+{
+	PD_ASSERT(rows && n > 0 && n <= PD_EMIT_MAX);
 	if (!mask)
 		return PD_OK;
-	pd_view pic = {.kind = PD_VIEW_AUTO};
+	pd_i_emit_job job = {.c = c,
+	                     .mask = mask,
+	                     .pic = {.kind = PD_VIEW_AUTO},
+	                     .explicit_view = view && view->kind != PD_VIEW_AUTO,
+	                     .rows = rows,
+	                     .n_rows = n,
+	                     .diags = diags};
 	if (c->dag)
-		pic = pd_i_view_resolve(c->dag, view);
-	PD_CHECK(preflight(c, mask, &pic, diags));
+		job.pic = pd_i_view_resolve(c->dag, view);
+	PD_CHECK(preflight(&job));
 	if (pd_mkdir_p(dir) != PD_OK) {
 		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot create directory %s: %s",
 		            dir, strerror(errno ? errno : EIO));
 		return PD_IO;
 	}
-	char clean[sizeof(((emit_ctx *)0)->staging) - 32];
-	emit_ctx e = {.c = c,
-	              .dir = without_trailing_slash(dir, clean, sizeof(clean)),
-	              .mask = mask,
-	              .diags = diags};
-	PD_CHECK(make_staging(&e));
-	int explicit = view && view->kind != PD_VIEW_AUTO;
-	return finish(&e, write_all(&e, mask, &pic, explicit), log);
+	return run(&job, dir, log);
+}
+
+pd_status pd_emit(const pd_compilation *c, unsigned mask, const pd_view *view,
+                  const char *dir, FILE *log, pd_diag_list *diags)
+{
+	return pd_i_emit_table(pd_i_exporters, pd_i_n_exporters, c, mask, view, dir, log,
+	                       diags);
 }

@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "plandag/atomic_file.h"
 #include "plandag/export.h"
+#include "util/util.h" /* pd_i_format_bytes, PD_ASSERT */
 
 /* schemas/graphml.xsd, embedded by CMake (NUL-terminated). */
 extern const unsigned char pd_i_schema_graphml_xsd[];
@@ -83,8 +85,6 @@ void pd_i_fold_release(pd_i_fold *f);
 size_t pd_i_fmt_int(char *p, int64_t v);
 /* Shortest "%.15g"/"%.17g" text that reads back as v; returns its length. */
 size_t pd_i_fmt_double(char *p, size_t size, double v);
-/* "1.5 MB", "320 KB", "12 B" (decimal units). */
-void pd_i_fmt_bytes(char *p, size_t size, double bytes);
 
 /* ---- GraphML schema (graphml_read.c) ---- */
 /* Validates a file against the embedded schemas/graphml.xsd; `schema` diagnostics

@@ -1,8 +1,9 @@
 /* render.c - pictures through gvc in-process (dot layout): png, svg, pdf.
  *
- * Renders to memory with gvRenderData and writes the bytes through an atomic file, so
- * a layout or renderer failure never leaves a half picture.  Pairs are released in
- * reverse order: gvFreeRenderData, gvFreeLayout, agclose.
+ * A picture is laid out once (pd_i_layout_open: the cgraph graph of the view and one
+ * gvLayout) and rendered from that layout in every format asked for, each straight into
+ * an atomic file (gvRender), so a renderer failure never leaves a half picture; one
+ * gvFreeLayout and one agclose end it.
  *
  * One gvContext serves the whole process and is freed at exit: Graphviz 2.43's pango
  * plugin caches the last font name in a static pointer into the context's font table,
@@ -14,22 +15,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export_internal.h"
+#include "export/exporters.h"
+#include "util/util.h"
 
-static int format_ok(const char *f)
+struct pd_i_layout {
+	GVC_t *gvc;
+	Agraph_t *g;
+	bool laid_out; /* gvLayout succeeded: gvFreeLayout is owed */
+};
+
+static bool format_ok(const char *f)
 {
 	return strcmp(f, "png") == 0 || strcmp(f, "svg") == 0 || strcmp(f, "pdf") == 0;
-}
-
-static pd_status write_bytes(const char *path, const char *data, unsigned len)
-{
-	pd_atomic_file af;
-	PD_CHECK(pd_atomic_open(&af, path));
-	if (fwrite(data, 1, len, af.f) != len) {
-		pd_atomic_abort(&af);
-		return PD_IO;
-	}
-	return pd_atomic_commit(&af);
 }
 
 static GVC_t *shared_gvc;
@@ -47,55 +44,98 @@ static GVC_t *gvc_get(void)
 	return shared_gvc;
 }
 
-/* Lays out and renders g; *data is freed by the caller with gvFreeRenderData. */
-static pd_status layout_and_render(GVC_t *gvc, Agraph_t *g, const char *format, char **data,
-                                   unsigned *len)
+/* The refusal of a picture too large to draw (PD_USAGE with the hint), else PD_OK. */
+static pd_status refuse_if_too_big(const pd_dag *dag, const pd_view *v, pd_diag_list *diags)
 {
-	if (gvLayout(gvc, g, "dot") != 0)
-		return PD_IO;
-	int rc = gvRenderData(gvc, g, format, data, len);
-	gvFreeLayout(gvc, g);
-	return rc == 0 && *data ? PD_OK : PD_IO;
+	uint32_t size = pd_i_view_size(dag, v);
+	if (size <= PD_VIEW_FULL_LIMIT)
+		return PD_OK;
+	pd_i_view_refuse(dag, v, size, diags);
+	return PD_USAGE;
 }
 
-pd_status pd_export_render(const pd_dag *dag, const pd_view *view, const char *format,
-                           const char *path, pd_diag_list *diags)
+pd_status pd_i_layout_open(const pd_dag *dag, const pd_view *view, pd_i_layout **out,
+                           pd_diag_list *diags)
 {
 	pd_view v = pd_i_view_resolve(dag, view);
+	*out = NULL;
+	PD_CHECK(refuse_if_too_big(dag, &v, diags));
+	pd_i_layout *l = calloc(1, sizeof(*l));
+	if (l && (l->gvc = gvc_get()) != NULL) {
+		agseterr(AGERR); /* layout warnings are noise here; errors still show */
+		l->g = pd_i_dot_build(dag, &v);
+	}
+	if (l && l->g)
+		l->laid_out = gvLayout(l->gvc, l->g, "dot") == 0;
+	if (!l || !l->laid_out) {
+		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot lay the picture out: %s",
+		            l && l->g ? "the dot layout failed" : strerror(ENOMEM));
+		pd_i_layout_close(l);
+		return PD_IO;
+	}
+	*out = l;
+	return PD_OK;
+}
+
+pd_status pd_i_layout_render(pd_i_layout *l, const char *format, const char *path,
+                             pd_diag_list *diags)
+{
+	PD_ASSERT(l && l->laid_out);
 	if (!format_ok(format)) {
 		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "unknown picture format '%s'",
 		            format);
 		return PD_USAGE;
 	}
-	uint32_t size = pd_i_view_size(dag, &v);
-	if (size > PD_VIEW_FULL_LIMIT) {
-		pd_i_view_refuse(dag, &v, size, diags);
-		return PD_USAGE;
-	}
-	pd_status s = PD_IO;
-	int write_errno = 0;
-	char *data = NULL;
-	unsigned len = 0;
-	Agraph_t *g = NULL;
-	GVC_t *gvc = gvc_get();
-	if (!gvc)
-		goto cleanup;
-	agseterr(AGERR); /* layout warnings are noise here; errors still show */
-	g = pd_i_dot_build(dag, &v);
-	if (!g)
-		goto cleanup;
-	s = layout_and_render(gvc, g, format, &data, &len);
-	if (s == PD_OK && (s = write_bytes(path, data, len)) != PD_OK)
-		write_errno = errno ? errno : EIO;
-cleanup:
-	if (data)
-		gvFreeRenderData(data);
-	if (g)
-		agclose(g);
-	if (s != PD_OK && write_errno)
+	pd_atomic_file af;
+	pd_status s = pd_atomic_open(&af, path);
+	if (s != PD_OK) {
 		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write %s: %s", path,
-		            strerror(write_errno));
-	else if (s != PD_OK)
+		            strerror(errno ? errno : EIO));
+		return s;
+	}
+	if (gvRender(l->gvc, l->g, format, af.f) != 0) {
+		pd_atomic_abort(&af);
 		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot render %s", path);
+		return PD_IO;
+	}
+	if ((s = pd_atomic_commit(&af)) != PD_OK)
+		pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write %s: %s", path,
+		            strerror(errno ? errno : EIO));
 	return s;
+}
+
+void pd_i_layout_close(pd_i_layout *l)
+{
+	if (!l)
+		return;
+	if (l->laid_out)
+		gvFreeLayout(l->gvc, l->g);
+	if (l->g)
+		agclose(l->g);
+	free(l);
+}
+
+pd_status pd_export_render_many(const pd_dag *dag, const pd_view *view, size_t n,
+                                const char *const formats[], const char *const paths[],
+                                pd_diag_list *diags)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!format_ok(formats[i])) {
+			pd_diag_add(diags, PD_RULE_IO, PD_ERROR, 0, 0, "unknown picture format '%s'",
+			            formats[i]);
+			return PD_USAGE;
+		}
+	pd_i_layout *l;
+	PD_CHECK(pd_i_layout_open(dag, view, &l, diags));
+	pd_status s = PD_OK;
+	for (size_t i = 0; i < n && s == PD_OK; i++)
+		s = pd_i_layout_render(l, formats[i], paths[i], diags);
+	pd_i_layout_close(l);
+	return s;
+}
+
+pd_status pd_export_render(const pd_dag *dag, const pd_view *view, const char *format,
+                           const char *path, pd_diag_list *diags)
+{
+	return pd_export_render_many(dag, view, 1, &format, &path, diags);
 }

@@ -1,4 +1,5 @@
-/* report_i.h - what the Markdown and JSON report writers share (src/export/report*.c). */
+/* report_i.h - inside the report: report.c calls the writers (pd_i_report_md, _json),
+ * which call the shared helpers of report_common.c; nothing calls back up. */
 #ifndef PLANDAG_REPORT_I_H
 #define PLANDAG_REPORT_I_H
 
@@ -16,6 +17,7 @@
 /* Most assumptions a plan can carry (one per PD_ASSUMED_* bit). */
 #define PD_I_REPORT_MAX_ASSUMED 16
 
+/* ---- shared helpers (report_common.c) ---- */
 /* "valid" or "invalid" */
 const char *pd_i_report_verdict(const pd_compilation *c);
 /* "parse", "expand", ... or "none" */
@@ -42,8 +44,11 @@ char *pd_i_report_tree(const pd_plan *p);
  * ("needs 80.1 GB of 68.7 GB (117 %)"); false when there is nothing to add. */
 bool pd_i_report_impact(const pd_compilation *c, const pd_diag *d, char *buf, size_t size);
 
-/* Human texts of the defaults that were assumed; returns how many (<= max). */
-size_t pd_i_report_assumptions(const pd_plan *p, const char **out, size_t max);
+/* Longest assumption text, with its NUL. */
+#define PD_I_REPORT_LINE 128
+/* Human texts of the defaults that were assumed into out[0..]; returns how many
+ * (<= max).  The cluster's come from the defaults table (src/plan/defaults.c). */
+size_t pd_i_report_assumptions(const pd_plan *p, char (*out)[PD_I_REPORT_LINE], size_t max);
 
 /* True when m's GPU id is not one of the cluster's (a gpu-range error). */
 bool pd_i_report_gpu_outside(const pd_analysis *an, const pd_gpu_memory *m);
@@ -54,12 +59,11 @@ uint32_t pd_i_report_memory_run(const pd_analysis *an, uint32_t i);
 void pd_i_report_gpu_list(const pd_analysis *an, uint32_t first, uint32_t end, char *buf,
                           size_t size);
 
-/* "12.34 GB" (powers of 1000, like the plan's units). */
-void pd_i_report_bytes(double bytes, char *buf, size_t size);
 /* "12.5 %" with `decimals` digits, "n/a" when not finite (0 % when whole <= 0). */
 const char *pd_i_report_percent(double part, double whole, int decimals, char *buf,
                                 size_t size);
 
+/* ---- the writers (report_md.c, report_json.c), called by report.c only ---- */
 pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *overview_png);
 pd_status pd_i_report_json(FILE *f, const pd_compilation *c);
 

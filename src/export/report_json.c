@@ -1,15 +1,16 @@
 /* report_json.c - the analysis report as JSON, built and printed by cJSON.
  * Member names are those README.md lists under "Report"; absent values are null. */
 #include "export/report_i.h"
+#include "util/util.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Building state: one failed allocation anywhere makes the whole report fail. */
+/* Building state: one failed allocation anywhere makes the whole report PD_IO. */
 typedef struct jb {
-	bool oom;
+	pd_status status;
 } jb;
 
 /* Adds v under key k (v may be NULL after a failed allocation). */
@@ -17,7 +18,7 @@ static void put(jb *b, cJSON *o, const char *k, cJSON *v)
 {
 	if (!o || !v || !cJSON_AddItemToObject(o, k, v)) {
 		cJSON_Delete(v);
-		b->oom = true;
+		b->status = PD_IO;
 	}
 }
 
@@ -25,7 +26,7 @@ static void push(jb *b, cJSON *a, cJSON *v)
 {
 	if (!a || !v || !cJSON_AddItemToArray(a, v)) {
 		cJSON_Delete(v);
-		b->oom = true;
+		b->status = PD_IO;
 	}
 }
 
@@ -140,7 +141,7 @@ static cJSON *j_memory_row(jb *b, const pd_gpu_memory *m)
 static cJSON *j_memory(jb *b, const pd_analysis *an)
 {
 	cJSON *a = cJSON_CreateArray();
-	for (uint32_t i = 0; i < an->n_memory && an->memory && a && !b->oom; i++)
+	for (uint32_t i = 0; i < an->n_memory && an->memory && a && b->status == PD_OK; i++)
 		push(b, a, j_memory_row(b, &an->memory[i]));
 	return a;
 }
@@ -229,7 +230,7 @@ static cJSON *j_estimate(jb *b, const pd_compilation *c)
 
 static cJSON *j_assumptions(jb *b, const pd_plan *p)
 {
-	const char *texts[PD_I_REPORT_MAX_ASSUMED];
+	char texts[PD_I_REPORT_MAX_ASSUMED][PD_I_REPORT_LINE];
 	size_t n = pd_i_report_assumptions(p, texts, PD_I_REPORT_MAX_ASSUMED);
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; i < n && a; i++)
@@ -298,27 +299,27 @@ static pd_status print_streamed(FILE *f, jb *b, cJSON *root, const pd_analysis *
 	free(head);
 	fputs(",\"memory\":[", f);
 	char row[1024];
-	for (uint32_t i = 0; i < an->n_memory && !b->oom; i++) {
+	for (uint32_t i = 0; i < an->n_memory && b->status == PD_OK; i++) {
 		cJSON *r = j_memory_row(b, &an->memory[i]);
 		if (!r || !cJSON_PrintPreallocated(r, row, (int)sizeof(row), 0))
-			b->oom = true;
+			b->status = PD_IO;
 		else
 			fprintf(f, "%s%s", i ? "," : "", row);
 		cJSON_Delete(r);
 	}
 	fputs("]}\n", f);
-	return b->oom ? PD_IO : PD_OK;
+	return b->status;
 }
 
 pd_status pd_i_report_json(FILE *f, const pd_compilation *c)
 {
-	jb b = {.oom = false};
+	jb b = {.status = PD_OK};
 	bool big = pd_i_report_has_analysis(c) && c->analysis.n_memory > PD_I_REPORT_BIG;
 	cJSON *root = j_root(&b, c, !big);
 	pd_status s = PD_IO;
-	if (root && !b.oom && big) {
+	if (root && b.status == PD_OK && big) {
 		s = print_streamed(f, &b, root, &c->analysis);
-	} else if (root && !b.oom) {
+	} else if (root && b.status == PD_OK) {
 		char *text = cJSON_Print(root);
 		if (text && fputs(text, f) >= 0 && fputc('\n', f) != EOF)
 			s = PD_OK;

@@ -1,5 +1,6 @@
 /* report_md.c - the analysis report as Markdown (the default of `plandag report`). */
 #include "export/report_i.h"
+#include "util/util.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -160,8 +161,8 @@ static void md_params(FILE *f, const pd_compilation *c)
 	const pd_plan *p = c->plan;
 	const pd_analysis *an = &c->analysis;
 	char w[32], kv[32];
-	pd_i_report_bytes(an->weight_bytes, w, sizeof(w));
-	pd_i_report_bytes(an->kv_bytes_per_token, kv, sizeof(kv));
+	pd_i_format_bytes(an->weight_bytes, w, sizeof(w));
+	pd_i_format_bytes(an->kv_bytes_per_token, kv, sizeof(kv));
 	fputs("## Model\n\n", f);
 	if (p->model.has_params)
 		fprintf(f, "- parameters declared: %.4g\n", p->model.params);
@@ -198,7 +199,7 @@ static void md_memory_row(FILE *f, const pd_analysis *an, uint32_t i, uint32_t e
 	        pd_i_report_gpu_outside(an, m) ? " (not in the cluster)" : "", (int)m->stage,
 	        (int)m->experts);
 	for (int k = 0; k < 6; k++) {
-		pd_i_report_bytes(v[k], b, sizeof(b));
+		pd_i_format_bytes(v[k], b, sizeof(b));
 		fprintf(f, " %s |", b);
 	}
 	fprintf(f, " %s |\n", pd_i_report_percent(m->total, m->capacity, 1, b, sizeof(b)));
@@ -305,7 +306,7 @@ static void md_dag(FILE *f, const pd_compilation *c)
 
 static void md_assumptions(FILE *f, const pd_compilation *c)
 {
-	const char *texts[PD_I_REPORT_MAX_ASSUMED];
+	char texts[PD_I_REPORT_MAX_ASSUMED][PD_I_REPORT_LINE];
 	size_t n = pd_i_report_assumptions(c->plan, texts, PD_I_REPORT_MAX_ASSUMED);
 	fputs("## Assumptions\n\n", f);
 	if (n == 0)

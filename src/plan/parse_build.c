@@ -4,6 +4,7 @@
  * parsers of units.c: what the XSD cannot say (an id list with a duplicate, a cluster
  * of more than PD_MAX_GPUS GPUs) becomes a `schema` diagnostic at the element.
  */
+#include "plan/defaults.h"
 #include "plan/plan_internal.h"
 
 #include <stddef.h>
@@ -233,30 +234,20 @@ static void read_cluster(builder *b, const xmlNode *n)
 	get_int(b, n, at, "gpus-per-node", 1, 1024, &c->gpus_per_node);
 	get_quantity(b, n, at, "gpu-memory", pd_parse_size, "a size such as 80GB or 64GiB",
 	             &MEMORY, &c->gpu_memory);
-	double tflops = 989;
-	if (!get_quantity(b, n, at, "gpu-tflops", pd_parse_number, "TFLOP/s such as 989",
+	/* the defaults are those of src/plan/defaults.c; gpu-tflops is written in TFLOP/s */
+	const pd_i_cluster_default *tf = &pd_i_cluster_defaults[PD_I_DEFAULT_TFLOPS];
+	double tflops = tf->value / tf->unit_scale;
+	if (!get_quantity(b, n, at, tf->attribute, pd_parse_number, "TFLOP/s such as 989",
 	                  &TFLOPS, &tflops))
-		c->assumed |= PD_ASSUMED_TFLOPS;
-	c->gpu_flops = tflops * 1e12;
-	static const struct {
-		const char *name;
-		double dflt;
-		unsigned bit;
-		size_t off;
-	} bw[] = {
-	    {"gpu-bandwidth", 3.35e12, PD_ASSUMED_GPU_BANDWIDTH,
-	     offsetof(pd_cluster, gpu_bandwidth)},
-	    {"intra-node-bandwidth", 450e9, PD_ASSUMED_INTRA_BANDWIDTH,
-	     offsetof(pd_cluster, intra_bandwidth)},
-	    {"inter-node-bandwidth", 50e9, PD_ASSUMED_INTER_BANDWIDTH,
-	     offsetof(pd_cluster, inter_bandwidth)},
-	};
-	for (size_t i = 0; i < 3; i++) {
-		double *v = (double *)((char *)c + bw[i].off);
-		*v = bw[i].dflt;
-		if (!get_quantity(b, n, at, bw[i].name, pd_parse_bandwidth,
+		c->assumed |= tf->bit;
+	c->gpu_flops = tflops * tf->unit_scale;
+	for (size_t i = PD_I_DEFAULT_GPU_BW; i < PD_I_N_CLUSTER_DEFAULTS; i++) {
+		const pd_i_cluster_default *d = &pd_i_cluster_defaults[i];
+		double *v = (double *)((char *)c + d->offset);
+		*v = d->value;
+		if (!get_quantity(b, n, at, d->attribute, pd_parse_bandwidth,
 		                  "a bandwidth such as 3.35TB/s", &BANDWIDTH, v))
-			c->assumed |= bw[i].bit;
+			c->assumed |= d->bit;
 	}
 	/* the GPU ids of a cluster stay below PD_MAX_GPUS */
 	if (c->nodes * c->gpus_per_node > PD_MAX_GPUS)

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plandag/export.h"
+#include "plandag/atomic_file.h"
 
 #define SLOTS 32
 #define PATH_BYTES 4200
@@ -126,24 +126,6 @@ static long staging_pid(const char *name)
 	return pid;
 }
 
-/* Removes the files of one dead run's staging directory, then the directory. */
-static void remove_staging(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d)
-		return;
-	char file[PATH_BYTES + 256];
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		struct stat st;
-		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-		if (lstat(file, &st) == 0 && !S_ISDIR(st.st_mode))
-			unlink(file);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
 void pd_cleanup_stale_staging(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -161,7 +143,7 @@ void pd_cleanup_stale_staging(const char *dir)
 		if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
 			continue;
 		if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
-			remove_staging(path);
+			pd_remove_tree(path); /* a directory export inside it too */
 	}
 	closedir(d);
 }

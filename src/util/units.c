@@ -7,6 +7,7 @@
 #include "util/util.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,4 +240,21 @@ bool pd_parse_id_list(pd_arena *a, const char *s, int64_t max_id, uint32_t max_c
 	*ids = out;
 	*n = count;
 	return true;
+}
+
+void pd_i_format_bytes(double b, char *buf, size_t size)
+{
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+	int u = 0;
+	double v = b;
+	while (fabs(v) >= 1000.0 && u < 6) {
+		v /= 1000.0;
+		u++;
+	}
+	if (!isfinite(v))
+		snprintf(buf, size, "n/a");
+	else if (fabs(v) >= 1e6) /* beyond the units: short, never a truncated number */
+		snprintf(buf, size, "%.3g %s", v, units[u]);
+	else
+		snprintf(buf, size, u == 0 ? "%.0f %s" : "%.2f %s", v, units[u]);
 }

@@ -26,4 +26,9 @@ int pd_i_cmp_i32(const void *a, const void *b);
  * holds the whole list. */
 size_t pd_i_format_ids(char *buf, size_t size, const int32_t *ids, uint32_t n);
 
+/* "12 B", "320.00 kB", "1.50 MB", ... "n/a" (SI: powers of 1000, like the plan's units;
+ * two decimals above bytes; "%.3g" beyond EB).  The one byte formatter of every
+ * output (src/util/units.c). */
+void pd_i_format_bytes(double bytes, char *buf, size_t size);
+
 #endif

@@ -1,0 +1,98 @@
+/* exporters.c - the exporter table: one row per --emit word, in the order of the help
+ * and of writing, and the small writers that adapt each export to a row.
+ *
+ * To add an export format, add its PD_EMIT_* bit (include/plandag/emit.h), its writer
+ * and its row here; see docs/architecture.md, "How to add an export format".
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "export/exporters.h"
+#include "plandag/report.h"
+#include "util/util.h"
+
+/* The DOT file's view: the one asked for, else the whole graph while cgraph can hold
+ * it, else the overview with notes saying where the whole DAG is. */
+static pd_view dot_view(const pd_i_emit_job *job)
+{
+	const pd_dag *dag = job->c->dag;
+	if (job->explicit_view)
+		return job->pic;
+	if ((uint64_t)dag->n_nodes + dag->n_edges <= PD_DOT_FULL_LIMIT)
+		return (pd_view){.kind = PD_VIEW_FULL};
+	pd_diag_add(job->diags, PD_RULE_IO, PD_NOTE, 0, 0,
+	            "the DOT file holds the overview: %u nodes + %u edges are beyond what "
+	            "cgraph handles well (%d elements)",
+	            dag->n_nodes, dag->n_edges, PD_DOT_FULL_LIMIT);
+	if (job->mask & PD_EMIT_GRAPHML)
+		pd_diag_fix(pd_diag_add(job->diags, PD_RULE_IO, PD_NOTE, 0, 0,
+		                        "the GraphML file holds the whole DAG"),
+		            "pick a part with --view stage=S, gpu=G or layer=L for DOT");
+	else
+		pd_diag_fix(pd_diag_add(job->diags, PD_RULE_IO, PD_NOTE, 0, 0,
+		                        "no file holds the whole DAG: GraphML was not asked for"),
+		            "add graphml to --emit for the whole DAG, or pick a part with --view "
+		            "stage=S, gpu=G or layer=L for DOT");
+	return (pd_view){.kind = PD_VIEW_OVERVIEW};
+}
+
+static pd_status write_dot(pd_i_emit_job *job, const pd_i_exporter *row, const char *path)
+{
+	(void)row;
+	pd_view v = dot_view(job);
+	return pd_export_dot(job->c->dag, &v, path, job->diags);
+}
+
+static pd_status write_graphml(pd_i_emit_job *job, const pd_i_exporter *row,
+                               const char *path)
+{
+	(void)row;
+	return pd_export_graphml(job->c->dag, path, job->diags);
+}
+
+/* PNG, SVG, PDF: the first picture lays the view out, every picture renders that one
+ * layout (pd_i_emit_table closes it).  The row's word is the gvc format. */
+static pd_status write_picture(pd_i_emit_job *job, const pd_i_exporter *row,
+                               const char *path)
+{
+	if (!job->layout)
+		PD_CHECK(pd_i_layout_open(job->c->dag, &job->pic, &job->layout, job->diags));
+	return pd_i_layout_render(job->layout, row->info.word, path, job->diags);
+}
+
+/* The Markdown report; it links the PNG when one is written in the same run. */
+static pd_status write_report(pd_i_emit_job *job, const pd_i_exporter *row,
+                              const char *path)
+{
+	(void)row;
+	pd_atomic_file af;
+	pd_status s = pd_atomic_open(&af, path);
+	if (s == PD_OK && (s = pd_report_write(af.f, PD_REPORT_MD, job->c,
+	                                       pd_i_emit_name(job, PD_EMIT_PNG))) != PD_OK)
+		pd_atomic_abort(&af);
+	else if (s == PD_OK)
+		s = pd_atomic_commit(&af);
+	if (s != PD_OK)
+		pd_diag_add(job->diags, PD_RULE_IO, PD_ERROR, 0, 0,
+		            "cannot write the report %s: %s", path, strerror(errno ? errno : EIO));
+	return s;
+}
+
+/* word, suffix, bit, directory, named by the view; needs; writer */
+const pd_i_exporter pd_i_exporters[] = {
+    {{"dot", ".dot", PD_EMIT_DOT, false, true}, PD_I_NEEDS_DAG, write_dot},
+    {{"graphml", ".graphml", PD_EMIT_GRAPHML, false, false}, PD_I_NEEDS_DAG, write_graphml},
+    {{"png", ".png", PD_EMIT_PNG, false, true},
+     PD_I_NEEDS_DAG | PD_I_PICTURE,
+     write_picture},
+    {{"svg", ".svg", PD_EMIT_SVG, false, true},
+     PD_I_NEEDS_DAG | PD_I_PICTURE,
+     write_picture},
+    {{"pdf", ".pdf", PD_EMIT_PDF, false, true},
+     PD_I_NEEDS_DAG | PD_I_PICTURE,
+     write_picture},
+    {{"report", ".md", PD_EMIT_REPORT, false, false}, 0, write_report},
+};
+const size_t pd_i_n_exporters = sizeof(pd_i_exporters) / sizeof(pd_i_exporters[0]);
+_Static_assert(sizeof(pd_i_exporters) / sizeof(pd_i_exporters[0]) <= PD_EMIT_MAX,
+               "one bit of the emit mask per exporter");

@@ -1,0 +1,297 @@
+/* report_common.c - what both report writers (report_md.c, report_json.c) need: the
+ * arithmetic and the texts of the analysis.  It calls neither writer: report.c ->
+ * report_md.c / report_json.c -> report_common.c. */
+#include "export/report_i.h"
+#include "plan/defaults.h"
+#include "plan/rules.h" /* pd_i_strategy_uniform */
+#include "util/util.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *pd_i_report_verdict(const pd_compilation *c)
+{
+	return (c->diags.errors > 0 || c->status != PD_OK) ? "invalid" : "valid";
+}
+
+const char *pd_i_report_stage_name(pd_stage_id s)
+{
+	static const char *const names[] = {"none",     "parse", "expand",
+	                                    "validate", "lower", "check"};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "none";
+}
+
+const char *pd_i_report_source_name(pd_throughput_source s)
+{
+	if (s == PD_THROUGHPUT_ROOFLINE)
+		return "roofline";
+	if (s == PD_THROUGHPUT_DAG)
+		return "dag";
+	return NULL;
+}
+
+bool pd_i_report_has_analysis(const pd_compilation *c)
+{
+	return c->plan && c->reached >= PD_STAGE_VALIDATE;
+}
+
+bool pd_i_report_uniform(const pd_plan *p, int64_t *dp, int64_t *pp, int64_t *size)
+{
+	uint32_t d, n, z;
+	if (!pd_i_strategy_uniform(&p->strategy, &d, &n, &z))
+		return false;
+	*dp = d;
+	*pp = n;
+	*size = z;
+	return true;
+}
+
+/* Appends to buf at *used without overflowing; keeps the text NUL-terminated. */
+static void append(char *buf, size_t size, size_t *used, const char *fmt, int64_t v)
+{
+	if (*used >= size)
+		return;
+	int n = snprintf(buf + *used, size - *used, fmt, v);
+	if (n > 0)
+		*used += (size_t)n < size - *used ? (size_t)n : size - *used - 1;
+}
+
+char *pd_i_report_gpu_sum(const pd_plan *p, char *buf, size_t size)
+{
+	const pd_strategy *s = &p->strategy;
+	size_t used = 0, terms = 0;
+	int64_t total = 0;
+	buf[0] = '\0';
+	for (uint32_t r = 0; r < s->n_replicas; r++)
+		for (uint32_t i = 0; i < s->replicas[r].n_stages; i++) {
+			int64_t n = s->replicas[r].stages[i].n_gpus;
+			total += n;
+			if (terms < 8)
+				append(buf, size, &used, terms ? " + %" PRId64 : "%" PRId64, n);
+			else if (terms == 8)
+				append(buf, size, &used, " + ...", 0);
+			terms++;
+		}
+	if (terms == 0)
+		append(buf, size, &used, "0", 0);
+	if (terms > 8)
+		append(buf, size, &used, " (%" PRId64 " stages)", (int64_t)terms);
+	if (terms > 1)
+		append(buf, size, &used, " = %" PRId64, total);
+	return buf;
+}
+
+void pd_i_report_product(const pd_analysis *an, char *buf, size_t size)
+{
+	snprintf(buf, size,
+	         "DP x TP x PP x EP x SP = %" PRId64 " x %" PRId64 " x %" PRId64 " x %" PRId64
+	         " x %" PRId64 " = %" PRId64,
+	         an->dp, an->tp, an->pp, an->ep, an->sp, an->gpus_product);
+}
+
+/* Cuts text after max_lines lines, noting how many were left out. */
+static char *cut_lines(char *text, size_t len, size_t max_lines)
+{
+	size_t lines = 0, i = 0;
+	while (i < len && lines < max_lines)
+		if (text[i++] == '\n')
+			lines++;
+	if (i >= len)
+		return text;
+	size_t rest = 0;
+	for (size_t j = i; j < len; j++)
+		rest += text[j] == '\n';
+	char note[96];
+	int n = snprintf(note, sizeof(note),
+	                 "... %zu more lines (plandag compile --dump expand)\n", rest);
+	if (n > 0 && (size_t)n < len - i)
+		memcpy(text + i, note, (size_t)n + 1);
+	return text;
+}
+
+char *pd_i_report_tree(const pd_plan *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	pd_plan_print_tree(p, f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return cut_lines(buf, len, PD_I_REPORT_TREE_LINES);
+}
+
+const char *pd_i_report_percent(double part, double whole, int decimals, char *buf,
+                                size_t size)
+{
+	double p = whole > 0 ? 100.0 * part / whole : 0.0;
+	if (!isfinite(p))
+		snprintf(buf, size, "n/a");
+	else
+		snprintf(buf, size, "%.*f %%", decimals, p);
+	return buf;
+}
+
+/* Line of the stage a GPU's memory entry belongs to (0 when unknown). */
+static long stage_line(const pd_plan *p, const pd_gpu_memory *m)
+{
+	const pd_strategy *st = &p->strategy;
+	if (m->replica < 0 || (uint32_t)m->replica >= st->n_replicas)
+		return 0;
+	const pd_replica *r = &st->replicas[m->replica];
+	return m->stage >= 0 && (uint32_t)m->stage < r->n_stages ? r->stages[m->stage].loc.line
+	                                                         : 0;
+}
+
+/* The GPU with the highest total / capacity among those of the stage at `line` (every
+ * GPU when line is 0 or no stage is there): a memory-capacity error is about one
+ * stage, and its impact must name a GPU of that stage. */
+static const pd_gpu_memory *worst_gpu(const pd_plan *p, const pd_analysis *an, long line)
+{
+	const pd_gpu_memory *w = NULL;
+	for (int pass = 0; pass < 2 && !w; pass++) {
+		for (uint32_t i = 0; i < an->n_memory; i++) {
+			const pd_gpu_memory *a = &an->memory[i];
+			if (pass == 0 && (line == 0 || stage_line(p, a) != line))
+				continue;
+			if (!w || a->total * w->capacity > w->total * a->capacity)
+				w = a;
+		}
+	}
+	return w;
+}
+
+static bool impact_memory(const pd_plan *p, const pd_analysis *an, long line, char *buf,
+                          size_t size)
+{
+	if (an->n_memory == 0)
+		return false;
+	const pd_gpu_memory *m = worst_gpu(p, an, line);
+	char need[32], cap[32], use[32];
+	pd_i_format_bytes(m->total, need, sizeof(need));
+	pd_i_format_bytes(m->capacity, cap, sizeof(cap));
+	snprintf(buf, size, "GPU %d needs %s of %s (%s)", (int)m->gpu, need, cap,
+	         pd_i_report_percent(m->total, m->capacity, 0, use, sizeof(use)));
+	return true;
+}
+
+static bool impact_throughput(const pd_plan *p, const pd_analysis *an, char *buf,
+                              size_t size)
+{
+	if (an->throughput_source == PD_THROUGHPUT_NONE || !p->workload.has_target ||
+	    p->workload.target <= 0)
+		return false;
+	char share[32];
+	snprintf(
+	    buf, size, "%.2f tokens/ms is %s of the target %.2f (%s, step %.1f us)",
+	    an->tokens_per_ms,
+	    pd_i_report_percent(an->tokens_per_ms, p->workload.target, 0, share, sizeof(share)),
+	    p->workload.target,
+	    an->throughput_source == PD_THROUGHPUT_DAG ? "DAG critical path" : "roofline",
+	    an->step_latency_us);
+	return true;
+}
+
+static bool impact_gpus(const pd_plan *p, const pd_analysis *an, char *buf, size_t size)
+{
+	if (!p->strategy.has_declared_gpus)
+		return false;
+	int64_t d = p->strategy.declared_gpus;
+	snprintf(buf, size,
+	         "declared %" PRId64 " vs structural %" PRId64 " (%+" PRId64
+	         " GPUs); DP x TP x PP x EP x SP = %" PRId64,
+	         d, an->gpus_structural, d - an->gpus_structural, an->gpus_product);
+	return true;
+}
+
+bool pd_i_report_impact(const pd_compilation *c, const pd_diag *d, char *buf, size_t size)
+{
+	if (!pd_i_report_has_analysis(c) || !d->rule)
+		return false;
+	const pd_plan *p = c->plan;
+	const pd_analysis *an = &c->analysis;
+	if (strcmp(d->rule, PD_RULE_MEMORY_CAPACITY) == 0)
+		return impact_memory(p, an, d->line, buf, size);
+	if (strcmp(d->rule, PD_RULE_OVER_PROVISIONED) == 0)
+		return impact_memory(p, an, 0, buf, size);
+	if (strcmp(d->rule, PD_RULE_THROUGHPUT_TARGET) == 0)
+		return impact_throughput(p, an, buf, size);
+	if (strcmp(d->rule, PD_RULE_MULTIPLICATIVE) == 0)
+		return impact_gpus(p, an, buf, size);
+	if (strcmp(d->rule, PD_RULE_PARAMS_MISMATCH) == 0 && p->model.has_params &&
+	    an->params_computed > 0) {
+		snprintf(buf, size, "declared %.4g vs computed %.4g parameters (%+.1f %%)",
+		         p->model.params, an->params_computed,
+		         100.0 * (p->model.params - an->params_computed) / an->params_computed);
+		return true;
+	}
+	return false;
+}
+
+size_t pd_i_report_assumptions(const pd_plan *p, char (*out)[PD_I_REPORT_LINE], size_t max)
+{
+	static const struct {
+		unsigned bit;
+		const char *text;
+	} workload[] = {
+	    {PD_ASSUMED_WORKLOAD, "no <workload>: every workload default below"},
+	    {PD_ASSUMED_PHASE, "phase: decode (default)"},
+	    {PD_ASSUMED_BATCH, "batch: 1 sequence per replica (default)"},
+	    {PD_ASSUMED_CONTEXT, "context: 2048 tokens (default)"},
+	    {PD_ASSUMED_MICRO_BATCHES, "micro-batches: 1 (default)"},
+	};
+	size_t n = 0;
+	for (size_t i = 0; i < PD_I_N_CLUSTER_DEFAULTS && n < max; i++)
+		if (p->cluster.assumed & pd_i_cluster_defaults[i].bit)
+			pd_i_cluster_default_text(&pd_i_cluster_defaults[i], out[n++],
+			                          PD_I_REPORT_LINE);
+	for (size_t i = 0; i < sizeof(workload) / sizeof(workload[0]) && n < max; i++)
+		if (p->workload.assumed & workload[i].bit)
+			snprintf(out[n++], PD_I_REPORT_LINE, "%s", workload[i].text);
+	return n;
+}
+
+static bool same_memory(const pd_gpu_memory *a, const pd_gpu_memory *b)
+{
+	return a->stage == b->stage && a->experts == b->experts && a->weights == b->weights &&
+	       a->kv_cache == b->kv_cache && a->activations == b->activations &&
+	       a->reserve == b->reserve && a->total == b->total && a->capacity == b->capacity;
+}
+
+bool pd_i_report_gpu_outside(const pd_analysis *an, const pd_gpu_memory *m)
+{
+	return m->gpu < 0 || m->gpu >= an->gpus_cluster;
+}
+
+/* A run never mixes GPUs of the cluster with ids it does not have (gpu-range). */
+uint32_t pd_i_report_memory_run(const pd_analysis *an, uint32_t i)
+{
+	uint32_t j = i + 1;
+	const pd_gpu_memory *m = &an->memory[i];
+	while (j < an->n_memory && same_memory(m, &an->memory[j]) &&
+	       pd_i_report_gpu_outside(an, m) == pd_i_report_gpu_outside(an, &an->memory[j]))
+		j++;
+	return j;
+}
+
+void pd_i_report_gpu_list(const pd_analysis *an, uint32_t first, uint32_t end, char *buf,
+                          size_t size)
+{
+	size_t used = 0;
+	append(buf, size, &used, end - first > 1 ? "GPUs " : "GPU ", 0);
+	int32_t *ids = malloc((size_t)(end - first + 1) * sizeof(int32_t));
+	if (!ids) { /* out of memory: name the first GPU of the run */
+		append(buf, size, &used, "%" PRId64 ",...", an->memory[first].gpu);
+		return;
+	}
+	for (uint32_t i = first; i < end; i++)
+		ids[i - first] = an->memory[i].gpu;
+	if (used < size)
+		pd_i_format_ids(buf + used, size - used, ids, end - first);
+	free(ids);
+}
