@@ -26,6 +26,7 @@
 
 #include "export_internal.h"
 #include "plandag/pipeline.h"
+#include "util/array.h"
 #include "util/util.h"
 
 #define GRAPHML_NS "http://graphml.graphdrawing.org/xmlns"
@@ -93,12 +94,11 @@ typedef struct rnode {
 	uint8_t declared, has_kind;
 } rnode;
 
-/* String ids -> indices (open addressing over a character pool). */
+/* String ids -> indices: the ids NUL-separated in one pool, interned by util's table. */
 typedef struct id_table {
-	char *pool;
-	size_t pool_len, pool_cap;
-	uint32_t *off;       /* per index: offset of its id in pool */
-	uint32_t *slot, cap; /* UINT32_MAX = empty */
+	pd_i_strbuf pool;
+	PD_VEC(uint32_t) off; /* per index: offset of its id in pool */
+	pd_i_intern index;
 	uint32_t n;
 } id_table;
 
@@ -107,13 +107,11 @@ typedef struct reader {
 	const char *path;
 	pd_diag_list *diags;
 	pd_dag *dag;
-	key *keys;
-	size_t n_keys, cap_keys, last_key;
+	PD_VEC(key) keys;
+	size_t last_key;
 	id_table ids;
-	rnode *nodes;
-	uint32_t cap_nodes;
-	char *text; /* text of the current <data> */
-	size_t text_len, text_cap;
+	PD_VEC(rnode) nodes; /* per id index */
+	pd_i_strbuf text;    /* text of the current <data> */
 	int graphs, failed, oom;
 	int fd, io_errno;    /* the input, opened once; errno of a failed read */
 	int stop;            /* a limit was hit: stop reading */
@@ -149,86 +147,43 @@ static void bad(reader *rd, long line, const char *fmt, const char *arg)
 
 /* ---- ids ---- */
 
-static uint32_t hash_str(const char *s)
+static uint32_t id_hash(const void *t, uint32_t i)
 {
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
+	const id_table *ids = t;
+	return pd_i_hash_str(ids->pool.s + ids->off.v[i]);
 }
 
-static int ids_rehash(id_table *t)
+static bool id_equal(const void *t, uint32_t i, const void *key)
 {
-	uint32_t cap = t->cap ? t->cap * 2 : 1024;
-	uint32_t *slot = malloc((size_t)cap * sizeof(uint32_t));
-	if (!slot)
-		return -1;
-	memset(slot, 0xff, (size_t)cap * sizeof(uint32_t));
-	for (uint32_t i = 0; i < t->n; i++) {
-		uint32_t h = hash_str(t->pool + t->off[i]) & (cap - 1);
-		while (slot[h] != UINT32_MAX)
-			h = (h + 1) & (cap - 1);
-		slot[h] = i;
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->cap = cap;
-	return 0;
-}
-
-/* Appends id to the pool and the offset table; returns its index or UINT32_MAX. */
-static uint32_t ids_append(id_table *t, const char *id, uint32_t *off_cap)
-{
-	size_t len = strlen(id) + 1;
-	if (t->pool_len + len > UINT32_MAX)
-		return UINT32_MAX;
-	if (t->pool_len + len > t->pool_cap) {
-		size_t cap = t->pool_cap ? t->pool_cap * 2 : 65536;
-		while (cap < t->pool_len + len)
-			cap *= 2;
-		char *p = realloc(t->pool, cap);
-		if (!p)
-			return UINT32_MAX;
-		t->pool = p;
-		t->pool_cap = cap;
-	}
-	if (t->n == *off_cap) {
-		uint32_t cap = *off_cap ? *off_cap * 2 : 1024;
-		uint32_t *o = realloc(t->off, (size_t)cap * sizeof(uint32_t));
-		if (!o)
-			return UINT32_MAX;
-		t->off = o;
-		*off_cap = cap;
-	}
-	memcpy(t->pool + t->pool_len, id, len);
-	t->off[t->n] = (uint32_t)t->pool_len;
-	t->pool_len += len;
-	return t->n++;
+	const id_table *ids = t;
+	return strcmp(ids->pool.s + ids->off.v[i], key) == 0;
 }
 
 /* Index of id, adding it when new (*is_new set); UINT32_MAX when out of memory. */
-static uint32_t ids_get(id_table *t, const char *id, uint32_t *off_cap, int *is_new)
+static uint32_t ids_get(id_table *t, const char *id, int *is_new)
 {
+	uint32_t where, i;
+	size_t len = strlen(id) + 1;
 	*is_new = 0;
-	if ((uint64_t)(t->n + 1) * 2 > t->cap && ids_rehash(t) != 0)
+	if (pd_i_intern_reserve(&t->index, t->n, 1024, id_hash, t) != PD_OK)
 		return UINT32_MAX;
-	uint32_t h = hash_str(id) & (t->cap - 1);
-	for (; t->slot[h] != UINT32_MAX; h = (h + 1) & (t->cap - 1))
-		if (strcmp(t->pool + t->off[t->slot[h]], id) == 0)
-			return t->slot[h];
-	uint32_t i = ids_append(t, id, off_cap);
-	if (i != UINT32_MAX) {
-		t->slot[h] = i;
-		*is_new = 1;
-	}
-	return i;
+	i = pd_i_intern_find(&t->index, pd_i_hash_str(id), id, id_equal, t, &where);
+	if (i != UINT32_MAX)
+		return i;
+	if (t->pool.n + len > UINT32_MAX ||
+	    PD_VEC_PUSH(&t->off, (uint32_t)t->pool.n) != PD_OK ||
+	    pd_i_strbuf_append(&t->pool, id, len) != PD_OK)
+		return UINT32_MAX;
+	pd_i_intern_set(&t->index, where, t->n);
+	*is_new = 1;
+	return t->n++;
 }
 
 static void ids_release(id_table *t)
 {
-	free(t->pool);
-	free(t->off);
-	free(t->slot);
+	pd_i_strbuf_release(&t->pool);
+	free(t->off.v);
+	pd_i_intern_release(&t->index);
 }
 
 /* ---- nodes ---- */
@@ -248,24 +203,12 @@ static const rnode NODE_DEFAULT = {
 /* The node of string id, created with defaults on first sight. */
 static uint32_t node_of(reader *rd, const char *id)
 {
-	uint32_t off_cap = rd->cap_nodes;
 	int is_new;
-	uint32_t v = ids_get(&rd->ids, id, &off_cap, &is_new);
-	if (v == UINT32_MAX) {
+	uint32_t v = ids_get(&rd->ids, id, &is_new);
+	if (v == UINT32_MAX || (is_new && PD_VEC_PUSH(&rd->nodes, NODE_DEFAULT) != PD_OK)) {
 		rd->oom = 1;
-		return v;
+		return UINT32_MAX;
 	}
-	if (off_cap != rd->cap_nodes) {
-		rnode *p = realloc(rd->nodes, (size_t)off_cap * sizeof(rnode));
-		if (!p) {
-			rd->oom = 1;
-			return UINT32_MAX;
-		}
-		rd->nodes = p;
-		rd->cap_nodes = off_cap;
-	}
-	if (is_new)
-		rd->nodes[v] = NODE_DEFAULT;
 	return v;
 }
 
@@ -520,21 +463,15 @@ static void too_big(reader *rd, const char *what, unsigned long long limit)
 
 static void start_key(reader *rd)
 {
-	if (rd->n_keys == MAX_KEYS) {
+	if (rd->keys.n == MAX_KEYS) {
 		too_big(rd, "<key> elements", MAX_KEYS);
 		return;
 	}
-	if (rd->n_keys == rd->cap_keys) {
-		size_t cap = rd->cap_keys ? rd->cap_keys * 2 : 32;
-		key *k = realloc(rd->keys, cap * sizeof(key));
-		if (!k) {
-			rd->oom = 1;
-			return;
-		}
-		rd->keys = k;
-		rd->cap_keys = cap;
+	if (PD_VEC_RESERVE(&rd->keys, rd->keys.n + 1) != PD_OK) {
+		rd->oom = 1;
+		return;
 	}
-	key *k = &rd->keys[rd->n_keys];
+	key *k = &rd->keys.v[rd->keys.n];
 	char *dom = attr(rd, "for");
 	k->id = attr(rd, "id");
 	k->name = attr(rd, "attr.name");
@@ -546,16 +483,16 @@ static void start_key(reader *rd)
 		xmlFree(k->name);
 		return;
 	}
-	rd->n_keys++;
+	rd->keys.n++;
 }
 
 /* Key index of id; data usually come in key order, so try the next key first. */
 static int key_index(reader *rd, const char *id)
 {
-	size_t n = rd->n_keys;
+	size_t n = rd->keys.n;
 	for (size_t i = 0; i < n; i++) {
 		size_t k = (rd->last_key + 1 + i) % n;
-		if (strcmp(rd->keys[k].id, id) == 0) {
+		if (strcmp(rd->keys.v[k].id, id) == 0) {
 			rd->last_key = k;
 			return (int)k;
 		}
@@ -566,24 +503,12 @@ static int key_index(reader *rd, const char *id)
 static void append_text(reader *rd, const char *t)
 {
 	size_t n = strlen(t);
-	if (rd->text_len + n > MAX_TEXT) {
+	if (rd->text.n + n > MAX_TEXT) {
 		too_big(rd, "bytes of text in one <data> (token too long)", MAX_TEXT);
 		return;
 	}
-	if (rd->text_len + n + 1 > rd->text_cap) {
-		size_t cap = rd->text_cap ? rd->text_cap * 2 : 256;
-		while (cap < rd->text_len + n + 1)
-			cap *= 2;
-		char *p = realloc(rd->text, cap);
-		if (!p) {
-			rd->oom = 1;
-			return;
-		}
-		rd->text = p;
-		rd->text_cap = cap;
-	}
-	memcpy(rd->text + rd->text_len, t, n + 1);
-	rd->text_len += n;
+	if (pd_i_strbuf_append(&rd->text, t, n) != PD_OK)
+		rd->oom = 1;
 }
 
 /* The bounds of the integer node keys: the plan schema's (docs/plan-format.md). */
@@ -660,7 +585,7 @@ static void apply(reader *rd, const key *k, const char *t, long line)
 		return; /* someone else's key: keep quiet, ignore it */
 	int r;
 	if (dom == D_NODE)
-		r = set_node_field(rd, &rd->nodes[rd->cur_node], field, t);
+		r = set_node_field(rd, &rd->nodes.v[rd->cur_node], field, t);
 	else if (dom == D_EDGE)
 		r = set_edge_field(rd, field, t);
 	else
@@ -681,9 +606,9 @@ static void apply(reader *rd, const key *k, const char *t, long line)
 /* Key defaults apply before an element's own data. */
 static void apply_defaults(reader *rd, long line)
 {
-	for (size_t i = 0; i < rd->n_keys; i++)
-		if (rd->keys[i].def)
-			apply(rd, &rd->keys[i], rd->keys[i].def, line);
+	for (size_t i = 0; i < rd->keys.n; i++)
+		if (rd->keys.v[i].def)
+			apply(rd, &rd->keys.v[i], rd->keys.v[i].def, line);
 }
 
 /* ---- elements ---- */
@@ -721,13 +646,13 @@ static void start_node(reader *rd, long line)
 		return;
 	}
 	uint32_t v = node_of(rd, id);
-	if (v != UINT32_MAX && rd->nodes[v].declared)
+	if (v != UINT32_MAX && rd->nodes.v[v].declared)
 		bad(rd, line, "node id '%s' declared twice", id);
 	xmlFree(id);
 	if (v == UINT32_MAX)
 		return;
-	rd->nodes[v].declared = 1;
-	rd->nodes[v].line = line;
+	rd->nodes.v[v].declared = 1;
+	rd->nodes.v[v].line = line;
 	rd->cur_node = v;
 	rd->cur_domain = D_NODE;
 	apply_defaults(rd, line);
@@ -749,7 +674,7 @@ static void start_edge(reader *rd, long line)
 		rd->cur_line = line;
 		rd->cur_domain = D_EDGE;
 		for (uint32_t i = 0; i < 2 && !rd->oom; i++) {
-			rnode *n = &rd->nodes[i ? rd->cur_edge_dst : rd->cur_edge_src];
+			rnode *n = &rd->nodes.v[i ? rd->cur_edge_dst : rd->cur_edge_src];
 			if (!n->declared && !n->line)
 				n->line = line; /* where an undeclared id was first used */
 		}
@@ -769,7 +694,7 @@ static void end_edge(reader *rd)
 		return;
 	}
 	/* a node's output size is what its data, comm and collective edges carry */
-	pd_cost *c = &rd->nodes[rd->cur_edge_src].c;
+	pd_cost *c = &rd->nodes.v[rd->cur_edge_src].c;
 	if (rd->cur_edge_kind != PD_E_CONTROL && rd->cur_edge_bytes > c->out_bytes)
 		c->out_bytes = rd->cur_edge_bytes;
 }
@@ -782,9 +707,7 @@ static void start_data(reader *rd, long line)
 		bad(rd, line, "data for undeclared key '%s' (declare a <key> first)",
 		    k ? k : "(no key attribute)");
 	xmlFree(k);
-	rd->text_len = 0;
-	if (rd->text)
-		rd->text[0] = '\0';
+	pd_i_strbuf_clear(&rd->text);
 	rd->capturing = rd->cur_data_key >= 0;
 }
 
@@ -793,17 +716,17 @@ static void start_data(reader *rd, long line)
 static void end_data(reader *rd, long line)
 {
 	if (rd->capturing && rd->cur_data_key >= 0 && !rd->in_default)
-		apply(rd, &rd->keys[rd->cur_data_key], rd->text ? rd->text : "", line);
+		apply(rd, &rd->keys.v[rd->cur_data_key], rd->text.s ? rd->text.s : "", line);
 	rd->capturing = 0;
 	rd->cur_data_key = -1;
 }
 
 static void end_default(reader *rd)
 {
-	if (rd->in_default && rd->n_keys > 0) {
-		key *k = &rd->keys[rd->n_keys - 1];
+	if (rd->in_default && rd->keys.n > 0) {
+		key *k = &rd->keys.v[rd->keys.n - 1];
 		free(k->def);
-		k->def = strdup(rd->text ? rd->text : "");
+		k->def = strdup(rd->text.s ? rd->text.s : "");
 		if (!k->def)
 			rd->oom = 1;
 	}
@@ -836,9 +759,7 @@ static void start_element(reader *rd, const char *name, int depth, long line)
 		start_key(rd);
 	} else if (depth == 2 && strcmp(name, "default") == 0 && rd->graphs == 0) {
 		rd->in_default = rd->capturing = 1;
-		rd->text_len = 0;
-		if (rd->text)
-			rd->text[0] = '\0';
+		pd_i_strbuf_clear(&rd->text);
 	} else if (depth == 1 && strcmp(name, "graph") == 0) {
 		start_graph(rd, line);
 	} else if (depth == 2 && ctx == D_GRAPH && strcmp(name, "node") == 0) {
@@ -963,8 +884,8 @@ static int read_all(reader *rd)
 /* The complaints about node v, found before anything is built. */
 static void check_node(reader *rd, uint32_t v)
 {
-	const rnode *n = &rd->nodes[v];
-	const char *id = rd->ids.pool + rd->ids.off[v];
+	const rnode *n = &rd->nodes.v[v];
+	const char *id = rd->ids.pool.s + rd->ids.off.v[v];
 	if (!n->declared)
 		bad(rd, n->line, "edge refers to node id '%s' that is never declared", id);
 	else if (!n->has_kind)
@@ -976,7 +897,7 @@ static void check_node(reader *rd, uint32_t v)
 /* Moves node v into the DAG: kind-dependent union, interned cost. */
 static int add_node(reader *rd, uint32_t v)
 {
-	rnode *n = &rd->nodes[v];
+	rnode *n = &rd->nodes.v[v];
 	if (n->n.kind == PD_N_COLLECTIVE)
 		n->n.group = n->group;
 	else
@@ -1062,15 +983,15 @@ static pd_status build(reader *rd)
 
 static void reader_release(reader *rd)
 {
-	for (size_t i = 0; i < rd->n_keys; i++) {
-		xmlFree(rd->keys[i].id);
-		xmlFree(rd->keys[i].name);
-		free(rd->keys[i].def);
+	for (size_t i = 0; i < rd->keys.n; i++) {
+		xmlFree(rd->keys.v[i].id);
+		xmlFree(rd->keys.v[i].name);
+		free(rd->keys.v[i].def);
 	}
-	free(rd->keys);
+	free(rd->keys.v);
 	ids_release(&rd->ids);
-	free(rd->nodes);
-	free(rd->text);
+	free(rd->nodes.v);
+	pd_i_strbuf_release(&rd->text);
 	if (rd->r)
 		xmlFreeTextReader(rd->r);
 }

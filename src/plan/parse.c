@@ -198,8 +198,8 @@ static void on_xsd_error(void *ctx, xmlError *err)
 		return;
 	const xmlNode *n = err->node;
 	bool missing_child = err->message && strstr(err->message, "Missing child");
-	for (size_t i = 0; missing_child && i < r->n_quiet; i++)
-		if (r->quiet[i] == n)
+	for (size_t i = 0; missing_child && i < r->quiet.n; i++)
+		if (r->quiet.v[i] == n)
 			return;
 	pd_loc at = {err->line, 0};
 	if (n && n->type == XML_ELEMENT_NODE && n == r->loc_node) {
@@ -351,7 +351,7 @@ pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name, pd
 		return PD_IO;
 	pd_status s = read_document(&r, buf, len, name, out);
 	pd_i_text_release(&r.text);
-	free(r.quiet);
+	free(r.quiet.v);
 	return s;
 }
 
