@@ -2,13 +2,44 @@
  *
  * XSD messages look like "Element 'model', attribute 'layers': MESSAGE.\n"; they become
  * "<model> layers=...: message" in plandag's style (lower case, no full stop) with a
- * fix line that says what the attribute accepts.
+ * fix line that says what the attribute accepts.  pd_i_schema_error, the one way a
+ * reader stage adds a `schema` error, lives here too: parse.c and parse_build.c call
+ * down into this file, never the other way.
  */
 #include "plan/plan_internal.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Control characters of a quoted value (a newline, a terminal escape) as \xNN: a
+ * message stays on its line. */
+static void escape_controls(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+	for (const unsigned char *c = (const unsigned char *)in; *c && n + 5 < size; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", *c);
+		else
+			out[n++] = (char)*c;
+	out[n] = '\0';
+}
+
+void pd_i_schema_error(pd_i_reader *r, pd_loc at, const char *fix, const char *fmt, ...)
+{
+	char raw[512], msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	escape_controls(raw, msg, sizeof(msg));
+	pd_diag *d =
+	    pd_diag_add(r->diags, PD_RULE_SCHEMA, PD_ERROR, at.line, at.column, "%s", msg);
+	if (fix)
+		pd_diag_fix(d, "%s", fix);
+	r->errors++;
+}
 
 /* What each simple type of plan.xsd accepts, for the fix line. */
 static const struct type_hint {
