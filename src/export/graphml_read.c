@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "export_internal.h"
+#include "graphml_keys.h"
 #include "plandag/pipeline.h"
 #include "util/array.h"
 #include "util/util.h"
@@ -38,51 +39,17 @@
 #define MAX_ELEMENTS PD_DEFAULT_MAX_ELEMENTS
 #define MAX_KEYS 256
 #define MAX_TEXT 10000000u
-#define MAX_MICRO_BATCHES 65536
 
 enum domain { D_NODE, D_EDGE, D_GRAPH, D_ALL, D_OTHER };
 
-/* Fields the reader understands, per domain (index = field id). */
-static const char *const NODE_FIELDS[] = {"kind",  "gpu",         "replica", "stage",
-                                          "layer", "micro_batch", "expert",  "flops",
-                                          "bytes", "us",          "label",   "group"};
-enum {
-	NF_KIND,
-	NF_GPU,
-	NF_REPLICA,
-	NF_STAGE,
-	NF_LAYER,
-	NF_MB,
-	NF_EXPERT,
-	NF_FLOPS,
-	NF_BYTES,
-	NF_US,
-	NF_LABEL,
-	NF_GROUP,
-	NF__COUNT
-};
-static const char *const EDGE_FIELDS[] = {"kind", "bytes"};
-enum { EF_KIND, EF_BYTES, EF__COUNT };
-static const char *const GRAPH_FIELDS[] = {
-    "plan",          "n_gpus", "gpus_per_node", "gpu_capacity", "n_replicas",
-    "micro_batches", "phase",  "step_tokens",   "gpus",         "stages"};
-enum {
-	GF_PLAN,
-	GF_N_GPUS,
-	GF_GPUS_PER_NODE,
-	GF_CAPACITY,
-	GF_N_REPLICAS,
-	GF_MB,
-	GF_PHASE,
-	GF_STEP_TOKENS,
-	GF_GPUS,
-	GF_STAGES,
-	GF__COUNT
-};
+static const char *const DOMAIN_NAMES[] = {
+    [D_NODE] = "node", [D_EDGE] = "edge", [D_GRAPH] = "graph"};
+#define K pd_i_graphml_keys
 
 typedef struct key {
 	char *id, *name, *def;
 	int domain;
+	int field[D_GRAPH + 1]; /* the row of the key table per domain, -1: not ours */
 } key;
 
 /* A node while reading: its record plus the raw costs, interned at the end. */
@@ -112,9 +79,11 @@ typedef struct reader {
 	id_table ids;
 	PD_VEC(rnode) nodes; /* per id index */
 	pd_i_strbuf text;    /* text of the current <data> */
-	int graphs, failed, oom;
+	int graphs;
+	/* PD_INVALID once the file was found wrong (reading goes on to report more),
+	 * PD_IO when out of memory, a read failed or a limit was hit (reading stops) */
+	pd_status status;
 	int fd, io_errno;    /* the input, opened once; errno of a failed read */
-	int stop;            /* a limit was hit: stop reading */
 	int wrong_root;      /* the root is not <graphml>: read no further */
 	int n_gpus_key;      /* the graph key n_gpus was given */
 	int32_t gpu_records; /* records of the graph key gpus, -1 when absent */
@@ -128,7 +97,15 @@ typedef struct reader {
 	int cur_edge_kind;
 	double cur_edge_bytes;
 	long cur_line;
+	rnode node_default; /* a node before its data: the key table's defaults */
 } reader;
+
+/* Keeps the worst outcome: PD_IO outranks PD_INVALID, which outranks PD_OK. */
+static void set_status(reader *rd, pd_status s)
+{
+	if (s == PD_IO || (s != PD_OK && rd->status == PD_OK))
+		rd->status = s;
+}
 
 /* The line of the current node's start tag (the parser itself reads ahead). */
 static long line_of(reader *rd)
@@ -140,9 +117,8 @@ static long line_of(reader *rd)
 
 static void bad(reader *rd, long line, const char *fmt, const char *arg)
 {
-	pd_diag *d = pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, 0, fmt, arg);
-	(void)d;
-	rd->failed = 1;
+	pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, 0, fmt, arg);
+	set_status(rd, PD_INVALID);
 }
 
 /* ---- ids ---- */
@@ -188,25 +164,26 @@ static void ids_release(id_table *t)
 
 /* ---- nodes ---- */
 
-static const rnode NODE_DEFAULT = {
-    .n = {.gpu = -1,
-          .replica = -1,
-          .stage = -1,
-          .layer = -1,
-          .micro_batch = 0,
-          .expert = -1,
-          .kind = PD_N__COUNT},
-    .expert = -1,
-    .group = -1,
-};
+/* A node before its data: -1 / 0 from the key table, no kind, no group. */
+static rnode node_default(void)
+{
+	rnode r = {.n = {.kind = PD_N__COUNT, .expert = -1}, .group = -1};
+	r.n.gpu = K[GK_GPU].def;
+	r.n.replica = K[GK_REPLICA].def;
+	r.n.stage = K[GK_STAGE].def;
+	r.n.layer = K[GK_LAYER].def;
+	r.n.micro_batch = K[GK_MB].def;
+	r.expert = K[GK_EXPERT].def;
+	return r;
+}
 
 /* The node of string id, created with defaults on first sight. */
 static uint32_t node_of(reader *rd, const char *id)
 {
 	int is_new;
 	uint32_t v = ids_get(&rd->ids, id, &is_new);
-	if (v == UINT32_MAX || (is_new && PD_VEC_PUSH(&rd->nodes, NODE_DEFAULT) != PD_OK)) {
-		rd->oom = 1;
+	if (v == UINT32_MAX || (is_new && PD_VEC_PUSH(&rd->nodes, rd->node_default) != PD_OK)) {
+		set_status(rd, PD_IO);
 		return UINT32_MAX;
 	}
 	return v;
@@ -214,39 +191,40 @@ static uint32_t node_of(reader *rd, const char *id)
 
 /* ---- values ---- */
 
-static int parse_i32(const char *s, int32_t *out)
+static pd_status parse_i32(const char *s, int32_t *out)
 {
 	char *end;
 	long long v = strtoll(s, &end, 10);
 	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
 		end++;
 	if (end == s || *end || v < INT32_MIN || v > INT32_MAX)
-		return -1;
+		return PD_INVALID;
 	*out = (int32_t)v;
-	return 0;
+	return PD_OK;
 }
 
-static int parse_dbl(const char *s, double *out)
+static pd_status parse_dbl(const char *s, double *out)
 {
 	char *end;
 	double v = strtod(s, &end);
 	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
 		end++;
 	if (end == s || *end || v != v)
-		return -1;
+		return PD_INVALID;
 	*out = v;
-	return 0;
+	return PD_OK;
 }
 
-/* "0,1,2,3" (sorted here) -> interned group index; -1 malformed, -2 out of memory. */
-static int64_t parse_group(pd_dag *dag, const char *s)
+/* "0,1,2,3" (sorted here) -> interned group index in *group (-1 unless PD_OK). */
+static pd_status parse_group(pd_dag *dag, const char *s, int32_t *group)
 {
 	size_t n = 1;
 	for (const char *p = s; *p; p++)
 		n += *p == ',';
 	int32_t *g = malloc(n * sizeof(int32_t));
+	*group = -1;
 	if (!g)
-		return -2;
+		return PD_IO;
 	char *end;
 	size_t k = 0;
 	for (const char *p = s; k < n; p = end + 1) {
@@ -255,11 +233,13 @@ static int64_t parse_group(pd_dag *dag, const char *s)
 			break;
 		g[k++] = (int32_t)v;
 	}
-	int64_t r = -1;
+	pd_status r = PD_INVALID;
 	uint32_t idx;
 	if (k == n) {
 		qsort(g, n, sizeof(int32_t), pd_i_cmp_i32);
-		r = pd_dag_intern_group(dag, g, (uint32_t)n, &idx) == PD_OK ? (int64_t)idx : -2;
+		r = pd_dag_intern_group(dag, g, (uint32_t)n, &idx);
+		if (r == PD_OK)
+			*group = (int32_t)idx;
 	}
 	free(g);
 	return r;
@@ -278,160 +258,146 @@ static size_t count_records(const char *s)
 }
 
 /* "R/S:" at *p; advances past the colon. */
-static int parse_rs(const char **p, int32_t *r, int32_t *st)
+static pd_status parse_rs(const char **p, int32_t *r, int32_t *st)
 {
 	char *end;
 	long long a = strtoll(*p, &end, 10);
 	if (end == *p || *end != '/')
-		return -1;
+		return PD_INVALID;
 	const char *q = end + 1;
 	long long b = strtoll(q, &end, 10);
 	if (end == q || *end != ':' || a < -1 || b < -1 || a >= PD_MAX_GPUS || b >= PD_MAX_GPUS)
-		return -1;
+		return PD_INVALID;
 	*r = (int32_t)a;
 	*st = (int32_t)b;
 	*p = end + 1;
-	return 0;
+	return PD_OK;
 }
 
 /* gpus = "R/S:MEM;..."; n_gpus is reconciled with the record count after reading, so
  * that the graph keys may come in any order. */
-static int parse_gpus(reader *rd, const char *s)
+static pd_status parse_gpus(reader *rd, const char *s)
 {
 	pd_dag *dag = rd->dag;
 	size_t n = count_records(s);
 	if (n > PD_MAX_GPUS)
-		return -1;
+		return PD_INVALID;
 	free(dag->gpu);
 	dag->gpu = calloc(n ? n : 1, sizeof(pd_dag_gpu));
 	if (!dag->gpu)
-		return -2;
+		return PD_IO;
 	const char *p = s;
 	for (size_t i = 0; i < n; i++) {
 		char *end;
-		if (parse_rs(&p, &dag->gpu[i].replica, &dag->gpu[i].stage) != 0)
-			return -1;
+		PD_CHECK(parse_rs(&p, &dag->gpu[i].replica, &dag->gpu[i].stage));
 		double m = strtod(p, &end);
 		if (end == p || (*end != ';' && *end != '\0') || !(m >= 0 && m <= 1e300))
-			return -1;
+			return PD_INVALID;
 		dag->gpu[i].memory = m;
 		p = end + (*end == ';');
 	}
 	rd->gpu_records = (int32_t)n;
-	return 0;
+	return PD_OK;
 }
 
 /* One "R/S:G,G,..." record at *p. */
-static int parse_stage(pd_dag_stage *st, const char **p)
+static pd_status parse_stage(pd_dag_stage *st, const char **p)
 {
-	if (parse_rs(p, &st->replica, &st->stage) != 0)
-		return -1;
+	PD_CHECK(parse_rs(p, &st->replica, &st->stage));
 	size_t n = 0;
 	for (const char *q = *p; *q && *q != ';'; q++)
 		n += *q == ',' || q == *p;
 	if (n > PD_MAX_EXPERTS)
-		return -1;
+		return PD_INVALID;
 	st->expert_gpu = n ? malloc(n * sizeof(int32_t)) : NULL;
 	if (n && !st->expert_gpu)
-		return -2;
+		return PD_IO;
 	for (size_t e = 0; e < n; e++) {
 		char *end;
 		long long v = strtoll(*p, &end, 10);
 		if (end == *p || v < -1 || v >= PD_MAX_GPUS || (*end != ',' && *end != ';' && *end))
-			return -1;
+			return PD_INVALID;
 		st->expert_gpu[e] = (int32_t)v;
 		*p = end + (*end == ',');
 	}
 	st->n_experts = (int32_t)n;
 	if (**p == ';')
 		(*p)++;
-	return 0;
+	return PD_OK;
 }
 
-static int parse_stages(pd_dag *dag, const char *s)
+static pd_status parse_stages(pd_dag *dag, const char *s)
 {
 	size_t n = count_records(s);
 	if (n > PD_MAX_GPUS)
-		return -1;
+		return PD_INVALID;
 	dag->stages = calloc(n ? n : 1, sizeof(pd_dag_stage));
 	if (!dag->stages)
-		return -2;
+		return PD_IO;
 	dag->n_stages = (uint32_t)n;
 	const char *p = s;
-	for (size_t i = 0; i < n; i++) {
-		int r = parse_stage(&dag->stages[i], &p);
-		if (r != 0)
-			return r;
-	}
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		PD_CHECK(parse_stage(&dag->stages[i], &p));
+	return PD_OK;
 }
 
-/* An integer in [lo, hi] into *out (untouched when malformed). */
-static int parse_bounded(const char *t, int32_t lo, int32_t hi, int32_t *out)
+/* An integer within the bounds of int key k into *out (untouched when malformed). */
+static pd_status parse_int_key(const char *t, pd_i_gkey k, int32_t *out)
 {
 	int32_t v;
-	if (parse_i32(t, &v) != 0 || v < lo || v > hi)
-		return -1;
+	if (parse_i32(t, &v) != PD_OK || v < K[k].lo || v > K[k].hi)
+		return PD_INVALID;
 	*out = v;
-	return 0;
+	return PD_OK;
 }
 
 /* A finite number >= 0 into *out. */
-static int parse_size(const char *t, double *out)
+static pd_status parse_size(const char *t, double *out)
 {
 	double v;
-	if (parse_dbl(t, &v) != 0 || !(v >= 0 && v <= 1e300))
-		return -1;
+	if (parse_dbl(t, &v) != PD_OK || !(v >= 0 && v <= 1e300))
+		return PD_INVALID;
 	*out = v;
-	return 0;
+	return PD_OK;
 }
 
-/* One graph-level value; returns -1 malformed, -2 out of memory. */
-static int set_context(reader *rd, int field, const char *t)
+/* One graph-level value: PD_INVALID when malformed, PD_IO when out of memory. */
+static pd_status set_context(reader *rd, int field, const char *t)
 {
 	pd_dag *dag = rd->dag;
 	switch (field) {
-	case GF_N_GPUS:
+	case GK_G_N_GPUS:
 		rd->n_gpus_key = 1;
-		return parse_bounded(t, 1, PD_MAX_GPUS, &dag->n_gpus);
-	case GF_GPUS_PER_NODE:
-		return parse_bounded(t, 1, PD_MAX_GPUS, &dag->gpus_per_node);
-	case GF_CAPACITY:
+		return parse_int_key(t, GK_G_N_GPUS, &dag->n_gpus);
+	case GK_G_GPUS_PER_NODE:
+		return parse_int_key(t, GK_G_GPUS_PER_NODE, &dag->gpus_per_node);
+	case GK_G_CAPACITY:
 		return parse_size(t, &dag->gpu_capacity);
-	case GF_N_REPLICAS:
-		return parse_bounded(t, 1, PD_MAX_GPUS, &dag->n_replicas);
-	case GF_MB:
-		return parse_bounded(t, 1, MAX_MICRO_BATCHES, &dag->micro_batches);
-	case GF_PHASE:
+	case GK_G_N_REPLICAS:
+		return parse_int_key(t, GK_G_N_REPLICAS, &dag->n_replicas);
+	case GK_G_MB:
+		return parse_int_key(t, GK_G_MB, &dag->micro_batches);
+	case GK_G_PHASE:
 		dag->phase = strcmp(t, "prefill") == 0 ? PD_PREFILL : PD_DECODE;
-		return strcmp(t, "prefill") == 0 || strcmp(t, "decode") == 0 ? 0 : -1;
-	case GF_STEP_TOKENS:
+		return strcmp(t, "prefill") == 0 || strcmp(t, "decode") == 0 ? PD_OK : PD_INVALID;
+	case GK_G_STEP_TOKENS:
 		return parse_size(t, &dag->step_tokens);
-	case GF_GPUS:
+	case GK_G_GPUS:
 		return parse_gpus(rd, t);
-	case GF_STAGES:
-		return dag->stages ? -1 : parse_stages(dag, t);
+	case GK_G_STAGES:
+		return dag->stages ? PD_INVALID : parse_stages(dag, t);
 	default:
-		return 0; /* plan name: informative only */
+		return PD_OK; /* plan name: informative only */
 	}
 }
 
 /* ---- keys and data ---- */
 
+/* The key table row of (domain, attr.name), -1 when plandag has no such key. */
 static int field_of(int domain, const char *name)
 {
-	static const struct {
-		const char *const *names;
-		int n;
-	} F[] = {
-	    [D_NODE] = {NODE_FIELDS, NF__COUNT},
-	    [D_EDGE] = {EDGE_FIELDS, EF__COUNT},
-	    [D_GRAPH] = {GRAPH_FIELDS, GF__COUNT},
-	};
-	if (!name || domain > D_GRAPH)
-		return -1;
-	for (int i = 0; i < F[domain].n; i++)
-		if (strcmp(F[domain].names[i], name) == 0)
+	for (int i = 0; name && domain <= D_GRAPH && i < GK__COUNT; i++)
+		if (strcmp(K[i].domain, DOMAIN_NAMES[domain]) == 0 && strcmp(K[i].name, name) == 0)
 			return i;
 	return -1;
 }
@@ -458,7 +424,7 @@ static void too_big(reader *rd, const char *what, unsigned long long limit)
 	pd_diag *d = pd_diag_add(rd->diags, PD_RULE_IO, PD_ERROR, line_of(rd), 0,
 	                         "%s is too big: more than %llu %s", rd->path, limit, what);
 	pd_diag_fix(d, "split the DAG, or check that the file is a plandag GraphML export");
-	rd->failed = rd->stop = 1;
+	set_status(rd, PD_IO);
 }
 
 static void start_key(reader *rd)
@@ -468,7 +434,7 @@ static void start_key(reader *rd)
 		return;
 	}
 	if (PD_VEC_RESERVE(&rd->keys, rd->keys.n + 1) != PD_OK) {
-		rd->oom = 1;
+		set_status(rd, PD_IO);
 		return;
 	}
 	key *k = &rd->keys.v[rd->keys.n];
@@ -477,6 +443,8 @@ static void start_key(reader *rd)
 	k->name = attr(rd, "attr.name");
 	k->def = NULL;
 	k->domain = domain_of(dom);
+	for (int d = D_NODE; d <= D_GRAPH; d++)
+		k->field[d] = k->domain == D_ALL || k->domain == d ? field_of(d, k->name) : -1;
 	xmlFree(dom);
 	if (!k->id) {
 		bad(rd, line_of(rd), "%s element without an id attribute", "<key>");
@@ -507,69 +475,47 @@ static void append_text(reader *rd, const char *t)
 		too_big(rd, "bytes of text in one <data> (token too long)", MAX_TEXT);
 		return;
 	}
-	if (pd_i_strbuf_append(&rd->text, t, n) != PD_OK)
-		rd->oom = 1;
+	set_status(rd, pd_i_strbuf_append(&rd->text, t, n));
 }
 
-/* The bounds of the integer node keys: the plan schema's (docs/plan-format.md). */
-static int node_int_ok(int field, int32_t v)
-{
-	switch (field) {
-	case NF_LAYER:
-		return v >= -1 && v <= PD_MAX_LAYERS;
-	case NF_MB:
-		return v >= 0 && v < MAX_MICRO_BATCHES;
-	case NF_EXPERT:
-		return v >= -1 && v < PD_MAX_EXPERTS;
-	default: /* gpu, replica, stage */
-		return v >= -1 && v < PD_MAX_GPUS;
-	}
-}
-
-static int set_node_field(reader *rd, rnode *n, int field, const char *t)
+/* One node value, within the bounds of its key (the plan schema's). */
+static pd_status set_node_field(reader *rd, rnode *n, int field, const char *t)
 {
 	int32_t *ints[] = {
-	    [NF_GPU] = &n->n.gpu,     [NF_REPLICA] = &n->n.replica, [NF_STAGE] = &n->n.stage,
-	    [NF_LAYER] = &n->n.layer, [NF_MB] = &n->n.micro_batch,  [NF_EXPERT] = &n->expert};
+	    [GK_GPU] = &n->n.gpu,     [GK_REPLICA] = &n->n.replica, [GK_STAGE] = &n->n.stage,
+	    [GK_LAYER] = &n->n.layer, [GK_MB] = &n->n.micro_batch,  [GK_EXPERT] = &n->expert};
 	double *dbls[] = {
-	    [NF_FLOPS] = &n->c.flops, [NF_BYTES] = &n->c.bytes, [NF_US] = &n->c.us};
+	    [GK_FLOPS] = &n->c.flops, [GK_BYTES] = &n->c.bytes, [GK_US] = &n->c.us};
 	int k;
-	int32_t v;
-	int64_t g;
 	switch (field) {
-	case NF_KIND:
+	case GK_KIND:
 		k = pd_node_kind_from_name(t);
 		n->n.kind = (uint8_t)(k < 0 ? PD_N__COUNT : k);
 		n->has_kind = 1;
-		return k < 0 ? -1 : 0;
-	case NF_GPU:
-	case NF_REPLICA:
-	case NF_STAGE:
-	case NF_LAYER:
-	case NF_MB:
-	case NF_EXPERT:
-		if (parse_i32(t, &v) != 0 || !node_int_ok(field, v))
-			return -1;
-		*ints[field] = v;
-		return 0;
-	case NF_FLOPS:
-	case NF_BYTES:
-	case NF_US:
+		return k < 0 ? PD_INVALID : PD_OK;
+	case GK_GPU:
+	case GK_REPLICA:
+	case GK_STAGE:
+	case GK_LAYER:
+	case GK_MB:
+	case GK_EXPERT:
+		return parse_int_key(t, (pd_i_gkey)field, ints[field]);
+	case GK_FLOPS:
+	case GK_BYTES:
+	case GK_US:
 		return parse_dbl(t, dbls[field]);
-	case NF_GROUP:
-		g = parse_group(rd->dag, t);
-		n->group = (int32_t)g;
-		return g < 0 ? (int)g : 0;
+	case GK_GROUP:
+		return parse_group(rd->dag, t, &n->group);
 	default:
-		return 0; /* label: derived, not read */
+		return PD_OK; /* label: derived, not read */
 	}
 }
 
-static int set_edge_field(reader *rd, int field, const char *t)
+static pd_status set_edge_field(reader *rd, int field, const char *t)
 {
-	if (field == EF_KIND) {
+	if (field == GK_E_KIND) {
 		rd->cur_edge_kind = pd_edge_kind_from_name(t);
-		return rd->cur_edge_kind < 0 ? -1 : 0;
+		return rd->cur_edge_kind < 0 ? PD_INVALID : PD_OK;
 	}
 	return parse_dbl(t, &rd->cur_edge_bytes);
 }
@@ -578,28 +524,26 @@ static int set_edge_field(reader *rd, int field, const char *t)
 static void apply(reader *rd, const key *k, const char *t, long line)
 {
 	int dom = rd->cur_domain;
-	if (k->domain != D_ALL && k->domain != dom)
-		return;
-	int field = field_of(dom, k->name);
-	if (field < 0)
-		return; /* someone else's key: keep quiet, ignore it */
-	int r;
+	if (dom > D_GRAPH || k->field[dom] < 0)
+		return; /* another domain's, or someone else's key: keep quiet, ignore it */
+	int field = k->field[dom];
+	pd_status r;
 	if (dom == D_NODE)
 		r = set_node_field(rd, &rd->nodes.v[rd->cur_node], field, t);
 	else if (dom == D_EDGE)
 		r = set_edge_field(rd, field, t);
 	else
 		r = set_context(rd, field, t);
-	if (r == -2)
-		rd->oom = 1;
-	else if (r != 0) {
+	if (r == PD_IO)
+		set_status(rd, PD_IO);
+	else if (r != PD_OK) {
 		pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, 0,
 		            "bad value '%.60s' for %s key '%s'", t,
 		            dom == D_NODE   ? "node"
 		            : dom == D_EDGE ? "edge"
 		                            : "graph",
 		            k->name);
-		rd->failed = 1;
+		set_status(rd, PD_INVALID);
 	}
 }
 
@@ -673,7 +617,7 @@ static void start_edge(reader *rd, long line)
 		rd->cur_edge_bytes = 0;
 		rd->cur_line = line;
 		rd->cur_domain = D_EDGE;
-		for (uint32_t i = 0; i < 2 && !rd->oom; i++) {
+		for (uint32_t i = 0; i < 2 && rd->status != PD_IO; i++) {
 			rnode *n = &rd->nodes.v[i ? rd->cur_edge_dst : rd->cur_edge_src];
 			if (!n->declared && !n->line)
 				n->line = line; /* where an undeclared id was first used */
@@ -686,11 +630,11 @@ static void start_edge(reader *rd, long line)
 
 static void end_edge(reader *rd)
 {
-	if (rd->cur_domain != D_EDGE || rd->oom)
+	if (rd->cur_domain != D_EDGE || rd->status == PD_IO)
 		return;
 	if (pd_dag_add_edge(rd->dag, rd->cur_edge_src, rd->cur_edge_dst,
 	                    (pd_edge_kind)rd->cur_edge_kind) != PD_OK) {
-		rd->oom = 1;
+		set_status(rd, PD_IO);
 		return;
 	}
 	/* a node's output size is what its data, comm and collective edges carry */
@@ -728,7 +672,7 @@ static void end_default(reader *rd)
 		free(k->def);
 		k->def = strdup(rd->text.s ? rd->text.s : "");
 		if (!k->def)
-			rd->oom = 1;
+			set_status(rd, PD_IO);
 	}
 	rd->in_default = rd->capturing = 0;
 }
@@ -742,7 +686,7 @@ static void wrong_root_plan(reader *rd, long line)
 	            "check it with 'plandag check %s', or write its DAG with 'plandag "
 	            "compile %s' and verify the .graphml file",
 	            rd->path, rd->path);
-	rd->failed = 1;
+	set_status(rd, PD_INVALID);
 }
 
 /* Where each element may appear (depth = nesting below the document). */
@@ -840,22 +784,23 @@ static void on_error(void *arg, xmlErrorPtr e)
 		            MAX_TEXT, msg);
 	else
 		pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, col, "%s", msg);
-	rd->failed = 1;
+	set_status(rd, PD_INVALID);
 }
 
-/* Streams the whole document; returns 0 when it was read to the end. */
-static int read_all(reader *rd)
+/* Streams the whole document: PD_OK when it was read to the end, PD_INVALID when the
+ * rest is not worth reading, PD_IO when reading stopped (rd->status says why). */
+static pd_status read_all(reader *rd)
 {
 	int ret = 0;
-	while (!rd->oom && !rd->stop && (ret = xmlTextReaderRead(rd->r)) == 1) {
+	while (rd->status != PD_IO && (ret = xmlTextReaderRead(rd->r)) == 1) {
 		switch (xmlTextReaderNodeType(rd->r)) {
 		case XML_READER_TYPE_DOCUMENT_TYPE:
 			bad(rd, line_of(rd), "%s refused: GraphML needs no DTD or entities", "DOCTYPE");
-			return -1;
+			return PD_INVALID;
 		case XML_READER_TYPE_ELEMENT:
 			on_element(rd);
 			if (rd->wrong_root)
-				return -1;
+				return PD_INVALID;
 			break;
 		case XML_READER_TYPE_END_ELEMENT:
 			if (in_graphml_ns(rd))
@@ -871,12 +816,12 @@ static int read_all(reader *rd)
 			break;
 		case XML_READER_TYPE_ENTITY_REFERENCE:
 			bad(rd, line_of(rd), "entity reference refused%s", "");
-			return -1;
+			return PD_INVALID;
 		default:
 			break;
 		}
 	}
-	return rd->oom || rd->stop || ret != 0 ? -1 : 0;
+	return rd->status == PD_IO ? PD_IO : ret != 0 ? PD_INVALID : PD_OK;
 }
 
 /* ---- the DAG ---- */
@@ -895,23 +840,21 @@ static void check_node(reader *rd, uint32_t v)
 }
 
 /* Moves node v into the DAG: kind-dependent union, interned cost. */
-static int add_node(reader *rd, uint32_t v)
+static pd_status add_node(reader *rd, uint32_t v)
 {
 	rnode *n = &rd->nodes.v[v];
 	if (n->n.kind == PD_N_COLLECTIVE)
 		n->n.group = n->group;
 	else
 		n->n.expert = n->expert;
-	if (pd_dag_intern_cost(rd->dag, &n->c, &n->n.cost) != PD_OK ||
-	    pd_dag_add_node(rd->dag, &n->n, NULL) != PD_OK)
-		return -1;
-	return 0;
+	PD_CHECK(pd_dag_intern_cost(rd->dag, &n->c, &n->n.cost));
+	return pd_dag_add_node(rd->dag, &n->n, NULL);
 }
 
 static void context_error(reader *rd, const char *fmt, long long a, long long b)
 {
 	pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, 0, 0, fmt, a, b);
-	rd->failed = 1;
+	set_status(rd, PD_INVALID);
 }
 
 /* n_gpus and the records of gpus, given in any order, must agree; replicas and stages
@@ -969,13 +912,11 @@ static pd_status build(reader *rd)
 	resolve_context(rd);
 	for (uint32_t v = 0; v < rd->ids.n; v++)
 		check_node(rd, v);
-	if (rd->failed)
-		return PD_INVALID; /* nothing is built for a DAG that will not be checked */
-	if (pd_dag_reserve(rd->dag, rd->ids.n, rd->dag->n_edges) != PD_OK)
-		return PD_IO;
+	if (rd->status != PD_OK)
+		return rd->status; /* nothing is built for a DAG that will not be checked */
+	PD_CHECK(pd_dag_reserve(rd->dag, rd->ids.n, rd->dag->n_edges));
 	for (uint32_t v = 0; v < rd->ids.n; v++)
-		if (add_node(rd, v) != 0)
-			return PD_IO;
+		PD_CHECK(add_node(rd, v));
 	count_micro_batches(rd->dag);
 	note_skipped(rd);
 	return pd_dag_finalize(rd->dag);
@@ -1001,7 +942,7 @@ static void reader_release(reader *rd)
 static int read_input(void *arg, char *buf, int len)
 {
 	reader *rd = arg;
-	if (rd->stop)
+	if (rd->status == PD_IO)
 		return 0;
 	ssize_t n;
 	do
@@ -1009,7 +950,7 @@ static int read_input(void *arg, char *buf, int len)
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		rd->io_errno = errno;
-		rd->stop = 1;
+		set_status(rd, PD_IO);
 		return -1;
 	}
 	return (int)n;
@@ -1056,15 +997,15 @@ static pd_status parse_input(reader *rd)
 	if (!rd->r)
 		return PD_IO;
 	xmlTextReaderSetStructuredErrorHandler(rd->r, on_error, rd);
-	int r = read_all(rd);
+	pd_status r = read_all(rd);
 	if (rd->io_errno)
 		return io_error(rd, rd->io_errno);
-	if (rd->oom || rd->stop)
+	if (r == PD_IO || rd->status == PD_IO)
 		return PD_IO; /* out of memory, or too_big() said which limit */
-	if (r != 0 && !rd->failed)
+	if (r != PD_OK && rd->status == PD_OK)
 		bad(rd, line_of(rd), "cannot read %s as XML", rd->path);
-	pd_status s = r == 0 ? build(rd) : PD_INVALID;
-	return s == PD_OK && rd->failed ? PD_INVALID : s;
+	pd_status s = r == PD_OK ? build(rd) : PD_INVALID;
+	return s == PD_OK ? rd->status : s;
 }
 
 pd_status pd_graphml_read(const char *path, pd_dag **out, pd_diag_list *diags)
@@ -1074,7 +1015,8 @@ pd_status pd_graphml_read(const char *path, pd_dag **out, pd_diag_list *diags)
 	             .cur_domain = D_OTHER,
 	             .cur_data_key = -1,
 	             .fd = -1,
-	             .gpu_records = -1};
+	             .gpu_records = -1,
+	             .node_default = node_default()};
 	*out = NULL;
 	int err = open_input(&rd);
 	pd_status s = err ? io_error(&rd, err) : PD_IO;

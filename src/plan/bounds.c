@@ -4,19 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "plandag/plan.h"
-
 const pd_i_int_bound pd_i_int_bounds[PD_T__COUNT] = {
     [PD_T_COUNT_LAYERS] = {"count-layers", 1, PD_MAX_LAYERS, "a whole number"},
     [PD_T_COUNT_LAYERS_OR_ZERO] = {"count-layers-or-zero", 0, PD_MAX_LAYERS,
                                    "a whole number"},
-    [PD_T_COUNT_64K] = {"count-64k", 1, PD_MAX_EXPERTS, "a whole number"},
-    [PD_T_COUNT_64K_OR_ZERO] = {"count-64k-or-zero", 0, PD_MAX_EXPERTS, "a whole number"},
-    [PD_T_COUNT_HIDDEN] = {"count-hidden", 1, 1 << 20, "a whole number"},
-    [PD_T_COUNT_FFN] = {"count-ffn", 0, 1 << 22, "a whole number"},
-    [PD_T_COUNT_16M] = {"count-16m", 1, 1 << 24, "a whole number"},
+    [PD_T_COUNT_64K] = {"count-64k", 1, PD_I_MAX_64K, "a whole number"},
+    [PD_T_COUNT_64K_OR_ZERO] = {"count-64k-or-zero", 0, PD_I_MAX_64K, "a whole number"},
+    [PD_T_COUNT_HIDDEN] = {"count-hidden", 1, PD_I_MAX_HIDDEN, "a whole number"},
+    [PD_T_COUNT_FFN] = {"count-ffn", 0, PD_I_MAX_FFN, "a whole number"},
+    [PD_T_COUNT_16M] = {"count-16m", 1, PD_I_MAX_16M, "a whole number"},
     [PD_T_COUNT_GPUS] = {"count-gpus", 1, PD_MAX_GPUS, "a whole number"},
-    [PD_T_COUNT_GPUS_PER_NODE] = {"count-gpus-per-node", 1, 1024, "a whole number"},
+    [PD_T_COUNT_GPUS_PER_NODE] = {"count-gpus-per-node", 1, PD_I_MAX_GPUS_PER_NODE,
+                                  "a whole number"},
     [PD_T_GPU_ID] = {"gpu-id", 0, PD_MAX_GPUS - 1, "a GPU id"},
 };
 

@@ -11,6 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plandag/plan.h" /* PD_MAX_LAYERS, PD_MAX_GPUS, PD_MAX_EXPERTS */
+
+/* The maxima that have no public name (plan.h names layers, GPUs and experts). */
+#define PD_I_MAX_64K 65536          /* heads, head-dim, tp, ep, micro-batches */
+#define PD_I_MAX_HIDDEN (1 << 20)   /* hidden */
+#define PD_I_MAX_FFN (1 << 22)      /* expert-ffn, dense-ffn */
+#define PD_I_MAX_16M (1 << 24)      /* vocab, batch, context */
+#define PD_I_MAX_GPUS_PER_NODE 1024 /* gpus-per-node */
+
 typedef enum pd_i_int_type {
 	PD_T_COUNT_LAYERS,
 	PD_T_COUNT_LAYERS_OR_ZERO,
