@@ -200,7 +200,7 @@ typedef struct finder {
 	} * stage_idx;    /* sorted by (replica, stage) */
 	uint32_t n_idx;
 	int32_t *buf; /* scratch for hub members */
-	size_t cap_buf;
+	uint32_t cap_buf;
 } finder;
 
 static void finding(finder *f, const char *fix, const char *fmt, ...)
@@ -361,7 +361,13 @@ static pd_status check_hub(finder *f, uint32_t h)
 		return PD_OK;
 	}
 	uint32_t nm = 0, deg = d->in_off[h + 1] - d->in_off[h];
-	PD_CHECK(pd_i_array_grow((void **)&f->buf, &f->cap_buf, deg, sizeof(int32_t)));
+	if (deg > f->cap_buf) {
+		void *b =
+		    f->buf; /* f->buf's address stays private: the loops keep it in a register */
+		PD_CHECK(pd_i_array_resize(&b, deg, sizeof(int32_t)));
+		f->buf = b;
+		f->cap_buf = deg;
+	}
 	for (uint32_t i = d->in_off[h]; i < d->in_off[h + 1]; i++) {
 		const pd_edge *ed = &d->edges[d->in_edge[i]];
 		if (ed->kind == PD_E_COLLECTIVE)
