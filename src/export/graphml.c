@@ -24,6 +24,7 @@
 
 #include "export_internal.h"
 #include "graphml_keys.h"
+#include "util/util.h"
 
 #define BUF_SIZE (1u << 20)
 #define BUF_SLACK 4096 /* the most one node or edge record can take */
@@ -194,8 +195,9 @@ static void put_node(out *o, const pd_dag *dag, const cost_text *ct, uint32_t v)
 	char label[160];
 	PUT_LIT(o, "<node id=\"n");
 	put_int(o, v);
+	PD_ASSERT(kind); /* lowering and the reader make only known kinds */
 	PUT_LIT(o, "\"><data key=\"kind\">");
-	put(o, kind ? kind : "?", kind ? strlen(kind) : 1);
+	put(o, kind, strlen(kind));
 	PUT_LIT(o, "</data>");
 	DATA_INT(o, "gpu", n->gpu);
 	DATA_INT(o, "replica", n->replica);
@@ -226,8 +228,9 @@ static void put_edge(out *o, const pd_dag *dag, const cost_text *ct, uint32_t e)
 	put_int(o, ed->src);
 	PUT_LIT(o, "\" target=\"n");
 	put_int(o, ed->dst);
+	PD_ASSERT(kind);
 	PUT_LIT(o, "\"><data key=\"e_kind\">");
-	put(o, kind ? kind : "?", kind ? strlen(kind) : 1);
+	put(o, kind, strlen(kind));
 	PUT_LIT(o, "</data>");
 	if (ed->kind == PD_E_CONTROL || c >= dag->n_costs)
 		PUT_LIT(o, "<data key=\"e_bytes\">0</data>");
