@@ -35,6 +35,8 @@ typedef struct bench_opts {
  * file's base name and selects which targets apply.  Returns 0 when every stage ran. */
 int bench_plan(const bench_opts *o, const char *path, const char *label);
 
+/* ---- bench_util.c ---- */
+
 /* One run of a stage; returns 0 on success.  ctx is the stage's own state. */
 typedef int (*bench_fn)(void *ctx);
 

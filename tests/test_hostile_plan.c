@@ -38,8 +38,7 @@
 
 static bool wrapped(void)
 {
-	const char *w = getenv("PD_TEST_WRAPPER");
-	return w && *w;
+	return pd_test_wrapped();
 }
 
 static double bound(double seconds)
@@ -704,30 +703,18 @@ static CU_SuiteInfo suites[] = {
     CU_SUITE_INFO_NULL,
 };
 
-/* Makes a test inactive (CUnit's summary counts it) and says why. */
-static void skip(const char *test, const char *why)
+/* RLIMIT_AS limits the address space, which ASan's shadow memory and valgrind fill. */
+static int no_address_space_limit(void)
 {
-	CU_pTest t = CU_get_test(CU_get_suite("hostile_plan"), test);
-	if (t)
-		CU_set_test_active(t, CU_FALSE);
-	fprintf(stderr, "SKIPPED %s: %s\n", test, why);
+	return PD_ASAN || wrapped();
 }
 
-int main(void)
-{
-	if (CU_initialize_registry() != CUE_SUCCESS ||
-	    CU_register_suites(suites) != CUE_SUCCESS)
-		return 1;
-	CU_set_fail_on_inactive(CU_FALSE);
-	if (PD_ASAN || wrapped()) {
-		const char *why = "RLIMIT_AS cannot work under ASan's shadow memory or valgrind";
-		skip("out_of_memory_should_say_so_and_write_nothing", why);
-		skip("out_of_memory_in_an_export_should_exit_3_and_leave_nothing", why);
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed() +
-	                  CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed > 100 ? 100 : (int)failed;
-}
+static const pd_test_skip skips[] = {
+    {"out_of_memory_should_say_so_and_write_nothing", no_address_space_limit,
+     "RLIMIT_AS cannot work under ASan's shadow memory or valgrind"},
+    {"out_of_memory_in_an_export_should_exit_3_and_leave_nothing", no_address_space_limit,
+     "RLIMIT_AS cannot work under ASan's shadow memory or valgrind"},
+    {NULL, NULL, NULL},
+};
+
+PD_TEST_MAIN_SKIPPING(suites, skips)

@@ -18,15 +18,9 @@
 #define CHECK_SECONDS 20.0   /* `check` must stay interactive: a few seconds */
 #define COMPILE_SECONDS 60.0 /* lowering, exports and a picture */
 
-static bool wrapped(void)
-{
-	const char *w = getenv("PD_TEST_WRAPPER");
-	return w && *w;
-}
-
 static double bound(double seconds)
 {
-	return wrapped() ? 20 * seconds : seconds;
+	return pd_test_wrapped() ? 20 * seconds : seconds;
 }
 
 static void show(const char *what, const pd_run_result *r)
@@ -209,28 +203,14 @@ static CU_SuiteInfo suites[] = {
 
 /* Too slow under valgrind (lowering and laying out 10^5 nodes, minutes there); the
  * sanitizer build and the release build run them. */
-static const char *const NOT_UNDER_VALGRIND[] = {
-    "dot_export_of_16384_gpus_should_finish_in_bounded_time",
-    "default_compile_of_8192_gpus_should_exit_0_with_a_png",
+static const pd_test_skip skips[] = {
+    {"dot_export_of_16384_gpus_should_finish_in_bounded_time", pd_test_wrapped,
+     "lowering and writing 10^5 nodes takes minutes under valgrind; the sanitizer build "
+     "runs it"},
+    {"default_compile_of_8192_gpus_should_exit_0_with_a_png", pd_test_wrapped,
+     "laying out the folded overview of 8192 GPUs takes minutes under valgrind; the "
+     "sanitizer build runs it"},
+    {NULL, NULL, NULL},
 };
 
-int main(void)
-{
-	if (CU_initialize_registry() != CUE_SUCCESS ||
-	    CU_register_suites(suites) != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_get_suite("hostile scale");
-	for (size_t i = 0; wrapped() && s && i < sizeof(NOT_UNDER_VALGRIND) / sizeof(char *);
-	     i++) {
-		CU_pTest t = CU_get_test(s, NOT_UNDER_VALGRIND[i]);
-		if (t && CU_set_test_active(t, CU_FALSE) == CUE_SUCCESS)
-			fprintf(stderr, "SKIPPED under PD_TEST_WRAPPER: %s\n", NOT_UNDER_VALGRIND[i]);
-	}
-	CU_set_fail_on_inactive(CU_FALSE); /* inactive = skipped, reported as such */
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed() +
-	                  CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed > 100 ? 100 : (int)failed;
-}
+PD_TEST_MAIN_SKIPPING(suites, skips)

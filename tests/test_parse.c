@@ -1,12 +1,17 @@
 /* test_parse.c - reading plans: values, defaults, locations, hostile input, the schema
  * and hierarchy rules. */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "plan/bounds.h"
 #include "testutil.h"
 
 static pd_status parse_str(const char *xml, pd_plan **p, pd_diag_list *d)
@@ -490,7 +495,60 @@ static void hierarchy_should_report_every_violation(void)
 	pd_diag_list_release(&d);
 }
 
+/* The xs:minInclusive / xs:maxInclusive value of a restriction, or `none`. */
+static long long facet(const xmlNode *restriction, const char *name, long long none)
+{
+	for (const xmlNode *c = restriction->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, name) != 0)
+			continue;
+		xmlChar *v = xmlGetProp(c, BAD_CAST "value");
+		long long x = v ? strtoll((const char *)v, NULL, 10) : none;
+		xmlFree(v);
+		return x;
+	}
+	return none;
+}
+
+/* Checks one xs:simpleType; returns 1 when it has integer bounds. */
+static int check_simple_type(const xmlNode *t)
+{
+	const xmlNode *r = t->children;
+	while (r &&
+	       (r->type != XML_ELEMENT_NODE || strcmp((const char *)r->name, "restriction")))
+		r = r->next;
+	if (!r)
+		return 0;
+	long long lo = facet(r, "minInclusive", LLONG_MIN),
+	          hi = facet(r, "maxInclusive", LLONG_MIN);
+	if (lo == LLONG_MIN && hi == LLONG_MIN)
+		return 0;
+	xmlChar *name = xmlGetProp(t, BAD_CAST "name");
+	const pd_i_int_bound *b = pd_i_int_bound_of((const char *)name);
+	if (!b || b->min != lo || b->max != hi)
+		fprintf(stderr, "\nplan.xsd %s: [%lld, %lld], bounds.h: %s [%lld, %lld]\n", name,
+		        lo, hi, b ? b->type : "no row", b ? (long long)b->min : 0,
+		        b ? (long long)b->max : 0);
+	CU_ASSERT_PTR_NOT_NULL(b);
+	CU_ASSERT_TRUE(b && b->min == lo && b->max == hi);
+	xmlFree(name);
+	return 1;
+}
+
+static void schema_bounds_should_equal_the_c_table_of_bounds(void)
+{
+	xmlDoc *doc = xmlReadFile(pd_test_path("schemas/plan.xsd"), NULL, XML_PARSE_NONET);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	int typed = 0;
+	for (const xmlNode *c = xmlDocGetRootElement(doc)->children; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "simpleType") == 0)
+			typed += check_simple_type(c);
+	CU_ASSERT_EQUAL(typed, PD_T__COUNT); /* and every row of the table is in the schema */
+	xmlFreeDoc(doc);
+}
+
 static CU_TestInfo parse_tests[] = {
+    {"schema_bounds_should_equal_the_c_table_of_bounds",
+     schema_bounds_should_equal_the_c_table_of_bounds},
     {"parse_should_read_every_value_of_the_default_example",
      parse_should_read_every_value_of_the_default_example},
     {"parse_should_read_the_mixtral_and_dense_examples",

@@ -67,9 +67,6 @@ void pd_analysis_set_throughput(const pd_plan *plan, pd_analysis *an,
 void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an,
                             pd_diag_list *diags);
 
-/* Removes every diagnostic of a rule (used when a rule is re-evaluated). */
-void pd_diag_list_remove_rule(pd_diag_list *l, const char *rule);
-
 /* Parameter count of the model as docs/plan-format.md defines it. */
 double pd_model_params(const pd_model *m);
 

@@ -97,6 +97,8 @@ pd_diag *pd_diag_addv(pd_diag_list *l, const char *rule, pd_severity sev, long l
     __attribute__((format(printf, 6, 0)));
 /* Sets d's fix line (printf-style); d may be NULL. */
 void pd_diag_fix(pd_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Removes every diagnostic of a rule (used when a rule is re-evaluated). */
+void pd_diag_list_remove_rule(pd_diag_list *l, const char *rule);
 
 /* Sorts by line, then column, keeping insertion order otherwise. */
 void pd_diag_list_sort(pd_diag_list *l);

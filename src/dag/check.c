@@ -362,9 +362,9 @@ static pd_status check_hub(finder *f, uint32_t h)
 	}
 	uint32_t nm = 0, deg = d->in_off[h + 1] - d->in_off[h];
 	if (deg > f->cap_buf) {
-		int32_t *b = realloc(f->buf, deg * sizeof(int32_t));
-		if (!b)
-			return PD_IO;
+		void *b =
+		    f->buf; /* f->buf's address stays private: the loops keep it in a register */
+		PD_CHECK(pd_i_array_resize(&b, deg, sizeof(int32_t)));
 		f->buf = b;
 		f->cap_buf = deg;
 	}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "plandag/dag.h"
+#include "util/array.h"
 #include "util/util.h"
 
 /* Hubs are the only nodes without a GPU. */
@@ -14,10 +15,6 @@ static inline int pd_i_node_is_hub(const pd_node *n)
 {
 	return n->kind == PD_N_COLLECTIVE;
 }
-
-/* Malloc for arrays of millions of elements: 2 MiB aligned and advised for
- * transparent huge pages when at least 2 MiB (graph.c says why).  Free with free(). */
-void *pd_i_alloc_big(size_t size);
 
 /* Contraction of collectives: rep[v] is the hub of v when v is a member (the source of
  * a collective edge), else v itself.  Built by pd_dag_finalize in its pass over the

@@ -2,27 +2,20 @@
  *
  * Nodes (32 bytes) and edges (12 bytes) are appended to flat arrays that the lowering
  * reserves once with exact sizes; pd_dag_finalize() then builds out- and in-CSR by a
- * stable counting sort.  Costs and groups are interned through small open-addressing
- * tables kept in a private tail of the pd_dag allocation, so the public struct stays
+ * stable counting sort.  Costs and groups are interned through util's intern tables
+ * (array.h) kept in a private tail of the pd_dag allocation, so the public struct stays
  * what dag.h says and the GraphML reader (which interns per node) is still cheap.
  */
-#define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "dag/dag_internal.h"
-
-/* A hash table of uint32 indices into an interned array; UINT32_MAX marks empty. */
-typedef struct intern_table {
-	uint32_t *slot;
-	uint32_t cap; /* power of two, 0 before the first insertion */
-} intern_table;
+#include "util/array.h"
 
 typedef struct dag_impl {
 	pd_dag pub; /* first: a pd_dag * is a dag_impl * */
-	intern_table costs, groups;
+	pd_i_intern costs, groups;
 	/* derived by pd_dag_finalize, dropped by the next one */
 	uint32_t *rep;   /* see pd_i_contract */
 	int8_t ids_topo; /* pd_i_prove_ids_topological: -1 not yet known */
@@ -68,8 +61,8 @@ void pd_dag_destroy(pd_dag *dag)
 	if (!dag)
 		return;
 	dag_impl *d = (dag_impl *)dag;
-	free(d->costs.slot);
-	free(d->groups.slot);
+	pd_i_intern_release(&d->costs);
+	pd_i_intern_release(&d->groups);
 	free(d->rep);
 	free(dag->nodes);
 	free(dag->edges);
@@ -87,38 +80,18 @@ void pd_dag_destroy(pd_dag *dag)
 	free(d);
 }
 
-#define HUGE_PAGE ((size_t)2 << 20)
-
-/* A big array written once from start to end (the lowering's nodes and edges, the
- * CSR, the checks' scratch) costs a page fault every 4 KiB: half of lower+check on a
- * 5 M-node DAG.  2 MiB alignment and MADV_HUGEPAGE let the kernel (THP in `madvise`
- * mode, the usual default) back it with 2 MiB pages instead.  The hint may be refused;
- * the memory is ordinary malloc memory either way (free, realloc). */
-void *pd_i_alloc_big(size_t size)
-{
-	if (size < HUGE_PAGE)
-		return malloc(size ? size : 1);
-	void *p = NULL;
-	if (posix_memalign(&p, HUGE_PAGE, size) != 0)
-		return NULL;
-	(void)madvise(p, size & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
-	return p;
-}
-
 /* Grows *arr to at least `want` elements of `size` bytes; never shrinks.  A first
- * allocation is a big one: pd_dag_reserve sizes the lowering's arrays exactly. */
+ * allocation is a big one (pd_i_alloc_big): pd_dag_reserve sizes the lowering's
+ * arrays exactly.  The public counts are uint32. */
 static pd_status grow(void **arr, uint32_t *cap, uint64_t want, size_t size)
 {
 	if (want <= *cap)
 		return PD_OK;
 	if (want > UINT32_MAX - 1)
 		return PD_IO;
-	void *p =
-	    *arr ? realloc(*arr, (size_t)want * size) : pd_i_alloc_big((size_t)want * size);
-	if (!p)
-		return PD_IO;
-	*arr = p;
-	*cap = (uint32_t)want;
+	size_t c = *cap;
+	PD_CHECK(pd_i_array_grow_exact_big(arr, &c, (size_t)want, size));
+	*cap = (uint32_t)c;
 	return PD_OK;
 }
 
@@ -166,72 +139,52 @@ pd_status pd_dag_add_edge(pd_dag *dag, uint32_t src, uint32_t dst, pd_edge_kind 
 	return PD_OK;
 }
 
-/* FNV-1a over raw bytes: costs and groups are plain data without padding holes. */
-static uint32_t hash_bytes(const void *p, size_t n)
+/* Costs and groups are plain data without padding holes: hashed and compared as bytes. */
+static uint32_t cost_hash(const void *dag, uint32_t i)
 {
-	const unsigned char *b = p;
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
+	return pd_i_hash_bytes(&((const pd_dag *)dag)->costs[i], sizeof(pd_cost));
 }
 
-/* Rebuilds the table at twice the size; hash_of(i) gives the hash of entry i. */
-static pd_status table_grow(intern_table *t, uint32_t n_entries, const pd_dag *dag,
-                            uint32_t (*hash_of)(const pd_dag *, uint32_t))
+static bool cost_equal(const void *dag, uint32_t i, const void *key)
 {
-	uint32_t cap = t->cap ? t->cap * 2 : 64;
-	uint32_t *slot = malloc((size_t)cap * sizeof(uint32_t));
-	if (!slot)
-		return PD_IO;
-	memset(slot, 0xff, (size_t)cap * sizeof(uint32_t));
-	for (uint32_t i = 0; i < n_entries; i++) {
-		uint32_t h = hash_of(dag, i) & (cap - 1);
-		while (slot[h] != UINT32_MAX)
-			h = (h + 1) & (cap - 1);
-		slot[h] = i;
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->cap = cap;
-	return PD_OK;
-}
-
-static uint32_t cost_hash(const pd_dag *dag, uint32_t i)
-{
-	return hash_bytes(&dag->costs[i], sizeof(pd_cost));
-}
-
-static uint32_t group_hash(const pd_dag *dag, uint32_t i)
-{
-	const pd_groups *g = &dag->groups;
-	return hash_bytes(g->gpus + g->off[i], (g->off[i + 1] - g->off[i]) * sizeof(int32_t));
+	return memcmp(&((const pd_dag *)dag)->costs[i], key, sizeof(pd_cost)) == 0;
 }
 
 pd_status pd_dag_intern_cost(pd_dag *dag, const pd_cost *c, uint32_t *idx)
 {
-	intern_table *t = &((dag_impl *)dag)->costs;
-	if ((uint64_t)(dag->n_costs + 1) * 2 > t->cap)
-		PD_CHECK(table_grow(t, dag->n_costs, dag, cost_hash));
-	uint32_t h = hash_bytes(c, sizeof(*c)) & (t->cap - 1);
-	for (; t->slot[h] != UINT32_MAX; h = (h + 1) & (t->cap - 1)) {
-		if (memcmp(&dag->costs[t->slot[h]], c, sizeof(*c)) == 0) {
-			*idx = t->slot[h];
-			return PD_OK;
-		}
-	}
+	pd_i_intern *t = &((dag_impl *)dag)->costs;
+	uint32_t where;
+	PD_CHECK(pd_i_intern_reserve(t, dag->n_costs, 64, cost_hash, dag));
+	*idx = pd_i_intern_find(t, pd_i_hash_bytes(c, sizeof(*c)), c, cost_equal, dag, &where);
+	if (*idx != UINT32_MAX)
+		return PD_OK;
 	PD_CHECK(
 	    grow_one((void **)&dag->costs, &dag->cap_costs, dag->n_costs, sizeof(pd_cost)));
 	dag->costs[dag->n_costs] = *c;
-	t->slot[h] = dag->n_costs;
+	pd_i_intern_set(t, where, dag->n_costs);
 	*idx = dag->n_costs++;
 	return PD_OK;
 }
 
-static int group_equal(const pd_groups *g, uint32_t i, const int32_t *gpus, uint32_t n)
+static uint32_t group_hash(const void *dag, uint32_t i)
 {
-	return g->off[i + 1] - g->off[i] == n &&
-	       memcmp(g->gpus + g->off[i], gpus, n * sizeof(int32_t)) == 0;
+	const pd_groups *g = &((const pd_dag *)dag)->groups;
+	return pd_i_hash_bytes(g->gpus + g->off[i],
+	                       (g->off[i + 1] - g->off[i]) * sizeof(int32_t));
+}
+
+/* The key of a group lookup. */
+typedef struct group_key {
+	const int32_t *gpus;
+	uint32_t n;
+} group_key;
+
+static bool group_equal(const void *dag, uint32_t i, const void *key)
+{
+	const pd_groups *g = &((const pd_dag *)dag)->groups;
+	const group_key *k = key;
+	return g->off[i + 1] - g->off[i] == k->n &&
+	       memcmp(g->gpus + g->off[i], k->gpus, k->n * sizeof(int32_t)) == 0;
 }
 
 /* Appends a group after its slot was found free. */
@@ -251,19 +204,17 @@ static pd_status group_append(pd_groups *g, const int32_t *gpus, uint32_t n)
 
 pd_status pd_dag_intern_group(pd_dag *dag, const int32_t *gpus, uint32_t n, uint32_t *idx)
 {
-	intern_table *t = &((dag_impl *)dag)->groups;
+	pd_i_intern *t = &((dag_impl *)dag)->groups;
 	pd_groups *g = &dag->groups;
-	if ((uint64_t)(g->n + 1) * 2 > t->cap)
-		PD_CHECK(table_grow(t, g->n, dag, group_hash));
-	uint32_t h = hash_bytes(gpus, n * sizeof(int32_t)) & (t->cap - 1);
-	for (; t->slot[h] != UINT32_MAX; h = (h + 1) & (t->cap - 1)) {
-		if (group_equal(g, t->slot[h], gpus, n)) {
-			*idx = t->slot[h];
-			return PD_OK;
-		}
-	}
+	group_key k = {gpus, n};
+	uint32_t where;
+	PD_CHECK(pd_i_intern_reserve(t, g->n, 64, group_hash, dag));
+	*idx = pd_i_intern_find(t, pd_i_hash_bytes(gpus, n * sizeof(int32_t)), &k, group_equal,
+	                        dag, &where);
+	if (*idx != UINT32_MAX)
+		return PD_OK;
 	PD_CHECK(group_append(g, gpus, n));
-	t->slot[h] = g->n - 1;
+	pd_i_intern_set(t, where, g->n - 1);
 	*idx = g->n - 1;
 	return PD_OK;
 }

@@ -383,11 +383,7 @@ static pd_status intern_sorted(pd_dag *d, const int32_t *gpus, uint32_t n, uint3
 
 static pd_status grow(void **p, size_t n, size_t size)
 {
-	void *q = realloc(*p, (n ? n : 1) * size);
-	if (!q)
-		return PD_IO;
-	*p = q;
-	return PD_OK;
+	return pd_i_array_resize(p, n, size);
 }
 
 static pd_status grow_u32(uint32_t **p, size_t n)

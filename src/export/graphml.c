@@ -23,40 +23,11 @@
 #include <string.h>
 
 #include "export_internal.h"
+#include "graphml_keys.h"
+#include "util/util.h"
 
 #define BUF_SIZE (1u << 20)
 #define BUF_SLACK 4096 /* the most one node or edge record can take */
-
-typedef struct key_def {
-	const char *id, *domain, *name, *type;
-} key_def;
-
-static const key_def KEYS[] = {
-    {"kind", "node", "kind", "string"},
-    {"gpu", "node", "gpu", "int"},
-    {"replica", "node", "replica", "int"},
-    {"stage", "node", "stage", "int"},
-    {"layer", "node", "layer", "int"},
-    {"micro_batch", "node", "micro_batch", "int"},
-    {"expert", "node", "expert", "int"},
-    {"flops", "node", "flops", "double"},
-    {"bytes", "node", "bytes", "double"},
-    {"us", "node", "us", "double"},
-    {"label", "node", "label", "string"},
-    {"group", "node", "group", "string"},
-    {"e_kind", "edge", "kind", "string"},
-    {"e_bytes", "edge", "bytes", "double"},
-    {"g_plan", "graph", "plan", "string"},
-    {"g_n_gpus", "graph", "n_gpus", "int"},
-    {"g_gpus_per_node", "graph", "gpus_per_node", "int"},
-    {"g_gpu_capacity", "graph", "gpu_capacity", "double"},
-    {"g_n_replicas", "graph", "n_replicas", "int"},
-    {"g_micro_batches", "graph", "micro_batches", "int"},
-    {"g_phase", "graph", "phase", "string"},
-    {"g_step_tokens", "graph", "step_tokens", "double"},
-    {"g_gpus", "graph", "gpus", "string"},
-    {"g_stages", "graph", "stages", "string"},
-};
 
 size_t pd_i_fmt_int(char *p, int64_t v)
 {
@@ -95,13 +66,13 @@ typedef struct out {
 	xmlTextWriterPtr w;
 	char *buf;
 	size_t len;
-	int failed;
+	pd_status status; /* PD_IO once a write failed */
 } out;
 
 static void out_flush(out *o)
 {
 	if (o->len && xmlTextWriterWriteRawLen(o->w, BAD_CAST o->buf, (int)o->len) < 0)
-		o->failed = 1;
+		o->status = PD_IO;
 	o->len = 0;
 }
 
@@ -111,7 +82,7 @@ static void put(out *o, const char *s, size_t n)
 		out_flush(o);
 	if (n > BUF_SIZE) {
 		if (xmlTextWriterWriteRawLen(o->w, BAD_CAST s, (int)n) < 0)
-			o->failed = 1;
+			o->status = PD_IO;
 		return;
 	}
 	memcpy(o->buf + o->len, s, n);
@@ -174,14 +145,14 @@ static size_t fmt_data_double(char *p, const char *key, double v)
 	return n + 7;
 }
 
-static int cost_text_build(const pd_dag *dag, cost_text *ct)
+static pd_status cost_text_build(const pd_dag *dag, cost_text *ct)
 {
 	uint32_t nc = dag->n_costs;
 	ct->pool = malloc((size_t)nc * 320 + 1);
 	ct->node_off = malloc(((size_t)nc + 1) * sizeof(uint32_t));
 	ct->edge_off = malloc(((size_t)nc + 1) * sizeof(uint32_t));
 	if (!ct->pool || !ct->node_off || !ct->edge_off)
-		return -1;
+		return PD_IO;
 	size_t at = 0;
 	for (uint32_t c = 0; c < nc; c++) {
 		const pd_cost *k = &dag->costs[c];
@@ -193,7 +164,7 @@ static int cost_text_build(const pd_dag *dag, cost_text *ct)
 		at += fmt_data_double(ct->pool + at, "e_bytes", k->out_bytes);
 	}
 	ct->node_off[nc] = ct->edge_off[nc] = (uint32_t)at;
-	return 0;
+	return PD_OK;
 }
 
 static void cost_text_release(cost_text *ct)
@@ -224,8 +195,9 @@ static void put_node(out *o, const pd_dag *dag, const cost_text *ct, uint32_t v)
 	char label[160];
 	PUT_LIT(o, "<node id=\"n");
 	put_int(o, v);
+	PD_ASSERT(kind); /* lowering and the reader make only known kinds */
 	PUT_LIT(o, "\"><data key=\"kind\">");
-	put(o, kind ? kind : "?", kind ? strlen(kind) : 1);
+	put(o, kind, strlen(kind));
 	PUT_LIT(o, "</data>");
 	DATA_INT(o, "gpu", n->gpu);
 	DATA_INT(o, "replica", n->replica);
@@ -256,8 +228,9 @@ static void put_edge(out *o, const pd_dag *dag, const cost_text *ct, uint32_t e)
 	put_int(o, ed->src);
 	PUT_LIT(o, "\" target=\"n");
 	put_int(o, ed->dst);
+	PD_ASSERT(kind);
 	PUT_LIT(o, "\"><data key=\"e_kind\">");
-	put(o, kind ? kind : "?", kind ? strlen(kind) : 1);
+	put(o, kind, strlen(kind));
 	PUT_LIT(o, "</data>");
 	if (ed->kind == PD_E_CONTROL || c >= dag->n_costs)
 		PUT_LIT(o, "<data key=\"e_bytes\">0</data>");
@@ -266,21 +239,21 @@ static void put_edge(out *o, const pd_dag *dag, const cost_text *ct, uint32_t e)
 	PUT_LIT(o, "</edge>\n");
 }
 
-static int write_keys(xmlTextWriterPtr w)
+/* One <key> per row of the key table. */
+static pd_status write_keys(xmlTextWriterPtr w)
 {
 	int bad = 0;
-	for (size_t i = 0; i < sizeof(KEYS) / sizeof(KEYS[0]); i++) {
+	for (size_t i = 0; i < GK__COUNT; i++) {
+		const pd_i_graphml_key *k = &pd_i_graphml_keys[i];
 		bad |= xmlTextWriterWriteRaw(w, BAD_CAST "\n  ") < 0;
 		bad |= xmlTextWriterStartElement(w, BAD_CAST "key") < 0;
-		bad |= xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST KEYS[i].id) < 0;
-		bad |= xmlTextWriterWriteAttribute(w, BAD_CAST "for", BAD_CAST KEYS[i].domain) < 0;
-		bad |=
-		    xmlTextWriterWriteAttribute(w, BAD_CAST "attr.name", BAD_CAST KEYS[i].name) < 0;
-		bad |=
-		    xmlTextWriterWriteAttribute(w, BAD_CAST "attr.type", BAD_CAST KEYS[i].type) < 0;
+		bad |= xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST k->id) < 0;
+		bad |= xmlTextWriterWriteAttribute(w, BAD_CAST "for", BAD_CAST k->domain) < 0;
+		bad |= xmlTextWriterWriteAttribute(w, BAD_CAST "attr.name", BAD_CAST k->name) < 0;
+		bad |= xmlTextWriterWriteAttribute(w, BAD_CAST "attr.type", BAD_CAST k->type) < 0;
 		bad |= xmlTextWriterEndElement(w) < 0;
 	}
-	return bad ? -1 : 0;
+	return bad ? PD_IO : PD_OK;
 }
 
 static void put_gpus(out *o, const pd_dag *dag)
@@ -342,12 +315,12 @@ static void put_context(out *o, const pd_dag *dag)
 	put_stages(o, dag);
 }
 
-static int write_body(out *o, const pd_dag *dag)
+static pd_status write_body(out *o, const pd_dag *dag)
 {
 	cost_text ct = {0};
-	if (cost_text_build(dag, &ct) != 0) {
+	if (cost_text_build(dag, &ct) != PD_OK) {
 		cost_text_release(&ct);
-		return -1;
+		return PD_IO;
 	}
 	put_context(o, dag);
 	for (uint32_t v = 0; v < dag->n_nodes; v++)
@@ -356,27 +329,26 @@ static int write_body(out *o, const pd_dag *dag)
 		put_edge(o, dag, &ct, e);
 	out_flush(o);
 	cost_text_release(&ct);
-	return o->failed ? -1 : 0;
+	return o->status;
 }
 
-static int write_document(out *o, const pd_dag *dag)
+static pd_status write_document(out *o, const pd_dag *dag)
 {
 	xmlTextWriterPtr w = o->w;
 	if (xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0 ||
 	    xmlTextWriterStartElement(w, BAD_CAST "graphml") < 0 ||
 	    xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns",
 	                                BAD_CAST "http://graphml.graphdrawing.org/xmlns") < 0 ||
-	    write_keys(w) < 0 || xmlTextWriterWriteRaw(w, BAD_CAST "\n  ") < 0 ||
+	    write_keys(w) != PD_OK || xmlTextWriterWriteRaw(w, BAD_CAST "\n  ") < 0 ||
 	    xmlTextWriterStartElement(w, BAD_CAST "graph") < 0 ||
 	    xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST "G") < 0 ||
 	    xmlTextWriterWriteAttribute(w, BAD_CAST "edgedefault", BAD_CAST "directed") < 0)
-		return -1;
-	if (write_body(o, dag) < 0)
-		return -1;
+		return PD_IO;
+	PD_CHECK(write_body(o, dag));
 	if (xmlTextWriterEndElement(w) < 0 || xmlTextWriterWriteRaw(w, BAD_CAST "\n") < 0 ||
 	    xmlTextWriterEndDocument(w) < 0 || xmlTextWriterFlush(w) < 0)
-		return -1;
-	return 0;
+		return PD_IO;
+	return PD_OK;
 }
 
 pd_status pd_export_graphml(const pd_dag *dag, const char *path, pd_diag_list *diags)
@@ -397,8 +369,7 @@ pd_status pd_export_graphml(const pd_dag *dag, const char *path, pd_diag_list *d
 			xmlOutputBufferClose(ob);
 		goto done;
 	}
-	if (write_document(&o, dag) == 0)
-		s = PD_OK;
+	s = write_document(&o, dag);
 done:
 	if (o.w)
 		xmlFreeTextWriter(o.w); /* closes ob; ob does not close af.f */

@@ -25,7 +25,9 @@
 #include <unistd.h>
 
 #include "export_internal.h"
+#include "graphml_keys.h"
 #include "plandag/pipeline.h"
+#include "util/array.h"
 #include "util/util.h"
 
 #define GRAPHML_NS "http://graphml.graphdrawing.org/xmlns"
@@ -37,51 +39,17 @@
 #define MAX_ELEMENTS PD_DEFAULT_MAX_ELEMENTS
 #define MAX_KEYS 256
 #define MAX_TEXT 10000000u
-#define MAX_MICRO_BATCHES 65536
 
 enum domain { D_NODE, D_EDGE, D_GRAPH, D_ALL, D_OTHER };
 
-/* Fields the reader understands, per domain (index = field id). */
-static const char *const NODE_FIELDS[] = {"kind",  "gpu",         "replica", "stage",
-                                          "layer", "micro_batch", "expert",  "flops",
-                                          "bytes", "us",          "label",   "group"};
-enum {
-	NF_KIND,
-	NF_GPU,
-	NF_REPLICA,
-	NF_STAGE,
-	NF_LAYER,
-	NF_MB,
-	NF_EXPERT,
-	NF_FLOPS,
-	NF_BYTES,
-	NF_US,
-	NF_LABEL,
-	NF_GROUP,
-	NF__COUNT
-};
-static const char *const EDGE_FIELDS[] = {"kind", "bytes"};
-enum { EF_KIND, EF_BYTES, EF__COUNT };
-static const char *const GRAPH_FIELDS[] = {
-    "plan",          "n_gpus", "gpus_per_node", "gpu_capacity", "n_replicas",
-    "micro_batches", "phase",  "step_tokens",   "gpus",         "stages"};
-enum {
-	GF_PLAN,
-	GF_N_GPUS,
-	GF_GPUS_PER_NODE,
-	GF_CAPACITY,
-	GF_N_REPLICAS,
-	GF_MB,
-	GF_PHASE,
-	GF_STEP_TOKENS,
-	GF_GPUS,
-	GF_STAGES,
-	GF__COUNT
-};
+static const char *const DOMAIN_NAMES[] = {
+    [D_NODE] = "node", [D_EDGE] = "edge", [D_GRAPH] = "graph"};
+#define K pd_i_graphml_keys
 
 typedef struct key {
 	char *id, *name, *def;
 	int domain;
+	int field[D_GRAPH + 1]; /* the row of the key table per domain, -1: not ours */
 } key;
 
 /* A node while reading: its record plus the raw costs, interned at the end. */
@@ -93,12 +61,11 @@ typedef struct rnode {
 	uint8_t declared, has_kind;
 } rnode;
 
-/* String ids -> indices (open addressing over a character pool). */
+/* String ids -> indices: the ids NUL-separated in one pool, interned by util's table. */
 typedef struct id_table {
-	char *pool;
-	size_t pool_len, pool_cap;
-	uint32_t *off;       /* per index: offset of its id in pool */
-	uint32_t *slot, cap; /* UINT32_MAX = empty */
+	pd_i_strbuf pool;
+	PD_VEC(uint32_t) off; /* per index: offset of its id in pool */
+	pd_i_intern index;
 	uint32_t n;
 } id_table;
 
@@ -107,16 +74,16 @@ typedef struct reader {
 	const char *path;
 	pd_diag_list *diags;
 	pd_dag *dag;
-	key *keys;
-	size_t n_keys, cap_keys, last_key;
+	PD_VEC(key) keys;
+	size_t last_key;
 	id_table ids;
-	rnode *nodes;
-	uint32_t cap_nodes;
-	char *text; /* text of the current <data> */
-	size_t text_len, text_cap;
-	int graphs, failed, oom;
+	PD_VEC(rnode) nodes; /* per id index */
+	pd_i_strbuf text;    /* text of the current <data> */
+	int graphs;
+	/* PD_INVALID once the file was found wrong (reading goes on to report more),
+	 * PD_IO when out of memory, a read failed or a limit was hit (reading stops) */
+	pd_status status;
 	int fd, io_errno;    /* the input, opened once; errno of a failed read */
-	int stop;            /* a limit was hit: stop reading */
 	int wrong_root;      /* the root is not <graphml>: read no further */
 	int n_gpus_key;      /* the graph key n_gpus was given */
 	int32_t gpu_records; /* records of the graph key gpus, -1 when absent */
@@ -130,7 +97,15 @@ typedef struct reader {
 	int cur_edge_kind;
 	double cur_edge_bytes;
 	long cur_line;
+	rnode node_default; /* a node before its data: the key table's defaults */
 } reader;
+
+/* Keeps the worst outcome: PD_IO outranks PD_INVALID, which outranks PD_OK. */
+static void set_status(reader *rd, pd_status s)
+{
+	if (s == PD_IO || (s != PD_OK && rd->status == PD_OK))
+		rd->status = s;
+}
 
 /* The line of the current node's start tag (the parser itself reads ahead). */
 static long line_of(reader *rd)
@@ -142,168 +117,114 @@ static long line_of(reader *rd)
 
 static void bad(reader *rd, long line, const char *fmt, const char *arg)
 {
-	pd_diag *d = pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, 0, fmt, arg);
-	(void)d;
-	rd->failed = 1;
+	pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, 0, fmt, arg);
+	set_status(rd, PD_INVALID);
 }
 
 /* ---- ids ---- */
 
-static uint32_t hash_str(const char *s)
+static uint32_t id_hash(const void *t, uint32_t i)
 {
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
+	const id_table *ids = t;
+	return pd_i_hash_str(ids->pool.s + ids->off.v[i]);
 }
 
-static int ids_rehash(id_table *t)
+static bool id_equal(const void *t, uint32_t i, const void *key)
 {
-	uint32_t cap = t->cap ? t->cap * 2 : 1024;
-	uint32_t *slot = malloc((size_t)cap * sizeof(uint32_t));
-	if (!slot)
-		return -1;
-	memset(slot, 0xff, (size_t)cap * sizeof(uint32_t));
-	for (uint32_t i = 0; i < t->n; i++) {
-		uint32_t h = hash_str(t->pool + t->off[i]) & (cap - 1);
-		while (slot[h] != UINT32_MAX)
-			h = (h + 1) & (cap - 1);
-		slot[h] = i;
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->cap = cap;
-	return 0;
-}
-
-/* Appends id to the pool and the offset table; returns its index or UINT32_MAX. */
-static uint32_t ids_append(id_table *t, const char *id, uint32_t *off_cap)
-{
-	size_t len = strlen(id) + 1;
-	if (t->pool_len + len > UINT32_MAX)
-		return UINT32_MAX;
-	if (t->pool_len + len > t->pool_cap) {
-		size_t cap = t->pool_cap ? t->pool_cap * 2 : 65536;
-		while (cap < t->pool_len + len)
-			cap *= 2;
-		char *p = realloc(t->pool, cap);
-		if (!p)
-			return UINT32_MAX;
-		t->pool = p;
-		t->pool_cap = cap;
-	}
-	if (t->n == *off_cap) {
-		uint32_t cap = *off_cap ? *off_cap * 2 : 1024;
-		uint32_t *o = realloc(t->off, (size_t)cap * sizeof(uint32_t));
-		if (!o)
-			return UINT32_MAX;
-		t->off = o;
-		*off_cap = cap;
-	}
-	memcpy(t->pool + t->pool_len, id, len);
-	t->off[t->n] = (uint32_t)t->pool_len;
-	t->pool_len += len;
-	return t->n++;
+	const id_table *ids = t;
+	return strcmp(ids->pool.s + ids->off.v[i], key) == 0;
 }
 
 /* Index of id, adding it when new (*is_new set); UINT32_MAX when out of memory. */
-static uint32_t ids_get(id_table *t, const char *id, uint32_t *off_cap, int *is_new)
+static uint32_t ids_get(id_table *t, const char *id, int *is_new)
 {
+	uint32_t where, i;
+	size_t len = strlen(id) + 1;
 	*is_new = 0;
-	if ((uint64_t)(t->n + 1) * 2 > t->cap && ids_rehash(t) != 0)
+	if (pd_i_intern_reserve(&t->index, t->n, 1024, id_hash, t) != PD_OK)
 		return UINT32_MAX;
-	uint32_t h = hash_str(id) & (t->cap - 1);
-	for (; t->slot[h] != UINT32_MAX; h = (h + 1) & (t->cap - 1))
-		if (strcmp(t->pool + t->off[t->slot[h]], id) == 0)
-			return t->slot[h];
-	uint32_t i = ids_append(t, id, off_cap);
-	if (i != UINT32_MAX) {
-		t->slot[h] = i;
-		*is_new = 1;
-	}
-	return i;
+	i = pd_i_intern_find(&t->index, pd_i_hash_str(id), id, id_equal, t, &where);
+	if (i != UINT32_MAX)
+		return i;
+	if (t->pool.n + len > UINT32_MAX ||
+	    PD_VEC_PUSH(&t->off, (uint32_t)t->pool.n) != PD_OK ||
+	    pd_i_strbuf_append(&t->pool, id, len) != PD_OK)
+		return UINT32_MAX;
+	pd_i_intern_set(&t->index, where, t->n);
+	*is_new = 1;
+	return t->n++;
 }
 
 static void ids_release(id_table *t)
 {
-	free(t->pool);
-	free(t->off);
-	free(t->slot);
+	pd_i_strbuf_release(&t->pool);
+	free(t->off.v);
+	pd_i_intern_release(&t->index);
 }
 
 /* ---- nodes ---- */
 
-static const rnode NODE_DEFAULT = {
-    .n = {.gpu = -1,
-          .replica = -1,
-          .stage = -1,
-          .layer = -1,
-          .micro_batch = 0,
-          .expert = -1,
-          .kind = PD_N__COUNT},
-    .expert = -1,
-    .group = -1,
-};
+/* A node before its data: -1 / 0 from the key table, no kind, no group. */
+static rnode node_default(void)
+{
+	rnode r = {.n = {.kind = PD_N__COUNT, .expert = -1}, .group = -1};
+	r.n.gpu = K[GK_GPU].def;
+	r.n.replica = K[GK_REPLICA].def;
+	r.n.stage = K[GK_STAGE].def;
+	r.n.layer = K[GK_LAYER].def;
+	r.n.micro_batch = K[GK_MB].def;
+	r.expert = K[GK_EXPERT].def;
+	return r;
+}
 
 /* The node of string id, created with defaults on first sight. */
 static uint32_t node_of(reader *rd, const char *id)
 {
-	uint32_t off_cap = rd->cap_nodes;
 	int is_new;
-	uint32_t v = ids_get(&rd->ids, id, &off_cap, &is_new);
-	if (v == UINT32_MAX) {
-		rd->oom = 1;
-		return v;
+	uint32_t v = ids_get(&rd->ids, id, &is_new);
+	if (v == UINT32_MAX || (is_new && PD_VEC_PUSH(&rd->nodes, rd->node_default) != PD_OK)) {
+		set_status(rd, PD_IO);
+		return UINT32_MAX;
 	}
-	if (off_cap != rd->cap_nodes) {
-		rnode *p = realloc(rd->nodes, (size_t)off_cap * sizeof(rnode));
-		if (!p) {
-			rd->oom = 1;
-			return UINT32_MAX;
-		}
-		rd->nodes = p;
-		rd->cap_nodes = off_cap;
-	}
-	if (is_new)
-		rd->nodes[v] = NODE_DEFAULT;
 	return v;
 }
 
 /* ---- values ---- */
 
-static int parse_i32(const char *s, int32_t *out)
+static pd_status parse_i32(const char *s, int32_t *out)
 {
 	char *end;
 	long long v = strtoll(s, &end, 10);
 	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
 		end++;
 	if (end == s || *end || v < INT32_MIN || v > INT32_MAX)
-		return -1;
+		return PD_INVALID;
 	*out = (int32_t)v;
-	return 0;
+	return PD_OK;
 }
 
-static int parse_dbl(const char *s, double *out)
+static pd_status parse_dbl(const char *s, double *out)
 {
 	char *end;
 	double v = strtod(s, &end);
 	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
 		end++;
 	if (end == s || *end || v != v)
-		return -1;
+		return PD_INVALID;
 	*out = v;
-	return 0;
+	return PD_OK;
 }
 
-/* "0,1,2,3" (sorted here) -> interned group index; -1 malformed, -2 out of memory. */
-static int64_t parse_group(pd_dag *dag, const char *s)
+/* "0,1,2,3" (sorted here) -> interned group index in *group (-1 unless PD_OK). */
+static pd_status parse_group(pd_dag *dag, const char *s, int32_t *group)
 {
 	size_t n = 1;
 	for (const char *p = s; *p; p++)
 		n += *p == ',';
 	int32_t *g = malloc(n * sizeof(int32_t));
+	*group = -1;
 	if (!g)
-		return -2;
+		return PD_IO;
 	char *end;
 	size_t k = 0;
 	for (const char *p = s; k < n; p = end + 1) {
@@ -312,11 +233,13 @@ static int64_t parse_group(pd_dag *dag, const char *s)
 			break;
 		g[k++] = (int32_t)v;
 	}
-	int64_t r = -1;
+	pd_status r = PD_INVALID;
 	uint32_t idx;
 	if (k == n) {
 		qsort(g, n, sizeof(int32_t), pd_i_cmp_i32);
-		r = pd_dag_intern_group(dag, g, (uint32_t)n, &idx) == PD_OK ? (int64_t)idx : -2;
+		r = pd_dag_intern_group(dag, g, (uint32_t)n, &idx);
+		if (r == PD_OK)
+			*group = (int32_t)idx;
 	}
 	free(g);
 	return r;
@@ -335,160 +258,146 @@ static size_t count_records(const char *s)
 }
 
 /* "R/S:" at *p; advances past the colon. */
-static int parse_rs(const char **p, int32_t *r, int32_t *st)
+static pd_status parse_rs(const char **p, int32_t *r, int32_t *st)
 {
 	char *end;
 	long long a = strtoll(*p, &end, 10);
 	if (end == *p || *end != '/')
-		return -1;
+		return PD_INVALID;
 	const char *q = end + 1;
 	long long b = strtoll(q, &end, 10);
 	if (end == q || *end != ':' || a < -1 || b < -1 || a >= PD_MAX_GPUS || b >= PD_MAX_GPUS)
-		return -1;
+		return PD_INVALID;
 	*r = (int32_t)a;
 	*st = (int32_t)b;
 	*p = end + 1;
-	return 0;
+	return PD_OK;
 }
 
 /* gpus = "R/S:MEM;..."; n_gpus is reconciled with the record count after reading, so
  * that the graph keys may come in any order. */
-static int parse_gpus(reader *rd, const char *s)
+static pd_status parse_gpus(reader *rd, const char *s)
 {
 	pd_dag *dag = rd->dag;
 	size_t n = count_records(s);
 	if (n > PD_MAX_GPUS)
-		return -1;
+		return PD_INVALID;
 	free(dag->gpu);
 	dag->gpu = calloc(n ? n : 1, sizeof(pd_dag_gpu));
 	if (!dag->gpu)
-		return -2;
+		return PD_IO;
 	const char *p = s;
 	for (size_t i = 0; i < n; i++) {
 		char *end;
-		if (parse_rs(&p, &dag->gpu[i].replica, &dag->gpu[i].stage) != 0)
-			return -1;
+		PD_CHECK(parse_rs(&p, &dag->gpu[i].replica, &dag->gpu[i].stage));
 		double m = strtod(p, &end);
 		if (end == p || (*end != ';' && *end != '\0') || !(m >= 0 && m <= 1e300))
-			return -1;
+			return PD_INVALID;
 		dag->gpu[i].memory = m;
 		p = end + (*end == ';');
 	}
 	rd->gpu_records = (int32_t)n;
-	return 0;
+	return PD_OK;
 }
 
 /* One "R/S:G,G,..." record at *p. */
-static int parse_stage(pd_dag_stage *st, const char **p)
+static pd_status parse_stage(pd_dag_stage *st, const char **p)
 {
-	if (parse_rs(p, &st->replica, &st->stage) != 0)
-		return -1;
+	PD_CHECK(parse_rs(p, &st->replica, &st->stage));
 	size_t n = 0;
 	for (const char *q = *p; *q && *q != ';'; q++)
 		n += *q == ',' || q == *p;
 	if (n > PD_MAX_EXPERTS)
-		return -1;
+		return PD_INVALID;
 	st->expert_gpu = n ? malloc(n * sizeof(int32_t)) : NULL;
 	if (n && !st->expert_gpu)
-		return -2;
+		return PD_IO;
 	for (size_t e = 0; e < n; e++) {
 		char *end;
 		long long v = strtoll(*p, &end, 10);
 		if (end == *p || v < -1 || v >= PD_MAX_GPUS || (*end != ',' && *end != ';' && *end))
-			return -1;
+			return PD_INVALID;
 		st->expert_gpu[e] = (int32_t)v;
 		*p = end + (*end == ',');
 	}
 	st->n_experts = (int32_t)n;
 	if (**p == ';')
 		(*p)++;
-	return 0;
+	return PD_OK;
 }
 
-static int parse_stages(pd_dag *dag, const char *s)
+static pd_status parse_stages(pd_dag *dag, const char *s)
 {
 	size_t n = count_records(s);
 	if (n > PD_MAX_GPUS)
-		return -1;
+		return PD_INVALID;
 	dag->stages = calloc(n ? n : 1, sizeof(pd_dag_stage));
 	if (!dag->stages)
-		return -2;
+		return PD_IO;
 	dag->n_stages = (uint32_t)n;
 	const char *p = s;
-	for (size_t i = 0; i < n; i++) {
-		int r = parse_stage(&dag->stages[i], &p);
-		if (r != 0)
-			return r;
-	}
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		PD_CHECK(parse_stage(&dag->stages[i], &p));
+	return PD_OK;
 }
 
-/* An integer in [lo, hi] into *out (untouched when malformed). */
-static int parse_bounded(const char *t, int32_t lo, int32_t hi, int32_t *out)
+/* An integer within the bounds of int key k into *out (untouched when malformed). */
+static pd_status parse_int_key(const char *t, pd_i_gkey k, int32_t *out)
 {
 	int32_t v;
-	if (parse_i32(t, &v) != 0 || v < lo || v > hi)
-		return -1;
+	if (parse_i32(t, &v) != PD_OK || v < K[k].lo || v > K[k].hi)
+		return PD_INVALID;
 	*out = v;
-	return 0;
+	return PD_OK;
 }
 
 /* A finite number >= 0 into *out. */
-static int parse_size(const char *t, double *out)
+static pd_status parse_size(const char *t, double *out)
 {
 	double v;
-	if (parse_dbl(t, &v) != 0 || !(v >= 0 && v <= 1e300))
-		return -1;
+	if (parse_dbl(t, &v) != PD_OK || !(v >= 0 && v <= 1e300))
+		return PD_INVALID;
 	*out = v;
-	return 0;
+	return PD_OK;
 }
 
-/* One graph-level value; returns -1 malformed, -2 out of memory. */
-static int set_context(reader *rd, int field, const char *t)
+/* One graph-level value: PD_INVALID when malformed, PD_IO when out of memory. */
+static pd_status set_context(reader *rd, int field, const char *t)
 {
 	pd_dag *dag = rd->dag;
 	switch (field) {
-	case GF_N_GPUS:
+	case GK_G_N_GPUS:
 		rd->n_gpus_key = 1;
-		return parse_bounded(t, 1, PD_MAX_GPUS, &dag->n_gpus);
-	case GF_GPUS_PER_NODE:
-		return parse_bounded(t, 1, PD_MAX_GPUS, &dag->gpus_per_node);
-	case GF_CAPACITY:
+		return parse_int_key(t, GK_G_N_GPUS, &dag->n_gpus);
+	case GK_G_GPUS_PER_NODE:
+		return parse_int_key(t, GK_G_GPUS_PER_NODE, &dag->gpus_per_node);
+	case GK_G_CAPACITY:
 		return parse_size(t, &dag->gpu_capacity);
-	case GF_N_REPLICAS:
-		return parse_bounded(t, 1, PD_MAX_GPUS, &dag->n_replicas);
-	case GF_MB:
-		return parse_bounded(t, 1, MAX_MICRO_BATCHES, &dag->micro_batches);
-	case GF_PHASE:
+	case GK_G_N_REPLICAS:
+		return parse_int_key(t, GK_G_N_REPLICAS, &dag->n_replicas);
+	case GK_G_MB:
+		return parse_int_key(t, GK_G_MB, &dag->micro_batches);
+	case GK_G_PHASE:
 		dag->phase = strcmp(t, "prefill") == 0 ? PD_PREFILL : PD_DECODE;
-		return strcmp(t, "prefill") == 0 || strcmp(t, "decode") == 0 ? 0 : -1;
-	case GF_STEP_TOKENS:
+		return strcmp(t, "prefill") == 0 || strcmp(t, "decode") == 0 ? PD_OK : PD_INVALID;
+	case GK_G_STEP_TOKENS:
 		return parse_size(t, &dag->step_tokens);
-	case GF_GPUS:
+	case GK_G_GPUS:
 		return parse_gpus(rd, t);
-	case GF_STAGES:
-		return dag->stages ? -1 : parse_stages(dag, t);
+	case GK_G_STAGES:
+		return dag->stages ? PD_INVALID : parse_stages(dag, t);
 	default:
-		return 0; /* plan name: informative only */
+		return PD_OK; /* plan name: informative only */
 	}
 }
 
 /* ---- keys and data ---- */
 
+/* The key table row of (domain, attr.name), -1 when plandag has no such key. */
 static int field_of(int domain, const char *name)
 {
-	static const struct {
-		const char *const *names;
-		int n;
-	} F[] = {
-	    [D_NODE] = {NODE_FIELDS, NF__COUNT},
-	    [D_EDGE] = {EDGE_FIELDS, EF__COUNT},
-	    [D_GRAPH] = {GRAPH_FIELDS, GF__COUNT},
-	};
-	if (!name || domain > D_GRAPH)
-		return -1;
-	for (int i = 0; i < F[domain].n; i++)
-		if (strcmp(F[domain].names[i], name) == 0)
+	for (int i = 0; name && domain <= D_GRAPH && i < GK__COUNT; i++)
+		if (strcmp(K[i].domain, DOMAIN_NAMES[domain]) == 0 && strcmp(K[i].name, name) == 0)
 			return i;
 	return -1;
 }
@@ -515,47 +424,43 @@ static void too_big(reader *rd, const char *what, unsigned long long limit)
 	pd_diag *d = pd_diag_add(rd->diags, PD_RULE_IO, PD_ERROR, line_of(rd), 0,
 	                         "%s is too big: more than %llu %s", rd->path, limit, what);
 	pd_diag_fix(d, "split the DAG, or check that the file is a plandag GraphML export");
-	rd->failed = rd->stop = 1;
+	set_status(rd, PD_IO);
 }
 
 static void start_key(reader *rd)
 {
-	if (rd->n_keys == MAX_KEYS) {
+	if (rd->keys.n == MAX_KEYS) {
 		too_big(rd, "<key> elements", MAX_KEYS);
 		return;
 	}
-	if (rd->n_keys == rd->cap_keys) {
-		size_t cap = rd->cap_keys ? rd->cap_keys * 2 : 32;
-		key *k = realloc(rd->keys, cap * sizeof(key));
-		if (!k) {
-			rd->oom = 1;
-			return;
-		}
-		rd->keys = k;
-		rd->cap_keys = cap;
+	if (PD_VEC_RESERVE(&rd->keys, rd->keys.n + 1) != PD_OK) {
+		set_status(rd, PD_IO);
+		return;
 	}
-	key *k = &rd->keys[rd->n_keys];
+	key *k = &rd->keys.v[rd->keys.n];
 	char *dom = attr(rd, "for");
 	k->id = attr(rd, "id");
 	k->name = attr(rd, "attr.name");
 	k->def = NULL;
 	k->domain = domain_of(dom);
+	for (int d = D_NODE; d <= D_GRAPH; d++)
+		k->field[d] = k->domain == D_ALL || k->domain == d ? field_of(d, k->name) : -1;
 	xmlFree(dom);
 	if (!k->id) {
 		bad(rd, line_of(rd), "%s element without an id attribute", "<key>");
 		xmlFree(k->name);
 		return;
 	}
-	rd->n_keys++;
+	rd->keys.n++;
 }
 
 /* Key index of id; data usually come in key order, so try the next key first. */
 static int key_index(reader *rd, const char *id)
 {
-	size_t n = rd->n_keys;
+	size_t n = rd->keys.n;
 	for (size_t i = 0; i < n; i++) {
 		size_t k = (rd->last_key + 1 + i) % n;
-		if (strcmp(rd->keys[k].id, id) == 0) {
+		if (strcmp(rd->keys.v[k].id, id) == 0) {
 			rd->last_key = k;
 			return (int)k;
 		}
@@ -566,85 +471,51 @@ static int key_index(reader *rd, const char *id)
 static void append_text(reader *rd, const char *t)
 {
 	size_t n = strlen(t);
-	if (rd->text_len + n > MAX_TEXT) {
+	if (rd->text.n + n > MAX_TEXT) {
 		too_big(rd, "bytes of text in one <data> (token too long)", MAX_TEXT);
 		return;
 	}
-	if (rd->text_len + n + 1 > rd->text_cap) {
-		size_t cap = rd->text_cap ? rd->text_cap * 2 : 256;
-		while (cap < rd->text_len + n + 1)
-			cap *= 2;
-		char *p = realloc(rd->text, cap);
-		if (!p) {
-			rd->oom = 1;
-			return;
-		}
-		rd->text = p;
-		rd->text_cap = cap;
-	}
-	memcpy(rd->text + rd->text_len, t, n + 1);
-	rd->text_len += n;
+	set_status(rd, pd_i_strbuf_append(&rd->text, t, n));
 }
 
-/* The bounds of the integer node keys: the plan schema's (docs/plan-format.md). */
-static int node_int_ok(int field, int32_t v)
-{
-	switch (field) {
-	case NF_LAYER:
-		return v >= -1 && v <= PD_MAX_LAYERS;
-	case NF_MB:
-		return v >= 0 && v < MAX_MICRO_BATCHES;
-	case NF_EXPERT:
-		return v >= -1 && v < PD_MAX_EXPERTS;
-	default: /* gpu, replica, stage */
-		return v >= -1 && v < PD_MAX_GPUS;
-	}
-}
-
-static int set_node_field(reader *rd, rnode *n, int field, const char *t)
+/* One node value, within the bounds of its key (the plan schema's). */
+static pd_status set_node_field(reader *rd, rnode *n, int field, const char *t)
 {
 	int32_t *ints[] = {
-	    [NF_GPU] = &n->n.gpu,     [NF_REPLICA] = &n->n.replica, [NF_STAGE] = &n->n.stage,
-	    [NF_LAYER] = &n->n.layer, [NF_MB] = &n->n.micro_batch,  [NF_EXPERT] = &n->expert};
+	    [GK_GPU] = &n->n.gpu,     [GK_REPLICA] = &n->n.replica, [GK_STAGE] = &n->n.stage,
+	    [GK_LAYER] = &n->n.layer, [GK_MB] = &n->n.micro_batch,  [GK_EXPERT] = &n->expert};
 	double *dbls[] = {
-	    [NF_FLOPS] = &n->c.flops, [NF_BYTES] = &n->c.bytes, [NF_US] = &n->c.us};
+	    [GK_FLOPS] = &n->c.flops, [GK_BYTES] = &n->c.bytes, [GK_US] = &n->c.us};
 	int k;
-	int32_t v;
-	int64_t g;
 	switch (field) {
-	case NF_KIND:
+	case GK_KIND:
 		k = pd_node_kind_from_name(t);
 		n->n.kind = (uint8_t)(k < 0 ? PD_N__COUNT : k);
 		n->has_kind = 1;
-		return k < 0 ? -1 : 0;
-	case NF_GPU:
-	case NF_REPLICA:
-	case NF_STAGE:
-	case NF_LAYER:
-	case NF_MB:
-	case NF_EXPERT:
-		if (parse_i32(t, &v) != 0 || !node_int_ok(field, v))
-			return -1;
-		*ints[field] = v;
-		return 0;
-	case NF_FLOPS:
-	case NF_BYTES:
-	case NF_US:
+		return k < 0 ? PD_INVALID : PD_OK;
+	case GK_GPU:
+	case GK_REPLICA:
+	case GK_STAGE:
+	case GK_LAYER:
+	case GK_MB:
+	case GK_EXPERT:
+		return parse_int_key(t, (pd_i_gkey)field, ints[field]);
+	case GK_FLOPS:
+	case GK_BYTES:
+	case GK_US:
 		return parse_dbl(t, dbls[field]);
-	case NF_GROUP:
-		g = parse_group(rd->dag, t);
-		n->group = (int32_t)g;
-		return g < 0 ? (int)g : 0;
+	case GK_GROUP:
+		return parse_group(rd->dag, t, &n->group);
 	default:
-		return 0; /* label: derived, not read */
+		return PD_OK; /* label: derived, not read */
 	}
 }
 
-static int set_edge_field(reader *rd, int field, const char *t)
+static pd_status set_edge_field(reader *rd, int field, const char *t)
 {
-	if (field == EF_KIND) {
+	if (field == GK_E_KIND) {
 		rd->cur_edge_kind = pd_edge_kind_from_name(t);
-		return rd->cur_edge_kind < 0 ? -1 : 0;
+		return rd->cur_edge_kind < 0 ? PD_INVALID : PD_OK;
 	}
 	return parse_dbl(t, &rd->cur_edge_bytes);
 }
@@ -653,37 +524,35 @@ static int set_edge_field(reader *rd, int field, const char *t)
 static void apply(reader *rd, const key *k, const char *t, long line)
 {
 	int dom = rd->cur_domain;
-	if (k->domain != D_ALL && k->domain != dom)
-		return;
-	int field = field_of(dom, k->name);
-	if (field < 0)
-		return; /* someone else's key: keep quiet, ignore it */
-	int r;
+	if (dom > D_GRAPH || k->field[dom] < 0)
+		return; /* another domain's, or someone else's key: keep quiet, ignore it */
+	int field = k->field[dom];
+	pd_status r;
 	if (dom == D_NODE)
-		r = set_node_field(rd, &rd->nodes[rd->cur_node], field, t);
+		r = set_node_field(rd, &rd->nodes.v[rd->cur_node], field, t);
 	else if (dom == D_EDGE)
 		r = set_edge_field(rd, field, t);
 	else
 		r = set_context(rd, field, t);
-	if (r == -2)
-		rd->oom = 1;
-	else if (r != 0) {
+	if (r == PD_IO)
+		set_status(rd, PD_IO);
+	else if (r != PD_OK) {
 		pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, 0,
 		            "bad value '%.60s' for %s key '%s'", t,
 		            dom == D_NODE   ? "node"
 		            : dom == D_EDGE ? "edge"
 		                            : "graph",
 		            k->name);
-		rd->failed = 1;
+		set_status(rd, PD_INVALID);
 	}
 }
 
 /* Key defaults apply before an element's own data. */
 static void apply_defaults(reader *rd, long line)
 {
-	for (size_t i = 0; i < rd->n_keys; i++)
-		if (rd->keys[i].def)
-			apply(rd, &rd->keys[i], rd->keys[i].def, line);
+	for (size_t i = 0; i < rd->keys.n; i++)
+		if (rd->keys.v[i].def)
+			apply(rd, &rd->keys.v[i], rd->keys.v[i].def, line);
 }
 
 /* ---- elements ---- */
@@ -721,13 +590,13 @@ static void start_node(reader *rd, long line)
 		return;
 	}
 	uint32_t v = node_of(rd, id);
-	if (v != UINT32_MAX && rd->nodes[v].declared)
+	if (v != UINT32_MAX && rd->nodes.v[v].declared)
 		bad(rd, line, "node id '%s' declared twice", id);
 	xmlFree(id);
 	if (v == UINT32_MAX)
 		return;
-	rd->nodes[v].declared = 1;
-	rd->nodes[v].line = line;
+	rd->nodes.v[v].declared = 1;
+	rd->nodes.v[v].line = line;
 	rd->cur_node = v;
 	rd->cur_domain = D_NODE;
 	apply_defaults(rd, line);
@@ -748,8 +617,8 @@ static void start_edge(reader *rd, long line)
 		rd->cur_edge_bytes = 0;
 		rd->cur_line = line;
 		rd->cur_domain = D_EDGE;
-		for (uint32_t i = 0; i < 2 && !rd->oom; i++) {
-			rnode *n = &rd->nodes[i ? rd->cur_edge_dst : rd->cur_edge_src];
+		for (uint32_t i = 0; i < 2 && rd->status != PD_IO; i++) {
+			rnode *n = &rd->nodes.v[i ? rd->cur_edge_dst : rd->cur_edge_src];
 			if (!n->declared && !n->line)
 				n->line = line; /* where an undeclared id was first used */
 		}
@@ -761,15 +630,15 @@ static void start_edge(reader *rd, long line)
 
 static void end_edge(reader *rd)
 {
-	if (rd->cur_domain != D_EDGE || rd->oom)
+	if (rd->cur_domain != D_EDGE || rd->status == PD_IO)
 		return;
 	if (pd_dag_add_edge(rd->dag, rd->cur_edge_src, rd->cur_edge_dst,
 	                    (pd_edge_kind)rd->cur_edge_kind) != PD_OK) {
-		rd->oom = 1;
+		set_status(rd, PD_IO);
 		return;
 	}
 	/* a node's output size is what its data, comm and collective edges carry */
-	pd_cost *c = &rd->nodes[rd->cur_edge_src].c;
+	pd_cost *c = &rd->nodes.v[rd->cur_edge_src].c;
 	if (rd->cur_edge_kind != PD_E_CONTROL && rd->cur_edge_bytes > c->out_bytes)
 		c->out_bytes = rd->cur_edge_bytes;
 }
@@ -782,9 +651,7 @@ static void start_data(reader *rd, long line)
 		bad(rd, line, "data for undeclared key '%s' (declare a <key> first)",
 		    k ? k : "(no key attribute)");
 	xmlFree(k);
-	rd->text_len = 0;
-	if (rd->text)
-		rd->text[0] = '\0';
+	pd_i_strbuf_clear(&rd->text);
 	rd->capturing = rd->cur_data_key >= 0;
 }
 
@@ -793,19 +660,19 @@ static void start_data(reader *rd, long line)
 static void end_data(reader *rd, long line)
 {
 	if (rd->capturing && rd->cur_data_key >= 0 && !rd->in_default)
-		apply(rd, &rd->keys[rd->cur_data_key], rd->text ? rd->text : "", line);
+		apply(rd, &rd->keys.v[rd->cur_data_key], rd->text.s ? rd->text.s : "", line);
 	rd->capturing = 0;
 	rd->cur_data_key = -1;
 }
 
 static void end_default(reader *rd)
 {
-	if (rd->in_default && rd->n_keys > 0) {
-		key *k = &rd->keys[rd->n_keys - 1];
+	if (rd->in_default && rd->keys.n > 0) {
+		key *k = &rd->keys.v[rd->keys.n - 1];
 		free(k->def);
-		k->def = strdup(rd->text ? rd->text : "");
+		k->def = strdup(rd->text.s ? rd->text.s : "");
 		if (!k->def)
-			rd->oom = 1;
+			set_status(rd, PD_IO);
 	}
 	rd->in_default = rd->capturing = 0;
 }
@@ -819,7 +686,7 @@ static void wrong_root_plan(reader *rd, long line)
 	            "check it with 'plandag check %s', or write its DAG with 'plandag "
 	            "compile %s' and verify the .graphml file",
 	            rd->path, rd->path);
-	rd->failed = 1;
+	set_status(rd, PD_INVALID);
 }
 
 /* Where each element may appear (depth = nesting below the document). */
@@ -836,9 +703,7 @@ static void start_element(reader *rd, const char *name, int depth, long line)
 		start_key(rd);
 	} else if (depth == 2 && strcmp(name, "default") == 0 && rd->graphs == 0) {
 		rd->in_default = rd->capturing = 1;
-		rd->text_len = 0;
-		if (rd->text)
-			rd->text[0] = '\0';
+		pd_i_strbuf_clear(&rd->text);
 	} else if (depth == 1 && strcmp(name, "graph") == 0) {
 		start_graph(rd, line);
 	} else if (depth == 2 && ctx == D_GRAPH && strcmp(name, "node") == 0) {
@@ -919,22 +784,23 @@ static void on_error(void *arg, xmlErrorPtr e)
 		            MAX_TEXT, msg);
 	else
 		pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, line, col, "%s", msg);
-	rd->failed = 1;
+	set_status(rd, PD_INVALID);
 }
 
-/* Streams the whole document; returns 0 when it was read to the end. */
-static int read_all(reader *rd)
+/* Streams the whole document: PD_OK when it was read to the end, PD_INVALID when the
+ * rest is not worth reading, PD_IO when reading stopped (rd->status says why). */
+static pd_status read_all(reader *rd)
 {
 	int ret = 0;
-	while (!rd->oom && !rd->stop && (ret = xmlTextReaderRead(rd->r)) == 1) {
+	while (rd->status != PD_IO && (ret = xmlTextReaderRead(rd->r)) == 1) {
 		switch (xmlTextReaderNodeType(rd->r)) {
 		case XML_READER_TYPE_DOCUMENT_TYPE:
 			bad(rd, line_of(rd), "%s refused: GraphML needs no DTD or entities", "DOCTYPE");
-			return -1;
+			return PD_INVALID;
 		case XML_READER_TYPE_ELEMENT:
 			on_element(rd);
 			if (rd->wrong_root)
-				return -1;
+				return PD_INVALID;
 			break;
 		case XML_READER_TYPE_END_ELEMENT:
 			if (in_graphml_ns(rd))
@@ -950,12 +816,12 @@ static int read_all(reader *rd)
 			break;
 		case XML_READER_TYPE_ENTITY_REFERENCE:
 			bad(rd, line_of(rd), "entity reference refused%s", "");
-			return -1;
+			return PD_INVALID;
 		default:
 			break;
 		}
 	}
-	return rd->oom || rd->stop || ret != 0 ? -1 : 0;
+	return rd->status == PD_IO ? PD_IO : ret != 0 ? PD_INVALID : PD_OK;
 }
 
 /* ---- the DAG ---- */
@@ -963,8 +829,8 @@ static int read_all(reader *rd)
 /* The complaints about node v, found before anything is built. */
 static void check_node(reader *rd, uint32_t v)
 {
-	const rnode *n = &rd->nodes[v];
-	const char *id = rd->ids.pool + rd->ids.off[v];
+	const rnode *n = &rd->nodes.v[v];
+	const char *id = rd->ids.pool.s + rd->ids.off.v[v];
 	if (!n->declared)
 		bad(rd, n->line, "edge refers to node id '%s' that is never declared", id);
 	else if (!n->has_kind)
@@ -974,23 +840,21 @@ static void check_node(reader *rd, uint32_t v)
 }
 
 /* Moves node v into the DAG: kind-dependent union, interned cost. */
-static int add_node(reader *rd, uint32_t v)
+static pd_status add_node(reader *rd, uint32_t v)
 {
-	rnode *n = &rd->nodes[v];
+	rnode *n = &rd->nodes.v[v];
 	if (n->n.kind == PD_N_COLLECTIVE)
 		n->n.group = n->group;
 	else
 		n->n.expert = n->expert;
-	if (pd_dag_intern_cost(rd->dag, &n->c, &n->n.cost) != PD_OK ||
-	    pd_dag_add_node(rd->dag, &n->n, NULL) != PD_OK)
-		return -1;
-	return 0;
+	PD_CHECK(pd_dag_intern_cost(rd->dag, &n->c, &n->n.cost));
+	return pd_dag_add_node(rd->dag, &n->n, NULL);
 }
 
 static void context_error(reader *rd, const char *fmt, long long a, long long b)
 {
 	pd_diag_add(rd->diags, PD_RULE_SCHEMA, PD_ERROR, 0, 0, fmt, a, b);
-	rd->failed = 1;
+	set_status(rd, PD_INVALID);
 }
 
 /* n_gpus and the records of gpus, given in any order, must agree; replicas and stages
@@ -1048,13 +912,11 @@ static pd_status build(reader *rd)
 	resolve_context(rd);
 	for (uint32_t v = 0; v < rd->ids.n; v++)
 		check_node(rd, v);
-	if (rd->failed)
-		return PD_INVALID; /* nothing is built for a DAG that will not be checked */
-	if (pd_dag_reserve(rd->dag, rd->ids.n, rd->dag->n_edges) != PD_OK)
-		return PD_IO;
+	if (rd->status != PD_OK)
+		return rd->status; /* nothing is built for a DAG that will not be checked */
+	PD_CHECK(pd_dag_reserve(rd->dag, rd->ids.n, rd->dag->n_edges));
 	for (uint32_t v = 0; v < rd->ids.n; v++)
-		if (add_node(rd, v) != 0)
-			return PD_IO;
+		PD_CHECK(add_node(rd, v));
 	count_micro_batches(rd->dag);
 	note_skipped(rd);
 	return pd_dag_finalize(rd->dag);
@@ -1062,15 +924,15 @@ static pd_status build(reader *rd)
 
 static void reader_release(reader *rd)
 {
-	for (size_t i = 0; i < rd->n_keys; i++) {
-		xmlFree(rd->keys[i].id);
-		xmlFree(rd->keys[i].name);
-		free(rd->keys[i].def);
+	for (size_t i = 0; i < rd->keys.n; i++) {
+		xmlFree(rd->keys.v[i].id);
+		xmlFree(rd->keys.v[i].name);
+		free(rd->keys.v[i].def);
 	}
-	free(rd->keys);
+	free(rd->keys.v);
 	ids_release(&rd->ids);
-	free(rd->nodes);
-	free(rd->text);
+	free(rd->nodes.v);
+	pd_i_strbuf_release(&rd->text);
 	if (rd->r)
 		xmlFreeTextReader(rd->r);
 }
@@ -1080,7 +942,7 @@ static void reader_release(reader *rd)
 static int read_input(void *arg, char *buf, int len)
 {
 	reader *rd = arg;
-	if (rd->stop)
+	if (rd->status == PD_IO)
 		return 0;
 	ssize_t n;
 	do
@@ -1088,7 +950,7 @@ static int read_input(void *arg, char *buf, int len)
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		rd->io_errno = errno;
-		rd->stop = 1;
+		set_status(rd, PD_IO);
 		return -1;
 	}
 	return (int)n;
@@ -1135,15 +997,15 @@ static pd_status parse_input(reader *rd)
 	if (!rd->r)
 		return PD_IO;
 	xmlTextReaderSetStructuredErrorHandler(rd->r, on_error, rd);
-	int r = read_all(rd);
+	pd_status r = read_all(rd);
 	if (rd->io_errno)
 		return io_error(rd, rd->io_errno);
-	if (rd->oom || rd->stop)
+	if (r == PD_IO || rd->status == PD_IO)
 		return PD_IO; /* out of memory, or too_big() said which limit */
-	if (r != 0 && !rd->failed)
+	if (r != PD_OK && rd->status == PD_OK)
 		bad(rd, line_of(rd), "cannot read %s as XML", rd->path);
-	pd_status s = r == 0 ? build(rd) : PD_INVALID;
-	return s == PD_OK && rd->failed ? PD_INVALID : s;
+	pd_status s = r == PD_OK ? build(rd) : PD_INVALID;
+	return s == PD_OK ? rd->status : s;
 }
 
 pd_status pd_graphml_read(const char *path, pd_dag **out, pd_diag_list *diags)
@@ -1153,7 +1015,8 @@ pd_status pd_graphml_read(const char *path, pd_dag **out, pd_diag_list *diags)
 	             .cur_domain = D_OTHER,
 	             .cur_data_key = -1,
 	             .fd = -1,
-	             .gpu_records = -1};
+	             .gpu_records = -1,
+	             .node_default = node_default()};
 	*out = NULL;
 	int err = open_input(&rd);
 	pd_status s = err ? io_error(&rd, err) : PD_IO;

@@ -24,34 +24,6 @@
  * libxml2's attribute lists (quadratic in 2.9), refused before the element is built. */
 #define PD_MAX_ATTRIBUTES 64
 
-/* Control characters of a quoted value (a newline, a terminal escape) as \xNN: a
- * message stays on its line. */
-static void escape_controls(const char *in, char *out, size_t size)
-{
-	size_t n = 0;
-	for (const unsigned char *c = (const unsigned char *)in; *c && n + 5 < size; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			n += (size_t)snprintf(out + n, size - n, "\\x%02x", *c);
-		else
-			out[n++] = (char)*c;
-	out[n] = '\0';
-}
-
-void pd_i_schema_error(pd_i_reader *r, pd_loc at, const char *fix, const char *fmt, ...)
-{
-	char raw[512], msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
-	va_end(ap);
-	escape_controls(raw, msg, sizeof(msg));
-	pd_diag *d =
-	    pd_diag_add(r->diags, PD_RULE_SCHEMA, PD_ERROR, at.line, at.column, "%s", msg);
-	if (fix)
-		pd_diag_fix(d, "%s", fix);
-	r->errors++;
-}
-
 /* SAX internalSubset hook: a DOCTYPE is refused before its subset is read. */
 static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
                            const xmlChar *sys_id)
@@ -198,8 +170,8 @@ static void on_xsd_error(void *ctx, xmlError *err)
 		return;
 	const xmlNode *n = err->node;
 	bool missing_child = err->message && strstr(err->message, "Missing child");
-	for (size_t i = 0; missing_child && i < r->n_quiet; i++)
-		if (r->quiet[i] == n)
+	for (size_t i = 0; missing_child && i < r->quiet.n; i++)
+		if (r->quiet.v[i] == n)
 			return;
 	pd_loc at = {err->line, 0};
 	if (n && n->type == XML_ELEMENT_NODE && n == r->loc_node) {
@@ -351,7 +323,7 @@ pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name, pd
 		return PD_IO;
 	pd_status s = read_document(&r, buf, len, name, out);
 	pd_i_text_release(&r.text);
-	free(r.quiet);
+	free(r.quiet.v);
 	return s;
 }
 

@@ -4,6 +4,7 @@
  * parsers of units.c: what the XSD cannot say (an id list with a duplicate, a cluster
  * of more than PD_MAX_GPUS GPUs) becomes a `schema` diagnostic at the element.
  */
+#include "plan/bounds.h"
 #include "plan/defaults.h"
 #include "plan/plan_internal.h"
 
@@ -39,18 +40,18 @@ static void bad_value(builder *b, const xmlNode *n, pd_loc at, const char *name,
 	b->r->errors++;
 }
 
-/* Integer attribute in [min, max]; returns whether it was written. */
-static bool get_int(builder *b, const xmlNode *n, pd_loc at, const char *name, int64_t min,
-                    int64_t max, int64_t *out)
+/* Integer attribute of an integer type of plan.xsd (bounds.h); returns whether it was
+ * written. */
+static bool get_int(builder *b, const xmlNode *n, pd_loc at, const char *name,
+                    pd_i_int_type type, int64_t *out)
 {
+	const pd_i_int_bound *t = &pd_i_int_bounds[type];
 	char *v = attr(n, name);
 	if (!v)
 		return false;
-	if (!pd_parse_int(v, min, max, out)) {
+	if (!pd_parse_int(v, t->min, t->max, out)) {
 		char want[96];
-		snprintf(want, sizeof(want), "a whole number from %lld to %lld", (long long)min,
-		         (long long)max);
-		bad_value(b, n, at, name, v, want);
+		bad_value(b, n, at, name, v, pd_i_int_bound_hint(t, want, sizeof(want)));
 	}
 	xmlFree(v);
 	return true;
@@ -187,11 +188,11 @@ static pd_dtype read_dtype(const xmlNode *n)
 /* The attention shape: kv-heads defaults to heads, head-dim to hidden / heads. */
 static void read_attention_shape(builder *b, const xmlNode *n, pd_loc at, pd_model *m)
 {
-	get_int(b, n, at, "hidden", 1, 1 << 20, &m->hidden);
-	get_int(b, n, at, "heads", 1, 65536, &m->heads);
-	if (!get_int(b, n, at, "kv-heads", 1, 65536, &m->kv_heads))
+	get_int(b, n, at, "hidden", PD_T_COUNT_HIDDEN, &m->hidden);
+	get_int(b, n, at, "heads", PD_T_COUNT_64K, &m->heads);
+	if (!get_int(b, n, at, "kv-heads", PD_T_COUNT_64K, &m->kv_heads))
 		m->kv_heads = m->heads;
-	if (get_int(b, n, at, "head-dim", 1, 65536, &m->head_dim) || m->heads <= 0)
+	if (get_int(b, n, at, "head-dim", PD_T_COUNT_64K, &m->head_dim) || m->heads <= 0)
 		return;
 	m->head_dim = m->hidden / m->heads;
 	/* a default head-dim must be exact, or every parameter count is off */
@@ -206,16 +207,16 @@ static void read_model(builder *b, const xmlNode *n)
 	pd_model *m = &b->plan->model;
 	pd_loc at = m->loc = pd_i_text_loc(&b->r->text, n, true);
 	m->name = get_string(b, n, "name");
-	get_int(b, n, at, "layers", 1, PD_MAX_LAYERS, &m->layers);
-	get_int(b, n, at, "vocab", 1, 1 << 24, &m->vocab);
+	get_int(b, n, at, "layers", PD_T_COUNT_LAYERS, &m->layers);
+	get_int(b, n, at, "vocab", PD_T_COUNT_16M, &m->vocab);
 	read_attention_shape(b, n, at, m);
-	get_int(b, n, at, "experts", 0, PD_MAX_EXPERTS, &m->experts);
-	if (!get_int(b, n, at, "top-k", 0, PD_MAX_EXPERTS, &m->top_k))
+	get_int(b, n, at, "experts", PD_T_COUNT_64K_OR_ZERO, &m->experts);
+	if (!get_int(b, n, at, "top-k", PD_T_COUNT_64K_OR_ZERO, &m->top_k))
 		m->top_k = m->experts > 0 ? 1 : 0;
-	get_int(b, n, at, "expert-ffn", 0, 1 << 22, &m->expert_ffn);
-	get_int(b, n, at, "shared-experts", 0, PD_MAX_EXPERTS, &m->shared_experts);
-	get_int(b, n, at, "dense-ffn", 0, 1 << 22, &m->dense_ffn);
-	get_int(b, n, at, "first-dense", 0, PD_MAX_LAYERS, &m->first_dense);
+	get_int(b, n, at, "expert-ffn", PD_T_COUNT_FFN, &m->expert_ffn);
+	get_int(b, n, at, "shared-experts", PD_T_COUNT_64K_OR_ZERO, &m->shared_experts);
+	get_int(b, n, at, "dense-ffn", PD_T_COUNT_FFN, &m->dense_ffn);
+	get_int(b, n, at, "first-dense", PD_T_COUNT_LAYERS_OR_ZERO, &m->first_dense);
 	m->dtype = read_dtype(n);
 	m->has_params = get_quantity(b, n, at, "params", pd_parse_number,
 	                             "a number of parameters such as 10.2e9", NULL, &m->params);
@@ -230,8 +231,8 @@ static void read_cluster(builder *b, const xmlNode *n)
 {
 	pd_cluster *c = &b->plan->cluster;
 	pd_loc at = c->loc = pd_i_text_loc(&b->r->text, n, true);
-	get_int(b, n, at, "nodes", 1, PD_MAX_GPUS, &c->nodes);
-	get_int(b, n, at, "gpus-per-node", 1, 1024, &c->gpus_per_node);
+	get_int(b, n, at, "nodes", PD_T_COUNT_GPUS, &c->nodes);
+	get_int(b, n, at, "gpus-per-node", PD_T_COUNT_GPUS_PER_NODE, &c->gpus_per_node);
 	get_quantity(b, n, at, "gpu-memory", pd_parse_size, "a size such as 80GB or 64GiB",
 	             &MEMORY, &c->gpu_memory);
 	/* the defaults are those of src/plan/defaults.c; gpu-tflops is written in TFLOP/s */
@@ -278,11 +279,11 @@ static void read_workload(builder *b, const xmlNode *n)
 		w->assumed &= ~(unsigned)PD_ASSUMED_PHASE;
 		xmlFree(ph);
 	}
-	if (get_int(b, n, at, "batch", 1, 1 << 24, &w->batch))
+	if (get_int(b, n, at, "batch", PD_T_COUNT_16M, &w->batch))
 		w->assumed &= ~(unsigned)PD_ASSUMED_BATCH;
-	if (get_int(b, n, at, "context", 1, 1 << 24, &w->context))
+	if (get_int(b, n, at, "context", PD_T_COUNT_16M, &w->context))
 		w->assumed &= ~(unsigned)PD_ASSUMED_CONTEXT;
-	if (get_int(b, n, at, "micro-batches", 1, 65536, &w->micro_batches))
+	if (get_int(b, n, at, "micro-batches", PD_T_COUNT_64K, &w->micro_batches))
 		w->assumed &= ~(unsigned)PD_ASSUMED_MICRO_BATCHES;
 	w->has_target = get_quantity(b, n, at, "target-throughput", pd_parse_number,
 	                             "tokens per millisecond such as 25", NULL, &w->target);
@@ -301,7 +302,7 @@ static void read_place(builder *b, const xmlNode *n, pd_place *pl)
 {
 	pd_loc at = pl->loc = pd_i_text_loc(&b->r->text, n, true);
 	get_range(b, n, at, "experts", PD_MAX_EXPERTS - 1, &pl->first, &pl->last);
-	get_int(b, n, at, "gpu", 0, PD_MAX_GPUS - 1, &pl->gpu);
+	get_int(b, n, at, "gpu", PD_T_GPU_ID, &pl->gpu);
 }
 
 /* <moe ep="N"> with its <place> children. */
@@ -309,7 +310,7 @@ static void read_moe(builder *b, const xmlNode *n, pd_stage *s)
 {
 	pd_loc at = s->moe_loc = pd_i_text_loc(&b->r->text, n, true);
 	s->has_moe = true;
-	get_int(b, n, at, "ep", 1, 65536, &s->ep);
+	get_int(b, n, at, "ep", PD_T_COUNT_64K, &s->ep);
 	s->n_places = count_children(n, "place");
 	s->places = pd_arena_calloc(b->a, s->n_places, sizeof(*s->places));
 	b->oom |= s->n_places > 0 && !s->places;
@@ -323,7 +324,7 @@ static void read_attention(builder *b, const xmlNode *n, pd_stage *s)
 {
 	pd_loc at = s->attention_loc = pd_i_text_loc(&b->r->text, n, true);
 	s->has_attention = true;
-	get_int(b, n, at, "tp", 1, 65536, &s->tp);
+	get_int(b, n, at, "tp", PD_T_COUNT_64K, &s->tp);
 	get_bool(b, n, at, "sp", &s->sp);
 }
 
@@ -355,7 +356,7 @@ static void read_replica(builder *b, const xmlNode *n, pd_replica *rep, uint32_t
 	pd_loc at = rep->loc = pd_i_text_loc(&b->r->text, n, true);
 	rep->count = 1;
 	rep->source = index;
-	get_int(b, n, at, "count", 1, PD_MAX_GPUS, &rep->count);
+	get_int(b, n, at, "count", PD_T_COUNT_GPUS, &rep->count);
 	rep->n_stages = count_children(n, "stage");
 	rep->stages = pd_arena_calloc(b->a, rep->n_stages, sizeof(*rep->stages));
 	b->oom |= rep->n_stages > 0 && !rep->stages;
@@ -371,11 +372,11 @@ static void read_strategy(builder *b, const xmlNode *n)
 	pd_strategy *st = &b->plan->strategy;
 	pd_loc at = st->loc = pd_i_text_loc(&b->r->text, n, true);
 	st->dp = st->pp = st->tp = st->ep = 1;
-	st->has_declared_gpus = get_int(b, n, at, "gpus", 1, PD_MAX_GPUS, &st->declared_gpus);
-	bool deg = get_int(b, n, at, "dp", 1, PD_MAX_GPUS, &st->dp);
-	deg |= get_int(b, n, at, "pp", 1, PD_MAX_LAYERS, &st->pp);
-	deg |= get_int(b, n, at, "tp", 1, 65536, &st->tp);
-	deg |= get_int(b, n, at, "ep", 1, 65536, &st->ep);
+	st->has_declared_gpus = get_int(b, n, at, "gpus", PD_T_COUNT_GPUS, &st->declared_gpus);
+	bool deg = get_int(b, n, at, "dp", PD_T_COUNT_GPUS, &st->dp);
+	deg |= get_int(b, n, at, "pp", PD_T_COUNT_LAYERS, &st->pp);
+	deg |= get_int(b, n, at, "tp", PD_T_COUNT_64K, &st->tp);
+	deg |= get_int(b, n, at, "ep", PD_T_COUNT_64K, &st->ep);
 	deg |= get_bool(b, n, at, "sp", &st->sp);
 	uint32_t nr = count_children(n, "replica");
 	st->shorthand = deg || nr == 0;

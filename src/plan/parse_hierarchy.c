@@ -98,15 +98,8 @@ static void drop_blank_text(xmlNode *parent)
 
 static void quiet_parent(pd_i_reader *r, const xmlNode *parent)
 {
-	if (r->n_quiet == r->cap_quiet) {
-		size_t cap = r->cap_quiet ? r->cap_quiet * 2 : 8;
-		const xmlNode **q = realloc(r->quiet, cap * sizeof(*q));
-		if (!q)
-			return; /* only costs an extra XSD message */
-		r->quiet = q;
-		r->cap_quiet = cap;
-	}
-	r->quiet[r->n_quiet++] = parent;
+	/* out of memory only costs an extra XSD message */
+	(void)PD_VEC_PUSH(&r->quiet, parent);
 }
 
 /* A known element under a known element that is not its parent. */
@@ -180,6 +173,6 @@ void pd_i_check_hierarchy(pd_i_reader *r, xmlDoc *doc)
 {
 	r->text.cursor = 0;
 	walk(r, doc->children);
-	for (size_t i = 0; i < r->n_quiet; i++) /* after the walk: it holds pointers */
-		drop_blank_text((xmlNode *)r->quiet[i]);
+	for (size_t i = 0; i < r->quiet.n; i++) /* after the walk: it holds pointers */
+		drop_blank_text((xmlNode *)r->quiet.v[i]);
 }

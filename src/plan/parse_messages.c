@@ -2,30 +2,53 @@
  *
  * XSD messages look like "Element 'model', attribute 'layers': MESSAGE.\n"; they become
  * "<model> layers=...: message" in plandag's style (lower case, no full stop) with a
- * fix line that says what the attribute accepts.
+ * fix line that says what the attribute accepts.  pd_i_schema_error, the one way a
+ * reader stage adds a `schema` error, lives here too: parse.c and parse_build.c call
+ * down into this file, never the other way.
  */
+#include "plan/bounds.h"
 #include "plan/plan_internal.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-/* What each simple type of plan.xsd accepts, for the fix line. */
+/* Control characters of a quoted value (a newline, a terminal escape) as \xNN: a
+ * message stays on its line. */
+static void escape_controls(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+	for (const unsigned char *c = (const unsigned char *)in; *c && n + 5 < size; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", *c);
+		else
+			out[n++] = (char)*c;
+	out[n] = '\0';
+}
+
+void pd_i_schema_error(pd_i_reader *r, pd_loc at, const char *fix, const char *fmt, ...)
+{
+	char raw[512], msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	escape_controls(raw, msg, sizeof(msg));
+	pd_diag *d =
+	    pd_diag_add(r->diags, PD_RULE_SCHEMA, PD_ERROR, at.line, at.column, "%s", msg);
+	if (fix)
+		pd_diag_fix(d, "%s", fix);
+	r->errors++;
+}
+
+/* What each simple type of plan.xsd accepts, for the fix line; the integer types are
+ * in bounds.h. */
 static const struct type_hint {
 	const char *type, *hint;
 } type_hints[] = {
     {"file-name", "a name of letters, digits, '.', '_' and '-' (at most 128)"},
     {"label", "text of at most 128 characters"},
-    {"count-layers", "a whole number from 1 to 10000"},
-    {"count-layers-or-zero", "a whole number from 0 to 10000"},
-    {"count-64k", "a whole number from 1 to 65536"},
-    {"count-64k-or-zero", "a whole number from 0 to 65536"},
-    {"count-hidden", "a whole number from 1 to 1048576"},
-    {"count-ffn", "a whole number from 0 to 4194304"},
-    {"count-16m", "a whole number from 1 to 16777216"},
-    {"count-gpus", "a whole number from 1 to 1000000"},
-    {"count-gpus-per-node", "a whole number from 1 to 1024"},
-    {"gpu-id", "a GPU id from 0 to 999999"},
     {"number", "a non-negative decimal number such as 989 or 10.2e9"},
     {"size", "a size such as 80GB, 64GiB or 1024 (bytes)"},
     {"bandwidth", "a bandwidth such as 3.35TB/s or 450GB/s"},
@@ -44,6 +67,13 @@ static const char *hint_of(const char *type)
 		if (strcmp(type_hints[i].type, type) == 0)
 			return type_hints[i].hint;
 	return NULL;
+}
+
+/* The hint of any simple type: the integer types from their bounds. */
+static const char *type_hint(const char *type, char *buf, size_t size)
+{
+	const pd_i_int_bound *b = pd_i_int_bound_of(type);
+	return b ? pd_i_int_bound_hint(b, buf, size) : hint_of(type);
 }
 
 /* Copies msg without its trailing newline and full stop, first letter lower case. */
@@ -140,7 +170,7 @@ static const char *pattern_hint(const xsd_msg *m)
 /* The fix line for a value out of bounds or of the wrong form. */
 static void value_fix(const xsd_msg *m, char *fix, size_t cap)
 {
-	char bound[48], type[64], set[96];
+	char bound[48], type[64], set[96], want[96];
 	const char *hint = NULL;
 	if (strstr(m->rest, "greater than the maximum") &&
 	    quoted(m->rest, "allowed (", bound, sizeof(bound)))
@@ -155,7 +185,7 @@ static void value_fix(const xsd_msg *m, char *fix, size_t cap)
 		if (strstr(m->rest, "[facet 'pattern']"))
 			hint = pattern_hint(m);
 		else if (quoted(m->rest, "atomic type ", type, sizeof(type)))
-			hint = hint_of(type);
+			hint = type_hint(type, want, sizeof(want));
 		snprintf(fix, cap, "write %s", hint ? hint : "a value the schema accepts");
 	}
 }

@@ -10,6 +10,7 @@
 #include <libxml/tree.h>
 
 #include "plandag/plan.h"
+#include "util/array.h"
 
 /* schemas/plan.xsd, embedded by cmake/embed.cmake (NUL-terminated). */
 extern const unsigned char pd_i_schema_plan_xsd[];
@@ -42,11 +43,11 @@ long pd_i_text_line(const pd_i_text *t, size_t offset);
 typedef struct pd_i_reader {
 	pd_i_text text;
 	pd_diag_list *diags;
-	size_t errors;         /* schema and hierarchy errors found */
-	bool doctype;          /* a DOCTYPE was seen: the parse was stopped */
-	const xmlNode **quiet; /* parents of misplaced elements: their "missing
-	                        * child" XSD errors are consequences, not news */
-	size_t n_quiet, cap_quiet;
+	size_t errors; /* schema and hierarchy errors found */
+	bool doctype;  /* a DOCTYPE was seen: the parse was stopped */
+	/* parents of misplaced elements: their "missing child" XSD errors are
+	 * consequences, not news */
+	PD_VEC(const xmlNode *) quiet;
 	char last_key[160];      /* element/attribute of the last XSD message, so */
 	long last_line;          /* that one bad value gives one diagnostic */
 	bool stopped;            /* the parse was stopped on an absurd element */

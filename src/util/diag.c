@@ -1,6 +1,6 @@
 /* diag.c - the diagnostic list and its compiler-style printing. */
 #include "plandag/diag.h"
-#include "plandag/analysis.h"
+#include "util/array.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -71,14 +71,8 @@ pd_diag *pd_diag_addv(pd_diag_list *l, const char *rule, pd_severity sev, long l
 		l->dropped++;
 		return NULL;
 	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		pd_diag *items = realloc(l->items, cap * sizeof(*items));
-		if (!items)
-			return NULL;
-		l->items = items;
-		l->cap = cap;
-	}
+	if (pd_i_array_grow((void **)&l->items, &l->cap, l->n + 1, sizeof(*l->items)) != PD_OK)
+		return NULL;
 	char *msg = vformat(fmt, ap);
 	if (!msg)
 		return NULL;

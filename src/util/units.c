@@ -3,7 +3,7 @@
  * Every parser is strict: the whole string must match, nothing is skipped, and every
  * arithmetic step is checked so that a value too large is an error, never a wrap.
  */
-#include "plandag/plan.h"
+#include "plandag/units.h"
 #include "util/util.h"
 
 #include <math.h>
