@@ -11,21 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Exit codes of the command line are the same numbers. */
-typedef enum pd_status {
-	PD_OK = 0,      /* success */
-	PD_INVALID = 1, /* the plan or DAG has errors (diagnostics say which) */
-	PD_USAGE = 2,   /* bad command line */
-	PD_IO = 3,      /* I/O, out of memory or internal error */
-} pd_status;
-
-/* Propagate a failing status: PD_CHECK(pd_plan_expand(p, d)); */
-#define PD_CHECK(expr)                                                                     \
-	do {                                                                                   \
-		pd_status pd_check_s_ = (expr);                                                    \
-		if (pd_check_s_ != PD_OK)                                                          \
-			return pd_check_s_;                                                            \
-	} while (0)
+#include "plandag/status.h"
 
 typedef enum pd_severity { PD_ERROR, PD_WARNING, PD_NOTE } pd_severity;
 

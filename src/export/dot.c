@@ -141,15 +141,6 @@ typedef struct builder {
 	const pd_i_fold *fold; /* overview only: what is drawn once for many, or NULL */
 } builder;
 
-int32_t pd_i_max_gpu(const pd_dag *dag)
-{
-	int32_t m = dag->n_gpus - 1;
-	for (uint32_t v = 0; v < dag->n_nodes; v++)
-		if (dag->nodes[v].gpu > m)
-			m = dag->nodes[v].gpu;
-	return m;
-}
-
 /* "replica 3", or in a folded overview "replicas 3-1023 (×1021)" for the run GPU g's
  * replica leads (level 0; 1 for stages, 2 for machines, 3 for GPUs). */
 static void unit_label(const builder *b, int level, int32_t g, const char *word,
@@ -280,77 +271,6 @@ static int add_nodes_and_edges(builder *b, const uint8_t *keep)
 }
 
 /* ---- overview: one node per GPU, edges = bytes per step between GPUs ---- */
-
-static int links_add(pd_i_links *l, int32_t a, int32_t b, int collective, double bytes)
-{
-	if (collective && a > b) {
-		int32_t t = a;
-		a = b;
-		b = t;
-	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		pd_i_link *v = realloc(l->v, cap * sizeof(pd_i_link));
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = (pd_i_link){a, b, collective, bytes};
-	return 0;
-}
-
-static int link_cmp(const void *x, const void *y)
-{
-	const pd_i_link *p = x, *q = y;
-	if (p->collective != q->collective)
-		return p->collective - q->collective;
-	if (p->a != q->a)
-		return (p->a > q->a) - (p->a < q->a);
-	return (p->b > q->b) - (p->b < q->b);
-}
-
-/* Sorts and sums duplicates in place. */
-static void links_merge(pd_i_links *l)
-{
-	if (!l->n)
-		return;
-	qsort(l->v, l->n, sizeof(pd_i_link), link_cmp);
-	size_t out = 0;
-	for (size_t i = 1; i < l->n; i++) {
-		if (link_cmp(&l->v[out], &l->v[i]) == 0)
-			l->v[out].bytes += l->v[i].bytes;
-		else
-			l->v[++out] = l->v[i];
-	}
-	l->n = out + 1;
-}
-
-/* Every comm edge, and every collective instance along its group's ring, each member
- * sending the hub's bytes to the next. */
-int pd_i_overview_links(const pd_dag *dag, pd_i_links *l)
-{
-	for (uint32_t e = 0; e < dag->n_edges; e++) {
-		const pd_edge *ed = &dag->edges[e];
-		const pd_node *s = &dag->nodes[ed->src], *d = &dag->nodes[ed->dst];
-		if (ed->kind == PD_E_COMM && s->gpu >= 0 && d->gpu >= 0 && s->gpu != d->gpu &&
-		    links_add(l, s->gpu, d->gpu, 0, dag->costs[s->cost].out_bytes) != 0)
-			return -1;
-	}
-	for (uint32_t v = 0; v < dag->n_nodes; v++) {
-		const pd_node *h = &dag->nodes[v];
-		if (h->kind != PD_N_COLLECTIVE || h->group < 0 ||
-		    (uint32_t)h->group >= dag->groups.n)
-			continue;
-		const int32_t *g = dag->groups.gpus + dag->groups.off[h->group];
-		uint32_t n = dag->groups.off[h->group + 1] - dag->groups.off[h->group];
-		for (uint32_t i = 0; n > 1 && i < n; i++)
-			if (links_add(l, g[i], g[(i + 1) % n], 1, dag->costs[h->cost].bytes) != 0)
-				return -1;
-	}
-	links_merge(l);
-	return 0;
-}
 
 /* The overview lays GPUs out as the cluster is built: one row (rank) per machine of
  * gpus-per-node GPUs, the machines of a stage top to bottom, then the next stage;
@@ -618,7 +538,7 @@ static int build_overview(builder *b)
 	b->s.e_xlabel = ATTR(b->g, AGEDGE, "xlabel", "");
 	int rc = gn && r.v && r.pairs ? fold_overview(b, &f) : -1;
 	if (rc == 0 &&
-	    (add_gpu_nodes(b, gn, n, &r) != 0 || pd_i_overview_links(b->dag, &l) != 0))
+	    (add_gpu_nodes(b, gn, n, &r) != 0 || pd_i_overview_links(b->dag, &l) != PD_OK))
 		rc = -1;
 	if (rc == 0 && b->fold)
 		drop_hidden(&l, b->fold);

@@ -40,7 +40,7 @@ Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view);
  * (dot_write.c).  0 on success. */
 int pd_i_dot_write(Agraph_t *g, FILE *f);
 
-/* Largest GPU id of a node (at least n_gpus - 1). */
+/* Largest GPU id of a node (at least n_gpus - 1; overview_links.c). */
 int32_t pd_i_max_gpu(const pd_dag *dag);
 
 /* Traffic between two GPUs in the overview: directed for pipeline p2p, unordered
@@ -54,8 +54,9 @@ typedef struct pd_i_links {
 	pd_i_link *v;
 	size_t n, cap;
 } pd_i_links;
-/* Every link of the overview, sorted, duplicates summed; l->v is malloc'd.  0 or -1. */
-int pd_i_overview_links(const pd_dag *dag, pd_i_links *l);
+/* Every link of the overview (overview_links.c), sorted, duplicates summed; l->v is
+ * malloc'd.  PD_IO when out of memory. */
+pd_status pd_i_overview_links(const pd_dag *dag, pd_i_links *l);
 
 /* ---- the folded overview (fold.c) ---- */
 #define PD_FOLD_LEVELS 4 /* replica, stage, machine, GPU */

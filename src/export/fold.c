@@ -198,7 +198,7 @@ pd_status pd_i_fold_compute(const pd_dag *dag, uint32_t limit, pd_i_fold *f)
 		f->drawn[c.ord[i].k[3]] = 1;
 	f->n_drawn = c.n;
 	if (rc == 0 && c.n > limit)
-		rc = pd_i_overview_links(dag, &l);
+		rc = pd_i_overview_links(dag, &l) == PD_OK ? 0 : -1;
 	for (int32_t g = 0; rc == 0 && g < n_gpus; g++)
 		c.unit[g] = -1;
 	for (int lv = 0; rc == 0 && lv < PD_FOLD_LEVELS && f->n_drawn > limit; lv++) {

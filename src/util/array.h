@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "plandag/diag.h"
+#include "plandag/status.h"
 
 /* ---- growable arrays ---- */
 

@@ -5,7 +5,6 @@
  * leaves any earlier file of that name untouched; so does a signal (the temporary file
  * is registered with cleanup.c while it exists).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,39 +122,4 @@ pd_status pd_mkdir_p(const char *dir)
 	}
 	free(p);
 	return s;
-}
-
-/* Removes path and, for a directory, everything under it, at most `depth` levels down. */
-static pd_status remove_at(const char *path, int depth)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? PD_OK : PD_IO;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path) == 0 ? PD_OK : PD_IO;
-	DIR *d = depth > 0 ? opendir(path) : NULL;
-	pd_status s = d ? PD_OK : PD_IO;
-	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		size_t n = strlen(path) + strlen(e->d_name) + 2;
-		char *child = malloc(n);
-		if (!child) {
-			s = PD_IO;
-			break;
-		}
-		snprintf(child, n, "%s/%s", path, e->d_name);
-		if (remove_at(child, depth - 1) != PD_OK)
-			s = PD_IO;
-		free(child);
-	}
-	if (d)
-		closedir(d);
-	return rmdir(path) == 0 ? s : PD_IO;
-}
-
-pd_status pd_remove_tree(const char *path)
-{
-	return remove_at(path, PD_REMOVE_TREE_DEPTH);
 }
