@@ -14,6 +14,7 @@
 
 #include "dag/ops.h"
 #include "export_internal.h"
+#include "util/array.h"
 
 static const struct {
 	const char *style, *color, *penwidth;
@@ -103,7 +104,7 @@ static void style_edge(Agedge_t *e, const syms *s, pd_edge_kind k)
 }
 
 /* Legend: one sample node per family, one sample edge per edge kind. */
-static int add_legend(Agraph_t *g, const syms *s)
+static pd_status add_legend(Agraph_t *g, const syms *s)
 {
 	static const struct {
 		int from, to;
@@ -116,20 +117,22 @@ static int add_legend(Agraph_t *g, const syms *s)
 	Agraph_t *c = cluster(g, s, "cluster_legend", "legend", "#fcfcfc");
 	Agnode_t *n[PD_I_F__COUNT];
 	char name[32];
-	for (int f = 0; c && f < PD_I_F__COUNT; f++) {
+	if (!c)
+		return PD_IO;
+	for (int f = 0; f < PD_I_F__COUNT; f++) {
 		snprintf(name, sizeof(name), "legend_%d", f);
 		if (!(n[f] = agnode(c, name, 1)))
-			return -1;
+			return PD_IO;
 		style_node(n[f], s, (pd_i_family)f, pd_i_family_styles[f].legend);
 	}
-	for (size_t i = 0; c && i < sizeof(E) / sizeof(E[0]); i++) {
+	for (size_t i = 0; i < sizeof(E) / sizeof(E[0]); i++) {
 		Agedge_t *e = agedge(g, n[E[i].from], n[E[i].to], NULL, 1);
 		if (!e)
-			return -1;
+			return PD_IO;
 		style_edge(e, s, E[i].k);
 		agxset(e, s->e_label, (char *)pd_edge_kind_name(E[i].k));
 	}
-	return c ? 0 : -1;
+	return PD_OK;
 }
 
 typedef struct builder {
@@ -200,7 +203,7 @@ static Agraph_t *gpu_cluster(builder *b, const pd_node *n)
 /* dot orders clusters to reduce crossings, which scatters the GPUs of a stage
  * (9, 8, 7, 15, ...).  An invisible anchor per stage with ordered invisible edges to
  * the first node of each GPU, in GPU id order, keeps them left to right. */
-static int order_gpus(builder *b, Agnode_t **first)
+static pd_status order_gpus(builder *b, Agnode_t **first)
 {
 	char name[64];
 	for (int32_t g = 0; g < b->n_gpu_cl; g++) {
@@ -214,7 +217,7 @@ static int order_gpus(builder *b, Agnode_t **first)
 		Agnode_t *a = sc ? agnode(sc, name, 1) : NULL;
 		Agedge_t *e = a ? agedge(b->g, a, f, NULL, 1) : NULL;
 		if (!e)
-			return -1;
+			return PD_IO;
 		agsafeset(a, "style", "invis", "filled");
 		agsafeset(a, "ordering", "out", "");
 		agsafeset(a, "label", "", "\\N");
@@ -222,21 +225,21 @@ static int order_gpus(builder *b, Agnode_t **first)
 		agsafeset(a, "height", "0", "0.3");
 		agsafeset(e, "style", "invis", "solid");
 	}
-	return 0;
+	return PD_OK;
 }
 
 /* Nodes and edges of a selection (keep == NULL: everything). */
-static int add_nodes_and_edges(builder *b, const uint8_t *keep)
+static pd_status add_nodes_and_edges(builder *b, const uint8_t *keep)
 {
 	const pd_dag *dag = b->dag;
 	char name[24], label[160];
 	Agnode_t **an = calloc(dag->n_nodes ? dag->n_nodes : 1, sizeof(Agnode_t *));
 	if (!an)
-		return -1;
+		return PD_IO;
 	Agnode_t **first =
 	    calloc(b->n_gpu_cl > 0 ? (size_t)b->n_gpu_cl : 1, sizeof(Agnode_t *));
-	int rc = first ? 0 : -1;
-	for (uint32_t v = 0; v < dag->n_nodes && rc == 0; v++) {
+	pd_status s = first ? PD_OK : PD_IO;
+	for (uint32_t v = 0; v < dag->n_nodes && s == PD_OK; v++) {
 		if (keep && !keep[v])
 			continue;
 		const pd_node *n = &dag->nodes[v];
@@ -245,7 +248,7 @@ static int add_nodes_and_edges(builder *b, const uint8_t *keep)
 		snprintf(name, sizeof(name), "n%u", v);
 		an[v] = c ? agnode(c, name, 1) : NULL;
 		if (!an[v]) {
-			rc = -1;
+			s = PD_IO;
 			break;
 		}
 		if (n->gpu >= 0 && n->gpu < b->n_gpu_cl && !first[n->gpu])
@@ -253,21 +256,21 @@ static int add_nodes_and_edges(builder *b, const uint8_t *keep)
 		pd_node_label(dag, v, label, sizeof(label));
 		style_node(an[v], &b->s, family_of(n->kind), label);
 	}
-	for (uint32_t e = 0; e < dag->n_edges && rc == 0; e++) {
+	for (uint32_t e = 0; e < dag->n_edges && s == PD_OK; e++) {
 		const pd_edge *ed = &dag->edges[e];
 		if (!an[ed->src] || !an[ed->dst])
 			continue;
 		Agedge_t *ae = agedge(b->g, an[ed->src], an[ed->dst], NULL, 1);
 		if (!ae)
-			rc = -1;
+			s = PD_IO;
 		else if (ed->kind < PD_E__COUNT)
 			style_edge(ae, &b->s, (pd_edge_kind)ed->kind);
 	}
-	if (rc == 0)
-		rc = order_gpus(b, first);
+	if (s == PD_OK)
+		s = order_gpus(b, first);
 	free(first);
 	free(an);
-	return rc;
+	return s;
 }
 
 /* ---- overview: one node per GPU, edges = bytes per step between GPUs ---- */
@@ -330,16 +333,16 @@ static Agraph_t *machine_cluster(builder *b, const pd_node *n, int *created)
 /* The layout edge of pair p: the traffic edge between the same GPUs when there is
  * one (made a constraint), else an invisible edge.  Never both: Graphviz 2.43's dot
  * frees a parallel constraint=false edge that spans ranks twice in gvFreeLayout. */
-static int layout_edge(builder *b, const layout_pair *p)
+static pd_status layout_edge(builder *b, const layout_pair *p)
 {
 	Agedge_t *e = agedge(b->g, p->t, p->h, NULL, 0);
 	if (!e && (e = agedge(b->g, p->t, p->h, NULL, 1)) != NULL)
 		agxset(e, b->s.e_style, "invis");
 	if (!e)
-		return -1;
+		return PD_IO;
 	agxset(e, b->s.e_constraint, "true");
 	agxset(e, b->s.e_minlen, (char *)p->minlen);
-	return 0;
+	return PD_OK;
 }
 
 static void invisible(rows *r, Agnode_t *t, Agnode_t *h, const char *minlen)
@@ -417,12 +420,12 @@ static uint32_t *first_nodes(const pd_dag *dag, int32_t n_gpus)
 
 /* One node per GPU that carries work, in GPU order, in its machine's row; r receives
  * the layout pairs (at most 2 per GPU). */
-static int add_gpu_nodes(builder *b, Agnode_t **gn, int32_t n_gpus, rows *r)
+static pd_status add_gpu_nodes(builder *b, Agnode_t **gn, int32_t n_gpus, rows *r)
 {
 	char name[32], label[128];
 	uint32_t *first = first_nodes(b->dag, n_gpus);
-	int rc = first ? 0 : -1;
-	for (int32_t g = 0; rc == 0 && g < n_gpus; g++) {
+	pd_status s = first ? PD_OK : PD_IO;
+	for (int32_t g = 0; s == PD_OK && g < n_gpus; g++) {
 		if (first[g] == UINT32_MAX || (b->fold && !b->fold->drawn[g]))
 			continue;
 		const pd_node *n = &b->dag->nodes[first[g]];
@@ -430,7 +433,7 @@ static int add_gpu_nodes(builder *b, Agnode_t **gn, int32_t n_gpus, rows *r)
 		Agraph_t *c = machine_cluster(b, n, &created);
 		snprintf(name, sizeof(name), "gpu%d", (int)g);
 		if (!c || !(gn[g] = agnode(c, name, 1))) {
-			rc = -1;
+			s = PD_IO;
 			break;
 		}
 		gpu_label(b, g, label, sizeof(label));
@@ -439,7 +442,7 @@ static int add_gpu_nodes(builder *b, Agnode_t **gn, int32_t n_gpus, rows *r)
 	}
 	stack_stages(r, b->fold != NULL);
 	free(first);
-	return rc;
+	return s;
 }
 
 /* Too many byte labels hide the picture: the title gives the scale instead. */
@@ -454,7 +457,7 @@ static void note_unlabelled(builder *b, size_t n, double max)
 	agxset(b->g, b->s.g_label, title);
 }
 
-static int add_links(builder *b, Agnode_t **gn, const pd_i_links *l)
+static pd_status add_links(builder *b, Agnode_t **gn, const pd_i_links *l)
 {
 	double max = 0;
 	char text[48], pen[16];
@@ -467,7 +470,7 @@ static int add_links(builder *b, Agnode_t **gn, const pd_i_links *l)
 			continue;
 		Agedge_t *e = agedge(b->g, gn[k->a], gn[k->b], NULL, 1);
 		if (!e)
-			return -1;
+			return PD_IO;
 		style_edge(e, &b->s, k->collective ? PD_E_COLLECTIVE : PD_E_COMM);
 		/* p2p goes down to the next stage and an edge inside a machine row goes right,
 		 * like the layout; only a ring edge between rows could pull rows apart */
@@ -486,7 +489,7 @@ static int add_links(builder *b, Agnode_t **gn, const pd_i_links *l)
 		note_unlabelled(b, l->n, max);
 	else /* room for the labels between the GPUs of a row */
 		agset(b->g, "nodesep", "0.7");
-	return 0;
+	return PD_OK;
 }
 
 /* A folded overview keeps the links between GPUs it draws. */
@@ -509,19 +512,18 @@ static void note_folded(builder *b)
 	agxset(b->g, b->s.g_label, title);
 }
 
-/* Folds the overview when it would draw too many GPUs; 0 or -1. */
-static int fold_overview(builder *b, pd_i_fold *f)
+/* Folds the overview when it would draw too many GPUs. */
+static pd_status fold_overview(builder *b, pd_i_fold *f)
 {
-	if (pd_i_fold_compute(b->dag, PD_VIEW_FULL_LIMIT, f) != PD_OK)
-		return -1;
+	PD_CHECK(pd_i_fold_compute(b->dag, PD_VIEW_FULL_LIMIT, f));
 	if (f->levels > 0) {
 		b->fold = f;
 		note_folded(b);
 	}
-	return 0;
+	return PD_OK;
 }
 
-static int build_overview(builder *b)
+static pd_status build_overview(builder *b)
 {
 	pd_i_links l = {0};
 	pd_i_fold f = {0};
@@ -536,23 +538,24 @@ static int build_overview(builder *b)
 	/* xlabel, not label: Graphviz 2.43's dot double-frees in gvFreeLayout when a row
 	 * has labelled flat edges between non-neighbours (the ring's closing edge) */
 	b->s.e_xlabel = ATTR(b->g, AGEDGE, "xlabel", "");
-	int rc = gn && r.v && r.pairs ? fold_overview(b, &f) : -1;
-	if (rc == 0 &&
-	    (add_gpu_nodes(b, gn, n, &r) != 0 || pd_i_overview_links(b->dag, &l) != PD_OK))
-		rc = -1;
-	if (rc == 0 && b->fold)
+	pd_status s = gn && r.v && r.pairs ? fold_overview(b, &f) : PD_IO;
+	if (s == PD_OK)
+		s = add_gpu_nodes(b, gn, n, &r);
+	if (s == PD_OK)
+		s = pd_i_overview_links(b->dag, &l);
+	if (s == PD_OK && b->fold)
 		drop_hidden(&l, b->fold);
-	if (rc == 0 && add_links(b, gn, &l) != 0)
-		rc = -1;
-	for (size_t i = 0; rc == 0 && i < r.n_pairs; i++)
-		rc = layout_edge(b, &r.pairs[i]);
+	if (s == PD_OK)
+		s = add_links(b, gn, &l);
+	for (size_t i = 0; s == PD_OK && i < r.n_pairs; i++)
+		s = layout_edge(b, &r.pairs[i]);
 	b->fold = NULL;
 	pd_i_fold_release(&f);
 	free(l.v);
 	free(gn);
 	free(r.v);
 	free(r.pairs);
-	return rc;
+	return s;
 }
 
 static void title_of(const pd_dag *dag, const pd_view *view, char *buf, size_t size)
@@ -575,10 +578,9 @@ static void title_of(const pd_dag *dag, const pd_view *view, char *buf, size_t s
  * names instead would push them into cgraph's internal map, whose entries cgraph 2.43
  * never frees.) */
 typedef struct seq_ids {
-	Agraph_t *root; /* state of the default discipline */
-	char **names;   /* subgraph k has ID 2 * (k + 1) */
-	size_t n, cap;
-	uint32_t *slot; /* open addressing over names: k + 1, 0 = empty; 2 * cap slots */
+	Agraph_t *root;       /* state of the default discipline */
+	PD_VEC(char *) names; /* subgraph k has ID 2 * (k + 1) */
+	pd_i_intern index;    /* names by pd_i_hash_str */
 } seq_ids;
 
 static void *seq_open(Agraph_t *g, Agdisc_t *disc)
@@ -589,61 +591,53 @@ static void *seq_open(Agraph_t *g, Agdisc_t *disc)
 	return s;
 }
 
-static size_t name_hash(const char *str)
+static uint32_t name_hash(const void *ctx, uint32_t k)
 {
-	size_t h = 14695981039346656037u; /* FNV-1a */
-	for (; *str; str++)
-		h = (h ^ (unsigned char)*str) * 1099511628211u;
-	return h;
+	const seq_ids *s = ctx;
+	return pd_i_hash_str(s->names.v[k]);
 }
 
-/* The slot of str: where it is, or the empty slot where it would go. */
-static uint32_t *seq_slot(const seq_ids *s, const char *str)
+static bool name_equal(const void *ctx, uint32_t k, const void *str)
 {
-	size_t mask = 2 * s->cap - 1;
-	for (size_t i = name_hash(str) & mask;; i = (i + 1) & mask)
-		if (!s->slot[i] || strcmp(s->names[s->slot[i] - 1], str) == 0)
-			return &s->slot[i];
+	const seq_ids *s = ctx;
+	return strcmp(s->names.v[k], str) == 0;
 }
 
-/* Doubles names and rebuilds the slots (always at most half full). */
-static int seq_grow(seq_ids *s)
+/* The subgraph named str, or UINT32_MAX (*where is then its free slot). */
+static uint32_t seq_find(const seq_ids *s, const char *str, uint32_t *where)
 {
-	size_t cap = s->cap ? 2 * s->cap : 64;
-	char **names = realloc(s->names, cap * sizeof(*names));
-	uint32_t *slot = calloc(2 * cap, sizeof(*slot));
-	if (names)
-		s->names = names;
-	if (!names || !slot || cap > UINT32_MAX / 4) {
-		free(slot);
-		return -1;
-	}
-	free(s->slot);
-	s->slot = slot;
-	s->cap = cap;
-	for (size_t k = 0; k < s->n; k++)
-		*seq_slot(s, s->names[k]) = (uint32_t)(k + 1);
-	return 0;
+	if (!s->index.cap)
+		return UINT32_MAX;
+	return pd_i_intern_find(&s->index, pd_i_hash_str(str), str, name_equal, s, where);
+}
+
+/* Numbers the new subgraph str as the next one: room in names and the index, and the
+ * name copied into cgraph's string pool (agwrite reads pool flags in front of names). */
+static pd_status seq_add(seq_ids *s, const char *str)
+{
+	uint32_t where;
+	if (s->names.n >= UINT32_MAX / 4)
+		return PD_IO;
+	PD_CHECK(PD_VEC_RESERVE(&s->names, s->names.n + 1));
+	PD_CHECK(pd_i_intern_reserve(&s->index, (uint32_t)s->names.n, 128, name_hash, s));
+	(void)seq_find(s, str, &where);
+	char *copy = agstrdup(s->root, (char *)str);
+	if (!copy)
+		return PD_IO;
+	pd_i_intern_set(&s->index, where, (uint32_t)s->names.n);
+	s->names.v[s->names.n++] = copy;
+	return PD_OK;
 }
 
 static long seq_subgraph_id(seq_ids *s, const char *str, IDTYPE *id, int create)
 {
-	uint32_t *slot = s->cap ? seq_slot(s, str) : NULL;
-	if (slot && *slot) {
-		*id = (IDTYPE)(2 * *slot);
-		return 1;
+	uint32_t where, k = seq_find(s, str, &where);
+	if (k == UINT32_MAX) {
+		if (!create || seq_add(s, str) != PD_OK)
+			return 0;
+		k = (uint32_t)s->names.n - 1;
 	}
-	if (!create)
-		return 0;
-	if (s->n == s->cap && seq_grow(s) != 0)
-		return 0;
-	/* from cgraph's string pool: agwrite reads pool flags in front of names */
-	char *copy = agstrdup(s->root, (char *)str);
-	if (!copy)
-		return 0;
-	s->names[s->n++] = copy;
-	*seq_slot(s, str) = (uint32_t)s->n;
-	*id = (IDTYPE)(2 * s->n);
+	*id = (IDTYPE)(2 * ((size_t)k + 1));
 	return 1;
 }
 
@@ -674,17 +668,17 @@ static char *seq_print(void *state, int objtype, IDTYPE id)
 	if (objtype != AGRAPH)
 		return AgIdDisc.print(s->root, objtype, id);
 	size_t k = (size_t)id / 2;
-	return (id % 2 == 0 && k >= 1 && k <= s->n) ? s->names[k - 1] : NULL;
+	return (id % 2 == 0 && k >= 1 && k <= s->names.n) ? s->names.v[k - 1] : NULL;
 }
 
 static void seq_close(void *state)
 {
 	seq_ids *s = state;
-	for (size_t k = 0; k < s->n; k++)
-		agstrfree(s->root, s->names[k]);
+	for (size_t k = 0; k < s->names.n; k++)
+		agstrfree(s->root, s->names.v[k]);
 	AgIdDisc.close(s->root);
-	free(s->names);
-	free(s->slot);
+	free(s->names.v);
+	pd_i_intern_release(&s->index);
 	free(s);
 }
 
@@ -710,24 +704,27 @@ Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
 	b.n_gpu_cl = pd_i_max_gpu(dag) + 1;
 	b.gpu_cl = calloc(b.n_gpu_cl > 0 ? (size_t)b.n_gpu_cl : 1, sizeof(Agraph_t *));
 	uint8_t *keep = NULL;
-	int rc = b.gpu_cl ? 0 : -1;
-	if (rc == 0 && view->kind == PD_VIEW_OVERVIEW) {
-		rc = build_overview(&b);
-	} else if (rc == 0 && view->kind != PD_VIEW_FULL) {
+	pd_status s = b.gpu_cl ? PD_OK : PD_IO;
+	if (s == PD_OK && view->kind == PD_VIEW_OVERVIEW) {
+		s = build_overview(&b);
+	} else if (s == PD_OK && view->kind != PD_VIEW_FULL) {
 		keep = malloc(dag->n_nodes ? dag->n_nodes : 1);
-		rc = keep ? (pd_i_view_select(dag, view, keep), 0) : -1;
+		if (keep)
+			pd_i_view_select(dag, view, keep);
+		else
+			s = PD_IO;
 	}
-	if (rc == 0 && view->kind != PD_VIEW_OVERVIEW) {
+	if (s == PD_OK && view->kind != PD_VIEW_OVERVIEW) {
 		/* more crossing-minimisation passes let the anchors' order win over the pull of
 		 * the hubs between TP pairs (GPUs came out 1, 0, 3, 2, ... in a layer view) */
 		ATTR(b.g, AGRAPH, "mclimit", "4");
-		rc = add_nodes_and_edges(&b, keep);
+		s = add_nodes_and_edges(&b, keep);
 	}
-	if (rc == 0)
-		rc = add_legend(b.g, &b.s);
+	if (s == PD_OK)
+		s = add_legend(b.g, &b.s);
 	free(keep);
 	free(b.gpu_cl);
-	if (rc != 0) {
+	if (s != PD_OK) {
 		agclose(b.g);
 		return NULL;
 	}
@@ -744,7 +741,9 @@ pd_status pd_export_dot(const pd_dag *dag, const pd_view *view, const char *path
 	Agraph_t *g = pd_i_dot_build(dag, &v);
 	pd_status s = g ? pd_atomic_open(&af, path) : PD_IO;
 	if (s == PD_OK) {
-		s = pd_i_dot_write(g, af.f) == 0 ? pd_atomic_commit(&af) : PD_IO;
+		s = pd_i_dot_write(g, af.f);
+		if (s == PD_OK)
+			s = pd_atomic_commit(&af);
 		if (s != PD_OK)
 			pd_atomic_abort(&af);
 	}

@@ -11,11 +11,13 @@
  * graph of another shape (a node at the root, an edge inside a subgraph) goes to
  * agwrite.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "export_internal.h"
+#include "util/array.h"
 
 typedef struct writer {
 	FILE *f;
@@ -23,9 +25,8 @@ typedef struct writer {
 	Agraph_t **owner; /* innermost subgraph of each node, by AGSEQ */
 	int *depth;
 	size_t n_seq;
-	char *buf; /* agstrcanon's output */
-	size_t cap;
-	int err;
+	PD_VEC(char) buf; /* agstrcanon's output */
+	pd_status status; /* PD_IO once buf could not grow */
 } writer;
 
 static void indent(writer *w, int level)
@@ -38,16 +39,11 @@ static void indent(writer *w, int level)
 static void put_canon(writer *w, char *s)
 {
 	size_t need = 3 * strlen(s) + 16; /* escapes, line breaks, quotes */
-	if (need > w->cap) {
-		char *b = realloc(w->buf, need);
-		if (!b) {
-			w->err = 1;
-			return;
-		}
-		w->buf = b;
-		w->cap = need;
+	if (PD_VEC_RESERVE(&w->buf, need) != PD_OK) {
+		w->status = PD_IO;
+		return;
 	}
-	fputs(agstrcanon(s, w->buf), w->f);
+	fputs(agstrcanon(s, w->buf.v), w->f);
 }
 
 static void put_attr(writer *w, char *name, char *value)
@@ -143,24 +139,24 @@ static void write_graph(writer *w, Agraph_t *g, int level)
 	fputs("}\n", w->f);
 }
 
-/* Records the innermost subgraph of every node; 0 when the graph has the shape this
- * writer handles (no edge in a subgraph, no named edge, every node in a subgraph). */
-static int find_owners(writer *w, Agraph_t *g, int depth)
+/* Records the innermost subgraph of every node; false when the graph has an edge in a
+ * subgraph (a shape this writer does not handle, with simple_shape's). */
+static bool find_owners(writer *w, Agraph_t *g, int depth)
 {
 	if (g != w->root && agnedges(g) > 0)
-		return -1;
+		return false;
 	for (Agnode_t *n = agfstnode(g); n; n = agnxtnode(g, n)) {
 		if ((size_t)AGSEQ(n) >= w->n_seq)
-			return -1;
+			return false;
 		if (w->depth[AGSEQ(n)] < depth) {
 			w->depth[AGSEQ(n)] = depth;
 			w->owner[AGSEQ(n)] = g;
 		}
 	}
 	for (Agraph_t *s = agfstsubg(g); s; s = agnxtsubg(s))
-		if (find_owners(w, s, depth + 1) != 0)
-			return -1;
-	return 0;
+		if (!find_owners(w, s, depth + 1))
+			return false;
+	return true;
 }
 
 static int simple_shape(writer *w)
@@ -177,7 +173,7 @@ static int simple_shape(writer *w)
 	return agisdirected(w->root) && !agisstrict(w->root);
 }
 
-int pd_i_dot_write(Agraph_t *g, FILE *f)
+pd_status pd_i_dot_write(Agraph_t *g, FILE *f)
 {
 	writer w = {.f = f, .root = g};
 	int max_seq = 0;
@@ -187,17 +183,17 @@ int pd_i_dot_write(Agraph_t *g, FILE *f)
 	w.n_seq = (size_t)max_seq + 1;
 	w.owner = calloc(w.n_seq, sizeof(Agraph_t *));
 	w.depth = calloc(w.n_seq, sizeof(int));
-	int rc = -1;
+	pd_status s = PD_IO;
 	if (w.owner && w.depth) {
-		if (find_owners(&w, g, 0) == 0 && simple_shape(&w)) {
+		if (find_owners(&w, g, 0) && simple_shape(&w)) {
 			write_graph(&w, g, 0);
-			rc = w.err || ferror(f) ? -1 : 0;
+			s = w.status == PD_OK && !ferror(f) ? PD_OK : PD_IO;
 		} else {
-			rc = agwrite(g, f);
+			s = agwrite(g, f) == 0 ? PD_OK : PD_IO;
 		}
 	}
-	free(w.buf);
+	free(w.buf.v);
 	free(w.owner);
 	free(w.depth);
-	return rc;
+	return s;
 }

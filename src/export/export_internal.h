@@ -37,8 +37,8 @@ extern Agmemdisc_t pd_i_cgraph_mem;
  * resolved first).  The caller closes it with agclose().  NULL when out of memory. */
 Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view);
 /* Writes a graph of pd_i_dot_build as agwrite would, in time linear in its size
- * (dot_write.c).  0 on success. */
-int pd_i_dot_write(Agraph_t *g, FILE *f);
+ * (dot_write.c).  PD_IO when out of memory or the write fails. */
+pd_status pd_i_dot_write(Agraph_t *g, FILE *f);
 
 /* Largest GPU id of a node (at least n_gpus - 1; overview_links.c). */
 int32_t pd_i_max_gpu(const pd_dag *dag);

@@ -51,7 +51,7 @@ static int key_cmp(const void *x, const void *y)
 }
 
 /* Keys of the GPUs that carry work (replica and stage of their first node). */
-static int fill_keys(fold_ctx *c, int32_t n_gpus)
+static void fill_keys(fold_ctx *c, int32_t n_gpus)
 {
 	const pd_dag *dag = c->dag;
 	int32_t per = dag->gpus_per_node > 0 ? dag->gpus_per_node : 8;
@@ -66,7 +66,6 @@ static int fill_keys(fold_ctx *c, int32_t n_gpus)
 		c->ord[c->n++] = c->key[nd->gpu];
 	}
 	qsort(c->ord, c->n, sizeof(gpu_key), key_cmp);
-	return 0;
 }
 
 static int same_prefix(const gpu_key *a, const gpu_key *b, int upto)
@@ -129,12 +128,12 @@ static uint32_t level_units(fold_ctx *c, int level, const pd_i_links *l)
 
 /* Folds one level: units identical to the previous one of the same parent are hidden,
  * the first of each run records the run's last unit and length. */
-static void fold_level(fold_ctx *c, int level, uint32_t n_units, pd_i_fold *f)
+static pd_status fold_level(fold_ctx *c, int level, uint32_t n_units, pd_i_fold *f)
 {
 	uint32_t lead = 0;
 	int32_t *lead_of = malloc((n_units ? n_units : 1) * sizeof(int32_t));
 	if (!lead_of)
-		return;
+		return PD_IO;
 	for (uint32_t u = 0; u < n_units; u++) {
 		int same = u > 0 && c->size[u] == c->size[lead] && c->sig[u] == c->sig[lead] &&
 		           same_prefix(&c->key[c->base[u]], &c->key[c->base[lead]], level - 1);
@@ -153,9 +152,10 @@ static void fold_level(fold_ctx *c, int level, uint32_t n_units, pd_i_fold *f)
 		}
 	}
 	free(lead_of);
+	return PD_OK;
 }
 
-static int fold_alloc(fold_ctx *c, pd_i_fold *f, int32_t n_gpus)
+static pd_status fold_alloc(fold_ctx *c, pd_i_fold *f, int32_t n_gpus)
 {
 	size_t n = n_gpus > 0 ? (size_t)n_gpus : 1;
 	c->key = malloc(n * sizeof(gpu_key));
@@ -171,7 +171,7 @@ static int fold_alloc(fold_ctx *c, pd_i_fold *f, int32_t n_gpus)
 		f->runs[l] = calloc(n, sizeof(pd_i_fold_run));
 		ok = ok && f->unit[l] && f->runs[l];
 	}
-	return ok ? 0 : -1;
+	return ok ? PD_OK : PD_IO;
 }
 
 static void ctx_free(fold_ctx *c)
@@ -191,27 +191,25 @@ pd_status pd_i_fold_compute(const pd_dag *dag, uint32_t limit, pd_i_fold *f)
 	pd_i_links l = {0};
 	int32_t n_gpus = pd_i_max_gpu(dag) + 1;
 	f->n_gpus = c.n_gpus = n_gpus;
-	int rc = fold_alloc(&c, f, n_gpus);
-	if (rc == 0)
-		rc = fill_keys(&c, n_gpus);
-	for (uint32_t i = 0; rc == 0 && i < c.n; i++)
+	pd_status s = fold_alloc(&c, f, n_gpus);
+	if (s == PD_OK)
+		fill_keys(&c, n_gpus);
+	for (uint32_t i = 0; s == PD_OK && i < c.n; i++)
 		f->drawn[c.ord[i].k[3]] = 1;
 	f->n_drawn = c.n;
-	if (rc == 0 && c.n > limit)
-		rc = pd_i_overview_links(dag, &l) == PD_OK ? 0 : -1;
-	for (int32_t g = 0; rc == 0 && g < n_gpus; g++)
+	if (s == PD_OK && c.n > limit)
+		s = pd_i_overview_links(dag, &l);
+	for (int32_t g = 0; s == PD_OK && g < n_gpus; g++)
 		c.unit[g] = -1;
-	for (int lv = 0; rc == 0 && lv < PD_FOLD_LEVELS && f->n_drawn > limit; lv++) {
-		fold_level(&c, lv, level_units(&c, lv, &l), f);
+	for (int lv = 0; s == PD_OK && lv < PD_FOLD_LEVELS && f->n_drawn > limit; lv++) {
+		s = fold_level(&c, lv, level_units(&c, lv, &l), f);
 		f->levels = lv + 1;
 	}
 	free(l.v);
 	ctx_free(&c);
-	if (rc != 0) {
+	if (s != PD_OK)
 		pd_i_fold_release(f);
-		return PD_IO;
-	}
-	return PD_OK;
+	return s;
 }
 
 const pd_i_fold_run *pd_i_fold_run_of(const pd_i_fold *f, int level, int32_t g)
