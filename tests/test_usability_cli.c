@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "testutil.h"
 
 #define EXAMPLE pd_test_path("examples/moe-10b-ep16.xml")
@@ -221,6 +223,22 @@ static void memory_rows_outside_the_cluster_should_say_so(void)
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(r.out, "| GPUs 48-63 (identical) (not in the cluster) |"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "| GPUs 16-31 (identical) | 1 |"));
+	pd_run_release(&r);
+	pd_run_plandag(&r, "report", "--format", "json", TWO_REPLICAS, NULL);
+	expect(&r, 1, "\"in_cluster\"", NULL);
+	cJSON *doc = r.out ? cJSON_Parse(r.out) : NULL;
+	cJSON *rows = cJSON_GetObjectItemCaseSensitive(doc, "memory");
+	int outside = 0, inside = 0;
+	for (cJSON *m = rows ? rows->child : NULL; m; m = m->next) {
+		int gpu = cJSON_GetObjectItemCaseSensitive(m, "gpu")->valueint;
+		int in = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "in_cluster"));
+		CU_ASSERT_EQUAL(in, gpu < 32); /* the cluster has GPUs 0-31 */
+		outside += !in;
+		inside += in;
+	}
+	CU_ASSERT_EQUAL(outside, 32);
+	CU_ASSERT_EQUAL(inside, 32);
+	cJSON_Delete(doc);
 	pd_run_release(&r);
 }
 

@@ -122,10 +122,12 @@ static cJSON *j_params(jb *b, const pd_compilation *c)
 	return o;
 }
 
-static cJSON *j_memory_row(jb *b, const pd_gpu_memory *m)
+static cJSON *j_memory_row(jb *b, const pd_analysis *an, const pd_gpu_memory *m)
 {
 	cJSON *o = cJSON_CreateObject();
 	put(b, o, "gpu", num(m->gpu));
+	/* false for a GPU id the cluster does not have (a gpu-range error) */
+	put(b, o, "in_cluster", cJSON_CreateBool(!pd_i_report_gpu_outside(an, m)));
 	put(b, o, "replica", num(m->replica));
 	put(b, o, "stage", num(m->stage));
 	put(b, o, "experts", num(m->experts));
@@ -142,7 +144,7 @@ static cJSON *j_memory(jb *b, const pd_analysis *an)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (uint32_t i = 0; i < an->n_memory && an->memory && a && b->status == PD_OK; i++)
-		push(b, a, j_memory_row(b, &an->memory[i]));
+		push(b, a, j_memory_row(b, an, &an->memory[i]));
 	return a;
 }
 
@@ -300,7 +302,7 @@ static pd_status print_streamed(FILE *f, jb *b, cJSON *root, const pd_analysis *
 	fputs(",\"memory\":[", f);
 	char row[1024];
 	for (uint32_t i = 0; i < an->n_memory && b->status == PD_OK; i++) {
-		cJSON *r = j_memory_row(b, &an->memory[i]);
+		cJSON *r = j_memory_row(b, an, &an->memory[i]);
 		if (!r || !cJSON_PrintPreallocated(r, row, (int)sizeof(row), 0))
 			b->status = PD_IO;
 		else
