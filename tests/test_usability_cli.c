@@ -191,6 +191,12 @@ static void misspelt_names_should_get_a_did_you_mean(void)
 	pd_run_plandag(&r, "check", "--quite", EXAMPLE, NULL);
 	expect(&r, 2, NULL, "(did you mean '--quiet'?)");
 	pd_run_release(&r);
+	pd_run_plandag(&r, "compile", "--view", "overveiw", EXAMPLE, NULL);
+	expect(&r, 2, NULL, "overveiw (did you mean 'overview'?)");
+	pd_run_release(&r);
+	pd_run_plandag(&r, "compile", "--view", "stag=1", EXAMPLE, NULL);
+	expect(&r, 2, NULL, "stag=1 (did you mean 'stage=N'?)");
+	pd_run_release(&r);
 }
 
 /* The GPU number after "impact: GPU " following the diagnostic at `line`. */

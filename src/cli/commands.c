@@ -148,6 +148,21 @@ static int bad_emit(const char *list)
 	return pd_cli_usage_error(msg, list, NULL);
 }
 
+/* "--view" with the nearest view name when the word before '=' is misspelt. */
+static int bad_view(const char *v)
+{
+	static const char *const names[] = {"overview", "full", "stage", "gpu", "layer"};
+	char word[32], hint[48];
+	size_t len = strcspn(v, "=");
+	snprintf(word, sizeof(word), "%.*s", (int)(len < 31 ? len : 31), v);
+	const char *near = pd_suggest(word, names, sizeof(names) / sizeof(names[0]));
+	bool whole = near && (strcmp(near, "overview") == 0 || strcmp(near, "full") == 0);
+	if (near)
+		snprintf(hint, sizeof(hint), "%s%s", near, whole ? "" : "=N");
+	return pd_cli_usage_error("--view takes overview, full, stage=S, gpu=G or layer=L", v,
+	                          near && strcmp(near, word) != 0 ? hint : NULL);
+}
+
 static int parse_compile_options(const cli *c, unsigned *mask, pd_view *view)
 {
 	*mask = PD_EMIT_DEFAULT;
@@ -155,8 +170,7 @@ static int parse_compile_options(const cli *c, unsigned *mask, pd_view *view)
 	if (c->emit && pd_emit_parse(c->emit, mask) != PD_OK)
 		return bad_emit(c->emit);
 	if (c->view && pd_view_parse(c->view, view) != PD_OK)
-		return pd_cli_usage_error("--view takes overview, full, stage=S, gpu=G or layer=L",
-		                          c->view, NULL);
+		return bad_view(c->view);
 	int to_stdout = c->out_dir && strcmp(c->out_dir, "-") == 0;
 	if (to_stdout && (*mask == 0 || (*mask & (*mask - 1)) != 0))
 		return pd_cli_usage_error("'-o -' writes one file to standard output: name exactly "
