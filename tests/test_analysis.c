@@ -2,6 +2,7 @@
  * figures, KV bytes per token, memory per GPU of the default example recomputed by hand
  * from docs/plan-format.md, and the roofline throughput. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plan/rules.h"
@@ -150,6 +151,41 @@ static void memory_should_split_attention_over_tp(void)
 	pd_plan_destroy(plan);
 }
 
+/* SP splits the hidden-wide activations along the sequence: 4·hidden / TP per token, the
+ * FFN's intermediate (already / TP in width) unchanged.  PP 2 x TP 8 + SP, decode, 96 / 2
+ * sequences per micro-batch in one attention group. */
+static void memory_should_split_the_hidden_wide_activations_with_sp(void)
+{
+	pd_plan *plan = NULL;
+	pd_analysis an;
+	load("examples/dense-70b-pp2-tp8-sp.xml", &plan, &an);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+	double tokens = 96.0 / 2, h = 8192, ffn = 28672.0 / 8, bytes = 2;
+	double sp = tokens * (4 * h / 8 + 2 * ffn) * bytes;
+	double plain = tokens * (4 * h + 2 * ffn) * bytes;
+	CU_ASSERT_EQUAL_FATAL(an.n_memory, 16);
+	for (uint32_t g = 0; g < an.n_memory; g++)
+		CU_ASSERT_TRUE(near(an.memory[g].activations, sp, 1e-12));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(an.activation_formula, "4*hidden/SP"));
+	pd_plan_destroy(plan);
+	/* the same plan without SP */
+	size_t len = 0;
+	char *text = pd_test_read_file(pd_test_path("examples/dense-70b-pp2-tp8-sp.xml"), &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	for (char *q = text; (q = strstr(q, "sp=\"true\"")) != NULL;)
+		memcpy(q, "sp=\"0\"   ", 9);
+	pd_diag_list l;
+	pd_diag_list_init(&l);
+	CU_ASSERT_EQUAL_FATAL(pd_plan_parse_memory(text, len, "no-sp.xml", &plan, &l), PD_OK);
+	CU_ASSERT_EQUAL_FATAL(pd_plan_expand(plan, &l), PD_OK);
+	CU_ASSERT_EQUAL(pd_plan_validate(plan, &an, &l), PD_OK);
+	CU_ASSERT_FALSE(plan->strategy.replicas[0].stages[0].sp);
+	CU_ASSERT_TRUE(near(an.memory[0].activations, plain, 1e-12));
+	pd_diag_list_release(&l);
+	free(text);
+	pd_plan_destroy(plan);
+}
+
 /* Decode reads every weight and the whole KV cache once per step: the step cannot be
  * faster than that at HBM bandwidth. */
 static void roofline_should_be_bounded_by_hbm_traffic(void)
@@ -234,6 +270,8 @@ static CU_TestInfo memory_tests[] = {
     {"memory_should_follow_the_design_formula_for_the_example",
      memory_should_follow_the_design_formula_for_the_example},
     {"memory_should_split_attention_over_tp", memory_should_split_attention_over_tp},
+    {"memory_should_split_the_hidden_wide_activations_with_sp",
+     memory_should_split_the_hidden_wide_activations_with_sp},
     CU_TEST_INFO_NULL,
 };
 

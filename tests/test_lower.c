@@ -1,6 +1,7 @@
 /* test_lower.c - the lowering (README.md): node counts by kind from the plan's
  * numbers, pd_dag_count against the built DAG, determinism, golden dumps, pp mapping. */
 #include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -408,6 +409,61 @@ static void count_should_size_a_plan_too_large_to_lower_from_its_classes(void)
 	pd_plan_destroy(p);
 }
 
+typedef struct kind_sum {
+	double flops, bytes, n;
+} kind_sum;
+
+/* FLOPs and bytes of every node of each kind of a dense PP 2 x TP 8 plan, SP on the
+ * stages as sp0 and sp1 say. */
+static void sp_sums(int sp0, int sp1, kind_sum sum[PD_N__COUNT])
+{
+	pd_model dense = moe4;
+	dense.experts = dense.top_k = dense.shared_experts = dense.first_dense = 0;
+	dense.heads = dense.kv_heads = 8;
+	dense.head_dim = 32;
+	hand_stage hs[] = {{0, 1, 8, 8, 1, sp0}, {2, 3, 8, 8, 1, sp1}};
+	pd_plan *p = hand_plan(&dense, 16, 2, PD_PREFILL, 1, hs, 2);
+	pd_dag *d = NULL;
+	CU_ASSERT_EQUAL_FATAL(pd_dag_lower(p, NULL, &d), PD_OK);
+	memset(sum, 0, PD_N__COUNT * sizeof(*sum));
+	for (uint32_t v = 0; v < d->n_nodes; v++) {
+		const pd_cost *c = &d->costs[d->nodes[v].cost];
+		kind_sum *k = &sum[d->nodes[v].kind];
+		k->flops += c->flops;
+		k->bytes += c->bytes;
+		k->n++;
+	}
+	pd_dag_destroy(d);
+	pd_plan_destroy(p);
+}
+
+static bool one_eighth(const kind_sum *sp, const kind_sum *plain)
+{
+	return sp->n == plain->n && plain->bytes > 0 &&
+	       fabs(sp->bytes * 8 - plain->bytes) <= 1e-9 * plain->bytes &&
+	       fabs(sp->flops * 8 - plain->flops) <= 1e-9 * plain->flops;
+}
+
+/* README.md, "Lowering": with SP the norms run on T / TP tokens and every pp_send carries
+ * the receiving GPU's 1/TP sequence shard; a receiver without SP needs the whole. */
+static void lower_should_send_and_normalise_one_tp_share_with_sp(void)
+{
+	kind_sum plain[PD_N__COUNT], sp[PD_N__COUNT], to_sp[PD_N__COUNT], from_sp[PD_N__COUNT];
+	sp_sums(0, 0, plain);
+	sp_sums(1, 1, sp);
+	sp_sums(0, 1, to_sp);
+	sp_sums(1, 0, from_sp);
+	CU_ASSERT_TRUE(plain[PD_N_PP_SEND].n == 2 * 8);
+	CU_ASSERT_TRUE(one_eighth(&sp[PD_N_PP_SEND], &plain[PD_N_PP_SEND]));
+	CU_ASSERT_TRUE(one_eighth(&sp[PD_N_PP_RECV], &plain[PD_N_PP_RECV]));
+	CU_ASSERT_TRUE(one_eighth(&sp[PD_N_ATTN_NORM], &plain[PD_N_ATTN_NORM]));
+	CU_ASSERT_TRUE(one_eighth(&sp[PD_N_FFN_NORM], &plain[PD_N_FFN_NORM]));
+	CU_ASSERT_TRUE(plain[PD_N_ATTN_NORM].flops > 0 && plain[PD_N_FFN_NORM].flops > 0);
+	/* the receiving stage decides */
+	CU_ASSERT_TRUE(one_eighth(&to_sp[PD_N_PP_SEND], &plain[PD_N_PP_SEND]));
+	CU_ASSERT_DOUBLE_EQUAL(from_sp[PD_N_PP_SEND].bytes, plain[PD_N_PP_SEND].bytes, 1e-6);
+}
+
 static CU_TestInfo lower_tests[] = {
     {"lower_should_map_pp_sends_j_mod_size_with_uneven_stages",
      lower_should_map_pp_sends_j_mod_size_with_uneven_stages},
@@ -425,6 +481,8 @@ static CU_TestInfo lower_tests[] = {
      count_should_match_the_lowering_with_uneven_experts_and_sends},
     {"count_should_size_a_plan_too_large_to_lower_from_its_classes",
      count_should_size_a_plan_too_large_to_lower_from_its_classes},
+    {"lower_should_send_and_normalise_one_tp_share_with_sp",
+     lower_should_send_and_normalise_one_tp_share_with_sp},
     CU_TEST_INFO_NULL,
 };
 

@@ -31,8 +31,9 @@ static pd_status intern_collective(pd_dag *dag, const pd_i_shape *x, pd_node_kin
 	return pd_dag_intern_cost(dag, &hub, &out[1]);
 }
 
-/* pp_send towards the next stage: the activations of the receiving GPU's attention
- * group; [0] inside a node, [1] across nodes.  pp_recv: the same bytes, no time (one
+/* pp_send towards the next stage: what the receiving GPU needs (the activations of its
+ * attention group, its 1/TP sequence shard with SP on the next stage, cost.h);
+ * [0] inside a node, [1] across nodes.  pp_recv: the same bytes, no time (one
  * transfer, timed once: on the pp_send; the pp_recv only marks its arrival). */
 static pd_status costs_pp(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c)
 {
@@ -40,7 +41,7 @@ static pd_status costs_pp(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c
 		return PD_OK;
 	const pd_cluster *cl = &sh->plan->cluster;
 	pd_i_shape y;
-	pd_i_shape_init(&y, sh->plan, sh->next_size, sh->next_tp, false);
+	pd_i_shape_init(&y, sh->plan, sh->next_size, sh->next_tp, sh->next_sp);
 	pd_i_work w = pd_i_ops[PD_N_PP_SEND].work(&y);
 	double bw[2] = {cl->intra_bandwidth, cl->inter_bandwidth};
 	for (int i = 0; i < 2; i++) {

@@ -52,6 +52,7 @@ typedef struct pd_i_stage_shape {
 	const int32_t *gpus; /* cluster ids of the stage's GPUs, as written */
 	uint32_t next_size;  /* GPUs of the next stage (0 for the last) */
 	int64_t next_tp;
+	bool next_sp; /* SP on the next stage: its GPUs receive their sequence shard */
 } pd_i_stage_shape;
 
 /* Collectives carry two records with the same us: [0] members, [1] the hub.  TP

@@ -22,7 +22,8 @@
  *    in several TP groups; MoE layers have no tp_* collective.
  *  - layer is -1 for embed, lm_head, sample, pp_send and pp_recv; hubs carry the layer
  *    of their collective; expert is -1 except on `expert` nodes.
- *  - pp_send cost: the receiving attention group's activations over NVLink when both
+ *  - pp_send cost: the receiving attention group's activations (the receiving GPU's
+ *    1/TP sequence shard when the next stage runs SP) over NVLink when both
  *    GPUs share a node, over the network otherwise.  The pp_recv carries the same
  *    bytes but no time, so the critical path counts one transfer once.
  *  - The micro-batch control edges go from every node of the GPU's final frontier
@@ -478,7 +479,8 @@ static pd_status stage_begin(lower_ctx *x, const pd_replica *rep, uint32_t s)
 	                       .sp = x->si.st->sp,
 	                       .gpus = x->gpus,
 	                       .next_size = x->si.next_size,
-	                       .next_tp = x->si.last ? 1 : rep->stages[s + 1].tp};
+	                       .next_tp = x->si.last ? 1 : rep->stages[s + 1].tp,
+	                       .next_sp = !x->si.last && rep->stages[s + 1].sp};
 	PD_CHECK(pd_i_costs_stage(x->dag, &sh, &x->c));
 	PD_CHECK(stage_groups(x));
 	return grow_u32(&x->send_to, (size_t)x->mbs * x->si.next_size);

@@ -27,6 +27,13 @@ void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64
 	x->kv_l = fmax((double)x->m->kv_heads / x->t, 1);
 }
 
+/* Tokens of one GPU outside the TP regions: with SP the attention group's T tokens are
+ * split along the sequence, T / TP on each GPU; without SP every GPU holds all T. */
+static double sp_tokens(const pd_i_shape *x)
+{
+	return x->sp ? x->T / x->t : x->T;
+}
+
 pd_i_work pd_i_work_embed(const pd_i_shape *x)
 {
 	double act = x->T * (double)x->m->hidden * x->w;
@@ -36,8 +43,8 @@ pd_i_work pd_i_work_embed(const pd_i_shape *x)
 pd_i_work pd_i_work_norm(const pd_i_shape *x)
 {
 	double h = (double)x->m->hidden, w = x->w;
-	double norm_tok = x->sp ? x->T / x->t : x->T;
-	return (pd_i_work){4 * norm_tok * h, 2 * norm_tok * h * w, x->T * h * w};
+	double tok = sp_tokens(x);
+	return (pd_i_work){4 * tok * h, 2 * tok * h * w, tok * h * w};
 }
 
 pd_i_work pd_i_work_qkv(const pd_i_shape *x)
@@ -146,9 +153,11 @@ pd_i_work pd_i_work_ep_all_to_all(const pd_i_shape *x)
 	return (pd_i_work){0, per_gpu * (n - 1) / n, per_gpu * n};
 }
 
+/* What the receiving GPU needs: its sequence shard with SP on the receiving stage (the
+ * shards stay sharded), the whole attention group's activations without. */
 pd_i_work pd_i_work_pp(const pd_i_shape *x)
 {
-	double payload = x->T * (double)x->m->hidden * x->w;
+	double payload = sp_tokens(x) * (double)x->m->hidden * x->w;
 	return (pd_i_work){0, payload, payload};
 }
 

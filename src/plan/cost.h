@@ -51,7 +51,7 @@ typedef struct pd_i_work {
 typedef pd_i_work (*pd_i_work_fn)(const pd_i_shape *x);
 
 pd_i_work pd_i_work_embed(const pd_i_shape *x);
-pd_i_work pd_i_work_norm(const pd_i_shape *x); /* attn_norm and ffn_norm */
+pd_i_work pd_i_work_norm(const pd_i_shape *x); /* attn_norm and ffn_norm; T / TP with SP */
 pd_i_work pd_i_work_qkv(const pd_i_shape *x);
 pd_i_work pd_i_work_attention(const pd_i_shape *x);
 pd_i_work pd_i_work_o_proj(const pd_i_shape *x);
@@ -65,8 +65,9 @@ pd_i_work pd_i_work_tp_allreduce(const pd_i_shape *x);
 pd_i_work pd_i_work_tp_reduce_scatter(const pd_i_shape *x);
 pd_i_work pd_i_work_tp_all_gather(const pd_i_shape *x);
 pd_i_work pd_i_work_ep_all_to_all(const pd_i_shape *x); /* ep_dispatch and ep_combine */
-/* pp_send / pp_recv: x is the shape of the RECEIVING stage (its attention group's
- * activations cross the boundary). */
+/* pp_send / pp_recv: x is the shape of the RECEIVING stage: what one receiving GPU needs
+ * crosses the boundary, its attention group's activations, or with SP on the receiving
+ * stage only its 1/TP sequence shard. */
 pd_i_work pd_i_work_pp(const pd_i_shape *x);
 
 double pd_i_compute_us(const pd_cluster *c, double flops, double bytes);

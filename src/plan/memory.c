@@ -5,7 +5,7 @@
  * expert; embedding on the first stage and LM head on the last, vocab·hidden / TP each.
  * KV cache: 2·layers·max(kv/TP,1)·head_dim·bytes per token for ceil(batch / groups)
  * sequences of `context` tokens.
- * activations: see ACTIVATION_FORMULA.
+ * activations: see ACTIVATION_FORMULA (the hidden-wide part / TP with SP).
  * reserve: 10 % of gpu-memory (not of the sum): what allocators, CUDA context and
  * fragmentation take whatever the plan holds.  total = weights + KV + activations +
  * reserve must not exceed gpu-memory.
@@ -16,10 +16,13 @@
 
 #define RESERVE_FRACTION 0.10
 
+/* The hidden-wide part (4·hidden per token) lives outside the TP regions (residual
+ * stream, norms, block outputs), so SP splits it along the sequence, / TP; the FFN's
+ * intermediate lives inside, where TP already divides its width, so SP leaves it. */
 static const char ACTIVATION_FORMULA[] =
-    "tokens x (4*hidden + 2*max(dense-ffn/TP, expert-ffn, shared-experts*expert-ffn/TP))"
-    " x dtype bytes, tokens = ceil(batch / micro-batches / attention groups) sequences"
-    " x (context in prefill, 1 in decode)";
+    "tokens x (4*hidden/SP + 2*max(dense-ffn/TP, expert-ffn, shared-experts*expert-ffn/TP))"
+    " x dtype bytes, SP = TP with sp=\"true\" else 1, tokens = ceil(batch / micro-batches"
+    " / attention groups) sequences x (context in prefill, 1 in decode)";
 
 static double ceil_div(double a, double b)
 {
@@ -71,7 +74,8 @@ static double stage_activations(const pd_plan *p, const pd_stage *s)
 	double tokens = seqs * (w->phase == PD_PREFILL ? (double)w->context : 1.0);
 	double width = fmax((double)m->dense_ffn / tp, (double)m->expert_ffn);
 	width = fmax(width, (double)m->shared_experts * (double)m->expert_ffn / tp);
-	return tokens * (4.0 * (double)m->hidden + 2.0 * width) * pd_dtype_bytes(m->dtype);
+	double sp = s->sp ? tp : 1.0;
+	return tokens * (4.0 * (double)m->hidden / sp + 2.0 * width) * pd_dtype_bytes(m->dtype);
 }
 
 /* The stage filled before this one, whose entries start at out. */
