@@ -9,7 +9,10 @@
  */
 #include "plan/gpus.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "plandag/plan.h"
 
 #define GB 1e9
 #define TB 1e12
@@ -74,4 +77,37 @@ const pd_i_gpu_preset *pd_i_gpu_preset_of(const char *name)
 		if (strcmp(pd_i_gpu_presets[i].name, name) == 0)
 			return &pd_i_gpu_presets[i];
 	return NULL;
+}
+
+double pd_i_gpu_cluster_value(const pd_cluster *c, pd_i_gpu_value k)
+{
+	const double v[PD_I_N_GPU_VALUES] = {
+	    [PD_I_GPU_MEMORY] = c->gpu_memory,
+	    [PD_I_GPU_TFLOPS] = c->gpu_flops,
+	    [PD_I_GPU_TFLOPS_FP8] = c->gpu_flops_fp8,
+	    [PD_I_GPU_TFLOPS_FP4] = c->gpu_flops_fp4,
+	    [PD_I_GPU_BANDWIDTH] = c->gpu_bandwidth,
+	    [PD_I_GPU_INTRA] = c->intra_bandwidth,
+	    [PD_I_GPU_INTER] = c->inter_bandwidth,
+	    [PD_I_GPU_DOMAIN] = (double)c->nvlink_domain,
+	};
+	return k < PD_I_N_GPU_VALUES ? v[k] : 0;
+}
+
+const char *pd_i_gpu_value_source(const pd_cluster *c, pd_i_gpu_value k)
+{
+	if (c->from_preset & (1u << k))
+		return "preset";
+	/* with a preset every value it has is either taken or written over */
+	const pd_i_gpu_preset *g = pd_i_gpu_preset_of(c->gpu);
+	if ((g && g->value[k] > 0) || pd_i_gpu_cluster_value(c, k) > 0)
+		return "plan";
+	return NULL;
+}
+
+const char *pd_i_gpu_value_text(pd_i_gpu_value k, double v, char *buf, size_t size)
+{
+	const pd_i_gpu_field *f = &pd_i_gpu_fields[k];
+	snprintf(buf, size, "%g %s", v / f->unit_scale, f->unit);
+	return buf;
 }

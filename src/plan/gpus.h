@@ -43,4 +43,15 @@ extern const pd_i_gpu_field pd_i_gpu_fields[PD_I_N_GPU_VALUES];
 /* The row of a preset name, NULL when there is none. */
 const pd_i_gpu_preset *pd_i_gpu_preset_of(const char *name);
 
+struct pd_cluster;
+/* The value k of a parsed cluster, in the plan IR's unit. */
+double pd_i_gpu_cluster_value(const struct pd_cluster *c, pd_i_gpu_value k);
+
+/* Where value k of a cluster with a preset came from: "preset", "plan" (written, over
+ * the preset's or where it has none) or NULL (neither: not used). */
+const char *pd_i_gpu_value_source(const struct pd_cluster *c, pd_i_gpu_value k);
+
+/* "80 GB", "989 TFLOP/s", "72 GPUs" into buf; returns buf. */
+const char *pd_i_gpu_value_text(pd_i_gpu_value k, double v, char *buf, size_t size);
+
 #endif
