@@ -75,7 +75,12 @@ typedef struct pd_cluster {
 	double gpu_flops;       /* dense 16-bit FLOP/s (gpu-tflops * 1e12) */
 	double gpu_bandwidth;   /* HBM bytes/s */
 	double intra_bandwidth; /* NVLink bytes/s */
-	double inter_bandwidth; /* network bytes/s */
+	double inter_bandwidth; /* network bytes/s per GPU */
+	double gpu_flops_fp8;   /* dense FLOP/s of GEMMs with fp8 weights; 0: not given */
+	double gpu_flops_fp4;   /* dense FLOP/s of GEMMs with fp4 weights; 0: not given */
+	int64_t nvlink_domain;  /* GPUs of one NVLink fabric (default gpus_per_node) */
+	const char *gpu;        /* the preset of <cluster gpu="...">, NULL when none */
+	unsigned from_preset;   /* bit v (src/plan/gpus.h pd_i_gpu_value): from the preset */
 	unsigned assumed;       /* PD_ASSUMED_* */
 	pd_loc loc;
 } pd_cluster;

@@ -14,7 +14,7 @@ static pd_status intern_compute(pd_dag *dag, const pd_i_shape *x, pd_node_kind k
                                 uint32_t *idx)
 {
 	pd_i_work w = pd_i_ops[k].work(x);
-	pd_cost c = {w.flops, w.bytes, pd_i_compute_us(x->c, w.flops, w.bytes), w.out_bytes};
+	pd_cost c = {w.flops, w.bytes, pd_i_work_us(x, w), w.out_bytes};
 	return pd_dag_intern_cost(dag, &c, idx);
 }
 

@@ -3,6 +3,7 @@
  * report_md.c / report_json.c -> report_common.c. */
 #include "export/report_i.h"
 #include "plan/defaults.h"
+#include "plan/gpus.h"
 #include "plan/rules.h" /* pd_i_strategy_uniform */
 #include "util/util.h"
 
@@ -233,6 +234,37 @@ bool pd_i_report_impact(const pd_compilation *c, const pd_diag *d, char *buf, si
 	return false;
 }
 
+/* The preset of <cluster gpu>, then one line per value: taken from it, or written in
+ * the plan over it. */
+static size_t preset_lines(const pd_cluster *c, char (*out)[PD_I_REPORT_LINE], size_t max)
+{
+	const pd_i_gpu_preset *g = pd_i_gpu_preset_of(c->gpu);
+	size_t n = 0;
+	if (!g || max == 0)
+		return 0;
+	snprintf(out[n++], PD_I_REPORT_LINE, "gpu: %s preset (%s, docs/gpus.md)", g->name,
+	         g->what);
+	for (int k = 0; k < PD_I_N_GPU_VALUES && n < max; k++) {
+		const char *src = pd_i_gpu_value_source(c, (pd_i_gpu_value)k);
+		char v[48], was[48];
+		if (!src)
+			continue;
+		pd_i_gpu_value_text(k, pd_i_gpu_cluster_value(c, k), v, sizeof(v));
+		if (strcmp(src, "preset") == 0)
+			snprintf(out[n++], PD_I_REPORT_LINE, "%s: %s (%s preset)",
+			         pd_i_gpu_fields[k].attribute, v, g->name);
+		else if (g->value[k] > 0)
+			snprintf(out[n++], PD_I_REPORT_LINE,
+			         "%s: %s (written in the plan; the %s preset has %s)",
+			         pd_i_gpu_fields[k].attribute, v, g->name,
+			         pd_i_gpu_value_text(k, g->value[k], was, sizeof(was)));
+		else
+			snprintf(out[n++], PD_I_REPORT_LINE, "%s: %s (written in the plan)",
+			         pd_i_gpu_fields[k].attribute, v);
+	}
+	return n;
+}
+
 size_t pd_i_report_assumptions(const pd_plan *p, char (*out)[PD_I_REPORT_LINE], size_t max)
 {
 	static const struct {
@@ -245,7 +277,7 @@ size_t pd_i_report_assumptions(const pd_plan *p, char (*out)[PD_I_REPORT_LINE], 
 	    {PD_ASSUMED_CONTEXT, "context: 2048 tokens (default)"},
 	    {PD_ASSUMED_MICRO_BATCHES, "micro-batches: 1 (default)"},
 	};
-	size_t n = 0;
+	size_t n = preset_lines(&p->cluster, out, max);
 	for (size_t i = 0; i < PD_I_N_CLUSTER_DEFAULTS && n < max; i++)
 		if (p->cluster.assumed & pd_i_cluster_defaults[i].bit)
 			pd_i_cluster_default_text(&pd_i_cluster_defaults[i], out[n++],

@@ -1,6 +1,7 @@
 /* report_json.c - the analysis report as JSON, built and printed by cJSON.
  * Member names are those README.md lists under "Report"; absent values are null. */
 #include "export/report_i.h"
+#include "plan/gpus.h"
 #include "util/util.h"
 
 #include <cjson/cJSON.h>
@@ -240,6 +241,28 @@ static cJSON *j_assumptions(jb *b, const pd_plan *p)
 	return a;
 }
 
+/* {"preset": "h800", "values": [{"attribute", "value", "unit", "source"}]}: only for a
+ * plan with <cluster gpu>, so that other reports stay as they were. */
+static cJSON *j_cluster(jb *b, const pd_cluster *c)
+{
+	cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
+	put(b, o, "preset", cJSON_CreateString(c->gpu));
+	for (int k = 0; k < PD_I_N_GPU_VALUES; k++) {
+		const char *src = pd_i_gpu_value_source(c, (pd_i_gpu_value)k);
+		const pd_i_gpu_field *f = &pd_i_gpu_fields[k];
+		if (!src)
+			continue;
+		cJSON *v = cJSON_CreateObject();
+		put(b, v, "attribute", cJSON_CreateString(f->attribute));
+		put(b, v, "value", num(pd_i_gpu_cluster_value(c, k) / f->unit_scale));
+		put(b, v, "unit", cJSON_CreateString(f->unit));
+		put(b, v, "source", cJSON_CreateString(src));
+		push(b, a, v);
+	}
+	put(b, o, "values", a);
+	return o;
+}
+
 static cJSON *j_hierarchy(const pd_compilation *c)
 {
 	if (!c->plan || c->reached < PD_STAGE_EXPAND)
@@ -282,6 +305,8 @@ static cJSON *j_root(jb *b, const pd_compilation *c, bool with_memory)
 	put(b, root, "diagnostics_omitted", j_diagnostics_omitted(b, c));
 	j_analysis(b, root, c, with_memory);
 	put(b, root, "assumptions", p ? j_assumptions(b, p) : cJSON_CreateNull());
+	if (p && p->cluster.gpu)
+		put(b, root, "cluster", j_cluster(b, &p->cluster));
 	put(b, root, "hierarchy", j_hierarchy(c));
 	return root;
 }

@@ -2,9 +2,11 @@
  * per-node costs (src/dag/cost.c) and the analytic estimate (src/plan/roofline.c).
  *
  *   compute = max(FLOPs / peak FLOP/s, HBM bytes / HBM bandwidth)     pd_i_compute_us
+ *   peak    = gpu-tflops-fp8 for weight GEMMs of an fp8 model when     pd_i_gemm_flops
+ *             known, gpu-tflops (dense 16-bit) for everything else
  *   comm    = alpha + bytes / link bandwidth, alpha = 5 us            pd_i_comm_us
- *   link    = NVLink when every GPU of the group sits in one node,    pd_i_link_bandwidth
- *             the network otherwise
+ *   link    = NVLink when every GPU of the group sits in one NVLink   pd_i_link_bandwidth
+ *             domain (nvlink-domain GPUs, default gpus-per-node), the network otherwise
  *   ring all-reduce bytes = 2 (n - 1) / n * payload pd_i_ring_allreduce_bytes
  *
  * One pd_i_shape describes what one stage processes per micro-batch; one work function
@@ -46,6 +48,7 @@ void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64
  * communication). */
 typedef struct pd_i_work {
 	double flops, bytes, out_bytes;
+	bool gemm; /* a GEMM with weights in the model dtype: its peak is pd_i_gemm_flops */
 } pd_i_work;
 
 typedef pd_i_work (*pd_i_work_fn)(const pd_i_shape *x);
@@ -71,9 +74,16 @@ pd_i_work pd_i_work_ep_all_to_all(const pd_i_shape *x); /* ep_dispatch and ep_co
 pd_i_work pd_i_work_pp(const pd_i_shape *x);
 
 double pd_i_compute_us(const pd_cluster *c, double flops, double bytes);
+/* The peak of a GEMM whose weights are in dtype: gpu-tflops-fp8 for fp8 when the plan
+ * or its preset gives it, gpu-tflops (dense 16-bit) otherwise. */
+double pd_i_gemm_flops(const pd_cluster *c, pd_dtype dtype);
+/* compute time of an operator of the shape: pd_i_compute_us at the peak of its kind. */
+double pd_i_work_us(const pd_i_shape *x, pd_i_work w);
 double pd_i_comm_us(double bytes, double bandwidth);
 double pd_i_ring_allreduce_bytes(double payload, double n);
-/* Whether the n GPUs (cluster ids) span more than one node. */
+/* Whether the n GPUs (cluster ids) span more than one NVLink domain (GPU ids
+ * k*nvlink_domain ... (k+1)*nvlink_domain - 1 share one; nvlink-domain defaults to
+ * gpus-per-node, so without it this is "span more than one node"). */
 bool pd_i_group_spans_nodes(const pd_cluster *c, const int32_t *gpus, uint32_t n);
 /* Bandwidth of the link a group's communication uses. */
 double pd_i_link_bandwidth(const pd_cluster *c, const int32_t *gpus, uint32_t n);

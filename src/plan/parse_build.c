@@ -6,6 +6,7 @@
  */
 #include "plan/bounds.h"
 #include "plan/defaults.h"
+#include "plan/gpus.h"
 #include "plan/plan_internal.h"
 
 #include <stddef.h>
@@ -226,30 +227,103 @@ static void read_model(builder *b, const xmlNode *n)
 		                "top-k is larger than the number of experts");
 }
 
-/* <cluster>: sizes in bytes, tflops in FLOP/s, H100 SXM defaults marked as assumed. */
+/* A value of <cluster> the plan did not write: the preset's when it has one (marked in
+ * from_preset), else keep *v (a default or 0). */
+static void from_preset(pd_cluster *c, const pd_i_gpu_preset *g, pd_i_gpu_value k,
+                        double *v)
+{
+	if (!g || g->value[k] <= 0)
+		return;
+	*v = g->value[k];
+	c->from_preset |= 1u << k;
+}
+
+/* gpu-memory: written, from the preset, or a schema error (the XSD cannot say "one of
+ * the two"). */
+static void read_gpu_memory(builder *b, const xmlNode *n, pd_loc at,
+                            const pd_i_gpu_preset *g)
+{
+	pd_cluster *c = &b->plan->cluster;
+	if (get_quantity(b, n, at, "gpu-memory", pd_parse_size, "a size such as 80GB or 64GiB",
+	                 &MEMORY, &c->gpu_memory))
+		return;
+	if (g)
+		from_preset(c, g, PD_I_GPU_MEMORY, &c->gpu_memory);
+	else
+		bad_combination(b, at,
+		                "add gpu-memory=\"80GB\" or a preset such as gpu=\"h100-sxm\"",
+		                "<cluster> needs gpu-memory or gpu");
+}
+
+/* A TFLOP/s attribute into FLOP/s: written, else the preset's, else *flops as it is. */
+static bool read_tflops(builder *b, const xmlNode *n, pd_loc at, const pd_i_gpu_preset *g,
+                        pd_i_gpu_value k, double *flops)
+{
+	double tflops = *flops / 1e12;
+	bool written = get_quantity(b, n, at, pd_i_gpu_fields[k].attribute, pd_parse_number,
+	                            "TFLOP/s such as 989", &TFLOPS, &tflops);
+	*flops = tflops * 1e12;
+	if (!written)
+		from_preset(&b->plan->cluster, g, k, flops);
+	return written;
+}
+
+/* The defaults of src/plan/defaults.c, or the preset's values when there is one. */
+static void read_performance(builder *b, const xmlNode *n, pd_loc at,
+                             const pd_i_gpu_preset *g)
+{
+	static const pd_i_gpu_value bw[] = {PD_I_GPU_BANDWIDTH, PD_I_GPU_INTRA, PD_I_GPU_INTER};
+	pd_cluster *c = &b->plan->cluster;
+	const pd_i_cluster_default *tf = &pd_i_cluster_defaults[PD_I_DEFAULT_TFLOPS];
+	c->gpu_flops = tf->value;
+	if (!read_tflops(b, n, at, g, PD_I_GPU_TFLOPS, &c->gpu_flops) && !g)
+		c->assumed |= tf->bit;
+	for (size_t i = PD_I_DEFAULT_GPU_BW; i < PD_I_N_CLUSTER_DEFAULTS; i++) {
+		const pd_i_cluster_default *d = &pd_i_cluster_defaults[i];
+		double *v = (double *)((char *)c + d->offset);
+		*v = d->value;
+		if (get_quantity(b, n, at, d->attribute, pd_parse_bandwidth,
+		                 "a bandwidth such as 3.35TB/s", &BANDWIDTH, v))
+			continue;
+		if (g)
+			from_preset(c, g, bw[i - PD_I_DEFAULT_GPU_BW], v);
+		else
+			c->assumed |= d->bit;
+	}
+	read_tflops(b, n, at, g, PD_I_GPU_TFLOPS_FP8, &c->gpu_flops_fp8);
+	read_tflops(b, n, at, g, PD_I_GPU_TFLOPS_FP4, &c->gpu_flops_fp4);
+}
+
+/* nvlink-domain: written, the preset's, or gpus-per-node; whole nodes. */
+static void read_nvlink_domain(builder *b, const xmlNode *n, pd_loc at,
+                               const pd_i_gpu_preset *g)
+{
+	pd_cluster *c = &b->plan->cluster;
+	c->nvlink_domain = c->gpus_per_node;
+	if (!get_int(b, n, at, "nvlink-domain", PD_T_COUNT_GPUS, &c->nvlink_domain) && g) {
+		double v = (double)c->nvlink_domain;
+		from_preset(c, g, PD_I_GPU_DOMAIN, &v);
+		c->nvlink_domain = (int64_t)v;
+	}
+	if (c->gpus_per_node > 0 && c->nvlink_domain % c->gpus_per_node != 0)
+		bad_combination(b, at, "make nvlink-domain a multiple of gpus-per-node",
+		                "nvlink-domain is not a whole number of nodes");
+}
+
+/* <cluster>: sizes in bytes, tflops in FLOP/s; a gpu preset fills what is not written,
+ * else the H100 SXM defaults are marked as assumed. */
 static void read_cluster(builder *b, const xmlNode *n)
 {
 	pd_cluster *c = &b->plan->cluster;
 	pd_loc at = c->loc = pd_i_text_loc(&b->r->text, n, true);
 	get_int(b, n, at, "nodes", PD_T_COUNT_GPUS, &c->nodes);
 	get_int(b, n, at, "gpus-per-node", PD_T_COUNT_GPUS_PER_NODE, &c->gpus_per_node);
-	get_quantity(b, n, at, "gpu-memory", pd_parse_size, "a size such as 80GB or 64GiB",
-	             &MEMORY, &c->gpu_memory);
-	/* the defaults are those of src/plan/defaults.c; gpu-tflops is written in TFLOP/s */
-	const pd_i_cluster_default *tf = &pd_i_cluster_defaults[PD_I_DEFAULT_TFLOPS];
-	double tflops = tf->value / tf->unit_scale;
-	if (!get_quantity(b, n, at, tf->attribute, pd_parse_number, "TFLOP/s such as 989",
-	                  &TFLOPS, &tflops))
-		c->assumed |= tf->bit;
-	c->gpu_flops = tflops * tf->unit_scale;
-	for (size_t i = PD_I_DEFAULT_GPU_BW; i < PD_I_N_CLUSTER_DEFAULTS; i++) {
-		const pd_i_cluster_default *d = &pd_i_cluster_defaults[i];
-		double *v = (double *)((char *)c + d->offset);
-		*v = d->value;
-		if (!get_quantity(b, n, at, d->attribute, pd_parse_bandwidth,
-		                  "a bandwidth such as 3.35TB/s", &BANDWIDTH, v))
-			c->assumed |= d->bit;
-	}
+	c->gpu = get_string(b, n, "gpu");
+	/* the XSD has limited gpu to the names of the table */
+	const pd_i_gpu_preset *g = pd_i_gpu_preset_of(c->gpu);
+	read_gpu_memory(b, n, at, g);
+	read_performance(b, n, at, g);
+	read_nvlink_domain(b, n, at, g);
 	/* the GPU ids of a cluster stay below PD_MAX_GPUS */
 	if (c->nodes * c->gpus_per_node > PD_MAX_GPUS)
 		bad_combination(b, at, "use at most 1000000 GPUs (nodes x gpus-per-node)",

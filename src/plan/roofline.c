@@ -27,8 +27,7 @@ typedef struct stage_load {
 
 static double compute_us(const stage_load *l, pd_i_work_fn op)
 {
-	pd_i_work w = op(&l->x);
-	return pd_i_compute_us(l->c, w.flops, w.bytes);
+	return pd_i_work_us(&l->x, op(&l->x));
 }
 
 static double comm_us(const stage_load *l, pd_i_work_fn op, double bw)

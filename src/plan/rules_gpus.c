@@ -295,25 +295,37 @@ static uint32_t crossing_groups(const pd_cluster *c, const pd_stage *s, uint32_t
 	return n;
 }
 
+/* The unit a TP group must stay in: the node, or the NVLink domain when the plan gives
+ * one of other than gpus-per-node GPUs. */
+static const char *domain_word(const pd_cluster *cl, bool plural)
+{
+	if (cl->nvlink_domain > 0 && cl->nvlink_domain != cl->gpus_per_node)
+		return plural ? "NVLink domains" : "NVLink domain";
+	return plural ? "nodes" : "node";
+}
+
 static void report_crossing(pd_i_ctx *c, const pd_stage *s, const int32_t *group,
                             uint32_t n, uint32_t of, int64_t per)
 {
 	char text[IDS_TEXT];
+	const pd_cluster *cl = &c->plan->cluster;
 	pd_i_format_ids(text, sizeof(text), group, (uint32_t)s->tp);
-	pd_diag *d =
-	    pd_i_report(c, PD_RULE_TP_CROSSES_NODE, PD_WARNING, pd_i_attention_loc(s),
-	                "%u of %u TP groups span nodes (e.g. GPUs %s with %lld GPUs per "
-	                "node): their all-reduces cross the network",
-	                n, of, text, (long long)per);
+	pd_diag *d = pd_i_report(c, PD_RULE_TP_CROSSES_NODE, PD_WARNING, pd_i_attention_loc(s),
+	                         "%u of %u TP groups span %s (e.g. GPUs %s with %lld GPUs per "
+	                         "%s): their all-reduces cross the network",
+	                         n, of, domain_word(cl, true), text, (long long)per,
+	                         domain_word(cl, false));
 	pd_diag_fix(d, "start each TP group on a multiple of %lld and keep tp <= %lld",
 	            (long long)per, (long long)per);
 }
 
-/* tp-crosses-node (warning): the tp consecutive GPUs of a TP group share one node. */
+/* tp-crosses-node (warning): the tp consecutive GPUs of a TP group share one NVLink
+ * domain (one node unless nvlink-domain says otherwise). */
 void pd_i_rule_tp_crosses_node(pd_i_ctx *c)
 {
 	const pd_strategy *st = &c->plan->strategy;
-	int64_t per = c->plan->cluster.gpus_per_node;
+	const pd_cluster *cl = &c->plan->cluster;
+	int64_t per = cl->nvlink_domain > 0 ? cl->nvlink_domain : cl->gpus_per_node;
 	for (uint32_t r = 0; per >= 1 && r < st->n_replicas;) {
 		uint32_t end = pd_i_copies_end(st, r);
 		for (uint32_t si = 0; si < st->replicas[r].n_stages; si++) {
