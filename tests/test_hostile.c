@@ -17,21 +17,6 @@
 #define SMALL_SECONDS 10.0
 #define BIG_SECONDS 60.0
 
-/* Number of entries of dir other than . and .. (a missing dir counts as empty). */
-static int dir_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void report_run(const char *what, const char *file, const pd_run_result *r)
 {
 	fprintf(stderr, "\n%s %s: exit %d in %.2f s\nstdout: %.400s\nstderr: %.800s\n", what,
@@ -76,7 +61,7 @@ static void replay_plan(const char *file, double bound)
 	pd_run_plandag(&r, "compile", "-o", dir, file, NULL);
 	expect_refused("compile", file, &r, EXIT_1_OR_2, bound);
 	CU_ASSERT_TRUE(r.err && strstr(r.err, "error"));
-	CU_ASSERT_EQUAL(dir_entries(dir), 0);
+	CU_ASSERT_EQUAL(pd_test_dir_entries(dir), 0);
 	pd_run_release(&r);
 
 	pd_run_plandag(&r, "report", "--format", "json", file, NULL);
@@ -169,7 +154,7 @@ static void hostile_huge_lowering_should_be_refused_with_its_size_and_the_flag(v
 	expect_refused("compile", file, &r, 1u << 1, SMALL_SECONDS);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--allow-large"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "nodes"));
-	CU_ASSERT_EQUAL(dir_entries(dir), 0);
+	CU_ASSERT_EQUAL(pd_test_dir_entries(dir), 0);
 	pd_run_release(&r);
 	/* check falls back to the roofline estimate instead of lowering */
 	pd_run_plandag(&r, "check", file, NULL);
@@ -279,7 +264,7 @@ static void replay_regress_file(const char *path, const char *name)
 		pd_run_release(&r);
 		pd_run_plandag(&r, "compile", "--emit", "none", "-o", dir, path, NULL);
 		expect_refused("compile", path, &r, EXIT_0_1_2, SMALL_SECONDS);
-		CU_ASSERT_EQUAL(dir_entries(dir), 0);
+		CU_ASSERT_EQUAL(pd_test_dir_entries(dir), 0);
 		pd_run_release(&r);
 	}
 	if (strncmp(name, "plan-", 5) != 0) {

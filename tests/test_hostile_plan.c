@@ -65,19 +65,6 @@ static const char *in_dir(const char *dir, const char *name)
 	return b;
 }
 
-static int dir_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
-		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-	closedir(d);
-	return n;
-}
-
 static void show(const char *what, const pd_run_result *r)
 {
 	fprintf(stderr, "\n%s: exit %d in %.2f s\nstdout: %.600s\nstderr: %.1200s\n", what,
@@ -127,7 +114,7 @@ static void plan_over_512_mib_should_be_refused_before_it_is_read(void)
 	pd_run_release(&r);
 	pd_run_plandag(&r, "compile", "-o", out, path, NULL);
 	expect("compile 2 GB of NULs", &r, 3, SMALL_SECONDS, "over the 512 MiB limit");
-	CU_ASSERT_EQUAL(dir_entries(out), 0);
+	CU_ASSERT_EQUAL(pd_test_dir_entries(out), 0);
 	pd_run_release(&r);
 	pd_run_plandag(&r, "report", "--format", "json", path, NULL);
 	expect("report 2 GB of NULs", &r, 3, SMALL_SECONDS, "over the 512 MiB limit");
@@ -159,7 +146,7 @@ static void directory_as_plan_should_name_it_with_strerror(void)
 		CU_ASSERT_PTR_NULL(strstr(r.out, "I/O error"));
 		pd_run_release(&r);
 	}
-	CU_ASSERT_EQUAL(dir_entries(in_dir(dir, "out")), 0);
+	CU_ASSERT_EQUAL(pd_test_dir_entries(in_dir(dir, "out")), 0);
 }
 
 /* ---- item 8: attribute floods ---- */
@@ -201,7 +188,7 @@ static void two_hundred_thousand_attributes_should_be_refused_in_bounded_time(vo
 	pd_run_release(&r);
 	pd_run_plandag(&r, "compile", "-o", out, path, NULL);
 	expect("compile 200000 attributes", &r, 1, SMALL_SECONDS, "more than 64 attributes");
-	CU_ASSERT_EQUAL(dir_entries(out), 0);
+	CU_ASSERT_EQUAL(pd_test_dir_entries(out), 0);
 	pd_run_release(&r);
 }
 
@@ -293,7 +280,7 @@ static void dag_beyond_32_bit_ids_should_be_refused_before_lowering(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "fix: use fewer GPUs"));
 	CU_ASSERT_PTR_NULL(strstr(r.out, "exceed the limit"));
 	CU_ASSERT_PTR_NULL(strstr(r.out, "invalid, 0 error"));
-	CU_ASSERT_EQUAL(dir_entries(out), 0);
+	CU_ASSERT_EQUAL(pd_test_dir_entries(out), 0);
 	pd_run_release(&r);
 	pd_run_plandag(&r, "report", "--allow-large", path, NULL);
 	expect("report --allow-large giant", &r, 3, 30.0, NULL);
@@ -325,7 +312,7 @@ static void out_of_memory_should_say_so_and_write_nothing(void)
 	       "out of memory while lowering 156237824 nodes");
 	CU_ASSERT_PTR_NULL(strstr(r.out, "exceed the limit"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "not compiled"));
-	CU_ASSERT_EQUAL(dir_entries(out), 0);
+	CU_ASSERT_EQUAL(pd_test_dir_entries(out), 0);
 	pd_run_release(&r);
 	snprintf(args, sizeof(args), "report --allow-large '%s'", hostile("huge-lowering.xml"));
 	run_limited(&r, args);
@@ -357,9 +344,9 @@ static void out_of_memory_in_an_export_should_exit_3_and_leave_nothing(void)
 	CU_ASSERT_TRUE(r.status == 0 || r.status == 3);
 	if (r.status == 3) {
 		CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "out of memory while"));
-		CU_ASSERT_EQUAL(dir_entries(out), 0);
+		CU_ASSERT_EQUAL(pd_test_dir_entries(out), 0);
 	} else {
-		CU_ASSERT_EQUAL(dir_entries(out), 4);
+		CU_ASSERT_EQUAL(pd_test_dir_entries(out), 4);
 	}
 	pd_run_release(&r);
 	unlink(plan);
@@ -632,7 +619,7 @@ static void sigterm_during_compile_should_leave_nothing_and_keep_earlier_outputs
 	CU_ASSERT_NOT_EQUAL(st, -1);
 	CU_ASSERT_TRUE(died_of(st, SIGTERM));
 	CU_ASSERT_EQUAL(count_staging(out), 0);
-	CU_ASSERT_EQUAL(dir_entries(out), 1);
+	CU_ASSERT_EQUAL(pd_test_dir_entries(out), 1);
 	char *text = pd_test_read_file(earlier, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_STRING_EQUAL(text, "earlier output\n");

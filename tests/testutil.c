@@ -288,3 +288,16 @@ int pd_test_count_hidden(const char *dir)
 	closedir(d);
 	return n;
 }
+
+int pd_test_dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}

@@ -72,6 +72,9 @@ int pd_test_find_diag(const pd_diag_list *l, const char *rule, long line);
 /* Prints the list to stderr (for failing tests). */
 void pd_test_dump_diags(const pd_diag_list *l);
 
+/* Entries of dir other than . and .. (a missing dir counts as empty). */
+int pd_test_dir_entries(const char *dir);
+
 /* Entries of dir whose names start with '.' (other than . and ..): temporary files
  * that a writer left behind.  -1 when dir cannot be read. */
 int pd_test_count_hidden(const char *dir);

@@ -84,13 +84,24 @@ static int option_label(char *buf, size_t size, const cli_option *o)
 	                o->arg ? o->arg : "");
 }
 
+/* The next visible option of `commands` after row *i (start with *i = 0), the global
+ * ones (globals) or the command's own; NULL after the last.  --help, the man page and
+ * the completion list the same options in the same order. */
+static const cli_option *next_option(size_t *i, unsigned commands, int globals)
+{
+	while (*i < pd_cli_n_options) {
+		const cli_option *o = &pd_cli_options[(*i)++];
+		int global = o->commands == PD_CMD_ALL;
+		if (!o->hidden && global == globals && (o->commands & commands))
+			return o;
+	}
+	return NULL;
+}
+
 static void print_options(FILE *f, unsigned commands, int globals)
 {
-	for (size_t i = 0; i < pd_cli_n_options; i++) {
-		const cli_option *o = &pd_cli_options[i];
-		int global = o->commands == PD_CMD_ALL;
-		if (o->hidden || global != globals || !(o->commands & commands))
-			continue;
+	size_t i = 0;
+	for (const cli_option *o; (o = next_option(&i, commands, globals));) {
 		char label[64];
 		int n = option_label(label, sizeof(label), o);
 		char help[640];
@@ -144,11 +155,8 @@ static void roff(FILE *f, const char *s)
 
 static void man_options(FILE *f, unsigned commands, int globals)
 {
-	for (size_t i = 0; i < pd_cli_n_options; i++) {
-		const cli_option *o = &pd_cli_options[i];
-		int global = o->commands == PD_CMD_ALL;
-		if (o->hidden || global != globals || !(o->commands & commands))
-			continue;
+	size_t i = 0;
+	for (const cli_option *o; (o = next_option(&i, commands, globals));) {
 		char label[64];
 		option_label(label, sizeof(label), o);
 		char help[640];
