@@ -10,23 +10,13 @@
 #include "testutil.h"
 #include "util/util.h"
 
-static char *md_report(const pd_compilation *c)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	CU_ASSERT_EQUAL(pd_report_write(f, PD_REPORT_MD, c, NULL), PD_OK);
-	fclose(f);
-	return text;
-}
-
 static void cluster_defaults_should_fill_the_plan_and_be_printed_as_assumed(void)
 {
 	pd_compile_options opt = {.lower = 0};
 	pd_compilation c;
 	pd_compile_file(pd_test_path("tests/plans/valid/tiny.xml"), &opt, &c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c.plan);
-	char *md = md_report(&c);
+	char *md = pd_test_report(&c, PD_REPORT_MD, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
 	for (size_t i = 0; i < PD_I_N_CLUSTER_DEFAULTS; i++) {
 		const pd_i_cluster_default *d = &pd_i_cluster_defaults[i];
@@ -50,7 +40,7 @@ static void cluster_values_written_in_the_plan_should_not_be_reported_as_assumed
 	pd_compile_file(pd_test_path("examples/moe-10b-ep16.xml"), &opt, &c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c.plan);
 	CU_ASSERT_FALSE(c.plan->cluster.assumed & PD_ASSUMED_TFLOPS);
-	char *md = md_report(&c);
+	char *md = pd_test_report(&c, PD_REPORT_MD, NULL);
 	CU_ASSERT_PTR_NULL(md ? strstr(md, "gpu-tflops:") : md);
 	free(md);
 	pd_compilation_release(&c);

@@ -13,16 +13,6 @@
 #include "export/exporters.h"
 #include "testutil.h"
 
-static const char *join(const char *dir, const char *name)
-{
-	static char buf[8][4096];
-	static int next;
-	char *b = buf[next++ % 8];
-	int n = snprintf(b, sizeof(buf[0]), "%s/%s", dir, name);
-	CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof(buf[0]));
-	return b;
-}
-
 static pd_status compile_tiny(pd_compilation *c)
 {
 	pd_compile_options opt = {.lower = 1};
@@ -43,8 +33,8 @@ static pd_status write_tree(pd_i_emit_job *job, const pd_i_exporter *row, const 
 	CU_ASSERT(is_dir(path)); /* made (empty) by the staging */
 	char sub[4096];
 	snprintf(sub, sizeof(sub), "%s/rank0", path);
-	if (pd_test_write_file(join(path, "a.json"), job->c->plan->name) != 0 ||
-	    mkdir(sub, 0777) != 0 || pd_test_write_file(join(sub, "b.json"), "b") != 0)
+	if (pd_test_write_file(pd_test_join(path, "a.json"), job->c->plan->name) != 0 ||
+	    mkdir(sub, 0777) != 0 || pd_test_write_file(pd_test_join(sub, "b.json"), "b") != 0)
 		return PD_IO;
 	return PD_OK;
 }
@@ -90,11 +80,12 @@ static void emit_should_move_a_staged_directory_export_in_whole(void)
 	const char *dir = pd_test_tmpdir("emit-tree");
 	char *log = NULL;
 	CU_ASSERT_EQUAL(emit(&c, TREE | NOTE, dir, &log), PD_OK);
-	CU_ASSERT(is_dir(join(dir, "tiny.tree")));
-	char *a = pd_test_read_file(join(join(dir, "tiny.tree"), "a.json"), NULL);
+	CU_ASSERT(is_dir(pd_test_join(dir, "tiny.tree")));
+	char *a =
+	    pd_test_read_file(pd_test_join(pd_test_join(dir, "tiny.tree"), "a.json"), NULL);
 	CU_ASSERT_PTR_NOT_NULL(a && strcmp(a, "tiny") == 0 ? a : NULL);
-	CU_ASSERT_EQUAL(access(join(dir, "tiny.tree/rank0/b.json"), R_OK), 0);
-	CU_ASSERT_EQUAL(access(join(dir, "tiny.note"), R_OK), 0);
+	CU_ASSERT_EQUAL(access(pd_test_join(dir, "tiny.tree/rank0/b.json"), R_OK), 0);
+	CU_ASSERT_EQUAL(access(pd_test_join(dir, "tiny.note"), R_OK), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(log, "tiny.tree\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(log, "tiny.note\n"));
 	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0); /* the staging is gone */
@@ -108,13 +99,13 @@ static void emit_should_replace_an_earlier_directory_export(void)
 	pd_compilation c;
 	CU_ASSERT_EQUAL_FATAL(compile_tiny(&c), PD_OK);
 	const char *dir = pd_test_tmpdir("emit-tree-again");
-	mkdir(join(dir, "tiny.tree"), 0777);
-	mkdir(join(dir, "tiny.tree/deep"), 0777);
-	pd_test_write_file(join(dir, "tiny.tree/deep/old.json"), "old");
+	mkdir(pd_test_join(dir, "tiny.tree"), 0777);
+	mkdir(pd_test_join(dir, "tiny.tree/deep"), 0777);
+	pd_test_write_file(pd_test_join(dir, "tiny.tree/deep/old.json"), "old");
 	char *log = NULL;
 	CU_ASSERT_EQUAL(emit(&c, TREE, dir, &log), PD_OK);
-	CU_ASSERT_NOT_EQUAL(access(join(dir, "tiny.tree/deep"), F_OK), 0);
-	CU_ASSERT_EQUAL(access(join(dir, "tiny.tree/a.json"), R_OK), 0);
+	CU_ASSERT_NOT_EQUAL(access(pd_test_join(dir, "tiny.tree/deep"), F_OK), 0);
+	CU_ASSERT_EQUAL(access(pd_test_join(dir, "tiny.tree/a.json"), R_OK), 0);
 	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0);
 	free(log);
 	pd_compilation_release(&c);
@@ -125,15 +116,15 @@ static void emit_failure_should_leave_an_earlier_directory_export_as_it_was(void
 	pd_compilation c;
 	CU_ASSERT_EQUAL_FATAL(compile_tiny(&c), PD_OK);
 	const char *dir = pd_test_tmpdir("emit-tree-fail");
-	mkdir(join(dir, "tiny.tree"), 0777);
-	pd_test_write_file(join(dir, "tiny.tree/old.json"), "old");
+	mkdir(pd_test_join(dir, "tiny.tree"), 0777);
+	pd_test_write_file(pd_test_join(dir, "tiny.tree/old.json"), "old");
 	char *log = NULL;
 	/* the tree is written into the staging, then a later row fails */
 	CU_ASSERT_EQUAL(emit(&c, TREE | NOTE | FAIL, dir, &log), PD_IO);
-	char *old = pd_test_read_file(join(dir, "tiny.tree/old.json"), NULL);
+	char *old = pd_test_read_file(pd_test_join(dir, "tiny.tree/old.json"), NULL);
 	CU_ASSERT_PTR_NOT_NULL(old && strcmp(old, "old") == 0 ? old : NULL);
-	CU_ASSERT_NOT_EQUAL(access(join(dir, "tiny.tree/a.json"), F_OK), 0);
-	CU_ASSERT_NOT_EQUAL(access(join(dir, "tiny.note"), F_OK), 0);
+	CU_ASSERT_NOT_EQUAL(access(pd_test_join(dir, "tiny.tree/a.json"), F_OK), 0);
+	CU_ASSERT_NOT_EQUAL(access(pd_test_join(dir, "tiny.note"), F_OK), 0);
 	CU_ASSERT_STRING_EQUAL(log, "");
 	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0); /* staged tree removed with the rest */
 	free(old);
@@ -146,12 +137,13 @@ static void emit_should_refuse_a_directory_export_over_a_file(void)
 	pd_compilation c;
 	CU_ASSERT_EQUAL_FATAL(compile_tiny(&c), PD_OK);
 	const char *dir = pd_test_tmpdir("emit-tree-file");
-	pd_test_write_file(join(dir, "tiny.tree"), "precious\n");
+	pd_test_write_file(pd_test_join(dir, "tiny.tree"), "precious\n");
 	char *log = NULL;
 	CU_ASSERT_EQUAL(emit(&c, NOTE | TREE, dir, &log), PD_IO);
-	char *text = pd_test_read_file(join(dir, "tiny.tree"), NULL);
+	char *text = pd_test_read_file(pd_test_join(dir, "tiny.tree"), NULL);
 	CU_ASSERT_STRING_EQUAL(text, "precious\n");
-	CU_ASSERT_NOT_EQUAL(access(join(dir, "tiny.note"), F_OK), 0); /* nothing moved */
+	CU_ASSERT_NOT_EQUAL(access(pd_test_join(dir, "tiny.note"), F_OK),
+	                    0); /* nothing moved */
 	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0);
 	free(text);
 	free(log);
@@ -184,27 +176,28 @@ static void stale_staging_with_a_directory_export_inside_should_be_removed(void)
 	const char *dir = pd_test_tmpdir("stale-tree");
 	char staging[64];
 	snprintf(staging, sizeof(staging), PD_STAGING_PREFIX "%ld-abcdef", (long)pid);
-	mkdir(join(dir, staging), 0777);
-	mkdir(join(join(dir, staging), "tiny.tree"), 0777);
-	pd_test_write_file(join(join(join(dir, staging), "tiny.tree"), "a.json"), "a");
+	mkdir(pd_test_join(dir, staging), 0777);
+	mkdir(pd_test_join(pd_test_join(dir, staging), "tiny.tree"), 0777);
+	pd_test_write_file(
+	    pd_test_join(pd_test_join(pd_test_join(dir, staging), "tiny.tree"), "a.json"), "a");
 	pd_cleanup_stale_staging(dir);
-	CU_ASSERT_NOT_EQUAL(access(join(dir, staging), F_OK), 0);
+	CU_ASSERT_NOT_EQUAL(access(pd_test_join(dir, staging), F_OK), 0);
 }
 
 static void remove_tree_should_remove_links_without_following_them(void)
 {
 	const char *dir = pd_test_tmpdir("remove-tree");
-	const char *keep = join(dir, "outside");
+	const char *keep = pd_test_join(dir, "outside");
 	mkdir(keep, 0777);
-	pd_test_write_file(join(keep, "keep.txt"), "keep");
-	const char *tree = join(dir, "tree");
+	pd_test_write_file(pd_test_join(keep, "keep.txt"), "keep");
+	const char *tree = pd_test_join(dir, "tree");
 	mkdir(tree, 0777);
-	mkdir(join(tree, "a"), 0777);
-	pd_test_write_file(join(tree, "a/f.txt"), "f");
-	CU_ASSERT_EQUAL(symlink(keep, join(tree, "a/link")), 0);
+	mkdir(pd_test_join(tree, "a"), 0777);
+	pd_test_write_file(pd_test_join(tree, "a/f.txt"), "f");
+	CU_ASSERT_EQUAL(symlink(keep, pd_test_join(tree, "a/link")), 0);
 	CU_ASSERT_EQUAL(pd_remove_tree(tree), PD_OK);
 	CU_ASSERT_NOT_EQUAL(access(tree, F_OK), 0);
-	CU_ASSERT_EQUAL(access(join(keep, "keep.txt"), R_OK), 0);
+	CU_ASSERT_EQUAL(access(pd_test_join(keep, "keep.txt"), R_OK), 0);
 	CU_ASSERT_EQUAL(pd_remove_tree(tree), PD_OK); /* already gone */
 }
 

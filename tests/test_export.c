@@ -23,18 +23,6 @@ static int count_entries(const char *dir)
 	return n;
 }
 
-static const char *join(const char *dir, const char *name)
-{
-	static char buf[4][4096];
-	static int next;
-	char *b = buf[next++ % 4];
-	char tmp[sizeof(buf[0])];
-	int n = snprintf(tmp, sizeof(tmp), "%s/%s", dir, name);
-	CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof(tmp));
-	memcpy(b, tmp, (size_t)n + 1);
-	return b;
-}
-
 /* Compiles tests/plans/valid/tiny.xml; the DAG is what the goldens show. */
 static pd_status compile_tiny(pd_compilation *c)
 {
@@ -84,7 +72,7 @@ static void assert_golden(const char *path, const char *name)
 static void atomic_commit_should_replace_the_file_and_leave_no_temp(void)
 {
 	const char *dir = pd_test_tmpdir("atomic");
-	const char *path = join(dir, "a.txt");
+	const char *path = pd_test_join(dir, "a.txt");
 	pd_test_write_file(path, "old");
 	pd_atomic_file af;
 	CU_ASSERT_EQUAL_FATAL(pd_atomic_open(&af, path), PD_OK);
@@ -100,7 +88,7 @@ static void atomic_commit_should_replace_the_file_and_leave_no_temp(void)
 static void atomic_abort_should_keep_the_old_file(void)
 {
 	const char *dir = pd_test_tmpdir("atomic");
-	const char *path = join(dir, "a.txt");
+	const char *path = pd_test_join(dir, "a.txt");
 	pd_test_write_file(path, "old");
 	pd_atomic_file af;
 	CU_ASSERT_EQUAL_FATAL(pd_atomic_open(&af, path), PD_OK);
@@ -116,10 +104,10 @@ static void atomic_abort_should_keep_the_old_file(void)
 static void atomic_open_should_fail_under_a_regular_file(void)
 {
 	const char *dir = pd_test_tmpdir("atomic");
-	const char *file = join(dir, "plain");
+	const char *file = pd_test_join(dir, "plain");
 	pd_test_write_file(file, "x");
 	pd_atomic_file af;
-	CU_ASSERT_EQUAL(pd_atomic_open(&af, join(file, "a.txt")), PD_IO);
+	CU_ASSERT_EQUAL(pd_atomic_open(&af, pd_test_join(file, "a.txt")), PD_IO);
 	CU_ASSERT_PTR_NULL(af.f);
 }
 
@@ -127,12 +115,12 @@ static void mkdir_p_should_create_nested_dirs_and_refuse_files(void)
 {
 	const char *dir = pd_test_tmpdir("mkdir");
 	struct stat st;
-	CU_ASSERT_EQUAL(pd_mkdir_p(join(dir, "a/b/c/")), PD_OK);
-	CU_ASSERT_TRUE(stat(join(dir, "a/b/c"), &st) == 0 && S_ISDIR(st.st_mode));
-	CU_ASSERT_EQUAL(pd_mkdir_p(join(dir, "a/b")), PD_OK);
-	pd_test_write_file(join(dir, "f"), "x");
-	CU_ASSERT_EQUAL(pd_mkdir_p(join(dir, "f/sub")), PD_IO);
-	CU_ASSERT_EQUAL(pd_mkdir_p(join(dir, "f")), PD_IO);
+	CU_ASSERT_EQUAL(pd_mkdir_p(pd_test_join(dir, "a/b/c/")), PD_OK);
+	CU_ASSERT_TRUE(stat(pd_test_join(dir, "a/b/c"), &st) == 0 && S_ISDIR(st.st_mode));
+	CU_ASSERT_EQUAL(pd_mkdir_p(pd_test_join(dir, "a/b")), PD_OK);
+	pd_test_write_file(pd_test_join(dir, "f"), "x");
+	CU_ASSERT_EQUAL(pd_mkdir_p(pd_test_join(dir, "f/sub")), PD_IO);
+	CU_ASSERT_EQUAL(pd_mkdir_p(pd_test_join(dir, "f")), PD_IO);
 }
 
 /* ---- views and --emit ---- */
@@ -183,7 +171,7 @@ static void dot_of_tiny_should_match_the_golden_and_render_with_dot(void)
 	pd_compilation c;
 	CU_ASSERT_EQUAL_FATAL(compile_tiny(&c), PD_OK);
 	const char *dir = pd_test_tmpdir("dot");
-	const char *path = join(dir, "tiny.dot");
+	const char *path = pd_test_join(dir, "tiny.dot");
 	pd_view full = {.kind = PD_VIEW_FULL};
 	CU_ASSERT_EQUAL(pd_export_dot(c.dag, &full, path, &c.diags), PD_OK);
 	assert_golden(path, "tiny.dot");
@@ -334,8 +322,9 @@ static void assert_gpus_in_order(const char *plan, const char *view, int gpus)
 	CU_ASSERT_EQUAL_FATAL(pd_view_parse(view, &v), PD_OK);
 	pd_diag_list d;
 	pd_diag_list_init(&d);
-	CU_ASSERT_EQUAL(pd_export_render(c.dag, &v, "svg", join(dir, "o.svg"), &d), PD_OK);
-	char *svg = pd_test_read_file(join(dir, "o.svg"), NULL);
+	CU_ASSERT_EQUAL(pd_export_render(c.dag, &v, "svg", pd_test_join(dir, "o.svg"), &d),
+	                PD_OK);
+	char *svg = pd_test_read_file(pd_test_join(dir, "o.svg"), NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
 	double prev = -1;
 	for (int g = 0; g < gpus; g++) {
@@ -368,13 +357,13 @@ static void render_should_write_png_and_svg_for_every_view(void)
 		CU_ASSERT_EQUAL_FATAL(pd_view_parse(views[i], &v), PD_OK);
 		pd_view_suffix(&v, suffix, sizeof(suffix));
 		snprintf(name, sizeof(name), "tiny%s.png", suffix);
-		CU_ASSERT_EQUAL(pd_export_render(c.dag, &v, "png", join(dir, name), &c.diags),
-		                PD_OK);
-		assert_png(join(dir, name));
+		CU_ASSERT_EQUAL(
+		    pd_export_render(c.dag, &v, "png", pd_test_join(dir, name), &c.diags), PD_OK);
+		assert_png(pd_test_join(dir, name));
 		snprintf(name, sizeof(name), "tiny%s.svg", suffix);
-		CU_ASSERT_EQUAL(pd_export_render(c.dag, &v, "svg", join(dir, name), &c.diags),
-		                PD_OK);
-		assert_svg(join(dir, name));
+		CU_ASSERT_EQUAL(
+		    pd_export_render(c.dag, &v, "svg", pd_test_join(dir, name), &c.diags), PD_OK);
+		assert_svg(pd_test_join(dir, name));
 	}
 	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0);
 	pd_compilation_release(&c);
@@ -387,13 +376,16 @@ static void render_should_refuse_a_big_full_picture_with_a_hint(void)
 	pd_diag_list_init(&d);
 	const char *dir = pd_test_tmpdir("refuse");
 	pd_view full = {.kind = PD_VIEW_FULL}, gpu0 = {.kind = PD_VIEW_GPU, .arg = 0};
-	CU_ASSERT_EQUAL(pd_export_render(dag, &full, "png", join(dir, "x.png"), &d), PD_USAGE);
-	CU_ASSERT_EQUAL(pd_export_render(dag, &gpu0, "png", join(dir, "x.png"), &d), PD_USAGE);
+	CU_ASSERT_EQUAL(pd_export_render(dag, &full, "png", pd_test_join(dir, "x.png"), &d),
+	                PD_USAGE);
+	CU_ASSERT_EQUAL(pd_export_render(dag, &gpu0, "png", pd_test_join(dir, "x.png"), &d),
+	                PD_USAGE);
 	CU_ASSERT_EQUAL_FATAL(d.n, 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(d.items[0].fix, "--view overview"));
 	CU_ASSERT_EQUAL(count_entries(dir), 0);
 	pd_view overview = {.kind = PD_VIEW_OVERVIEW}; /* one GPU: fine */
-	CU_ASSERT_EQUAL(pd_export_render(dag, &overview, "svg", join(dir, "o.svg"), &d), PD_OK);
+	CU_ASSERT_EQUAL(pd_export_render(dag, &overview, "svg", pd_test_join(dir, "o.svg"), &d),
+	                PD_OK);
 	pd_diag_list_release(&d);
 	pd_dag_destroy(dag);
 }
@@ -417,15 +409,15 @@ static void emit_should_write_every_file_with_view_names(void)
 	const char *names[] = {"tiny.dot", "tiny.graphml", "tiny.png",
 	                       "tiny.svg", "tiny.pdf",     "tiny.md"};
 	for (size_t i = 0; i < 6; i++) {
-		CU_ASSERT_EQUAL(access(join(dir, names[i]), R_OK), 0);
+		CU_ASSERT_EQUAL(access(pd_test_join(dir, names[i]), R_OK), 0);
 		CU_ASSERT_PTR_NOT_NULL(strstr(log, names[i]));
 	}
 	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0);
 	pd_view_parse("overview", &v);
 	CU_ASSERT_EQUAL(pd_emit(&c, PD_EMIT_PNG | PD_EMIT_REPORT, &v, dir, NULL, &c.diags),
 	                PD_OK);
-	assert_png(join(dir, "tiny-overview.png"));
-	char *md = pd_test_read_file(join(dir, "tiny.md"), NULL);
+	assert_png(pd_test_join(dir, "tiny-overview.png"));
+	char *md = pd_test_read_file(pd_test_join(dir, "tiny.md"), NULL);
 	CU_ASSERT_PTR_NOT_NULL(md && strstr(md, "tiny-overview.png") ? md : NULL);
 	free(md);
 	free(log);
@@ -439,7 +431,7 @@ static void emit_failure_should_leave_earlier_files_untouched(void)
 	pd_dag *tiny = c.dag;
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s", pd_test_tmpdir("emitfail"));
-	pd_test_write_file(join(dir, "tiny.dot"), "precious\n");
+	pd_test_write_file(pd_test_join(dir, "tiny.dot"), "precious\n");
 	pd_view full = {.kind = PD_VIEW_FULL};
 	pd_diag_list d;
 	pd_diag_list_init(&d);
@@ -449,10 +441,10 @@ static void emit_failure_should_leave_earlier_files_untouched(void)
 	pd_dag_destroy(c.dag);
 	/* a failure after the DOT was written: a directory in the way of the report */
 	c.dag = tiny;
-	mkdir(join(dir, "tiny.md"), 0777);
-	pd_test_write_file(join(join(dir, "tiny.md"), "keep"), "x");
+	mkdir(pd_test_join(dir, "tiny.md"), 0777);
+	pd_test_write_file(pd_test_join(pd_test_join(dir, "tiny.md"), "keep"), "x");
 	CU_ASSERT_NOT_EQUAL(pd_emit(&c, PD_EMIT_DEFAULT, &full, dir, NULL, &d), PD_OK);
-	char *text = pd_test_read_file(join(dir, "tiny.dot"), NULL);
+	char *text = pd_test_read_file(pd_test_join(dir, "tiny.dot"), NULL);
 	CU_ASSERT_STRING_EQUAL(text, "precious\n");
 	free(text);
 	CU_ASSERT_EQUAL(pd_test_count_hidden(dir), 0);

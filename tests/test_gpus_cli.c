@@ -36,16 +36,6 @@ static const char *write_plan(const char *tag, int per_node, const char *dtype,
 	return path;
 }
 
-static char *report(const pd_compilation *c, pd_report_format fmt)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	CU_ASSERT_EQUAL(pd_report_write(f, fmt, c, NULL), PD_OK);
-	fclose(f);
-	return text;
-}
-
 static void compile(const char *path, pd_compilation *c)
 {
 	pd_compile_options opt = {.lower = 0};
@@ -61,7 +51,7 @@ static void check_preset(const pd_i_gpu_preset *g)
 	compile(write_plan(g->name, 4, "bf16", attr), &c);
 	CU_ASSERT_EQUAL(c.diags.errors, 0);
 	CU_ASSERT_STRING_EQUAL(c.plan->cluster.gpu, g->name);
-	char *md = report(&c, PD_REPORT_MD);
+	char *md = pd_test_report(&c, PD_REPORT_MD, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
 	snprintf(line, sizeof(line), "\n- gpu: %s preset (%s, docs/gpus.md)\n", g->name,
 	         g->what);
@@ -105,7 +95,8 @@ static void an_attribute_written_next_to_the_preset_should_override_it(void)
 	CU_ASSERT_DOUBLE_EQUAL(cl->inter_bandwidth, 50e9, 1); /* still the preset's */
 	CU_ASSERT_STRING_EQUAL(pd_i_gpu_value_source(cl, PD_I_GPU_INTRA), "plan");
 	CU_ASSERT_STRING_EQUAL(pd_i_gpu_value_source(cl, PD_I_GPU_INTER), "preset");
-	char *md = report(&c, PD_REPORT_MD), *json = report(&c, PD_REPORT_JSON);
+	char *md = pd_test_report(&c, PD_REPORT_MD, NULL),
+	     *json = pd_test_report(&c, PD_REPORT_JSON, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(json);
 	CU_ASSERT_PTR_NOT_NULL(strstr(md, "\n- intra-node-bandwidth: 160 GB/s (written in the "

@@ -5,15 +5,6 @@
 #include "export/export_internal.h"
 #include "testutil.h"
 
-static const char *join(const char *dir, const char *name)
-{
-	static char buf[4][4096];
-	static int next;
-	char *b = buf[next++ % 4];
-	snprintf(b, sizeof(buf[0]), "%s/%s", dir, name);
-	return b;
-}
-
 static pd_status compile_tiny(pd_compilation *c)
 {
 	pd_compile_options opt = {.lower = 1};
@@ -24,7 +15,7 @@ static pd_status compile_tiny(pd_compilation *c)
 /* Writes text to a fresh file and reads it back as a DAG. */
 static pd_status read_text(const char *text, pd_dag **dag, pd_diag_list *d)
 {
-	const char *path = join(pd_test_tmpdir("gml"), "x.graphml");
+	const char *path = pd_test_join(pd_test_tmpdir("gml"), "x.graphml");
 	pd_test_write_file(path, text);
 	return pd_graphml_read(path, dag, d);
 }
@@ -33,7 +24,7 @@ static void graphml_of_tiny_should_match_the_golden_and_the_schema(void)
 {
 	pd_compilation c;
 	CU_ASSERT_EQUAL_FATAL(compile_tiny(&c), PD_OK);
-	const char *path = join(pd_test_tmpdir("gml"), "tiny.graphml");
+	const char *path = pd_test_join(pd_test_tmpdir("gml"), "tiny.graphml");
 	CU_ASSERT_EQUAL_FATAL(pd_export_graphml(c.dag, path, &c.diags), PD_OK);
 	char *got = pd_test_read_file(path, NULL);
 	if (getenv("PD_UPDATE_GOLDEN"))
@@ -93,7 +84,7 @@ static void graphml_round_trip_should_restore_nodes_costs_and_context(void)
 {
 	pd_compilation c;
 	CU_ASSERT_EQUAL_FATAL(compile_tiny(&c), PD_OK);
-	const char *path = join(pd_test_tmpdir("gml"), "tiny.graphml");
+	const char *path = pd_test_join(pd_test_tmpdir("gml"), "tiny.graphml");
 	CU_ASSERT_EQUAL_FATAL(pd_export_graphml(c.dag, path, &c.diags), PD_OK);
 	pd_dag *back = NULL;
 	pd_diag_list d;

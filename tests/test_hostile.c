@@ -81,11 +81,7 @@ static void replay_graphml(const char *file, double bound)
 
 static const char *hostile(const char *name)
 {
-	static char buf[8][4096];
-	static int next;
-	char *b = buf[next++ % 8];
-	snprintf(b, sizeof(buf[0]), "%s/tests/plans/hostile/%s", PD_SOURCE_DIR, name);
-	return b;
+	return pd_test_join(pd_test_path("tests/plans/hostile"), name);
 }
 
 static void hostile_xml_attacks_should_be_refused_by_every_command(void)

@@ -48,21 +48,7 @@ static double bound(double seconds)
 
 static const char *hostile(const char *name)
 {
-	static char buf[8][4096];
-	static int next;
-	char *b = buf[next++ % 8];
-	snprintf(b, sizeof(buf[0]), "%s/tests/plans/hostile/%s", PD_SOURCE_DIR, name);
-	return b;
-}
-
-static const char *in_dir(const char *dir, const char *name)
-{
-	static char buf[8][4400];
-	static int next;
-	char *b = buf[next++ % 8], joined[sizeof(buf[0])];
-	snprintf(joined, sizeof(joined), "%s/%s", dir, name); /* dir may be an earlier b */
-	memcpy(b, joined, sizeof(joined));
-	return b;
+	return pd_test_join(pd_test_path("tests/plans/hostile"), name);
 }
 
 static void show(const char *what, const pd_run_result *r)
@@ -91,7 +77,7 @@ static void expect(const char *what, const pd_run_result *r, int status, double 
 /* A valid header and then NULs up to `bytes` (a sparse file: no disk used). */
 static const char *gen_sparse(const char *dir, off_t bytes)
 {
-	const char *path = in_dir(dir, "nuls.xml");
+	const char *path = pd_test_join(dir, "nuls.xml");
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
 		return NULL;
@@ -106,7 +92,7 @@ static void plan_over_512_mib_should_be_refused_before_it_is_read(void)
 	const char *dir = pd_test_tmpdir("hp-size");
 	const char *path = gen_sparse(dir, (off_t)2 << 30);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
-	const char *out = in_dir(dir, "out");
+	const char *out = pd_test_join(dir, "out");
 	pd_run_result r;
 	pd_run_plandag(&r, "check", path, NULL);
 	expect("check 2 GB of NULs", &r, 3, SMALL_SECONDS,
@@ -137,7 +123,7 @@ static void directory_as_plan_should_name_it_with_strerror(void)
 	for (int i = 0; i < 3; i++) {
 		pd_run_result r;
 		if (i == 2)
-			pd_run_plandag(&r, "compile", "-o", in_dir(dir, "out"), dir, NULL);
+			pd_run_plandag(&r, "compile", "-o", pd_test_join(dir, "out"), dir, NULL);
 		else
 			pd_run_plandag(&r, cmds[i], dir, NULL);
 		expect(cmds[i], &r, 3, SMALL_SECONDS, "Is a directory");
@@ -146,14 +132,14 @@ static void directory_as_plan_should_name_it_with_strerror(void)
 		CU_ASSERT_PTR_NULL(strstr(r.out, "I/O error"));
 		pd_run_release(&r);
 	}
-	CU_ASSERT_EQUAL(pd_test_dir_entries(in_dir(dir, "out")), 0);
+	CU_ASSERT_EQUAL(pd_test_dir_entries(pd_test_join(dir, "out")), 0);
 }
 
 /* ---- item 8: attribute floods ---- */
 
 static const char *gen_attributes(const char *dir, long n)
 {
-	const char *path = in_dir(dir, "attributes.xml");
+	const char *path = pd_test_join(dir, "attributes.xml");
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		return NULL;
@@ -179,7 +165,7 @@ static void two_hundred_thousand_attributes_should_be_refused_in_bounded_time(vo
 	const char *dir = pd_test_tmpdir("hp-attrs");
 	const char *path = gen_attributes(dir, 200000);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
-	const char *out = in_dir(dir, "out");
+	const char *out = pd_test_join(dir, "out");
 	pd_run_result r;
 	pd_run_plandag(&r, "check", path, NULL);
 	expect("check 200000 attributes", &r, 1, SMALL_SECONDS, "more than 64 attributes");
@@ -196,7 +182,7 @@ static void two_hundred_thousand_attributes_should_be_refused_in_bounded_time(vo
 static void attribute_like_text_in_comments_should_not_be_refused(void)
 {
 	const char *dir = pd_test_tmpdir("hp-comment");
-	const char *path = in_dir(dir, "comment.xml");
+	const char *path = pd_test_join(dir, "comment.xml");
 	FILE *f = fopen(path, "wb");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs("<?xml version=\"1.0\"?>\n<!-- <x", f);
@@ -219,7 +205,7 @@ static void attribute_like_text_in_comments_should_not_be_refused(void)
 static void many_unknown_attributes_should_give_a_capped_list_quickly(void)
 {
 	const char *dir = pd_test_tmpdir("hp-unknown");
-	const char *path = in_dir(dir, "unknown.xml");
+	const char *path = pd_test_join(dir, "unknown.xml");
 	FILE *f = fopen(path, "wb");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs("<?xml version=\"1.0\"?>\n<plan name=\"u\">\n<model name=\"m\" layers=\"1\" "
@@ -249,7 +235,7 @@ static void many_unknown_attributes_should_give_a_capped_list_quickly(void)
 /* huge-lowering.xml spread over 62 500 replicas: some 10^13 nodes. */
 static const char *gen_unrepresentable(const char *dir)
 {
-	const char *path = in_dir(dir, "giant.xml");
+	const char *path = pd_test_join(dir, "giant.xml");
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		return NULL;
@@ -272,7 +258,7 @@ static void dag_beyond_32_bit_ids_should_be_refused_before_lowering(void)
 	const char *dir = pd_test_tmpdir("hp-giant");
 	const char *path = gen_unrepresentable(dir);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
-	const char *out = in_dir(dir, "out");
+	const char *out = pd_test_join(dir, "out");
 	pd_run_result r;
 	pd_run_plandag(&r, "compile", "--allow-large", "-o", out, path, NULL);
 	expect("compile --allow-large giant", &r, 3, 30.0, "32-bit ids");
@@ -302,7 +288,7 @@ static void run_limited(pd_run_result *r, const char *args)
 static void out_of_memory_should_say_so_and_write_nothing(void)
 {
 	const char *dir = pd_test_tmpdir("hp-oom");
-	const char *out = in_dir(dir, "out");
+	const char *out = pd_test_join(dir, "out");
 	char args[8192];
 	snprintf(args, sizeof(args), "compile --allow-large -o '%s' '%s'", out,
 	         hostile("huge-lowering.xml"));
@@ -334,7 +320,7 @@ static void out_of_memory_in_an_export_should_exit_3_and_leave_nothing(void)
 	const char *dir = pd_test_tmpdir("hp-oom-export");
 	const char *plan = gen_big_plan(dir);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
-	const char *out = in_dir(dir, "out");
+	const char *out = pd_test_join(dir, "out");
 	char args[8192];
 	snprintf(args, sizeof(args), "compile -o '%s' '%s'", out, plan);
 	pd_run_result r;
@@ -395,7 +381,7 @@ static void markdown_report_should_keep_a_nasty_model_name_inert(void)
 	               NULL);
 	expect("compile nasty-names", &r, 0, SMALL_SECONDS, NULL);
 	pd_run_release(&r);
-	char *md = pd_test_read_file(in_dir(dir, "nasty-names.md"), NULL);
+	char *md = pd_test_read_file(pd_test_join(dir, "nasty-names.md"), NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
 	expect_inert_markdown(md);
 	/* the name stays on the tree's first line: its newlines are written as \x0a */
@@ -493,7 +479,7 @@ static void json_numbers_should_read_back_exactly(void)
 static const char *gen_big_plan(const char *dir)
 {
 	static const char from[] = "batch=\"65536\" context=\"16\" micro-batches=\"65536\"";
-	const char *path = in_dir(dir, "big.xml");
+	const char *path = pd_test_join(dir, "big.xml");
 	char *text = pd_test_read_file(hostile("huge-lowering.xml"), NULL);
 	char *at = text ? strstr(text, from) : NULL;
 	FILE *f = at ? fopen(path, "wb") : NULL;
@@ -611,9 +597,9 @@ static void sigterm_during_compile_should_leave_nothing_and_keep_earlier_outputs
 	const char *dir = pd_test_tmpdir("hp-sigterm");
 	const char *plan = gen_big_plan(dir);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
-	const char *out = in_dir(dir, "out");
+	const char *out = pd_test_join(dir, "out");
 	mkdir(out, 0777);
-	const char *earlier = in_dir(out, "huge-lowering.graphml");
+	const char *earlier = pd_test_join(out, "huge-lowering.graphml");
 	CU_ASSERT_EQUAL_FATAL(pd_test_write_file(earlier, "earlier output\n"), 0);
 	int st = compile_and_signal(plan, out, SIGTERM);
 	CU_ASSERT_NOT_EQUAL(st, -1);
@@ -632,23 +618,23 @@ static void staging_of_a_killed_compile_should_be_removed_by_the_next_run(void)
 	const char *dir = pd_test_tmpdir("hp-sigkill");
 	const char *plan = gen_big_plan(dir);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
-	const char *out = in_dir(dir, "out");
+	const char *out = pd_test_join(dir, "out");
 	mkdir(out, 0777);
 	int st = compile_and_signal(plan, out, SIGKILL);
 	CU_ASSERT_TRUE(st != -1 && died_of(st, SIGKILL));
 	CU_ASSERT_EQUAL(count_staging(out), 1); /* SIGKILL cannot be caught */
 	/* not ours to remove: a live process's staging (pid 1) and other hidden names */
-	CU_ASSERT_EQUAL(mkdir(in_dir(out, ".plandag-1-Keep00"), 0777), 0);
-	CU_ASSERT_EQUAL(pd_test_write_file(in_dir(out, ".plandag-notes"), "mine\n"), 0);
+	CU_ASSERT_EQUAL(mkdir(pd_test_join(out, ".plandag-1-Keep00"), 0777), 0);
+	CU_ASSERT_EQUAL(pd_test_write_file(pd_test_join(out, ".plandag-notes"), "mine\n"), 0);
 	pd_run_result r;
 	pd_run_plandag(&r, "compile", "-q", "--emit", "report", "-o", out,
 	               pd_test_path("examples/moe-10b-ep16.xml"), NULL);
 	expect("compile after SIGKILL", &r, 0, 60.0, NULL);
 	pd_run_release(&r);
 	CU_ASSERT_EQUAL(count_staging(out), 2);
-	CU_ASSERT_EQUAL(access(in_dir(out, ".plandag-1-Keep00"), F_OK), 0);
-	CU_ASSERT_EQUAL(access(in_dir(out, ".plandag-notes"), F_OK), 0);
-	CU_ASSERT_EQUAL(access(in_dir(out, "moe-10b-ep16.md"), F_OK), 0);
+	CU_ASSERT_EQUAL(access(pd_test_join(out, ".plandag-1-Keep00"), F_OK), 0);
+	CU_ASSERT_EQUAL(access(pd_test_join(out, ".plandag-notes"), F_OK), 0);
+	CU_ASSERT_EQUAL(access(pd_test_join(out, "moe-10b-ep16.md"), F_OK), 0);
 	unlink(plan);
 }
 

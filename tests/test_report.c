@@ -6,26 +6,9 @@
 
 #include "testutil.h"
 
-/* The report of c as a malloc'd string; NULL when pd_report_write fails. */
-static char *render(const pd_compilation *c, pd_report_format fmt, const char *png)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
-	pd_status s = pd_report_write(f, fmt, c, png);
-	fclose(f);
-	if (s != PD_OK) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 static cJSON *render_json(const pd_compilation *c)
 {
-	char *text = render(c, PD_REPORT_JSON, NULL);
+	char *text = pd_test_report(c, PD_REPORT_JSON, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	cJSON *j = cJSON_Parse(text);
 	if (!j)
@@ -92,7 +75,7 @@ static void report_md_should_list_diagnostics_when_the_schema_fails(void)
 {
 	pd_compilation c;
 	schema_failure(&c);
-	char *md = render(&c, PD_REPORT_MD, NULL);
+	char *md = pd_test_report(&c, PD_REPORT_MD, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
 	CU_ASSERT_PTR_NOT_NULL(strstr(md, "**Verdict: invalid**"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(md, "## Diagnostics"));
@@ -223,7 +206,7 @@ static void report_md_should_show_formulas_and_group_identical_gpus(void)
 {
 	synth s;
 	synth_init(&s, 2, 4, 5);
-	char *md = render(&s.c, PD_REPORT_MD, "synthetic-overview.png");
+	char *md = pd_test_report(&s.c, PD_REPORT_MD, "synthetic-overview.png");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
 	const char *want[] = {
 	    "**Verdict: invalid**",
@@ -260,7 +243,7 @@ static void report_should_stay_readable_and_valid_json_for_thousands_of_gpus(voi
 {
 	synth s;
 	synth_init(&s, 640, 8, 4000);
-	char *md = render(&s.c, PD_REPORT_MD, NULL);
+	char *md = pd_test_report(&s.c, PD_REPORT_MD, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
 	CU_ASSERT_PTR_NOT_NULL(strstr(md, "| GPUs 0-3999 (identical) |"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(md, "| GPUs 4001-5119 (identical) |"));
@@ -346,7 +329,7 @@ static void report_md_should_have_every_section_for_the_default_example(void)
 	pd_compilation c;
 	compile(pd_test_path("examples/moe-10b-ep16.xml"), &c);
 	CU_ASSERT_EQUAL_FATAL(c.status == PD_IO, 0);
-	char *md = render(&c, PD_REPORT_MD, "moe-10b-ep16-overview.png");
+	char *md = pd_test_report(&c, PD_REPORT_MD, "moe-10b-ep16-overview.png");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
 	const char *want[] = {
 	    "# plandag report: moe-10b-ep16",

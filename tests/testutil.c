@@ -80,6 +80,34 @@ const char *pd_test_path(const char *rel)
 	return b;
 }
 
+const char *pd_test_join(const char *dir, const char *name)
+{
+	static char bufs[16][4400];
+	static int next;
+	char joined[sizeof(bufs[0])];
+	int n = snprintf(joined, sizeof(joined), "%s/%s", dir, name); /* dir may be a buf */
+	CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof(joined));
+	char *b = bufs[next++ % 16];
+	memcpy(b, joined, (size_t)n + 1);
+	return b;
+}
+
+char *pd_test_report(const pd_compilation *c, pd_report_format fmt, const char *png)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	pd_status s = pd_report_write(f, fmt, c, png);
+	fclose(f);
+	CU_ASSERT_EQUAL(s, PD_OK);
+	if (s != PD_OK) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 const char *pd_test_tmpdir(const char *tag)
 {
 	static char bufs[8][4096];

@@ -72,6 +72,14 @@ int pd_test_find_diag(const pd_diag_list *l, const char *rule, long line);
 /* Prints the list to stderr (for failing tests). */
 void pd_test_dump_diags(const pd_diag_list *l);
 
+/* dir "/" name; the result stays valid until 16 more calls, and dir may be an earlier
+ * result.  Asserts (fatally) that the path fits. */
+const char *pd_test_join(const char *dir, const char *name);
+
+/* The report of c (png: the picture it links, may be NULL) as a malloc'd string;
+ * asserts that pd_report_write succeeds, NULL when it failed. */
+char *pd_test_report(const pd_compilation *c, pd_report_format fmt, const char *png);
+
 /* Entries of dir other than . and .. (a missing dir counts as empty). */
 int pd_test_dir_entries(const char *dir);
 
