@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "plan/layout.h"
 #include "testutil.h"
 
 /* Node counts by kind as README.md (Lowering) has them, computed from the plan alone
@@ -129,11 +130,9 @@ static pd_plan *hand_plan(const pd_model *m, int batch, int mbs, pd_phase phase,
 			st->tp = hs[s].tp;
 			st->ep = hs[s].ep;
 			st->sp = hs[s].sp;
-			if (m->experts > 0) {
-				st->expert_host = pd_arena_calloc(a, (size_t)m->experts, sizeof(int32_t));
-				for (int64_t e = 0; e < m->experts; e++)
-					st->expert_host[e] = (int32_t)(e / (m->experts / st->ep));
-			}
+			if (m->experts > 0)
+				CU_ASSERT_EQUAL(pd_i_expert_layout_build(a, st, m->experts, &st->layout),
+				                PD_OK);
 		}
 	}
 	p->expanded = true;
@@ -362,9 +361,15 @@ static void count_should_match_the_lowering_with_uneven_experts_and_sends(void)
 {
 	hand_stage hs[] = {{0, 2, 4, 2, 4, 0}, {3, 3, 3, 1, 1, 0}};
 	pd_plan *p = hand_plan(&moe4, 8, 3, PD_DECODE, 2, hs, 2);
-	static const int32_t host[] = {0, 0, 0, 1};
-	for (uint32_t r = 0; r < 2; r++)
-		memcpy(p->strategy.replicas[r].stages[0].expert_host, host, sizeof(host));
+	for (uint32_t r = 0; r < 2; r++) { /* experts 0-2 on the first GPU, 3 on the second */
+		pd_stage *st = &p->strategy.replicas[r].stages[0];
+		pd_place *pl = pd_arena_calloc(p->arena, 2, sizeof(*pl));
+		pl[0] = (pd_place){.first = 0, .last = 2, .gpu = st->gpus[0]};
+		pl[1] = (pd_place){.first = 3, .last = 3, .gpu = st->gpus[1]};
+		st->places = pl;
+		st->n_places = 2;
+		CU_ASSERT_EQUAL(pd_i_expert_layout_build(p->arena, st, 4, &st->layout), PD_OK);
+	}
 	check_counts(p, NULL, "uneven experts");
 	pd_plan_destroy(p);
 }

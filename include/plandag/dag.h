@@ -107,7 +107,12 @@ typedef struct pd_dag_gpu {
 typedef struct pd_dag_stage {
 	int32_t replica, stage;
 	int32_t n_experts;   /* 0 for a dense model */
-	int32_t *expert_gpu; /* cluster GPU id hosting expert e, -1 if none */
+	int32_t *expert_gpu; /* cluster GPU id hosting expert e, -1 if none (the first
+	                      * of its copies with redundant experts) */
+	/* Further copies of redundant experts: expert e is also hosted on
+	 * copy_gpu[copy_off[e] .. copy_off[e + 1]); both NULL when no expert has copies. */
+	uint32_t *copy_off; /* n_experts + 1 */
+	int32_t *copy_gpu;
 } pd_dag_stage;
 
 typedef struct pd_dag {
@@ -174,8 +179,8 @@ pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges);
 pd_status pd_dag_count_part(const pd_plan *plan, int32_t replica, int32_t stage,
                             int32_t gpu, uint64_t *nodes, uint64_t *hubs);
 
-/* The DAG checks of docs/rules.md, on a finalized DAG.  Both append diagnostics (rule `acyclic` /
- * `placement`, line 0) and return PD_OK, PD_INVALID or PD_IO (out of memory).
+/* The DAG checks of docs/rules.md, on a finalized DAG.  Both append diagnostics (rule
+ * `acyclic` / `placement`, line 0) and return PD_OK, PD_INVALID or PD_IO (out of memory).
  * pd_dag_check_acyclic prints one cycle node by node in its message when it fails. */
 pd_status pd_dag_check_acyclic(const pd_dag *dag, pd_diag_list *diags);
 pd_status pd_dag_check_placement(const pd_dag *dag, pd_diag_list *diags);

@@ -83,3 +83,12 @@ pd_status pd_i_costs_stage(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *
 	}
 	return PD_OK;
 }
+
+pd_status pd_i_costs_expert(pd_dag *dag, const pd_i_stage_shape *sh, uint32_t copies,
+                            uint32_t *idx)
+{
+	pd_i_shape x;
+	pd_i_shape_init(&x, sh->plan, sh->stage_size, sh->tp, sh->sp);
+	x.copies = copies;
+	return intern_compute(dag, &x, PD_N_EXPERT, idx);
+}

@@ -73,8 +73,11 @@ void pd_dag_destroy(pd_dag *dag)
 	free(dag->out_edge);
 	free(dag->in_off);
 	free(dag->in_edge);
-	for (uint32_t i = 0; i < dag->n_stages; i++)
+	for (uint32_t i = 0; i < dag->n_stages; i++) {
 		free(dag->stages[i].expert_gpu);
+		free(dag->stages[i].copy_off);
+		free(dag->stages[i].copy_gpu);
+	}
 	free(dag->stages);
 	free(dag->gpu);
 	free(d);

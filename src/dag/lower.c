@@ -38,6 +38,7 @@
 
 #include "dag/dag_internal.h"
 #include "dag/ops.h"
+#include "plan/layout.h"
 
 /* Shape of one stage as the emitter sees it. */
 typedef struct stage_info {
@@ -70,15 +71,6 @@ static void stage_info_init(const pd_plan *p, const pd_replica *r, uint32_t s,
 	PD_ASSERT(si->S > 0 && si->S % si->tp == 0);
 }
 
-/* Routed experts hosted by GPU index gi of the stage. */
-static void hosted_counts(const pd_plan *p, const pd_stage *st, uint32_t *h)
-{
-	memset(h, 0, st->n_gpus * sizeof(uint32_t));
-	for (int64_t e = 0; st->expert_host && e < p->model.experts; e++)
-		if (st->expert_host[e] >= 0 && (uint32_t)st->expert_host[e] < st->n_gpus)
-			h[st->expert_host[e]]++;
-}
-
 /* pp_sends on GPU index gi: one per j < next_size with j mod S = gi. */
 static uint32_t sends_of(const stage_info *si, uint32_t gi)
 {
@@ -109,20 +101,19 @@ typedef struct lower_ctx {
 	uint32_t pp_in;     /* pp_recv cost: the previous stage's c.pp_recv */
 	uint32_t *tp_group; /* interned group of each TP group */
 	uint32_t ep_group;
-	uint32_t *host_off, *host;    /* experts hosted by each GPU index (CSR) */
-	uint32_t n_lanes;             /* S when lowering */
-	lane *lanes;                  /* counting only */
-	uint32_t *front, *nfront, F;  /* frontier of each lane: F slots each */
-	uint32_t *tmp;                /* F scratch slots */
-	uint32_t *members, *norms;    /* per lane: member of the current collective,
-	                               * ffn_norm of the current layer */
-	uint32_t *hub_cost;           /* per TP group */
-	uint32_t *recv_from;          /* pp_send ids of the boundary before: [mb*S + j] */
-	uint32_t *send_to;            /* pp_send ids of the boundary after: [mb*next + j] */
-	uint64_t n_nodes, n_edges;    /* counting: the sink */
-	uint64_t *lane_nodes, n_hubs; /* counting: nodes of one GPU of each lane, hubs */
-	const int32_t *hosts_of;      /* the expert layout host_off/host were built for */
-	uint32_t hosts_S, hosts_max;
+	const pd_i_expert_layout *lay; /* the stage's experts; NULL for a dense model */
+	uint32_t *expert_cost;         /* cost of an expert node by the copies of its expert */
+	uint32_t n_lanes;              /* S when lowering */
+	lane *lanes;                   /* counting only */
+	uint32_t *front, *nfront, F;   /* frontier of each lane: F slots each */
+	uint32_t *tmp;                 /* F scratch slots */
+	uint32_t *members, *norms;     /* per lane: member of the current collective,
+	                                * ffn_norm of the current layer */
+	uint32_t *hub_cost;            /* per TP group */
+	uint32_t *recv_from;           /* pp_send ids of the boundary before: [mb*S + j] */
+	uint32_t *send_to;             /* pp_send ids of the boundary after: [mb*next + j] */
+	uint64_t n_nodes, n_edges;     /* counting: the sink */
+	uint64_t *lane_nodes, n_hubs;  /* counting: nodes of one GPU of each lane, hubs */
 } lower_ctx;
 
 /* The sink is called once per node and edge: keep it inlined into the emitter. */
@@ -248,9 +239,11 @@ static void ep_round(lower_ctx *x, int32_t layer, pd_node_kind kind)
 static void experts(lower_ctx *x, uint32_t li, int32_t layer)
 {
 	uint32_t base = x->front[(size_t)li * x->F], nf = 0, gi = lane_gpu(x, li);
-	for (uint32_t i = x->host_off[gi]; i < x->host_off[gi + 1]; i++) {
-		uint32_t v =
-		    node(x, li, PD_N_EXPERT, layer, (int32_t)x->host[i], x->c.op[PD_N_EXPERT]);
+	for (uint64_t i = x->lay ? x->lay->off[gi] : 0; x->lay && i < x->lay->off[gi + 1];
+	     i++) {
+		uint32_t e = x->lay->ids[i];
+		uint32_t v = node(x, li, PD_N_EXPERT, layer, (int32_t)e,
+		                  x->dag ? x->expert_cost[x->lay->copies[e]] : 0);
 		edge(x, li, base, v, PD_E_DATA);
 		x->tmp[nf++] = v;
 	}
@@ -392,41 +385,37 @@ static pd_status grow_u32(uint32_t **p, size_t n)
 	return grow((void **)p, n, sizeof(uint32_t));
 }
 
-/* Hosted experts per GPU index as CSR, experts ascending; sizes the frontier. */
+/* Expert slots of GPU index g. */
+static uint32_t hosted(const lower_ctx *x, uint32_t g)
+{
+	return x->lay ? (uint32_t)pd_i_layout_slots(x->lay, g) : 0;
+}
+
+/* The stage's expert layout (plan/layout.h: slots per GPU index, experts ascending);
+ * sizes the frontier. */
 static pd_status stage_hosts(lower_ctx *x)
 {
-	const pd_stage *st = x->si.st;
-	uint32_t S = x->si.S, E = (uint32_t)x->plan->model.experts, hmax = 0;
-	/* stages expanded from one element share one expert layout (expand.c): walking
-	 * 65 536 experts again for each of 10^6 such stages would make counting quadratic */
-	if (st->expert_host && st->expert_host == x->hosts_of && S == x->hosts_S) {
-		hmax = x->hosts_max;
-		goto frontier;
-	}
-	PD_CHECK(grow_u32(&x->host_off, (size_t)S + 1));
-	PD_CHECK(grow_u32(&x->host, E));
-	PD_CHECK(grow_u32(&x->tmp, (size_t)S + 1));
-	hosted_counts(x->plan, st, x->host_off + 1);
-	x->host_off[0] = 0;
-	for (uint32_t g = 0; g < S; g++) {
-		hmax = x->host_off[g + 1] > hmax ? x->host_off[g + 1] : hmax;
-		x->host_off[g + 1] += x->host_off[g];
-	}
-	memcpy(x->tmp, x->host_off, (size_t)S * sizeof(uint32_t)); /* insertion cursors */
-	for (uint32_t e = 0; st->expert_host && e < E; e++) {
-		int32_t g = st->expert_host[e];
-		if (g >= 0 && (uint32_t)g < S)
-			x->host[x->tmp[g]++] = e;
-	}
-	x->hosts_of = st->expert_host;
-	x->hosts_S = S;
-	x->hosts_max = hmax;
-frontier:
+	x->lay = x->si.st->layout;
+	/* validation refuses a stage whose places name more slots than it has */
+	PD_ASSERT(!x->lay || (x->lay->ids && x->lay->n_gpus == x->si.S));
+	uint32_t hmax = x->lay ? (uint32_t)x->lay->max_slots : 0;
 	/* frontier: hosted experts + shared expert, or the pp_sends of GPU 0 */
 	x->F = hmax + 2;
 	uint32_t sends = sends_of(&x->si, 0);
 	if (sends + 1 > x->F)
 		x->F = sends + 1;
+	return PD_OK;
+}
+
+/* Cost of an expert node by the copies of its expert: each copy its share of the
+ * tokens (copies 1 is the stage's record of kind expert). */
+static pd_status stage_expert_costs(lower_ctx *x, const pd_i_stage_shape *sh)
+{
+	uint32_t k = x->lay ? x->lay->max_copies : 1;
+	PD_CHECK(grow_u32(&x->expert_cost, (size_t)k + 1));
+	x->expert_cost[0] = x->expert_cost[1] = x->c.op[PD_N_EXPERT];
+	for (uint32_t n = 2; n <= k; n++)
+		PD_CHECK(pd_i_costs_expert(x->dag, sh, n, &x->expert_cost[n]));
 	return PD_OK;
 }
 
@@ -482,6 +471,7 @@ static pd_status stage_begin(lower_ctx *x, const pd_replica *rep, uint32_t s)
 	                       .next_tp = x->si.last ? 1 : rep->stages[s + 1].tp,
 	                       .next_sp = !x->si.last && rep->stages[s + 1].sp};
 	PD_CHECK(pd_i_costs_stage(x->dag, &sh, &x->c));
+	PD_CHECK(stage_expert_costs(x, &sh));
 	PD_CHECK(stage_groups(x));
 	return grow_u32(&x->send_to, (size_t)x->mbs * x->si.next_size);
 }
@@ -490,8 +480,7 @@ static void ctx_release(lower_ctx *x)
 {
 	free(x->c.tp);
 	free(x->tp_group);
-	free(x->host_off);
-	free(x->host);
+	free(x->expert_cost);
 	free(x->lanes);
 	free(x->front);
 	free(x->nfront);
@@ -541,8 +530,7 @@ static pd_status stage_lanes(lower_ctx *x)
 	uint32_t S = x->si.S, n = 0;
 	PD_CHECK(grow((void **)&x->lanes, S, sizeof(lane)));
 	for (uint32_t g = 0; g < S; g++)
-		x->lanes[g] =
-		    (lane){x->host_off[g + 1] - x->host_off[g], sends_of(&x->si, g), g, 1};
+		x->lanes[g] = (lane){hosted(x, g), sends_of(&x->si, g), g, 1};
 	qsort(x->lanes, S, sizeof(lane), cmp_lane);
 	for (uint32_t g = 0; g < S; g++) {
 		if (n && x->lanes[n - 1].h == x->lanes[g].h &&
@@ -672,7 +660,7 @@ typedef struct count_part {
 /* Lane of stage GPU index g among the current lanes (same experts hosted, same sends). */
 static uint32_t lane_of(const lower_ctx *x, uint32_t g)
 {
-	uint32_t h = x->host_off[g + 1] - x->host_off[g], sends = sends_of(&x->si, g);
+	uint32_t h = hosted(x, g), sends = sends_of(&x->si, g);
 	for (uint32_t i = 0; i < x->n_lanes; i++)
 		if (x->lanes[i].h == h && x->lanes[i].sends == sends)
 			return i;
@@ -786,7 +774,43 @@ static pd_status fill_gpus(pd_dag *d, const pd_plan *p, const pd_analysis *an)
 	return PD_OK;
 }
 
-/* One pd_dag_stage per (replica, stage) with the cluster id hosting each expert. */
+/* The cluster ids holding each expert of stage st: the first (lowest stage index) in
+ * expert_gpu, the further copies of redundant experts in copy_off / copy_gpu. */
+static pd_status fill_expert_gpus(pd_dag_stage *ds, const pd_stage *st, uint32_t E)
+{
+	const pd_i_expert_layout *l = st->layout;
+	ds->expert_gpu = malloc((E ? E : 1) * sizeof(int32_t));
+	if (!ds->expert_gpu)
+		return PD_IO;
+	for (uint32_t e = 0; e < E; e++)
+		ds->expert_gpu[e] = -1;
+	if (!l || !l->ids)
+		return PD_OK;
+	bool copies = l->max_copies > 1;
+	ds->copy_off = copies ? calloc((size_t)E + 1, sizeof(uint32_t)) : NULL;
+	ds->copy_gpu = copies ? malloc((l->slots + 1) * sizeof(int32_t)) : NULL;
+	if (copies && (!ds->copy_off || !ds->copy_gpu))
+		return PD_IO;
+	for (uint32_t e = 0; copies && e < E; e++) /* copies beyond the first, as CSR */
+		ds->copy_off[e + 1] = ds->copy_off[e] + (l->copies[e] ? l->copies[e] - 1 : 0);
+	uint32_t *cur = copies ? malloc((E ? E : 1) * sizeof(uint32_t)) : NULL;
+	if (copies && !cur)
+		return PD_IO;
+	if (cur)
+		memcpy(cur, ds->copy_off, E * sizeof(uint32_t));
+	for (uint32_t g = 0; g < l->n_gpus; g++)
+		for (uint64_t i = l->off[g]; i < l->off[g + 1]; i++) {
+			uint32_t e = l->ids[i];
+			if (ds->expert_gpu[e] < 0)
+				ds->expert_gpu[e] = st->gpus[g];
+			else if (cur)
+				ds->copy_gpu[cur[e]++] = st->gpus[g];
+		}
+	free(cur);
+	return PD_OK;
+}
+
+/* One pd_dag_stage per (replica, stage) with the cluster ids hosting each expert. */
 static pd_status fill_stages(pd_dag *d, const pd_plan *p)
 {
 	uint32_t n = 0, E = (uint32_t)p->model.experts;
@@ -798,16 +822,10 @@ static pd_status fill_stages(pd_dag *d, const pd_plan *p)
 	for (uint32_t r = 0; r < p->strategy.n_replicas; r++) {
 		const pd_replica *rep = &p->strategy.replicas[r];
 		for (uint32_t s = 0; s < rep->n_stages; s++) {
-			const pd_stage *st = &rep->stages[s];
 			pd_dag_stage *ds = &d->stages[d->n_stages++];
-			*ds = (pd_dag_stage){(int32_t)r, (int32_t)s, (int32_t)E, NULL};
-			ds->expert_gpu = malloc((E ? E : 1) * sizeof(int32_t));
-			if (!ds->expert_gpu)
-				return PD_IO;
-			for (uint32_t e = 0; e < E; e++) {
-				int32_t h = st->expert_host ? st->expert_host[e] : -1;
-				ds->expert_gpu[e] = h >= 0 && (uint32_t)h < st->n_gpus ? st->gpus[h] : -1;
-			}
+			*ds = (pd_dag_stage){
+			    .replica = (int32_t)r, .stage = (int32_t)s, .n_experts = (int32_t)E};
+			PD_CHECK(fill_expert_gpus(ds, &rep->stages[s], E));
 		}
 	}
 	return PD_OK;

@@ -379,12 +379,13 @@ static void read_place(builder *b, const xmlNode *n, pd_place *pl)
 	get_int(b, n, at, "gpu", PD_T_GPU_ID, &pl->gpu);
 }
 
-/* <moe ep="N"> with its <place> children. */
+/* <moe ep="N" redundant-experts="R"> with its <place> children. */
 static void read_moe(builder *b, const xmlNode *n, pd_stage *s)
 {
 	pd_loc at = s->moe_loc = pd_i_text_loc(&b->r->text, n, true);
 	s->has_moe = true;
 	get_int(b, n, at, "ep", PD_T_COUNT_64K, &s->ep);
+	get_int(b, n, at, "redundant-experts", PD_T_COUNT_64K_OR_ZERO, &s->redundant);
 	s->n_places = count_children(n, "place");
 	s->places = pd_arena_calloc(b->a, s->n_places, sizeof(*s->places));
 	b->oom |= s->n_places > 0 && !s->places;
