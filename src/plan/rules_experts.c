@@ -167,8 +167,8 @@ static void check_slot_counts(pd_i_ctx *c, const pd_stage *s, int32_t *over, int
 	    (unsigned long long)l->slots, (long long)experts, (long long)s->redundant,
 	    (unsigned long long)cap, (unsigned long long)q, no ? a : "none", nu ? b : "none");
 	pd_diag_fix(d,
-	            "give every GPU of the stage exactly %llu <place>d experts, %lld extra "
-	            "copies in all",
+	            "give every GPU of the stage exactly %llu expert slots in its <place> "
+	            "elements, %lld extra copies in all",
 	            (unsigned long long)q, (long long)s->redundant);
 }
 
