@@ -9,6 +9,31 @@
 #include "plan/layout.h"
 #include "testutil.h"
 
+/* A collective point in groups of g of the S GPUs, n times: S members, S / g hubs. */
+static void point(uint64_t k[PD_N__COUNT], pd_node_kind kind, uint64_t S, uint64_t g,
+                  uint64_t n)
+{
+	k[kind] += S * n;
+	k[PD_N_COLLECTIVE] += S / g * n;
+}
+
+/* n dense layers whose FFN runs at TP N while attention runs at TP A (docs/models.md,
+ * "Dense layers at their own TP"): the re-sharding collectives around the FFN. */
+static void own_tp_counts(uint64_t k[PD_N__COUNT], uint64_t S, uint64_t A, uint64_t N,
+                          bool sp, uint64_t n)
+{
+	if (sp)
+		point(k, PD_N_TP_REDUCE_SCATTER, S, A, n);
+	else if (A > 1)
+		point(k, PD_N_TP_ALLREDUCE, S, A, n);
+	if (N > 1 && (sp || N > A))
+		point(k, PD_N_TP_ALL_GATHER, S, N, n);
+	if (N > 1)
+		point(k, PD_N_TP_REDUCE_SCATTER, S, N, n);
+	if (A > 1)
+		point(k, PD_N_TP_ALL_GATHER, S, A, n);
+}
+
 /* Node counts by kind as README.md (Lowering) has them, computed from the plan alone
  * (not from the lowering's code). */
 static void expected_by_kind(const pd_plan *p, uint64_t k[PD_N__COUNT])
@@ -32,10 +57,14 @@ static void expected_by_kind(const pd_plan *p, uint64_t k[PD_N__COUNT])
 			k[PD_N_FFN_NORM] += S * L * mb;
 			k[PD_N_FFN] += S * dense * mb;
 			k[PD_N_ROUTER] += S * moe * mb;
-			k[PD_N_EXPERT] += (uint64_t)m->experts * moe * mb;
+			k[PD_N_EXPERT] += (uint64_t)(m->experts + st->redundant) * moe * mb; /* slots */
 			if (m->shared_experts > 0)
 				k[PD_N_SHARED_EXPERT] += S * moe * mb;
-			uint64_t tp_points = tp > 1 ? (L + dense) : 0;
+			uint64_t dtp = (uint64_t)pd_stage_dense_tp(st);
+			bool own = dtp != tp && dense > 0; /* docs/models.md: re-sharding */
+			if (own)
+				own_tp_counts(k, S, tp, dtp, st->sp, dense * mb);
+			uint64_t tp_points = tp > 1 ? (own ? moe : L + dense) : 0;
 			if (st->sp) {
 				k[PD_N_TP_REDUCE_SCATTER] += S * tp_points * mb;
 				k[PD_N_TP_ALL_GATHER] += S * tp_points * mb;

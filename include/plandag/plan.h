@@ -128,6 +128,10 @@ typedef struct pd_stage {
 	pd_place *places; /* explicit <place> elements */
 	uint32_t n_places;
 
+	bool has_dense_ffn; /* a <dense-ffn> element was written */
+	int64_t dense_tp;   /* its tp; pd_stage_dense_tp() gives the TP in effect */
+	pd_loc dense_ffn_loc;
+
 	/* After expand, for a MoE model: which expert every slot of every GPU of the stage
 	 * holds (an internal table of the library; stages with the same default layout
 	 * share one).  NULL for dense models. */
@@ -135,6 +139,12 @@ typedef struct pd_stage {
 
 	pd_loc loc;
 } pd_stage;
+
+/* TP of the stage's dense FFN layers: <dense-ffn tp>, else the attention TP. */
+static inline int64_t pd_stage_dense_tp(const pd_stage *s)
+{
+	return s->has_dense_ffn && s->dense_tp > 0 ? s->dense_tp : s->tp;
+}
 
 /* <replica>: one DP replica.  Before expand, count is as written; expand turns a
  * replica of count N into N replicas of count 1. */

@@ -43,10 +43,12 @@
 /* Shape of one stage as the emitter sees it. */
 typedef struct stage_info {
 	const pd_stage *st;
-	uint32_t S;          /* GPUs */
-	uint32_t tp, groups; /* TP and S / TP attention groups */
-	uint32_t tp_points;  /* collectives after attention/dense ffn: 0, 1 or 2 */
-	bool ep_coll;        /* EP > 1: dispatch and combine */
+	uint32_t S;            /* GPUs */
+	uint32_t tp, groups;   /* TP and S / TP attention groups */
+	uint32_t tp_points;    /* collectives after attention/dense ffn: 0, 1 or 2 */
+	uint32_t dtp, dgroups; /* TP of the dense FFN layers and its groups */
+	bool reshard;          /* dense FFN at a TP of its own: re-sharding collectives */
+	bool ep_coll;          /* EP > 1: dispatch and combine */
 	bool first, last;
 	uint32_t next_size;
 	uint32_t sh; /* 1 when the model has shared experts */
@@ -62,13 +64,18 @@ static void stage_info_init(const pd_plan *p, const pd_replica *r, uint32_t s,
 	si->tp = st->tp > 0 ? (uint32_t)st->tp : 1;
 	si->groups = si->S / si->tp;
 	si->tp_points = si->tp > 1 ? (st->sp ? 2 : 1) : 0;
+	si->dtp = (uint32_t)pd_stage_dense_tp(st);
+	si->dgroups = si->S / si->dtp;
+	/* dense layers in the stage (the leading first-dense ones, or all of a dense model) */
+	bool dense = p->model.experts <= 0 || st->first_layer < p->model.first_dense;
+	si->reshard = si->dtp != si->tp && dense;
 	si->ep_coll = st->ep > 1;
 	si->first = s == 0;
 	si->last = s + 1 == r->n_stages;
 	si->next_size = si->last ? 0 : r->stages[s + 1].n_gpus;
 	si->sh = p->model.shared_experts > 0;
 	/* validation refuses such plans: lowering or counting one is a bug */
-	PD_ASSERT(si->S > 0 && si->S % si->tp == 0);
+	PD_ASSERT(si->S > 0 && si->S % si->tp == 0 && si->S % si->dtp == 0);
 }
 
 /* pp_sends on GPU index gi: one per j < next_size with j mod S = gi. */
@@ -98,8 +105,9 @@ typedef struct lower_ctx {
 	stage_info si;
 	const int32_t *gpus, *next_gpus;
 	pd_i_costs c;
-	uint32_t pp_in;     /* pp_recv cost: the previous stage's c.pp_recv */
-	uint32_t *tp_group; /* interned group of each TP group */
+	uint32_t pp_in;      /* pp_recv cost: the previous stage's c.pp_recv */
+	uint32_t *tp_group;  /* interned group of each TP group */
+	uint32_t *dtp_group; /* interned group of each dense FFN TP group */
 	uint32_t ep_group;
 	const pd_i_expert_layout *lay; /* the stage's experts; NULL for a dense model */
 	uint32_t *expert_cost;         /* cost of an expert node by the copies of its expert */
@@ -201,17 +209,25 @@ static void hubs_after(lower_ctx *x, int32_t layer, uint32_t group_size, uint32_
 	}
 }
 
-/* One tp_* point of kind `kind` on every lane: the members, then one hub per TP group. */
-static void tp_round(lower_ctx *x, int32_t layer, pd_node_kind kind)
+/* One tp_* point of kind `kind` on every lane: the members, then one hub per TP group,
+ * the attention's groups or (dense) those of the dense FFN layers' own TP. */
+static void tp_round_in(lower_ctx *x, int32_t layer, pd_node_kind kind, bool dense)
 {
-	uint32_t G = x->si.groups, k = (uint32_t)(kind - PD_N_TP_ALLREDUCE);
+	uint32_t k = (uint32_t)(kind - PD_N_TP_ALLREDUCE);
+	uint32_t size = dense ? x->si.dtp : x->si.tp, G = dense ? x->si.dgroups : x->si.groups;
+	const pd_i_tp_costs *costs = dense ? x->c.dtp : x->c.tp;
 	for (uint32_t li = 0; li < x->n_lanes; li++) {
-		const pd_i_tp_costs *c = &x->c.tp[lane_gpu(x, li) / x->si.tp];
+		const pd_i_tp_costs *c = &costs[lane_gpu(x, li) / size];
 		x->members[li] = chain(x, li, kind, layer, c->of[k][0]);
 	}
 	for (uint32_t g = 0; g < G; g++)
-		x->hub_cost[g] = x->c.tp[g].of[k][1];
-	hubs_after(x, layer, x->si.tp, G, x->tp_group, x->hub_cost);
+		x->hub_cost[g] = costs[g].of[k][1];
+	hubs_after(x, layer, size, G, dense ? x->dtp_group : x->tp_group, x->hub_cost);
+}
+
+static void tp_round(lower_ctx *x, int32_t layer, pd_node_kind kind)
+{
+	tp_round_in(x, layer, kind, false);
 }
 
 /* tp_allreduce, or tp_reduce_scatter -> tp_all_gather with SP, after a block. */
@@ -259,6 +275,31 @@ static void experts(lower_ctx *x, uint32_t li, int32_t layer)
 	x->nfront[li] = nf;
 }
 
+/* Dense FFN layers at their own TP N, attention at TP A (docs/models.md, "Dense layers
+ * at their own TP"): tokens leave the attention sharded the way the dense TP groups
+ * need them and come back whole for the next attention.
+ *   SP:    RS(A) [AG(N)] ffn_norm ffn [RS(N)] AG(A)      [..] only when N > 1
+ *   no SP: [AR(A)] [AG(N) if N > A] ffn_norm ffn [RS(N)] [AG(A)]   AR/AG(A) when A > 1 */
+static void dense_own_tp(lower_ctx *x, int32_t layer)
+{
+	uint32_t A = x->si.tp, N = x->si.dtp;
+	bool sp = x->si.st->sp && A > 1;
+	if (sp)
+		tp_round(x, layer, PD_N_TP_REDUCE_SCATTER);
+	else if (A > 1)
+		tp_round(x, layer, PD_N_TP_ALLREDUCE);
+	if (N > 1 && (sp || N > A))
+		tp_round_in(x, layer, PD_N_TP_ALL_GATHER, true);
+	for (uint32_t li = 0; li < x->n_lanes; li++) {
+		chain(x, li, PD_N_FFN_NORM, layer, x->c.dense_op[0]);
+		chain(x, li, PD_N_FFN, layer, x->c.dense_op[1]);
+	}
+	if (N > 1)
+		tp_round_in(x, layer, PD_N_TP_REDUCE_SCATTER, true);
+	if (A > 1)
+		tp_round(x, layer, PD_N_TP_ALL_GATHER);
+}
+
 /* ffn_norm -> router [-> ep_dispatch] -> experts || shared_expert [-> ep_combine] */
 static void moe_phases(lower_ctx *x, int32_t layer)
 {
@@ -291,8 +332,13 @@ static void layer_segment(lower_ctx *x, int32_t layer)
 	                                         PD_N_O_PROJ};
 	static const pd_node_kind DENSE[] = {PD_N_FFN_NORM, PD_N_FFN};
 	chains(x, layer, ATTENTION, 4);
+	bool moe = pd_model_layer_is_moe(&x->plan->model, layer);
+	if (!moe && x->si.reshard) {
+		dense_own_tp(x, layer);
+		return;
+	}
 	tp_point(x, layer);
-	if (pd_model_layer_is_moe(&x->plan->model, layer)) {
+	if (moe) {
 		moe_phases(x, layer);
 		return;
 	}
@@ -422,17 +468,20 @@ static pd_status stage_expert_costs(lower_ctx *x, const pd_i_stage_shape *sh)
 /* Frontier and per-lane scratch, for n_lanes lanes. */
 static pd_status stage_scratch(lower_ctx *x)
 {
-	uint32_t L = x->n_lanes, G = x->si.groups;
+	uint32_t L = x->n_lanes, G = x->si.groups, DG = x->si.dgroups;
 	PD_CHECK(grow_u32(&x->front, (size_t)L * x->F));
 	PD_CHECK(grow_u32(&x->nfront, L));
 	PD_CHECK(grow_u32(&x->tmp, x->F > x->si.S + 1 ? x->F : x->si.S + 1));
 	memset(x->nfront, 0, L * sizeof(uint32_t));
 	PD_CHECK(grow_u32(&x->members, L));
 	PD_CHECK(grow_u32(&x->norms, L));
-	PD_CHECK(grow_u32(&x->hub_cost, G));
+	PD_CHECK(grow_u32(&x->hub_cost, G > DG ? G : DG));
 	PD_CHECK(grow_u32(&x->tp_group, G));
 	PD_CHECK(grow((void **)&x->c.tp, G, sizeof(pd_i_tp_costs)));
 	x->c.n_tp = G;
+	PD_CHECK(grow_u32(&x->dtp_group, DG));
+	PD_CHECK(grow((void **)&x->c.dtp, DG, sizeof(pd_i_tp_costs)));
+	x->c.n_dtp = DG;
 	return PD_OK;
 }
 
@@ -442,6 +491,9 @@ static pd_status stage_groups(lower_ctx *x)
 	uint32_t G = x->si.groups, tp = x->si.tp;
 	for (uint32_t k = 0; x->si.tp_points && k < G; k++)
 		PD_CHECK(intern_sorted(x->dag, x->gpus + (size_t)k * tp, tp, &x->tp_group[k]));
+	for (uint32_t k = 0; x->si.reshard && x->si.dtp > 1 && k < x->si.dgroups; k++)
+		PD_CHECK(intern_sorted(x->dag, x->gpus + (size_t)k * x->si.dtp, x->si.dtp,
+		                       &x->dtp_group[k]));
 	if (x->si.ep_coll)
 		PD_CHECK(intern_sorted(x->dag, x->gpus, x->si.S, &x->ep_group));
 	return PD_OK;
@@ -466,6 +518,7 @@ static pd_status stage_begin(lower_ctx *x, const pd_replica *rep, uint32_t s)
 	                       .stage_size = x->si.S,
 	                       .tp = x->si.tp,
 	                       .sp = x->si.st->sp,
+	                       .dense_tp = x->si.dtp,
 	                       .gpus = x->gpus,
 	                       .next_size = x->si.next_size,
 	                       .next_tp = x->si.last ? 1 : rep->stages[s + 1].tp,
@@ -480,6 +533,8 @@ static void ctx_release(lower_ctx *x)
 {
 	free(x->c.tp);
 	free(x->tp_group);
+	free(x->c.dtp);
+	free(x->dtp_group);
 	free(x->expert_cost);
 	free(x->lanes);
 	free(x->front);
@@ -546,7 +601,7 @@ static pd_status stage_lanes(lower_ctx *x)
 /* A stage's count, remembered by everything the emitter reads of it. */
 typedef struct class_key {
 	int64_t first_layer, last_layer;
-	uint32_t S, tp, next_size, n_lanes;
+	uint32_t S, tp, dtp, next_size, n_lanes;
 	uint8_t sp, ep_coll, first, last;
 } class_key;
 
@@ -573,6 +628,7 @@ static class_key key_of(const lower_ctx *x)
 	k.last_layer = x->si.st->last_layer;
 	k.S = x->si.S;
 	k.tp = x->si.tp;
+	k.dtp = x->si.dtp;
 	k.next_size = x->si.next_size;
 	k.n_lanes = x->n_lanes;
 	k.sp = (uint8_t)x->si.st->sp;
@@ -636,6 +692,7 @@ static pd_status count_class(lower_ctx *x, class_count *c)
 	PD_CHECK(grow((void **)&x->lane_nodes, x->n_lanes, sizeof(uint64_t)));
 	memset(x->lane_nodes, 0, x->n_lanes * sizeof(uint64_t));
 	memset(x->c.tp, 0, x->si.groups * sizeof(pd_i_tp_costs)); /* costs unused */
+	memset(x->c.dtp, 0, x->si.dgroups * sizeof(pd_i_tp_costs));
 	x->n_nodes = x->n_edges = x->n_hubs = 0;
 	x->mb = 0;
 	emit_micro_batch(x);

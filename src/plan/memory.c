@@ -1,7 +1,8 @@
 /* memory.c - memory per GPU exactly as docs/plan-format.md defines it.
  *
  * weights: per layer of the stage, attention / TP (K, V as 2·hidden·max(kv/TP,1)·head_dim),
- * router and norms whole, dense FFN and shared experts / TP, 3·hidden·expert_ffn per expert
+ * router and norms whole, dense FFN / its TP (<dense-ffn tp>, default TP), shared experts
+ * / TP, 3·hidden·expert_ffn per expert
  * slot it hosts (a redundant copy counts like any expert); embedding on the first stage and
  * LM head on the last, vocab·hidden / TP each. KV cache:
  * 2·layers·max(kv/TP,1)·head_dim·bytes per token for ceil(batch / groups) sequences of
@@ -43,7 +44,7 @@ static double stage_weights(const pd_plan *p, const pd_replica *r, uint32_t si)
 	double per_layer = attn + 2.0 * h;
 	double moe_layer =
 	    h * (double)m->experts + (double)m->shared_experts * pd_i_expert_params(m) / tp;
-	double dense_layer = 3.0 * h * (double)m->dense_ffn / tp;
+	double dense_layer = 3.0 * h * (double)m->dense_ffn / (double)pd_stage_dense_tp(s);
 	double w = (double)(moe + dense) * per_layer + (double)moe * moe_layer +
 	           (double)dense * dense_layer;
 	if (si == 0)

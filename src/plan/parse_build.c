@@ -403,6 +403,14 @@ static void read_attention(builder *b, const xmlNode *n, pd_stage *s)
 	get_bool(b, n, at, "sp", &s->sp);
 }
 
+/* <dense-ffn tp="N">: the TP of the stage's dense FFN layers. */
+static void read_dense_ffn(builder *b, const xmlNode *n, pd_stage *s)
+{
+	pd_loc at = s->dense_ffn_loc = pd_i_text_loc(&b->r->text, n, true);
+	s->has_dense_ffn = true;
+	get_int(b, n, at, "tp", PD_T_COUNT_64K, &s->dense_tp);
+}
+
 /* <stage layers="a-b" gpus="list"> */
 static void read_stage(builder *b, const xmlNode *n, pd_stage *s)
 {
@@ -423,6 +431,8 @@ static void read_stage(builder *b, const xmlNode *n, pd_stage *s)
 			read_attention(b, c, s);
 		else if (is(c, "moe"))
 			read_moe(b, c, s);
+		else if (is(c, "dense-ffn"))
+			read_dense_ffn(b, c, s);
 	}
 }
 

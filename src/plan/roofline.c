@@ -25,6 +25,8 @@ typedef struct stage_load {
 	double experts_us;   /* routed experts of the busiest GPU */
 	bool ep_coll;        /* EP > 1: dispatch and combine */
 	double tp_bw, ep_bw; /* link bandwidth of the TP group, of the whole stage */
+	pd_i_shape dense;    /* the stage at the TP of its dense FFN layers */
+	double dense_bw;     /* link bandwidth of a dense FFN TP group */
 } stage_load;
 
 static double compute_us(const stage_load *l, pd_i_work_fn op)
@@ -65,8 +67,31 @@ static double moe_us(const stage_load *l)
 	return us;
 }
 
+/* Dense layers at their own TP N (docs/models.md, "Dense layers at their own TP"): the
+ * re-sharding collectives of the lowering, the norm and FFN on the shape at TP N. */
+static double dense_own_us(const stage_load *l)
+{
+	double A = l->x.t, N = l->dense.t, us = 0;
+	bool sp = l->x.sp && A > 1;
+	if (sp)
+		us += comm_us(l, pd_i_work_tp_reduce_scatter, l->tp_bw);
+	else if (A > 1)
+		us += comm_us(l, pd_i_work_tp_allreduce, l->tp_bw);
+	if (N > 1 && (sp || N > A))
+		us += pd_i_comm_us(pd_i_work_tp_all_gather(&l->dense).bytes, l->dense_bw);
+	us += pd_i_work_us(&l->dense, pd_i_work_norm(&l->dense)) +
+	      pd_i_work_us(&l->dense, pd_i_work_ffn(&l->dense));
+	if (N > 1)
+		us += pd_i_comm_us(pd_i_work_tp_reduce_scatter(&l->dense).bytes, l->dense_bw);
+	if (A > 1)
+		us += comm_us(l, pd_i_work_tp_all_gather, l->tp_bw);
+	return us;
+}
+
 static double dense_us(const stage_load *l)
 {
+	if (l->dense.t != l->x.t)
+		return dense_own_us(l);
 	return compute_us(l, pd_i_work_norm) + compute_us(l, pd_i_work_ffn) + tp_us(l);
 }
 
@@ -114,6 +139,9 @@ static void load_init(const pd_plan *p, const pd_stage *s, stage_load *l)
 	uint32_t tpn = (uint32_t)fmin(l->x.t, (double)s->n_gpus);
 	l->tp_bw = pd_i_link_bandwidth(l->c, s->gpus, tpn);
 	l->ep_bw = pd_i_link_bandwidth(l->c, s->gpus, s->n_gpus);
+	pd_i_shape_init(&l->dense, p, s->n_gpus, pd_stage_dense_tp(s), s->sp);
+	uint32_t dtpn = (uint32_t)fmin(l->dense.t, (double)s->n_gpus);
+	l->dense_bw = pd_i_link_bandwidth(l->c, s->gpus, dtpn);
 }
 
 static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si)

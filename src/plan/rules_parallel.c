@@ -42,7 +42,63 @@ static void check_heads(pd_i_ctx *c, const pd_stage *s)
 	}
 }
 
-/* tp-divides-heads: heads % TP = 0 and TP divides the stage size; kv-heads < TP warns. */
+/* The largest divisor of n that is at most cap (1 when none is larger), for fixes. */
+static int64_t divisor_or_one(int64_t n, int64_t cap)
+{
+	return largest_divisor_upto(n, cap < 1 ? 1 : cap);
+}
+
+/* <dense-ffn tp="N">: N divides the stage and the dense FFN width, N and the attention
+ * TP nest (the smaller divides the larger: every dense TP group lies inside one
+ * attention group or covers whole ones); a warning when the stage has no dense layer. */
+static void check_dense_tp(pd_i_ctx *c, const pd_stage *s)
+{
+	const pd_model *m = &c->plan->model;
+	int64_t moe, dense, n = s->dense_tp, a = s->tp;
+	pd_i_stage_layers(m, s, &moe, &dense);
+	if (!s->has_dense_ffn || n < 1 || a < 1)
+		return;
+	if (dense == 0) {
+		pd_diag *d =
+		    pd_i_report(c, PD_RULE_TP_DIVIDES_HEADS, PD_WARNING, s->dense_ffn_loc,
+		                "<dense-ffn tp=\"%lld\"> on a stage without dense layers "
+		                "(layers %lld-%lld are all MoE layers): it changes nothing",
+		                (long long)n, (long long)s->first_layer, (long long)s->last_layer);
+		pd_diag_fix(d,
+		            "remove <dense-ffn>, or put it on the stage that holds the first "
+		            "%lld (dense) layers",
+		            (long long)m->first_dense);
+		return;
+	}
+	if (s->n_gpus % (uint64_t)n != 0) {
+		pd_diag *d = pd_i_report(c, PD_RULE_TP_DIVIDES_HEADS, PD_ERROR, s->dense_ffn_loc,
+		                         "dense-ffn tp %lld does not divide the stage's %u GPUs",
+		                         (long long)n, s->n_gpus);
+		pd_diag_fix(d, "use a dense-ffn tp that divides %u, e.g. tp=\"%lld\"", s->n_gpus,
+		            (long long)divisor_or_one(s->n_gpus, n));
+	}
+	if (m->dense_ffn % n != 0) {
+		pd_diag *d = pd_i_report(
+		    c, PD_RULE_TP_DIVIDES_HEADS, PD_ERROR, s->dense_ffn_loc,
+		    "dense-ffn tp %lld does not divide the model's dense-ffn width %lld",
+		    (long long)n, (long long)m->dense_ffn);
+		pd_diag_fix(d, "use a dense-ffn tp that divides %lld, e.g. tp=\"%lld\"",
+		            (long long)m->dense_ffn, (long long)divisor_or_one(m->dense_ffn, n));
+	}
+	if ((n < a && a % n != 0) || (n > a && n % a != 0)) {
+		pd_diag *d = pd_i_report(c, PD_RULE_TP_DIVIDES_HEADS, PD_ERROR, s->dense_ffn_loc,
+		                         "dense-ffn tp %lld and attention tp %lld do not nest: "
+		                         "the smaller must divide the larger",
+		                         (long long)n, (long long)a);
+		pd_diag_fix(d,
+		            "use a dense-ffn tp that divides %lld (e.g. tp=\"%lld\") or a "
+		            "multiple of it",
+		            (long long)a, (long long)divisor_or_one(a, n));
+	}
+}
+
+/* tp-divides-heads: heads % TP = 0 and TP divides the stage size; kv-heads < TP warns.
+ * The TP of the dense FFN layers (<dense-ffn>) divides the stage and the FFN width. */
 void pd_i_rule_tp_divides_heads(pd_i_ctx *c)
 {
 	const pd_strategy *st = &c->plan->strategy;
@@ -52,6 +108,7 @@ void pd_i_rule_tp_divides_heads(pd_i_ctx *c)
 			if (st->replicas[r].copy > 0 || s->tp < 1)
 				continue;
 			check_heads(c, s);
+			check_dense_tp(c, s);
 			if (s->n_gpus % (uint64_t)s->tp == 0)
 				continue;
 			pd_diag *d = pd_i_report(
