@@ -42,10 +42,25 @@ static void check_heads(pd_i_ctx *c, const pd_stage *s)
 	}
 }
 
-/* The largest divisor of n that is at most cap (1 when none is larger), for fixes. */
-static int64_t divisor_or_one(int64_t n, int64_t cap)
+static int64_t gcd(int64_t a, int64_t b)
 {
-	return largest_divisor_upto(n, cap < 1 ? 1 : cap);
+	while (b) {
+		int64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* A dense-ffn tp at most n that divides the stage, the FFN width and the attention TP's
+ * multiples, for fixes: the largest divisor of gcd(stage, width) up to n that nests. */
+static int64_t dense_tp_fix(const pd_stage *s, int64_t width, int64_t n)
+{
+	int64_t g = gcd((int64_t)s->n_gpus, width > 0 ? width : (int64_t)s->n_gpus);
+	for (int64_t d = n < g ? n : g; d > 1; d--)
+		if (g % d == 0 && (s->tp % d == 0 || d % s->tp == 0))
+			return d;
+	return 1;
 }
 
 /* <dense-ffn tp="N">: N divides the stage and the dense FFN width, N and the attention
@@ -75,7 +90,7 @@ static void check_dense_tp(pd_i_ctx *c, const pd_stage *s)
 		                         "dense-ffn tp %lld does not divide the stage's %u GPUs",
 		                         (long long)n, s->n_gpus);
 		pd_diag_fix(d, "use a dense-ffn tp that divides %u, e.g. tp=\"%lld\"", s->n_gpus,
-		            (long long)divisor_or_one(s->n_gpus, n));
+		            (long long)dense_tp_fix(s, m->dense_ffn, n));
 	}
 	if (m->dense_ffn % n != 0) {
 		pd_diag *d = pd_i_report(
@@ -83,7 +98,7 @@ static void check_dense_tp(pd_i_ctx *c, const pd_stage *s)
 		    "dense-ffn tp %lld does not divide the model's dense-ffn width %lld",
 		    (long long)n, (long long)m->dense_ffn);
 		pd_diag_fix(d, "use a dense-ffn tp that divides %lld, e.g. tp=\"%lld\"",
-		            (long long)m->dense_ffn, (long long)divisor_or_one(m->dense_ffn, n));
+		            (long long)m->dense_ffn, (long long)dense_tp_fix(s, m->dense_ffn, n));
 	}
 	if ((n < a && a % n != 0) || (n > a && n % a != 0)) {
 		pd_diag *d = pd_i_report(c, PD_RULE_TP_DIVIDES_HEADS, PD_ERROR, s->dense_ffn_loc,
@@ -93,7 +108,7 @@ static void check_dense_tp(pd_i_ctx *c, const pd_stage *s)
 		pd_diag_fix(d,
 		            "use a dense-ffn tp that divides %lld (e.g. tp=\"%lld\") or a "
 		            "multiple of it",
-		            (long long)a, (long long)divisor_or_one(a, n));
+		            (long long)a, (long long)dense_tp_fix(s, m->dense_ffn, n));
 	}
 }
 
