@@ -96,6 +96,8 @@ static void print_stage(FILE *f, const pd_plan *p, const pd_stage *s, uint32_t i
 	fprintf(f, " (%u), TP %lld%s", s->n_gpus, (long long)s->tp, s->sp ? " + SP" : "");
 	if (s->has_moe || p->model.experts > 0)
 		fprintf(f, ", EP %lld", (long long)s->ep);
+	if (s->has_dense_ffn)
+		fprintf(f, ", dense FFN TP %lld", (long long)pd_stage_dense_tp(s));
 	if (s->redundant > 0)
 		fprintf(f, ", %lld redundant expert slots", (long long)s->redundant);
 	fputc('\n', f);
