@@ -452,3 +452,10 @@ void pd_dag_dump(const pd_dag *dag, FILE *f)
 		        kn ? kn : "?");
 	}
 }
+
+void pd_dag_stage_sort_copies(pd_dag_stage *st)
+{
+	for (int32_t e = 0; st->copy_off && e < st->n_experts; e++)
+		qsort(st->copy_gpu + st->copy_off[e], st->copy_off[e + 1] - st->copy_off[e],
+		      sizeof(int32_t), pd_i_cmp_i32);
+}

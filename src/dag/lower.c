@@ -864,6 +864,7 @@ static pd_status fill_expert_gpus(pd_dag_stage *ds, const pd_stage *st, uint32_t
 				ds->copy_gpu[cur[e]++] = st->gpus[g];
 		}
 	free(cur);
+	pd_dag_stage_sort_copies(ds);
 	return PD_OK;
 }
 

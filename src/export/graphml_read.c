@@ -362,6 +362,7 @@ static pd_status parse_stage(pd_dag_stage *st, const char **p)
 	}
 	if (**p == ';')
 		(*p)++;
+	pd_dag_stage_sort_copies(st);
 	return PD_OK;
 }
 

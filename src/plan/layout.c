@@ -124,10 +124,15 @@ static pd_status fill_profiles(pd_arena *a, pd_i_expert_layout *l)
 		free(tmp);
 		return PD_IO;
 	}
+	uint32_t empty = UINT32_MAX; /* the profile of GPUs without slots, once seen */
 	for (uint32_t g = 0; g < l->n_gpus; g++) {
 		pd_i_copies_n *at = l->pair + l->poff[l->n_profiles];
 		uint32_t n = gpu_pairs(l, g, tmp, at);
-		uint32_t p = find_profile(l, at, n);
+		/* GPUs without slots (many in a big stage placed by hand) cost one compare each;
+		 * the others are at most experts + R, against few distinct profiles */
+		uint32_t p = n == 0 && empty != UINT32_MAX ? empty : find_profile(l, at, n);
+		if (n == 0)
+			empty = p;
 		if (p == l->n_profiles) {
 			l->n_profiles++;
 			l->poff[l->n_profiles] = l->poff[p] + n;
