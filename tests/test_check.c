@@ -24,7 +24,7 @@ static pd_dag *hand_dag(int n_gpus)
 		d->gpu[g] = (pd_dag_gpu){0, 0, 0.5e9};
 	d->stages = calloc(1, sizeof(pd_dag_stage));
 	d->n_stages = 1;
-	d->stages[0] = (pd_dag_stage){0, 0, 4, calloc(4, sizeof(int32_t))};
+	d->stages[0] = (pd_dag_stage){.n_experts = 4, .expert_gpu = calloc(4, sizeof(int32_t))};
 	for (int e = 0; e < 4; e++)
 		d->stages[0].expert_gpu[e] = e % n_gpus;
 	return d;

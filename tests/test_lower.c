@@ -6,7 +6,33 @@
 #include <string.h>
 #include <time.h>
 
+#include "plan/layout.h"
 #include "testutil.h"
+
+/* A collective point in groups of g of the S GPUs, n times: S members, S / g hubs. */
+static void point(uint64_t k[PD_N__COUNT], pd_node_kind kind, uint64_t S, uint64_t g,
+                  uint64_t n)
+{
+	k[kind] += S * n;
+	k[PD_N_COLLECTIVE] += S / g * n;
+}
+
+/* n dense layers whose FFN runs at TP N while attention runs at TP A (docs/models.md,
+ * "Dense layers at their own TP"): the re-sharding collectives around the FFN. */
+static void own_tp_counts(uint64_t k[PD_N__COUNT], uint64_t S, uint64_t A, uint64_t N,
+                          bool sp, uint64_t n)
+{
+	if (sp)
+		point(k, PD_N_TP_REDUCE_SCATTER, S, A, n);
+	else if (A > 1)
+		point(k, PD_N_TP_ALLREDUCE, S, A, n);
+	if (N > 1 && (sp || N > A))
+		point(k, PD_N_TP_ALL_GATHER, S, N, n);
+	if (N > 1)
+		point(k, PD_N_TP_REDUCE_SCATTER, S, N, n);
+	if (A > 1)
+		point(k, PD_N_TP_ALL_GATHER, S, A, n);
+}
 
 /* Node counts by kind as README.md (Lowering) has them, computed from the plan alone
  * (not from the lowering's code). */
@@ -31,10 +57,14 @@ static void expected_by_kind(const pd_plan *p, uint64_t k[PD_N__COUNT])
 			k[PD_N_FFN_NORM] += S * L * mb;
 			k[PD_N_FFN] += S * dense * mb;
 			k[PD_N_ROUTER] += S * moe * mb;
-			k[PD_N_EXPERT] += (uint64_t)m->experts * moe * mb;
+			k[PD_N_EXPERT] += (uint64_t)(m->experts + st->redundant) * moe * mb; /* slots */
 			if (m->shared_experts > 0)
 				k[PD_N_SHARED_EXPERT] += S * moe * mb;
-			uint64_t tp_points = tp > 1 ? (L + dense) : 0;
+			uint64_t dtp = (uint64_t)pd_stage_dense_tp(st);
+			bool own = dtp != tp && dense > 0; /* docs/models.md: re-sharding */
+			if (own)
+				own_tp_counts(k, S, tp, dtp, st->sp, dense * mb);
+			uint64_t tp_points = tp > 1 ? (own ? moe : L + dense) : 0;
 			if (st->sp) {
 				k[PD_N_TP_REDUCE_SCATTER] += S * tp_points * mb;
 				k[PD_N_TP_ALL_GATHER] += S * tp_points * mb;
@@ -129,11 +159,9 @@ static pd_plan *hand_plan(const pd_model *m, int batch, int mbs, pd_phase phase,
 			st->tp = hs[s].tp;
 			st->ep = hs[s].ep;
 			st->sp = hs[s].sp;
-			if (m->experts > 0) {
-				st->expert_host = pd_arena_calloc(a, (size_t)m->experts, sizeof(int32_t));
-				for (int64_t e = 0; e < m->experts; e++)
-					st->expert_host[e] = (int32_t)(e / (m->experts / st->ep));
-			}
+			if (m->experts > 0)
+				CU_ASSERT_EQUAL(pd_i_expert_layout_build(a, st, m->experts, &st->layout),
+				                PD_OK);
 		}
 	}
 	p->expanded = true;
@@ -362,9 +390,15 @@ static void count_should_match_the_lowering_with_uneven_experts_and_sends(void)
 {
 	hand_stage hs[] = {{0, 2, 4, 2, 4, 0}, {3, 3, 3, 1, 1, 0}};
 	pd_plan *p = hand_plan(&moe4, 8, 3, PD_DECODE, 2, hs, 2);
-	static const int32_t host[] = {0, 0, 0, 1};
-	for (uint32_t r = 0; r < 2; r++)
-		memcpy(p->strategy.replicas[r].stages[0].expert_host, host, sizeof(host));
+	for (uint32_t r = 0; r < 2; r++) { /* experts 0-2 on the first GPU, 3 on the second */
+		pd_stage *st = &p->strategy.replicas[r].stages[0];
+		pd_place *pl = pd_arena_calloc(p->arena, 2, sizeof(*pl));
+		pl[0] = (pd_place){.first = 0, .last = 2, .gpu = st->gpus[0]};
+		pl[1] = (pd_place){.first = 3, .last = 3, .gpu = st->gpus[1]};
+		st->places = pl;
+		st->n_places = 2;
+		CU_ASSERT_EQUAL(pd_i_expert_layout_build(p->arena, st, 4, &st->layout), PD_OK);
+	}
 	check_counts(p, NULL, "uneven experts");
 	pd_plan_destroy(p);
 }

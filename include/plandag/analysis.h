@@ -15,7 +15,7 @@
 typedef struct pd_gpu_memory {
 	int32_t gpu;            /* cluster GPU id */
 	int32_t replica, stage; /* where it serves */
-	int32_t experts;        /* routed experts hosted */
+	int32_t experts;        /* routed expert slots hosted (redundant copies included) */
 	double weights, kv_cache, activations, reserve, total, capacity;
 } pd_gpu_memory;
 

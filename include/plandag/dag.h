@@ -107,7 +107,13 @@ typedef struct pd_dag_gpu {
 typedef struct pd_dag_stage {
 	int32_t replica, stage;
 	int32_t n_experts;   /* 0 for a dense model */
-	int32_t *expert_gpu; /* cluster GPU id hosting expert e, -1 if none */
+	int32_t *expert_gpu; /* cluster GPU id hosting expert e, -1 if none (the first
+	                      * of its copies with redundant experts) */
+	/* Further copies of redundant experts: expert e is also hosted on
+	 * copy_gpu[copy_off[e] .. copy_off[e + 1]), ascending (pd_dag_stage_sort_copies);
+	 * both NULL when no expert has copies. */
+	uint32_t *copy_off; /* n_experts + 1 */
+	int32_t *copy_gpu;
 } pd_dag_stage;
 
 typedef struct pd_dag {
@@ -149,6 +155,9 @@ pd_status pd_dag_add_node(pd_dag *dag, const pd_node *n, uint32_t *id);
 pd_status pd_dag_add_edge(pd_dag *dag, uint32_t src, uint32_t dst, pd_edge_kind kind);
 /* Interns a cost record; *idx receives its index. */
 pd_status pd_dag_intern_cost(pd_dag *dag, const pd_cost *c, uint32_t *idx);
+/* Sorts the copies of every expert of st ascending (the placement check searches them). */
+void pd_dag_stage_sort_copies(pd_dag_stage *st);
+
 /* Interns a sorted GPU group; *idx receives its index. */
 pd_status pd_dag_intern_group(pd_dag *dag, const int32_t *gpus, uint32_t n, uint32_t *idx);
 /* Builds the CSR arrays (stable: edges keep their insertion order per node). */
@@ -174,8 +183,8 @@ pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges);
 pd_status pd_dag_count_part(const pd_plan *plan, int32_t replica, int32_t stage,
                             int32_t gpu, uint64_t *nodes, uint64_t *hubs);
 
-/* The DAG checks of docs/rules.md, on a finalized DAG.  Both append diagnostics (rule `acyclic` /
- * `placement`, line 0) and return PD_OK, PD_INVALID or PD_IO (out of memory).
+/* The DAG checks of docs/rules.md, on a finalized DAG.  Both append diagnostics (rule
+ * `acyclic` / `placement`, line 0) and return PD_OK, PD_INVALID or PD_IO (out of memory).
  * pd_dag_check_acyclic prints one cycle node by node in its message when it fails. */
 pd_status pd_dag_check_acyclic(const pd_dag *dag, pd_diag_list *diags);
 pd_status pd_dag_check_placement(const pd_dag *dag, pd_diag_list *diags);

@@ -121,19 +121,30 @@ typedef struct pd_stage {
 	bool sp;            /* default false */
 	pd_loc attention_loc;
 
-	bool has_moe; /* a <moe> element was written */
-	int64_t ep;   /* default 1 (also for dense stages) */
+	bool has_moe;      /* a <moe> element was written */
+	int64_t ep;        /* default 1 (also for dense stages) */
+	int64_t redundant; /* redundant-experts: extra expert slots, default 0 */
 	pd_loc moe_loc;
 	pd_place *places; /* explicit <place> elements */
 	uint32_t n_places;
 
-	/* After expand, for a MoE model: expert_host[e] is the index within gpus[] of the
-	 * GPU hosting expert e (model.experts entries), or -1 when the explicit places
-	 * leave it unplaced.  NULL for dense models. */
-	int32_t *expert_host;
+	bool has_dense_ffn; /* a <dense-ffn> element was written */
+	int64_t dense_tp;   /* its tp; pd_stage_dense_tp() gives the TP in effect */
+	pd_loc dense_ffn_loc;
+
+	/* After expand, for a MoE model: which expert every slot of every GPU of the stage
+	 * holds (an internal table of the library; stages with the same default layout
+	 * share one).  NULL for dense models. */
+	const struct pd_i_expert_layout *layout;
 
 	pd_loc loc;
 } pd_stage;
+
+/* TP of the stage's dense FFN layers: <dense-ffn tp>, else the attention TP. */
+static inline int64_t pd_stage_dense_tp(const pd_stage *s)
+{
+	return s->has_dense_ffn && s->dense_tp > 0 ? s->dense_tp : s->tp;
+}
 
 /* <replica>: one DP replica.  Before expand, count is as written; expand turns a
  * replica of count N into N replicas of count 1. */
@@ -181,8 +192,9 @@ pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name, pd
 
 /* Expands the shorthand strategy into replicas and stages, repeats replicas of
  * count > 1 on the next free GPUs, gives stages without gpus the next free GPUs
- * (stage size max(TP, EP)) and fills expert_host (default: expert e on stage GPU
- * e / (experts / ep); explicit <place> elements override).  Never fails on a bad
+ * (stage size max(TP, EP)) and builds every stage's expert layout (default: slot s
+ * on stage GPU s / ((experts + R) / ep) holding expert s mod experts; explicit <place>
+ * elements override).  Never fails on a bad
  * plan: what cannot be expanded is left for the rules to report.  Returns PD_IO only
  * when out of memory. */
 pd_status pd_plan_expand(pd_plan *plan, pd_diag_list *diags);

@@ -302,8 +302,13 @@ static void check_expert(finder *f, uint32_t v, const pd_node *n)
 	if (si < 0)
 		return;
 	const pd_dag_stage *st = &f->dag->stages[si];
-	int32_t host =
-	    n->expert >= 0 && n->expert < st->n_experts ? st->expert_gpu[n->expert] : -1;
+	bool known = n->expert >= 0 && n->expert < st->n_experts;
+	int32_t host = known ? st->expert_gpu[n->expert] : -1;
+	if (known && host != n->gpu && st->copy_off) { /* a copy of a redundant expert */
+		uint32_t lo = st->copy_off[n->expert], hi = st->copy_off[n->expert + 1];
+		if (bsearch(&n->gpu, st->copy_gpu + lo, hi - lo, sizeof(int32_t), pd_i_cmp_i32))
+			host = n->gpu;
+	}
 	if (host != n->gpu)
 		finding(f, "run each expert on the GPU that holds its weights (see <place>)",
 		        "expert %d of layer %d (node n%u) runs on gpu %d but is hosted on gpu %d",

@@ -68,18 +68,50 @@ static pd_status costs_stage_wide(pd_dag *dag, const pd_i_stage_shape *sh,
 	return PD_OK;
 }
 
+/* One record pair per TP group of `tp` consecutive GPUs, each kind, for shape x. */
+static pd_status costs_tp_groups(pd_dag *dag, const pd_i_stage_shape *sh,
+                                 const pd_i_shape *x, int64_t tp, pd_i_tp_costs *out,
+                                 uint32_t n_out)
+{
+	uint32_t groups = tp > 0 ? sh->stage_size / (uint32_t)tp : 0;
+	for (uint32_t g = 0; g < groups && g < n_out; g++) {
+		const int32_t *gpus = sh->gpus + (size_t)g * (size_t)tp;
+		for (int k = 0; k < PD_I_TP_KINDS; k++)
+			PD_CHECK(intern_collective(dag, x, (pd_node_kind)(PD_N_TP_ALLREDUCE + k), gpus,
+			                           (uint32_t)tp, out[g].of[k]));
+	}
+	return PD_OK;
+}
+
+/* Dense FFN layers at their own TP: the shape of the stage at that TP gives their
+ * tokens (an FFN group serves dense_tp / tp attention groups' worth of tokens, with SP
+ * the norm its 1/tp shard) and the payload of their collectives. */
+static pd_status costs_dense(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c)
+{
+	if (sh->dense_tp == sh->tp || sh->dense_tp < 1)
+		return PD_OK;
+	pd_i_shape y;
+	pd_i_shape_init(&y, sh->plan, sh->stage_size, sh->dense_tp, sh->sp);
+	PD_CHECK(intern_compute(dag, &y, PD_N_FFN_NORM, &c->dense_op[0]));
+	PD_CHECK(intern_compute(dag, &y, PD_N_FFN, &c->dense_op[1]));
+	return costs_tp_groups(dag, sh, &y, sh->dense_tp, c->dtp, c->n_dtp);
+}
+
 pd_status pd_i_costs_stage(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c)
 {
 	pd_i_shape x;
 	pd_i_shape_init(&x, sh->plan, sh->stage_size, sh->tp, sh->sp);
 	PD_CHECK(costs_stage_wide(dag, sh, &x, c));
 	PD_CHECK(costs_pp(dag, sh, c));
-	uint32_t groups = sh->tp > 0 ? sh->stage_size / (uint32_t)sh->tp : 0;
-	for (uint32_t g = 0; g < groups && g < c->n_tp; g++) {
-		const int32_t *gpus = sh->gpus + (size_t)g * (size_t)sh->tp;
-		for (int k = 0; k < PD_I_TP_KINDS; k++)
-			PD_CHECK(intern_collective(dag, &x, (pd_node_kind)(PD_N_TP_ALLREDUCE + k), gpus,
-			                           (uint32_t)sh->tp, c->tp[g].of[k]));
-	}
-	return PD_OK;
+	PD_CHECK(costs_tp_groups(dag, sh, &x, sh->tp, c->tp, c->n_tp));
+	return costs_dense(dag, sh, c);
+}
+
+pd_status pd_i_costs_expert(pd_dag *dag, const pd_i_stage_shape *sh, uint32_t copies,
+                            uint32_t *idx)
+{
+	pd_i_shape x;
+	pd_i_shape_init(&x, sh->plan, sh->stage_size, sh->tp, sh->sp);
+	x.copies = copies;
+	return intern_compute(dag, &x, PD_N_EXPERT, idx);
 }

@@ -49,6 +49,7 @@ typedef struct pd_i_stage_shape {
 	uint32_t stage_size; /* GPUs of the stage */
 	int64_t tp;
 	bool sp;
+	int64_t dense_tp;    /* TP of the dense FFN layers (pd_stage_dense_tp) */
 	const int32_t *gpus; /* cluster ids of the stage's GPUs, as written */
 	uint32_t next_size;  /* GPUs of the next stage (0 for the last) */
 	int64_t next_tp;
@@ -69,9 +70,18 @@ typedef struct pd_i_costs {
 	uint32_t pp_recv;              /* pp_recv of the next stage: bytes, no time */
 	pd_i_tp_costs *tp;             /* one per TP group of the stage (caller's array) */
 	uint32_t n_tp;
+	/* dense FFN layers at their own TP (dense_tp != tp): ffn_norm and ffn at that TP,
+	 * and the collectives of each dense TP group (caller's array) */
+	uint32_t dense_op[2]; /* [0] ffn_norm, [1] ffn */
+	pd_i_tp_costs *dtp;
+	uint32_t n_dtp;
 } pd_i_costs;
 
 /* Fills *c for one stage, interning every record in dag. */
 pd_status pd_i_costs_stage(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c);
+/* The record of an expert node of the stage whose expert has `copies` copies
+ * (redundant experts: each copy takes 1/copies of the expert's tokens). */
+pd_status pd_i_costs_expert(pd_dag *dag, const pd_i_stage_shape *sh, uint32_t copies,
+                            uint32_t *idx);
 
 #endif

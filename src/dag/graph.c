@@ -73,8 +73,11 @@ void pd_dag_destroy(pd_dag *dag)
 	free(dag->out_edge);
 	free(dag->in_off);
 	free(dag->in_edge);
-	for (uint32_t i = 0; i < dag->n_stages; i++)
+	for (uint32_t i = 0; i < dag->n_stages; i++) {
 		free(dag->stages[i].expert_gpu);
+		free(dag->stages[i].copy_off);
+		free(dag->stages[i].copy_gpu);
+	}
 	free(dag->stages);
 	free(dag->gpu);
 	free(d);
@@ -448,4 +451,11 @@ void pd_dag_dump(const pd_dag *dag, FILE *f)
 		fprintf(f, "e%" PRIu32 " n%" PRIu32 " -> n%" PRIu32 " %s\n", e, ed->src, ed->dst,
 		        kn ? kn : "?");
 	}
+}
+
+void pd_dag_stage_sort_copies(pd_dag_stage *st)
+{
+	for (int32_t e = 0; st->copy_off && e < st->n_experts; e++)
+		qsort(st->copy_gpu + st->copy_off[e], st->copy_off[e + 1] - st->copy_off[e],
+		      sizeof(int32_t), pd_i_cmp_i32);
 }

@@ -38,14 +38,17 @@
 
 #include "dag/dag_internal.h"
 #include "dag/ops.h"
+#include "plan/layout.h"
 
 /* Shape of one stage as the emitter sees it. */
 typedef struct stage_info {
 	const pd_stage *st;
-	uint32_t S;          /* GPUs */
-	uint32_t tp, groups; /* TP and S / TP attention groups */
-	uint32_t tp_points;  /* collectives after attention/dense ffn: 0, 1 or 2 */
-	bool ep_coll;        /* EP > 1: dispatch and combine */
+	uint32_t S;            /* GPUs */
+	uint32_t tp, groups;   /* TP and S / TP attention groups */
+	uint32_t tp_points;    /* collectives after attention/dense ffn: 0, 1 or 2 */
+	uint32_t dtp, dgroups; /* TP of the dense FFN layers and its groups */
+	bool reshard;          /* dense FFN at a TP of its own: re-sharding collectives */
+	bool ep_coll;          /* EP > 1: dispatch and combine */
 	bool first, last;
 	uint32_t next_size;
 	uint32_t sh; /* 1 when the model has shared experts */
@@ -61,22 +64,18 @@ static void stage_info_init(const pd_plan *p, const pd_replica *r, uint32_t s,
 	si->tp = st->tp > 0 ? (uint32_t)st->tp : 1;
 	si->groups = si->S / si->tp;
 	si->tp_points = si->tp > 1 ? (st->sp ? 2 : 1) : 0;
+	si->dtp = (uint32_t)pd_stage_dense_tp(st);
+	si->dgroups = si->S / si->dtp;
+	/* dense layers in the stage (the leading first-dense ones, or all of a dense model) */
+	bool dense = p->model.experts <= 0 || st->first_layer < p->model.first_dense;
+	si->reshard = si->dtp != si->tp && dense;
 	si->ep_coll = st->ep > 1;
 	si->first = s == 0;
 	si->last = s + 1 == r->n_stages;
 	si->next_size = si->last ? 0 : r->stages[s + 1].n_gpus;
 	si->sh = p->model.shared_experts > 0;
 	/* validation refuses such plans: lowering or counting one is a bug */
-	PD_ASSERT(si->S > 0 && si->S % si->tp == 0);
-}
-
-/* Routed experts hosted by GPU index gi of the stage. */
-static void hosted_counts(const pd_plan *p, const pd_stage *st, uint32_t *h)
-{
-	memset(h, 0, st->n_gpus * sizeof(uint32_t));
-	for (int64_t e = 0; st->expert_host && e < p->model.experts; e++)
-		if (st->expert_host[e] >= 0 && (uint32_t)st->expert_host[e] < st->n_gpus)
-			h[st->expert_host[e]]++;
+	PD_ASSERT(si->S > 0 && si->S % si->tp == 0 && si->S % si->dtp == 0);
 }
 
 /* pp_sends on GPU index gi: one per j < next_size with j mod S = gi. */
@@ -106,23 +105,23 @@ typedef struct lower_ctx {
 	stage_info si;
 	const int32_t *gpus, *next_gpus;
 	pd_i_costs c;
-	uint32_t pp_in;     /* pp_recv cost: the previous stage's c.pp_recv */
-	uint32_t *tp_group; /* interned group of each TP group */
+	uint32_t pp_in;      /* pp_recv cost: the previous stage's c.pp_recv */
+	uint32_t *tp_group;  /* interned group of each TP group */
+	uint32_t *dtp_group; /* interned group of each dense FFN TP group */
 	uint32_t ep_group;
-	uint32_t *host_off, *host;    /* experts hosted by each GPU index (CSR) */
-	uint32_t n_lanes;             /* S when lowering */
-	lane *lanes;                  /* counting only */
-	uint32_t *front, *nfront, F;  /* frontier of each lane: F slots each */
-	uint32_t *tmp;                /* F scratch slots */
-	uint32_t *members, *norms;    /* per lane: member of the current collective,
-	                               * ffn_norm of the current layer */
-	uint32_t *hub_cost;           /* per TP group */
-	uint32_t *recv_from;          /* pp_send ids of the boundary before: [mb*S + j] */
-	uint32_t *send_to;            /* pp_send ids of the boundary after: [mb*next + j] */
-	uint64_t n_nodes, n_edges;    /* counting: the sink */
-	uint64_t *lane_nodes, n_hubs; /* counting: nodes of one GPU of each lane, hubs */
-	const int32_t *hosts_of;      /* the expert layout host_off/host were built for */
-	uint32_t hosts_S, hosts_max;
+	const pd_i_expert_layout *lay; /* the stage's experts; NULL for a dense model */
+	uint32_t *expert_cost;         /* cost of an expert node by the copies of its expert */
+	uint32_t n_lanes;              /* S when lowering */
+	lane *lanes;                   /* counting only */
+	uint32_t *front, *nfront, F;   /* frontier of each lane: F slots each */
+	uint32_t *tmp;                 /* F scratch slots */
+	uint32_t *members, *norms;     /* per lane: member of the current collective,
+	                                * ffn_norm of the current layer */
+	uint32_t *hub_cost;            /* per TP group */
+	uint32_t *recv_from;           /* pp_send ids of the boundary before: [mb*S + j] */
+	uint32_t *send_to;             /* pp_send ids of the boundary after: [mb*next + j] */
+	uint64_t n_nodes, n_edges;     /* counting: the sink */
+	uint64_t *lane_nodes, n_hubs;  /* counting: nodes of one GPU of each lane, hubs */
 } lower_ctx;
 
 /* The sink is called once per node and edge: keep it inlined into the emitter. */
@@ -210,17 +209,25 @@ static void hubs_after(lower_ctx *x, int32_t layer, uint32_t group_size, uint32_
 	}
 }
 
-/* One tp_* point of kind `kind` on every lane: the members, then one hub per TP group. */
-static void tp_round(lower_ctx *x, int32_t layer, pd_node_kind kind)
+/* One tp_* point of kind `kind` on every lane: the members, then one hub per TP group,
+ * the attention's groups or (dense) those of the dense FFN layers' own TP. */
+static void tp_round_in(lower_ctx *x, int32_t layer, pd_node_kind kind, bool dense)
 {
-	uint32_t G = x->si.groups, k = (uint32_t)(kind - PD_N_TP_ALLREDUCE);
+	uint32_t k = (uint32_t)(kind - PD_N_TP_ALLREDUCE);
+	uint32_t size = dense ? x->si.dtp : x->si.tp, G = dense ? x->si.dgroups : x->si.groups;
+	const pd_i_tp_costs *costs = dense ? x->c.dtp : x->c.tp;
 	for (uint32_t li = 0; li < x->n_lanes; li++) {
-		const pd_i_tp_costs *c = &x->c.tp[lane_gpu(x, li) / x->si.tp];
+		const pd_i_tp_costs *c = &costs[lane_gpu(x, li) / size];
 		x->members[li] = chain(x, li, kind, layer, c->of[k][0]);
 	}
 	for (uint32_t g = 0; g < G; g++)
-		x->hub_cost[g] = x->c.tp[g].of[k][1];
-	hubs_after(x, layer, x->si.tp, G, x->tp_group, x->hub_cost);
+		x->hub_cost[g] = costs[g].of[k][1];
+	hubs_after(x, layer, size, G, dense ? x->dtp_group : x->tp_group, x->hub_cost);
+}
+
+static void tp_round(lower_ctx *x, int32_t layer, pd_node_kind kind)
+{
+	tp_round_in(x, layer, kind, false);
 }
 
 /* tp_allreduce, or tp_reduce_scatter -> tp_all_gather with SP, after a block. */
@@ -248,9 +255,11 @@ static void ep_round(lower_ctx *x, int32_t layer, pd_node_kind kind)
 static void experts(lower_ctx *x, uint32_t li, int32_t layer)
 {
 	uint32_t base = x->front[(size_t)li * x->F], nf = 0, gi = lane_gpu(x, li);
-	for (uint32_t i = x->host_off[gi]; i < x->host_off[gi + 1]; i++) {
-		uint32_t v =
-		    node(x, li, PD_N_EXPERT, layer, (int32_t)x->host[i], x->c.op[PD_N_EXPERT]);
+	for (uint64_t i = x->lay ? x->lay->off[gi] : 0; x->lay && i < x->lay->off[gi + 1];
+	     i++) {
+		uint32_t e = x->lay->ids[i];
+		uint32_t v = node(x, li, PD_N_EXPERT, layer, (int32_t)e,
+		                  x->dag ? x->expert_cost[x->lay->copies[e]] : 0);
 		edge(x, li, base, v, PD_E_DATA);
 		x->tmp[nf++] = v;
 	}
@@ -264,6 +273,31 @@ static void experts(lower_ctx *x, uint32_t li, int32_t layer)
 	}
 	memcpy(x->front + (size_t)li * x->F, x->tmp, nf * sizeof(uint32_t));
 	x->nfront[li] = nf;
+}
+
+/* Dense FFN layers at their own TP N, attention at TP A (docs/models.md, "Dense layers
+ * at their own TP"): tokens leave the attention sharded the way the dense TP groups
+ * need them and come back whole for the next attention.
+ *   SP:    RS(A) [AG(N)] ffn_norm ffn [RS(N)] AG(A)      [..] only when N > 1
+ *   no SP: [AR(A)] [AG(N) if N > A] ffn_norm ffn [RS(N)] [AG(A)]   AR/AG(A) when A > 1 */
+static void dense_own_tp(lower_ctx *x, int32_t layer)
+{
+	uint32_t A = x->si.tp, N = x->si.dtp;
+	bool sp = x->si.st->sp && A > 1;
+	if (sp)
+		tp_round(x, layer, PD_N_TP_REDUCE_SCATTER);
+	else if (A > 1)
+		tp_round(x, layer, PD_N_TP_ALLREDUCE);
+	if (N > 1 && (sp || N > A))
+		tp_round_in(x, layer, PD_N_TP_ALL_GATHER, true);
+	for (uint32_t li = 0; li < x->n_lanes; li++) {
+		chain(x, li, PD_N_FFN_NORM, layer, x->c.dense_op[0]);
+		chain(x, li, PD_N_FFN, layer, x->c.dense_op[1]);
+	}
+	if (N > 1)
+		tp_round_in(x, layer, PD_N_TP_REDUCE_SCATTER, true);
+	if (A > 1)
+		tp_round(x, layer, PD_N_TP_ALL_GATHER);
 }
 
 /* ffn_norm -> router [-> ep_dispatch] -> experts || shared_expert [-> ep_combine] */
@@ -298,8 +332,13 @@ static void layer_segment(lower_ctx *x, int32_t layer)
 	                                         PD_N_O_PROJ};
 	static const pd_node_kind DENSE[] = {PD_N_FFN_NORM, PD_N_FFN};
 	chains(x, layer, ATTENTION, 4);
+	bool moe = pd_model_layer_is_moe(&x->plan->model, layer);
+	if (!moe && x->si.reshard) {
+		dense_own_tp(x, layer);
+		return;
+	}
 	tp_point(x, layer);
-	if (pd_model_layer_is_moe(&x->plan->model, layer)) {
+	if (moe) {
 		moe_phases(x, layer);
 		return;
 	}
@@ -392,36 +431,20 @@ static pd_status grow_u32(uint32_t **p, size_t n)
 	return grow((void **)p, n, sizeof(uint32_t));
 }
 
-/* Hosted experts per GPU index as CSR, experts ascending; sizes the frontier. */
+/* Expert slots of GPU index g. */
+static uint32_t hosted(const lower_ctx *x, uint32_t g)
+{
+	return x->lay ? (uint32_t)pd_i_layout_slots(x->lay, g) : 0;
+}
+
+/* The stage's expert layout (plan/layout.h: slots per GPU index, experts ascending);
+ * sizes the frontier. */
 static pd_status stage_hosts(lower_ctx *x)
 {
-	const pd_stage *st = x->si.st;
-	uint32_t S = x->si.S, E = (uint32_t)x->plan->model.experts, hmax = 0;
-	/* stages expanded from one element share one expert layout (expand.c): walking
-	 * 65 536 experts again for each of 10^6 such stages would make counting quadratic */
-	if (st->expert_host && st->expert_host == x->hosts_of && S == x->hosts_S) {
-		hmax = x->hosts_max;
-		goto frontier;
-	}
-	PD_CHECK(grow_u32(&x->host_off, (size_t)S + 1));
-	PD_CHECK(grow_u32(&x->host, E));
-	PD_CHECK(grow_u32(&x->tmp, (size_t)S + 1));
-	hosted_counts(x->plan, st, x->host_off + 1);
-	x->host_off[0] = 0;
-	for (uint32_t g = 0; g < S; g++) {
-		hmax = x->host_off[g + 1] > hmax ? x->host_off[g + 1] : hmax;
-		x->host_off[g + 1] += x->host_off[g];
-	}
-	memcpy(x->tmp, x->host_off, (size_t)S * sizeof(uint32_t)); /* insertion cursors */
-	for (uint32_t e = 0; st->expert_host && e < E; e++) {
-		int32_t g = st->expert_host[e];
-		if (g >= 0 && (uint32_t)g < S)
-			x->host[x->tmp[g]++] = e;
-	}
-	x->hosts_of = st->expert_host;
-	x->hosts_S = S;
-	x->hosts_max = hmax;
-frontier:
+	x->lay = x->si.st->layout;
+	/* validation refuses a stage whose places name more slots than it has */
+	PD_ASSERT(!x->lay || (x->lay->ids && x->lay->n_gpus == x->si.S));
+	uint32_t hmax = x->lay ? (uint32_t)x->lay->max_slots : 0;
 	/* frontier: hosted experts + shared expert, or the pp_sends of GPU 0 */
 	x->F = hmax + 2;
 	uint32_t sends = sends_of(&x->si, 0);
@@ -430,20 +453,35 @@ frontier:
 	return PD_OK;
 }
 
+/* Cost of an expert node by the copies of its expert: each copy its share of the
+ * tokens (copies 1 is the stage's record of kind expert). */
+static pd_status stage_expert_costs(lower_ctx *x, const pd_i_stage_shape *sh)
+{
+	uint32_t k = x->lay ? x->lay->max_copies : 1;
+	PD_CHECK(grow_u32(&x->expert_cost, (size_t)k + 1));
+	x->expert_cost[0] = x->expert_cost[1] = x->c.op[PD_N_EXPERT];
+	for (uint32_t n = 2; n <= k; n++)
+		PD_CHECK(pd_i_costs_expert(x->dag, sh, n, &x->expert_cost[n]));
+	return PD_OK;
+}
+
 /* Frontier and per-lane scratch, for n_lanes lanes. */
 static pd_status stage_scratch(lower_ctx *x)
 {
-	uint32_t L = x->n_lanes, G = x->si.groups;
+	uint32_t L = x->n_lanes, G = x->si.groups, DG = x->si.dgroups;
 	PD_CHECK(grow_u32(&x->front, (size_t)L * x->F));
 	PD_CHECK(grow_u32(&x->nfront, L));
 	PD_CHECK(grow_u32(&x->tmp, x->F > x->si.S + 1 ? x->F : x->si.S + 1));
 	memset(x->nfront, 0, L * sizeof(uint32_t));
 	PD_CHECK(grow_u32(&x->members, L));
 	PD_CHECK(grow_u32(&x->norms, L));
-	PD_CHECK(grow_u32(&x->hub_cost, G));
+	PD_CHECK(grow_u32(&x->hub_cost, G > DG ? G : DG));
 	PD_CHECK(grow_u32(&x->tp_group, G));
 	PD_CHECK(grow((void **)&x->c.tp, G, sizeof(pd_i_tp_costs)));
 	x->c.n_tp = G;
+	PD_CHECK(grow_u32(&x->dtp_group, DG));
+	PD_CHECK(grow((void **)&x->c.dtp, DG, sizeof(pd_i_tp_costs)));
+	x->c.n_dtp = DG;
 	return PD_OK;
 }
 
@@ -453,6 +491,9 @@ static pd_status stage_groups(lower_ctx *x)
 	uint32_t G = x->si.groups, tp = x->si.tp;
 	for (uint32_t k = 0; x->si.tp_points && k < G; k++)
 		PD_CHECK(intern_sorted(x->dag, x->gpus + (size_t)k * tp, tp, &x->tp_group[k]));
+	for (uint32_t k = 0; x->si.reshard && x->si.dtp > 1 && k < x->si.dgroups; k++)
+		PD_CHECK(intern_sorted(x->dag, x->gpus + (size_t)k * x->si.dtp, x->si.dtp,
+		                       &x->dtp_group[k]));
 	if (x->si.ep_coll)
 		PD_CHECK(intern_sorted(x->dag, x->gpus, x->si.S, &x->ep_group));
 	return PD_OK;
@@ -477,11 +518,13 @@ static pd_status stage_begin(lower_ctx *x, const pd_replica *rep, uint32_t s)
 	                       .stage_size = x->si.S,
 	                       .tp = x->si.tp,
 	                       .sp = x->si.st->sp,
+	                       .dense_tp = x->si.dtp,
 	                       .gpus = x->gpus,
 	                       .next_size = x->si.next_size,
 	                       .next_tp = x->si.last ? 1 : rep->stages[s + 1].tp,
 	                       .next_sp = !x->si.last && rep->stages[s + 1].sp};
 	PD_CHECK(pd_i_costs_stage(x->dag, &sh, &x->c));
+	PD_CHECK(stage_expert_costs(x, &sh));
 	PD_CHECK(stage_groups(x));
 	return grow_u32(&x->send_to, (size_t)x->mbs * x->si.next_size);
 }
@@ -490,8 +533,9 @@ static void ctx_release(lower_ctx *x)
 {
 	free(x->c.tp);
 	free(x->tp_group);
-	free(x->host_off);
-	free(x->host);
+	free(x->c.dtp);
+	free(x->dtp_group);
+	free(x->expert_cost);
 	free(x->lanes);
 	free(x->front);
 	free(x->nfront);
@@ -541,8 +585,7 @@ static pd_status stage_lanes(lower_ctx *x)
 	uint32_t S = x->si.S, n = 0;
 	PD_CHECK(grow((void **)&x->lanes, S, sizeof(lane)));
 	for (uint32_t g = 0; g < S; g++)
-		x->lanes[g] =
-		    (lane){x->host_off[g + 1] - x->host_off[g], sends_of(&x->si, g), g, 1};
+		x->lanes[g] = (lane){hosted(x, g), sends_of(&x->si, g), g, 1};
 	qsort(x->lanes, S, sizeof(lane), cmp_lane);
 	for (uint32_t g = 0; g < S; g++) {
 		if (n && x->lanes[n - 1].h == x->lanes[g].h &&
@@ -558,7 +601,7 @@ static pd_status stage_lanes(lower_ctx *x)
 /* A stage's count, remembered by everything the emitter reads of it. */
 typedef struct class_key {
 	int64_t first_layer, last_layer;
-	uint32_t S, tp, next_size, n_lanes;
+	uint32_t S, tp, dtp, next_size, n_lanes;
 	uint8_t sp, ep_coll, first, last;
 } class_key;
 
@@ -585,6 +628,7 @@ static class_key key_of(const lower_ctx *x)
 	k.last_layer = x->si.st->last_layer;
 	k.S = x->si.S;
 	k.tp = x->si.tp;
+	k.dtp = x->si.dtp;
 	k.next_size = x->si.next_size;
 	k.n_lanes = x->n_lanes;
 	k.sp = (uint8_t)x->si.st->sp;
@@ -648,6 +692,7 @@ static pd_status count_class(lower_ctx *x, class_count *c)
 	PD_CHECK(grow((void **)&x->lane_nodes, x->n_lanes, sizeof(uint64_t)));
 	memset(x->lane_nodes, 0, x->n_lanes * sizeof(uint64_t));
 	memset(x->c.tp, 0, x->si.groups * sizeof(pd_i_tp_costs)); /* costs unused */
+	memset(x->c.dtp, 0, x->si.dgroups * sizeof(pd_i_tp_costs));
 	x->n_nodes = x->n_edges = x->n_hubs = 0;
 	x->mb = 0;
 	emit_micro_batch(x);
@@ -672,7 +717,7 @@ typedef struct count_part {
 /* Lane of stage GPU index g among the current lanes (same experts hosted, same sends). */
 static uint32_t lane_of(const lower_ctx *x, uint32_t g)
 {
-	uint32_t h = x->host_off[g + 1] - x->host_off[g], sends = sends_of(&x->si, g);
+	uint32_t h = hosted(x, g), sends = sends_of(&x->si, g);
 	for (uint32_t i = 0; i < x->n_lanes; i++)
 		if (x->lanes[i].h == h && x->lanes[i].sends == sends)
 			return i;
@@ -786,7 +831,44 @@ static pd_status fill_gpus(pd_dag *d, const pd_plan *p, const pd_analysis *an)
 	return PD_OK;
 }
 
-/* One pd_dag_stage per (replica, stage) with the cluster id hosting each expert. */
+/* The cluster ids holding each expert of stage st: the first (lowest stage index) in
+ * expert_gpu, the further copies of redundant experts in copy_off / copy_gpu. */
+static pd_status fill_expert_gpus(pd_dag_stage *ds, const pd_stage *st, uint32_t E)
+{
+	const pd_i_expert_layout *l = st->layout;
+	ds->expert_gpu = malloc((E ? E : 1) * sizeof(int32_t));
+	if (!ds->expert_gpu)
+		return PD_IO;
+	for (uint32_t e = 0; e < E; e++)
+		ds->expert_gpu[e] = -1;
+	if (!l || !l->ids)
+		return PD_OK;
+	bool copies = l->max_copies > 1;
+	ds->copy_off = copies ? calloc((size_t)E + 1, sizeof(uint32_t)) : NULL;
+	ds->copy_gpu = copies ? malloc((l->slots + 1) * sizeof(int32_t)) : NULL;
+	if (copies && (!ds->copy_off || !ds->copy_gpu))
+		return PD_IO;
+	for (uint32_t e = 0; copies && e < E; e++) /* copies beyond the first, as CSR */
+		ds->copy_off[e + 1] = ds->copy_off[e] + (l->copies[e] ? l->copies[e] - 1 : 0);
+	uint32_t *cur = copies ? malloc((E ? E : 1) * sizeof(uint32_t)) : NULL;
+	if (copies && !cur)
+		return PD_IO;
+	if (cur)
+		memcpy(cur, ds->copy_off, E * sizeof(uint32_t));
+	for (uint32_t g = 0; g < l->n_gpus; g++)
+		for (uint64_t i = l->off[g]; i < l->off[g + 1]; i++) {
+			uint32_t e = l->ids[i];
+			if (ds->expert_gpu[e] < 0)
+				ds->expert_gpu[e] = st->gpus[g];
+			else if (cur)
+				ds->copy_gpu[cur[e]++] = st->gpus[g];
+		}
+	free(cur);
+	pd_dag_stage_sort_copies(ds);
+	return PD_OK;
+}
+
+/* One pd_dag_stage per (replica, stage) with the cluster ids hosting each expert. */
 static pd_status fill_stages(pd_dag *d, const pd_plan *p)
 {
 	uint32_t n = 0, E = (uint32_t)p->model.experts;
@@ -798,16 +880,10 @@ static pd_status fill_stages(pd_dag *d, const pd_plan *p)
 	for (uint32_t r = 0; r < p->strategy.n_replicas; r++) {
 		const pd_replica *rep = &p->strategy.replicas[r];
 		for (uint32_t s = 0; s < rep->n_stages; s++) {
-			const pd_stage *st = &rep->stages[s];
 			pd_dag_stage *ds = &d->stages[d->n_stages++];
-			*ds = (pd_dag_stage){(int32_t)r, (int32_t)s, (int32_t)E, NULL};
-			ds->expert_gpu = malloc((E ? E : 1) * sizeof(int32_t));
-			if (!ds->expert_gpu)
-				return PD_IO;
-			for (uint32_t e = 0; e < E; e++) {
-				int32_t h = st->expert_host ? st->expert_host[e] : -1;
-				ds->expert_gpu[e] = h >= 0 && (uint32_t)h < st->n_gpus ? st->gpus[h] : -1;
-			}
+			*ds = (pd_dag_stage){
+			    .replica = (int32_t)r, .stage = (int32_t)s, .n_experts = (int32_t)E};
+			PD_CHECK(fill_expert_gpus(ds, &rep->stages[s], E));
 		}
 	}
 	return PD_OK;

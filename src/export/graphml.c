@@ -13,7 +13,8 @@
  *   gpus   = "R/S:MEM;R/S:MEM;..."  one record per cluster GPU in id order: replica and
  *            stage using it (-1/-1 when unused) and the bytes the plan needs on it
  *   stages = "R/S:G,G,...;..."       one record per (replica, stage): the GPU hosting
- *            expert e at position e (-1 when unplaced); empty after ':' when dense
+ *            expert e at position e (-1 when unplaced); empty after ':' when dense;
+ *            the further copies of a redundant expert follow its GPU as "+G+G"
  */
 #include <errno.h>
 #include <libxml/xmlwriter.h>
@@ -287,6 +288,11 @@ static void put_stages(out *o, const pd_dag *dag)
 			if (e)
 				PUT_LIT(o, ",");
 			put_int(o, s->expert_gpu[e]);
+			for (uint32_t k = s->copy_off ? s->copy_off[e] : 0;
+			     s->copy_off && k < s->copy_off[e + 1]; k++) {
+				PUT_LIT(o, "+");
+				put_int(o, s->copy_gpu[k]);
+			}
 		}
 	}
 	PUT_LIT(o, "</data>\n");

@@ -300,29 +300,69 @@ static pd_status parse_gpus(reader *rd, const char *s)
 	return PD_OK;
 }
 
-/* One "R/S:G,G,..." record at *p. */
+/* One GPU id of a stages record at *p, followed by one of the characters of `ends`. */
+static pd_status parse_stage_gpu(const char **p, int32_t *out)
+{
+	char *end;
+	long long v = strtoll(*p, &end, 10);
+	if (end == *p || v < -1 || v >= PD_MAX_GPUS ||
+	    (*end != ',' && *end != ';' && *end != '+' && *end))
+		return PD_INVALID;
+	*out = (int32_t)v;
+	*p = end;
+	return PD_OK;
+}
+
+/* The sizes of the record at p: experts (entries) and further copies ('+'). */
+static void stage_sizes(const char *p, size_t *n, size_t *copies)
+{
+	*n = *copies = 0;
+	for (const char *q = p; *q && *q != ';'; q++) {
+		*n += *q == ',' || q == p;
+		*copies += *q == '+';
+	}
+}
+
+/* The copies of expert e after its first GPU: "+G+G". */
+static pd_status parse_copies(pd_dag_stage *st, const char **p, size_t e)
+{
+	st->copy_off[e + 1] = st->copy_off[e];
+	while (**p == '+') {
+		(*p)++;
+		PD_CHECK(parse_stage_gpu(p, &st->copy_gpu[st->copy_off[e + 1]++]));
+	}
+	return PD_OK;
+}
+
+/* One "R/S:G,G+G,..." record at *p. */
 static pd_status parse_stage(pd_dag_stage *st, const char **p)
 {
 	PD_CHECK(parse_rs(p, &st->replica, &st->stage));
-	size_t n = 0;
-	for (const char *q = *p; *q && *q != ';'; q++)
-		n += *q == ',' || q == *p;
-	if (n > PD_MAX_EXPERTS)
+	size_t n, copies;
+	stage_sizes(*p, &n, &copies);
+	if (n > PD_MAX_EXPERTS || copies > 2 * (size_t)PD_MAX_EXPERTS)
 		return PD_INVALID;
 	st->expert_gpu = n ? malloc(n * sizeof(int32_t)) : NULL;
 	if (n && !st->expert_gpu)
 		return PD_IO;
-	for (size_t e = 0; e < n; e++) {
-		char *end;
-		long long v = strtoll(*p, &end, 10);
-		if (end == *p || v < -1 || v >= PD_MAX_GPUS || (*end != ',' && *end != ';' && *end))
-			return PD_INVALID;
-		st->expert_gpu[e] = (int32_t)v;
-		*p = end + (*end == ',');
+	if (copies) {
+		st->copy_off = calloc(n + 1, sizeof(uint32_t));
+		st->copy_gpu = malloc(copies * sizeof(int32_t));
+		if (!st->copy_off || !st->copy_gpu)
+			return PD_IO;
 	}
-	st->n_experts = (int32_t)n;
+	st->n_experts = (int32_t)n; /* the arrays are sized: the DAG frees them if bad */
+	for (size_t e = 0; e < n; e++) {
+		PD_CHECK(parse_stage_gpu(p, &st->expert_gpu[e]));
+		if (copies)
+			PD_CHECK(parse_copies(st, p, e));
+		else if (**p == '+')
+			return PD_INVALID;
+		*p += **p == ',';
+	}
 	if (**p == ';')
 		(*p)++;
+	pd_dag_stage_sort_copies(st);
 	return PD_OK;
 }
 

@@ -1,6 +1,7 @@
 /* cost.c - the cost model: one work function per operator (see cost.h for the formulas).
  *
- * Expert tokens = Tst * top_k / experts per expert, on average; dispatch/combine bytes
+ * Expert tokens = Tst * top_k / experts per expert, on average, split evenly over the
+ * expert's copies with redundant experts; dispatch/combine bytes
  * per GPU = Tst / n * top_k * hidden * dtype * (n - 1) / n over the n GPUs of the stage.
  */
 #include "plan/cost.h"
@@ -25,6 +26,7 @@ void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64
 	x->Tst = (double)p->workload.batch / mb * (x->prefill ? x->context : 1);
 	x->heads_l = (double)x->m->heads / x->t;
 	x->kv_l = fmax((double)x->m->kv_heads / x->t, 1);
+	x->copies = 1;
 }
 
 /* Tokens of one GPU outside the TP regions: with SP the attention group's T tokens are
@@ -91,6 +93,8 @@ pd_i_work pd_i_work_expert(const pd_i_shape *x)
 	double h = (double)m->hidden, w = x->w, E = (double)m->experts;
 	double fe = (double)m->expert_ffn;
 	double te = E > 0 ? x->Tst * (double)m->top_k / E : 0;
+	if (x->copies > 1)
+		te /= x->copies; /* each copy of a redundant expert takes its share */
 	return (pd_i_work){6 * te * h * fe, 3 * h * fe * w + 2 * te * h * w, te * h * w, true};
 }
 

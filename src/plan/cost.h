@@ -38,6 +38,7 @@ typedef struct pd_i_shape {
 	double heads_l, kv_l; /* heads and KV heads per GPU */
 	bool prefill, sp;
 	double context;
+	double copies; /* copies of the routed expert costed (redundant experts): 1 */
 } pd_i_shape;
 
 void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64_t tp,
@@ -59,7 +60,7 @@ pd_i_work pd_i_work_qkv(const pd_i_shape *x);
 pd_i_work pd_i_work_attention(const pd_i_shape *x);
 pd_i_work pd_i_work_o_proj(const pd_i_shape *x);
 pd_i_work pd_i_work_router(const pd_i_shape *x);
-pd_i_work pd_i_work_expert(const pd_i_shape *x); /* one routed expert */
+pd_i_work pd_i_work_expert(const pd_i_shape *x); /* one copy of a routed expert */
 pd_i_work pd_i_work_shared_expert(const pd_i_shape *x);
 pd_i_work pd_i_work_ffn(const pd_i_shape *x);
 pd_i_work pd_i_work_lm_head(const pd_i_shape *x);

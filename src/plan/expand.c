@@ -3,10 +3,11 @@
  *   1. shorthand <strategy dp= pp= tp= ep= sp=/>  -> one <replica count=dp> of pp stages
  *   2. <replica count=N>                          -> N replicas (copy 0..N-1)
  *   3. stages without gpus                        -> the next free GPUs, max(TP, EP)
- *   4. MoE models                                 -> expert_host of every stage
+ *   4. MoE models                                 -> the expert layout of every stage
  *
  * Nothing here judges the plan: whatever is odd is left for the rules to report.
  */
+#include "plan/layout.h"
 #include "plan/plan_internal.h"
 
 #include <stdlib.h>
@@ -145,67 +146,26 @@ static pd_status assign_gpus(pd_plan *p, pd_diag_list *diags)
 	return s;
 }
 
-/* Default placement: contiguous blocks when EP matches the stage, else best effort. */
-static int32_t default_host(int64_t e, int64_t experts, int64_t ep, uint32_t n_gpus)
-{
-	if (ep > 0 && experts % ep == 0 && ep == n_gpus)
-		return (int32_t)(e / (experts / ep));
-	return (int32_t)(e * n_gpus / experts);
-}
-
-/* Index of cluster GPU id within the stage, -1 when not in it. */
-static int32_t stage_index(const pd_stage *g, int64_t gpu)
-{
-	for (uint32_t i = 0; i < g->n_gpus; i++)
-		if (g->gpus[i] == gpu)
-			return (int32_t)i;
-	return -1;
-}
-
-/* Explicit placement: only what the <place> elements say, the rest unplaced (-1). */
-static void place_explicit(const pd_stage *g, int64_t experts, int32_t *host)
-{
-	for (int64_t e = 0; e < experts; e++)
-		host[e] = -1;
-	for (uint32_t i = 0; i < g->n_places; i++) {
-		const pd_place *pl = &g->places[i];
-		int32_t idx = stage_index(g, pl->gpu);
-		for (int64_t e = pl->first; e <= pl->last && e < experts; e++)
-			host[e] = idx;
-	}
-}
-
-/* Step 4: expert_host for every stage of a MoE model.  Stages with the same default
- * layout share one array (a big plan has many identical stages). */
+/* Step 4: the expert layout of every stage of a MoE model (plan/layout.h).  Stages with
+ * the default layout of the same size share one (a big plan has many identical stages). */
 static pd_status place_experts(pd_plan *p)
 {
 	int64_t experts = p->model.experts;
 	if (experts <= 0)
 		return PD_OK;
-	int32_t *shared = NULL;
-	int64_t shared_ep = -1;
-	uint32_t shared_n = 0;
+	const pd_stage *shared = NULL;
 	for (uint32_t i = 0; i < p->strategy.n_replicas; i++)
 		for (uint32_t k = 0; k < p->strategy.replicas[i].n_stages; k++) {
 			pd_stage *g = &p->strategy.replicas[i].stages[k];
 			bool dflt = g->n_places == 0;
-			if (dflt && shared && shared_ep == g->ep && shared_n == g->n_gpus) {
-				g->expert_host = shared;
+			if (dflt && shared && shared->n_gpus == g->n_gpus &&
+			    shared->redundant == g->redundant) {
+				g->layout = shared->layout;
 				continue;
 			}
-			int32_t *host = pd_arena_calloc(p->arena, (size_t)experts, sizeof(*host));
-			if (!host)
-				return PD_IO;
-			if (!dflt)
-				place_explicit(g, experts, host);
-			for (int64_t e = 0; dflt && e < experts; e++)
-				host[e] = g->n_gpus ? default_host(e, experts, g->ep, g->n_gpus) : -1;
-			if (dflt) {
-				shared = host;
-				shared_ep = g->ep;
-				shared_n = g->n_gpus;
-			}
-			g->expert_host = host;
+			PD_CHECK(pd_i_expert_layout_build(p->arena, g, experts, &g->layout));
+			if (dflt)
+				shared = g;
 		}
 	return PD_OK;
 }

@@ -1,15 +1,17 @@
 /* memory.c - memory per GPU exactly as docs/plan-format.md defines it.
  *
  * weights: per layer of the stage, attention / TP (K, V as 2·hidden·max(kv/TP,1)·head_dim),
- * router and norms whole, dense FFN and shared experts / TP, 3·hidden·expert_ffn per hosted
- * expert; embedding on the first stage and LM head on the last, vocab·hidden / TP each.
- * KV cache: 2·layers·max(kv/TP,1)·head_dim·bytes per token for ceil(batch / groups)
- * sequences of `context` tokens.
- * activations: see ACTIVATION_FORMULA (the hidden-wide part / TP with SP).
- * reserve: 10 % of gpu-memory (not of the sum): what allocators, CUDA context and
+ * router and norms whole, dense FFN / its TP (<dense-ffn tp>, default TP), shared experts
+ * / TP, 3·hidden·expert_ffn per expert
+ * slot it hosts (a redundant copy counts like any expert); embedding on the first stage and
+ * LM head on the last, vocab·hidden / TP each. KV cache:
+ * 2·layers·max(kv/TP,1)·head_dim·bytes per token for ceil(batch / groups) sequences of
+ * `context` tokens. activations: see ACTIVATION_FORMULA (the hidden-wide part / TP with
+ * SP). reserve: 10 % of gpu-memory (not of the sum): what allocators, CUDA context and
  * fragmentation take whatever the plan holds.  total = weights + KV + activations +
  * reserve must not exceed gpu-memory.
  */
+#include "plan/layout.h"
 #include "plan/rules.h"
 
 #include <math.h>
@@ -42,7 +44,7 @@ static double stage_weights(const pd_plan *p, const pd_replica *r, uint32_t si)
 	double per_layer = attn + 2.0 * h;
 	double moe_layer =
 	    h * (double)m->experts + (double)m->shared_experts * pd_i_expert_params(m) / tp;
-	double dense_layer = 3.0 * h * (double)m->dense_ffn / tp;
+	double dense_layer = 3.0 * h * (double)m->dense_ffn / (double)pd_stage_dense_tp(s);
 	double w = (double)(moe + dense) * per_layer + (double)moe * moe_layer +
 	           (double)dense * dense_layer;
 	if (si == 0)
@@ -78,42 +80,18 @@ static double stage_activations(const pd_plan *p, const pd_stage *s)
 	return tokens * (4.0 * (double)m->hidden / sp + 2.0 * width) * pd_dtype_bytes(m->dtype);
 }
 
-/* The stage filled before this one, whose entries start at out. */
-typedef struct prev_stage {
-	const pd_stage *s;
-	const pd_gpu_memory *out;
-} prev_stage;
-
-/* Routed experts hosted by each GPU of the stage (counts[n_gpus]).  Stages of a big plan
- * share one expert_host array (expand.c): the previous stage's counts are copied when
- * it has the same one, so the table costs GPUs + distinct arrays x experts, not
- * stages x experts. */
-static void hosted_experts(const pd_model *m, const pd_stage *s, const prev_stage *prev,
-                           int32_t *counts)
+/* Expert slots of GPU index g of the stage: its layout counts every slot, a redundant
+ * copy weighs as much as the expert it copies. */
+static double slots_of(const pd_stage *s, uint32_t g)
 {
-	if (!s->expert_host)
-		return;
-	if (prev->s && prev->s->expert_host == s->expert_host && prev->s->n_gpus == s->n_gpus) {
-		for (uint32_t g = 0; g < s->n_gpus; g++)
-			counts[g] = prev->out[g].experts;
-		return;
-	}
-	for (int64_t e = 0; e < m->experts; e++) {
-		int32_t g = s->expert_host[e];
-		if (g >= 0 && (uint32_t)g < s->n_gpus)
-			counts[g]++;
-	}
+	return s->layout ? (double)pd_i_layout_slots(s->layout, g) : 0;
 }
 
-static pd_status fill_stage(const pd_plan *p, const pd_replica *r, uint32_t ri, uint32_t si,
-                            pd_gpu_memory *out, const prev_stage *prev)
+static void fill_stage(const pd_plan *p, const pd_replica *r, uint32_t ri, uint32_t si,
+                       pd_gpu_memory *out)
 {
 	const pd_model *m = &p->model;
 	const pd_stage *s = &r->stages[si];
-	int32_t *counts = pd_arena_calloc(p->arena, s->n_gpus + 1, sizeof(*counts));
-	if (!counts)
-		return PD_IO;
-	hosted_experts(m, s, prev, counts);
 	double bytes = pd_dtype_bytes(m->dtype);
 	int64_t moe, dense;
 	pd_i_stage_layers(m, s, &moe, &dense);
@@ -124,16 +102,14 @@ static pd_status fill_stage(const pd_plan *p, const pd_replica *r, uint32_t ri, 
 		e->gpu = s->gpus ? s->gpus[g] : -1;
 		e->replica = (int32_t)ri;
 		e->stage = (int32_t)si;
-		e->experts = counts[g];
-		e->weights =
-		    (base + (double)counts[g] * (double)moe * pd_i_expert_params(m)) * bytes;
+		e->experts = (int32_t)fmin(slots_of(s, g), INT32_MAX);
+		e->weights = (base + slots_of(s, g) * (double)moe * pd_i_expert_params(m)) * bytes;
 		e->kv_cache = kv;
 		e->activations = act;
 		e->capacity = p->cluster.gpu_memory;
 		e->reserve = RESERVE_FRACTION * e->capacity;
 		e->total = e->weights + e->kv_cache + e->activations + e->reserve;
 	}
-	return PD_OK;
 }
 
 pd_status pd_i_memory_compute(const pd_plan *p, pd_analysis *an)
@@ -148,12 +124,10 @@ pd_status pd_i_memory_compute(const pd_plan *p, pd_analysis *an)
 	an->memory = pd_arena_calloc(p->arena, n + 1, sizeof(*an->memory));
 	if (!an->memory)
 		return PD_IO;
-	prev_stage prev = {0};
 	for (uint32_t r = 0; r < st->n_replicas; r++) {
 		const pd_replica *rep = &st->replicas[r];
 		for (uint32_t s = 0; s < rep->n_stages; s++) {
-			PD_CHECK(fill_stage(p, rep, r, s, an->memory + an->n_memory, &prev));
-			prev = (prev_stage){&rep->stages[s], an->memory + an->n_memory};
+			fill_stage(p, rep, r, s, an->memory + an->n_memory);
 			an->n_memory += rep->stages[s].n_gpus;
 		}
 	}

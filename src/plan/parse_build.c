@@ -379,12 +379,13 @@ static void read_place(builder *b, const xmlNode *n, pd_place *pl)
 	get_int(b, n, at, "gpu", PD_T_GPU_ID, &pl->gpu);
 }
 
-/* <moe ep="N"> with its <place> children. */
+/* <moe ep="N" redundant-experts="R"> with its <place> children. */
 static void read_moe(builder *b, const xmlNode *n, pd_stage *s)
 {
 	pd_loc at = s->moe_loc = pd_i_text_loc(&b->r->text, n, true);
 	s->has_moe = true;
 	get_int(b, n, at, "ep", PD_T_COUNT_64K, &s->ep);
+	get_int(b, n, at, "redundant-experts", PD_T_COUNT_64K_OR_ZERO, &s->redundant);
 	s->n_places = count_children(n, "place");
 	s->places = pd_arena_calloc(b->a, s->n_places, sizeof(*s->places));
 	b->oom |= s->n_places > 0 && !s->places;
@@ -400,6 +401,14 @@ static void read_attention(builder *b, const xmlNode *n, pd_stage *s)
 	s->has_attention = true;
 	get_int(b, n, at, "tp", PD_T_COUNT_64K, &s->tp);
 	get_bool(b, n, at, "sp", &s->sp);
+}
+
+/* <dense-ffn tp="N">: the TP of the stage's dense FFN layers. */
+static void read_dense_ffn(builder *b, const xmlNode *n, pd_stage *s)
+{
+	pd_loc at = s->dense_ffn_loc = pd_i_text_loc(&b->r->text, n, true);
+	s->has_dense_ffn = true;
+	get_int(b, n, at, "tp", PD_T_COUNT_64K, &s->dense_tp);
 }
 
 /* <stage layers="a-b" gpus="list"> */
@@ -422,6 +431,8 @@ static void read_stage(builder *b, const xmlNode *n, pd_stage *s)
 			read_attention(b, c, s);
 		else if (is(c, "moe"))
 			read_moe(b, c, s);
+		else if (is(c, "dense-ffn"))
+			read_dense_ffn(b, c, s);
 	}
 }
 

@@ -3,6 +3,7 @@
  *
  *   plan > model | cluster | workload | strategy
  *   strategy > replica (DP)  > stage (PP) > attention (TP/SP) | moe (EP) > place
+ *                                          | dense-ffn (TP of dense layers)
  *
  * Checked before the XSD so that a misplaced element gets one message that names the
  * levels; the element is then removed so that the XSD does not report it again.
@@ -19,7 +20,7 @@ static const struct level {
     {"plan", ""},         {"model", "plan"},      {"cluster", "plan"},
     {"workload", "plan"}, {"strategy", "plan"},   {"replica", "strategy"},
     {"stage", "replica"}, {"attention", "stage"}, {"moe", "stage"},
-    {"place", "moe"},
+    {"place", "moe"},     {"dense-ffn", "stage"},
 };
 
 static const char *parent_of(const char *name)
@@ -41,7 +42,8 @@ static int depth_of(const char *name)
 
 static bool is_op_level(const char *name)
 {
-	return strcmp(name, "attention") == 0 || strcmp(name, "moe") == 0;
+	return strcmp(name, "attention") == 0 || strcmp(name, "moe") == 0 ||
+	       strcmp(name, "dense-ffn") == 0;
 }
 
 /* Why a child may not sit in that parent, and the fix. */

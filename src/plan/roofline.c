@@ -5,11 +5,13 @@
  * and link choice the lowering's node costs use, so the estimate and the DAG's
  * critical path sum the same numbers.
  * A stage's time per micro-batch is the sum of its operators on its busiest GPU (the one
- * hosting most experts); a replica's step latency is the pipeline formula
+ * whose expert slots take longest, each copy of a redundant expert its share of the
+ * tokens); a replica's step latency is the pipeline formula
  * Σ stage times + (micro-batches - 1) · max stage time; throughput = step tokens /
  * latency summed over replicas.
  */
 #include "plan/cost.h"
+#include "plan/layout.h"
 #include "plan/rules.h"
 
 #include <float.h>
@@ -20,9 +22,11 @@
 typedef struct stage_load {
 	pd_i_shape x; /* the cost module's view of the stage */
 	const pd_cluster *c;
-	double hosted;       /* most routed experts on one GPU */
+	double experts_us;   /* routed experts of the busiest GPU */
 	bool ep_coll;        /* EP > 1: dispatch and combine */
 	double tp_bw, ep_bw; /* link bandwidth of the TP group, of the whole stage */
+	pd_i_shape dense;    /* the stage at the TP of its dense FFN layers */
+	double dense_bw;     /* link bandwidth of a dense FFN TP group */
 } stage_load;
 
 static double compute_us(const stage_load *l, pd_i_work_fn op)
@@ -55,7 +59,7 @@ static double attention_us(const stage_load *l)
 static double moe_us(const stage_load *l)
 {
 	double us = compute_us(l, pd_i_work_norm) + compute_us(l, pd_i_work_router);
-	us += l->hosted * compute_us(l, pd_i_work_expert);
+	us += l->experts_us;
 	if (l->x.m->shared_experts > 0)
 		us += compute_us(l, pd_i_work_shared_expert);
 	if (l->ep_coll)
@@ -63,8 +67,31 @@ static double moe_us(const stage_load *l)
 	return us;
 }
 
+/* Dense layers at their own TP N (docs/models.md, "Dense layers at their own TP"): the
+ * re-sharding collectives of the lowering, the norm and FFN on the shape at TP N. */
+static double dense_own_us(const stage_load *l)
+{
+	double A = l->x.t, N = l->dense.t, us = 0;
+	bool sp = l->x.sp && A > 1;
+	if (sp)
+		us += comm_us(l, pd_i_work_tp_reduce_scatter, l->tp_bw);
+	else if (A > 1)
+		us += comm_us(l, pd_i_work_tp_allreduce, l->tp_bw);
+	if (N > 1 && (sp || N > A))
+		us += pd_i_comm_us(pd_i_work_tp_all_gather(&l->dense).bytes, l->dense_bw);
+	us += pd_i_work_us(&l->dense, pd_i_work_norm(&l->dense)) +
+	      pd_i_work_us(&l->dense, pd_i_work_ffn(&l->dense));
+	if (N > 1)
+		us += pd_i_comm_us(pd_i_work_tp_reduce_scatter(&l->dense).bytes, l->dense_bw);
+	if (A > 1)
+		us += comm_us(l, pd_i_work_tp_all_gather, l->tp_bw);
+	return us;
+}
+
 static double dense_us(const stage_load *l)
 {
+	if (l->dense.t != l->x.t)
+		return dense_own_us(l);
 	return compute_us(l, pd_i_work_norm) + compute_us(l, pd_i_work_ffn) + tp_us(l);
 }
 
@@ -81,55 +108,47 @@ static double ends_us(const stage_load *l, uint32_t si, uint32_t n_stages, doubl
 	return us;
 }
 
-static double count_most_hosted(const pd_model *m, const pd_stage *s)
+/* Routed-expert time of the busiest GPU: per profile of the layout (GPUs whose slots
+ * hold experts of the same copy counts), the sum of its slots, each copy taking its
+ * share of the expert's tokens. */
+static double busiest_experts_us(const stage_load *l, const pd_i_expert_layout *lay)
 {
-	uint32_t *counts = calloc(s->n_gpus, sizeof(*counts));
-	if (!counts)
-		return ceil((double)m->experts / (double)s->n_gpus);
-	uint32_t best = 0;
-	for (int64_t e = 0; e < m->experts; e++) {
-		int32_t g = s->expert_host[e];
-		if (g >= 0 && (uint32_t)g < s->n_gpus && ++counts[g] > best)
-			best = counts[g];
-	}
-	free(counts);
-	return (double)best;
-}
-
-/* The last expert layout counted: stages of a big plan share one expert_host array
- * (expand.c), so counting it once per array keeps the estimate linear in the plan. */
-typedef struct hosted_memo {
-	const int32_t *host;
-	uint32_t n_gpus;
-	double best;
-} hosted_memo;
-
-static double most_hosted(const pd_model *m, const pd_stage *s, hosted_memo *memo)
-{
-	if (!s->expert_host || s->n_gpus == 0)
+	if (!lay || lay->n_gpus == 0)
 		return 0;
-	if (memo->host != s->expert_host || memo->n_gpus != s->n_gpus)
-		*memo = (hosted_memo){s->expert_host, s->n_gpus, count_most_hosted(m, s)};
-	return memo->best;
+	if (!lay->ids) /* more slots named than the stage has: the rules report it */
+		return (double)lay->max_slots * compute_us(l, pd_i_work_expert);
+	double best = 0;
+	pd_i_shape x = l->x;
+	for (uint32_t p = 0; p < lay->n_profiles; p++) {
+		double us = 0;
+		for (uint32_t k = lay->poff[p]; k < lay->poff[p + 1]; k++) {
+			x.copies = lay->pair[k].copies;
+			us += (double)lay->pair[k].n * pd_i_work_us(&x, pd_i_work_expert(&x));
+		}
+		best = fmax(best, us);
+	}
+	return best;
 }
 
-static void load_init(const pd_plan *p, const pd_stage *s, stage_load *l, hosted_memo *memo)
+static void load_init(const pd_plan *p, const pd_stage *s, stage_load *l)
 {
 	*l = (stage_load){.c = &p->cluster};
 	pd_i_shape_init(&l->x, p, s->n_gpus, s->tp, s->sp);
 	l->ep_coll = s->ep > 1;
-	l->hosted = most_hosted(&p->model, s, memo);
+	l->experts_us = busiest_experts_us(l, s->layout);
 	uint32_t tpn = (uint32_t)fmin(l->x.t, (double)s->n_gpus);
 	l->tp_bw = pd_i_link_bandwidth(l->c, s->gpus, tpn);
 	l->ep_bw = pd_i_link_bandwidth(l->c, s->gpus, s->n_gpus);
+	pd_i_shape_init(&l->dense, p, s->n_gpus, pd_stage_dense_tp(s), s->sp);
+	uint32_t dtpn = (uint32_t)fmin(l->dense.t, (double)s->n_gpus);
+	l->dense_bw = pd_i_link_bandwidth(l->c, s->gpus, dtpn);
 }
 
-static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si,
-                       hosted_memo *memo)
+static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si)
 {
 	const pd_stage *s = &r->stages[si];
 	stage_load l;
-	load_init(p, s, &l, memo);
+	load_init(p, s, &l);
 	int64_t moe, dense;
 	pd_i_stage_layers(&p->model, s, &moe, &dense);
 	double pp_bw = p->cluster.intra_bandwidth;
@@ -148,13 +167,13 @@ static double finite_us(double us)
 }
 
 /* Step latency of one replica (pipeline formula), or -1 when it has nothing to time. */
-static double replica_us(const pd_plan *p, const pd_replica *r, hosted_memo *memo)
+static double replica_us(const pd_plan *p, const pd_replica *r)
 {
 	double sum = 0, worst = 0;
 	for (uint32_t s = 0; s < r->n_stages; s++) {
 		if (r->stages[s].n_gpus == 0 || !r->stages[s].gpus)
 			return -1;
-		double t = stage_us(p, r, s, memo);
+		double t = stage_us(p, r, s);
 		sum += t;
 		worst = fmax(worst, t);
 	}
@@ -178,9 +197,8 @@ void pd_i_roofline_compute(const pd_plan *p, pd_analysis *an)
 	an->step_latency_us = an->tokens_per_ms = 0;
 	if (st->n_replicas == 0 || p->cluster.gpu_flops <= 0 || p->cluster.gpu_bandwidth <= 0)
 		return;
-	hosted_memo memo = {0};
 	for (uint32_t r = 0; r < st->n_replicas; r++) {
-		double us = replica_us(p, &st->replicas[r], &memo);
+		double us = replica_us(p, &st->replicas[r]);
 		if (us <= 0)
 			return;
 		an->step_latency_us = fmax(an->step_latency_us, us);

@@ -9,6 +9,7 @@
  * Big plans are summarised so that the tree stays readable: at most a few replicas,
  * stages and GPU lines are printed in full, lists become ranges.
  */
+#include "plan/layout.h"
 #include "plandag/plan.h"
 #include "util/util.h"
 
@@ -33,67 +34,58 @@ static void print_ranges(FILE *f, const int32_t *ids, uint32_t n)
 	free(buf);
 }
 
-/* Prints the experts hosted on stage GPU index g as ranges; returns their number. */
-static uint32_t print_experts(FILE *f, const pd_stage *s, int64_t experts, int32_t g)
+/* Prints the experts of the slots of stage GPU index g as ranges (ascending ids, from
+ * the stage's layout); returns the number of ranges. */
+static uint32_t print_experts(FILE *f, const pd_i_expert_layout *l, uint32_t g)
 {
 	uint32_t n = 0;
-	int64_t run = -1;
-	for (int64_t e = 0; e <= experts; e++) {
-		bool here = e < experts && s->expert_host[e] == g;
-		if (here && run < 0)
-			run = e;
-		if (!here && run >= 0) {
-			fprintf(f, "%s%lld", n ? "," : " ", (long long)run);
-			if (e - 1 > run)
-				fprintf(f, "-%lld", (long long)(e - 1));
-			n++;
-			run = -1;
-		}
+	for (uint64_t i = l->off[g]; l->ids && i < l->off[g + 1]; n++) {
+		uint64_t j = i;
+		while (j + 1 < l->off[g + 1] && l->ids[j + 1] == l->ids[j] + 1)
+			j++;
+		fprintf(f, "%s%u", n ? "," : " ", l->ids[i]);
+		if (j > i)
+			fprintf(f, "-%u", l->ids[j]);
+		i = j + 1;
 	}
 	if (n == 0)
 		fprintf(f, " none");
 	return n;
 }
 
-/* The range of expert counts over stage GPUs from..n_gpus-1, in one pass. */
-static void count_range(const pd_stage *s, int64_t experts, uint32_t from, uint32_t *lo,
-                        uint32_t *hi)
+/* The range of slot counts over stage GPUs from..n_gpus-1. */
+static void count_range(const pd_i_expert_layout *l, uint32_t from, uint64_t *lo,
+                        uint64_t *hi)
 {
-	uint32_t *count = calloc(s->n_gpus, sizeof(*count));
-	*lo = *hi = 0;
-	if (!count)
-		return;
-	for (int64_t e = 0; e < experts; e++)
-		if (s->expert_host[e] >= 0 && (uint32_t)s->expert_host[e] < s->n_gpus)
-			count[s->expert_host[e]]++;
-	*lo = UINT32_MAX;
-	for (uint32_t g = from; g < s->n_gpus; g++) {
-		*lo = count[g] < *lo ? count[g] : *lo;
-		*hi = count[g] > *hi ? count[g] : *hi;
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (uint32_t g = from; g < l->n_gpus; g++) {
+		*lo = pd_i_layout_slots(l, g) < *lo ? pd_i_layout_slots(l, g) : *lo;
+		*hi = pd_i_layout_slots(l, g) > *hi ? pd_i_layout_slots(l, g) : *hi;
 	}
-	free(count);
 }
 
 /* The GPU lines of a stage: the first few in full, the rest in one summary line. */
-static void print_stage_gpus(FILE *f, const pd_stage *s, int64_t experts)
+static void print_stage_gpus(FILE *f, const pd_stage *s)
 {
 	uint32_t shown = s->n_gpus <= TREE_GPUS + 1 ? s->n_gpus : TREE_GPUS;
 	for (uint32_t g = 0; g < shown; g++) {
 		fprintf(f, "      GPU %d: experts", s->gpus[g]);
-		print_experts(f, s, experts, (int32_t)g);
+		print_experts(f, s->layout, g);
 		fputc('\n', f);
 	}
 	if (shown == s->n_gpus)
 		return;
-	uint32_t lo, hi;
-	count_range(s, experts, shown, &lo, &hi);
+	uint64_t lo, hi;
+	count_range(s->layout, shown, &lo, &hi);
 	fprintf(f, "      GPU %d..%d: ", s->gpus[shown], s->gpus[s->n_gpus - 1]);
 	if (lo == hi && lo == 1)
 		fprintf(f, "one expert each\n");
 	else if (lo == hi)
-		fprintf(f, "%u experts each\n", lo);
+		fprintf(f, "%llu experts each\n", (unsigned long long)lo);
 	else
-		fprintf(f, "%u to %u experts each\n", lo, hi);
+		fprintf(f, "%llu to %llu experts each\n", (unsigned long long)lo,
+		        (unsigned long long)hi);
 }
 
 static void print_stage(FILE *f, const pd_plan *p, const pd_stage *s, uint32_t index)
@@ -104,9 +96,13 @@ static void print_stage(FILE *f, const pd_plan *p, const pd_stage *s, uint32_t i
 	fprintf(f, " (%u), TP %lld%s", s->n_gpus, (long long)s->tp, s->sp ? " + SP" : "");
 	if (s->has_moe || p->model.experts > 0)
 		fprintf(f, ", EP %lld", (long long)s->ep);
+	if (s->has_dense_ffn)
+		fprintf(f, ", dense FFN TP %lld", (long long)pd_stage_dense_tp(s));
+	if (s->redundant > 0)
+		fprintf(f, ", %lld redundant expert slots", (long long)s->redundant);
 	fputc('\n', f);
-	if (s->expert_host && s->n_gpus > 0)
-		print_stage_gpus(f, s, p->model.experts);
+	if (s->layout && s->layout->n_gpus > 0 && s->layout->n_gpus == s->n_gpus)
+		print_stage_gpus(f, s);
 }
 
 static void print_replica(FILE *f, const pd_plan *p, const pd_replica *r, uint32_t index)
