@@ -72,6 +72,7 @@ pd_status pd_i_costs_stage(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *
 {
 	pd_i_shape x;
 	pd_i_shape_init(&x, sh->plan, sh->stage_size, sh->tp, sh->sp);
+	pd_i_shape_set_gpus(&x, sh->gpus, sh->stage_size);
 	PD_CHECK(costs_stage_wide(dag, sh, &x, c));
 	PD_CHECK(costs_pp(dag, sh, c));
 	uint32_t groups = sh->tp > 0 ? sh->stage_size / (uint32_t)sh->tp : 0;
