@@ -244,14 +244,16 @@ static void ep_round(lower_ctx *x, int32_t layer, pd_node_kind kind)
 }
 
 /* Routed experts hosted on lane li's GPU (fed by dispatch or router) and the shared
- * expert (fed by ffn_norm) become the lane's frontier. */
+ * expert (fed by ffn_norm) become the lane's frontier.  The routed experts of one GPU
+ * run one after another on its compute stream (each waits for the previous), as the
+ * roofline sums them. */
 static void experts(lower_ctx *x, uint32_t li, int32_t layer)
 {
 	uint32_t base = x->front[(size_t)li * x->F], nf = 0, gi = lane_gpu(x, li);
 	for (uint32_t i = x->host_off[gi]; i < x->host_off[gi + 1]; i++) {
 		uint32_t v =
 		    node(x, li, PD_N_EXPERT, layer, (int32_t)x->host[i], x->c.op[PD_N_EXPERT]);
-		edge(x, li, base, v, PD_E_DATA);
+		edge(x, li, nf ? x->tmp[nf - 1] : base, v, PD_E_DATA);
 		x->tmp[nf++] = v;
 	}
 	if (nf == 0)
