@@ -155,6 +155,12 @@ static void mla_weights_should_replicate_the_down_projections_and_split_the_rest
 	              3 * 3 * h * 18432 / 4 + 2 * 129280 * h / 4 + 8 * 58 * expert;
 	CU_ASSERT_TRUE(near(an.memory[0].weights, want, 1e-12));
 	pd_plan_destroy(p);
+	/* without q-lora-rank the queries are one projection, split by heads */
+	p = load_edited(DSV3, "q-lora-rank=\"1536\"", "", &an);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(p->model.q_lora, 0);
+	CU_ASSERT_EQUAL(pd_i_attention_per_gpu(&p->model, 4).q, h * heads * (128 + 64));
+	pd_plan_destroy(p);
 }
 
 static void mla_kv_cache_should_not_split_over_attention_tp(void)

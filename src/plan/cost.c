@@ -48,13 +48,13 @@ pd_i_attn_params pd_i_attention_per_gpu(const pd_model *m, double tp)
 	double h = (double)m->hidden, heads = (double)m->heads / tp;
 	if (!pd_model_is_mla(m)) {
 		double d = (double)m->head_dim, kv = fmax((double)m->kv_heads / tp, 1);
-		return (pd_i_attn_params){h * heads * d, 2 * h * kv * d, heads * d * h};
+		return (pd_i_attn_params){h * heads * d, 2 * h * kv * d, heads * d * h, 0};
 	}
 	double ql = (double)m->q_lora, kl = (double)m->kv_lora, dn = (double)m->qk_nope;
 	double dr = (double)m->qk_rope, dv = (double)m->v_head;
 	double q = ql > 0 ? h * ql + ql + ql * heads * (dn + dr) : h * heads * (dn + dr);
 	double kv = h * (kl + dr) + kl + kl * heads * (dn + dv);
-	return (pd_i_attn_params){q, kv, heads * dv * h};
+	return (pd_i_attn_params){q, kv, heads * dv * h, (ql > 0 ? ql : 0) + kl};
 }
 
 double pd_i_kv_elements(const pd_model *m, double tp)
@@ -84,73 +84,57 @@ pd_i_work pd_i_work_norm(const pd_i_shape *x)
 	return (pd_i_work){4 * tok * h, 2 * tok * h * w, tok * h * w, false};
 }
 
-/* MLA (docs/models.md "MLA"): per GPU heads_l = heads / TP query heads; q_a_proj and
- * kv_a_proj_with_mqa (and their norms) are replicated, q_b_proj, kv_b_proj and o_proj
- * split by heads.  Decode runs the absorbed form: W_UK is applied to the query (latent
- * queries of kv_lora), attention scores the latent + rope cache, its output stays in the
- * latent and o_proj applies W_UV then W_O.  Prefill runs the plain form: kv_b_proj
- * decompresses K and V of the sequence, attention has qk dim nope + rope, v dim v. */
-typedef struct mla_dims {
-	double h, ql, kl, dn, dr, dv, heads;
-} mla_dims;
-
-static mla_dims mla_of(const pd_i_shape *x)
+/* MLA (docs/models.md "MLA"): per GPU heads_l = heads / TP query heads; the weights are
+ * pd_i_attention_per_gpu's.  Decode runs the absorbed form: W_UK (the nope-key half of
+ * kv_b_proj) is applied to the query (latent queries of kv_lora), attention scores the
+ * latent + rope cache, its output stays in the latent and o_proj applies W_UV (the value
+ * half) then W_O.  Prefill runs the plain form: kv_b_proj decompresses K and V of the
+ * sequence, attention has qk dim nope + rope, v dim v. */
+static double mla_w_uv(const pd_i_shape *x)
 {
-	const pd_model *m = x->m;
-	return (mla_dims){(double)m->hidden,  (double)m->q_lora,  (double)m->kv_lora,
-	                  (double)m->qk_nope, (double)m->qk_rope, (double)m->v_head,
-	                  x->heads_l};
-}
-
-/* Matrix elements of the query path and of kv_a_proj on one GPU (norms excluded). */
-static double mla_q_matrix(const mla_dims *d)
-{
-	double q = d->heads * (d->dn + d->dr);
-	return d->ql > 0 ? d->h * d->ql + d->ql * q : d->h * q;
+	return (double)x->m->kv_lora * x->heads_l * (double)x->m->v_head;
 }
 
 static pd_i_work mla_qkv(const pd_i_shape *x)
 {
-	mla_dims d = mla_of(x);
-	pd_i_attn_params P = pd_i_attention_per_gpu(x->m, x->t);
-	double T = x->T, kva = d.h * (d.kl + d.dr), weights, mats, out;
-	if (x->prefill) { /* kv_b_proj decompresses K (nope) and V of every token */
-		mats = mla_q_matrix(&d) + kva + d.kl * d.heads * (d.dn + d.dv);
-		weights = P.q + P.kv;
-		out = d.heads * (2 * (d.dn + d.dr) + d.dv);
-	} else { /* W_UK absorbed: queries in the latent, plus the new cache entry */
-		double uk = d.kl * d.heads * d.dn;
-		mats = mla_q_matrix(&d) + kva + uk;
-		weights = P.q + kva + d.kl + uk;
-		out = d.heads * (d.kl + d.dr) + d.kl + d.dr;
-	}
-	return (pd_i_work){2 * T * mats, weights * x->ww + T * (d.h + out) * x->w,
+	const pd_model *m = x->m;
+	pd_i_attn_params P = pd_i_attention_per_gpu(m, x->t);
+	double h = (double)m->hidden, kl = (double)m->kv_lora, dr = (double)m->qk_rope;
+	double dn = (double)m->qk_nope, dv = (double)m->v_head, T = x->T, out;
+	/* prefill reads all of kv_b_proj; decode leaves W_UV to o_proj */
+	double weights = P.q + P.kv - (x->prefill ? 0 : mla_w_uv(x));
+	if (x->prefill) /* q, and K (nope) and V decompressed for every token */
+		out = x->heads_l * (2 * (dn + dr) + dv);
+	else /* queries in the latent, plus the new cache entry */
+		out = x->heads_l * (kl + dr) + kl + dr;
+	return (pd_i_work){2 * T * (weights - P.norms), weights * x->ww + T * (h + out) * x->w,
 	                   T * out * x->w, true};
 }
 
 static pd_i_work mla_attention(const pd_i_shape *x)
 {
-	mla_dims d = mla_of(x);
+	const pd_model *m = x->m;
+	double kl = (double)m->kv_lora, dr = (double)m->qk_rope, dn = (double)m->qk_nope;
+	double dv = (double)m->v_head, H = x->heads_l;
 	double T = x->T, w = x->w, s = x->seqs, ctx = x->context;
 	if (x->prefill) { /* causal: half of QK (nope + rope) and PV (v) */
-		double io = T * d.heads * (2 * (d.dn + d.dr) + d.dv) * w + T * d.heads * d.dv * w;
-		return (pd_i_work){s * ctx * ctx * d.heads * (d.dn + d.dr + d.dv), io,
-		                   T * d.heads * d.dv * w, false};
+		double io = T * H * (2 * (dn + dr) + dv) * w + T * H * dv * w;
+		return (pd_i_work){s * ctx * ctx * H * (dn + dr + dv), io, T * H * dv * w, false};
 	}
 	/* scores over the latent + rope cache, output in the latent; the cache is read once
 	 * per layer, shared by the GPU's heads */
-	double flops = 2 * s * ctx * d.heads * (d.kl + d.dr) + 2 * s * ctx * d.heads * d.kl;
-	return (pd_i_work){flops, s * ctx * (d.kl + d.dr) * x->wkv, T * d.heads * d.kl * w,
+	double flops = 2 * s * ctx * H * (kl + dr) + 2 * s * ctx * H * kl;
+	return (pd_i_work){flops, s * ctx * pd_i_kv_elements(m, x->t) * x->wkv, T * H * kl * w,
 	                   false};
 }
 
 static pd_i_work mla_o_proj(const pd_i_shape *x)
 {
-	mla_dims d = mla_of(x);
-	double T = x->T, w = x->w, o = d.heads * d.dv * d.h;
-	double uv = x->prefill ? 0 : d.heads * d.kl * d.dv; /* W_UV in decode */
-	double in = x->prefill ? d.heads * d.dv : d.heads * d.kl;
-	return (pd_i_work){2 * T * (uv + o), (uv + o) * x->ww + T * (in + d.h) * w, T * d.h * w,
+	const pd_model *m = x->m;
+	double T = x->T, w = x->w, h = (double)m->hidden;
+	double weights = pd_i_attention_per_gpu(m, x->t).o + (x->prefill ? 0 : mla_w_uv(x));
+	double in = x->heads_l * (double)(x->prefill ? m->v_head : m->kv_lora);
+	return (pd_i_work){2 * T * weights, weights * x->ww + T * (in + h) * w, T * h * w,
 	                   true};
 }
 

@@ -55,6 +55,7 @@ void pd_i_shape_set_gpus(pd_i_shape *x, const int32_t *gpus, uint32_t n);
  * q_b_proj, kv_b_proj and o_proj / TP.  At tp 1 the model's attention parameters. */
 typedef struct pd_i_attn_params {
 	double q, kv, o;
+	double norms; /* of them the MLA q_a / kv_a layernorm weights (no GEMM); 0 for GQA */
 } pd_i_attn_params;
 pd_i_attn_params pd_i_attention_per_gpu(const pd_model *m, double tp);
 /* KV cache elements per token and layer on one GPU: 2·max(kv_heads/TP,1)·head_dim, or
