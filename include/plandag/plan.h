@@ -26,10 +26,10 @@ typedef struct pd_loc {
 	int column; /* 1-based column of its '<'; 0 = unknown */
 } pd_loc;
 
-typedef enum pd_dtype { PD_FP32, PD_FP16, PD_BF16, PD_FP8 } pd_dtype;
-/* 4, 2, 2, 1 */
-int pd_dtype_bytes(pd_dtype t);
-/* "fp32", "fp16", "bf16", "fp8" */
+typedef enum pd_dtype { PD_FP32, PD_FP16, PD_BF16, PD_FP8, PD_FP4 } pd_dtype;
+/* 4, 2, 2, 1, 0.5 bytes per element */
+double pd_dtype_bytes(pd_dtype t);
+/* "fp32", "fp16", "bf16", "fp8", "fp4" */
 const char *pd_dtype_name(pd_dtype t);
 
 typedef enum pd_phase { PD_DECODE, PD_PREFILL } pd_phase;
@@ -46,10 +46,34 @@ typedef struct pd_model {
 	int64_t dense_ffn;      /* FFN width of dense layers (0 if absent) */
 	int64_t first_dense;    /* leading dense layers of a MoE model */
 	pd_dtype dtype;         /* default bf16 */
-	double params;          /* declared total; valid when has_params */
+	pd_dtype kv_dtype;      /* valid when has_kv_dtype: see pd_model_kv_dtype() */
+	pd_dtype expert_dtype;  /* valid when has_expert_dtype: see pd_model_expert_dtype() */
+	bool has_kv_dtype, has_expert_dtype;
+	/* multi-head latent attention (DeepSeek-V2/V3, Kimi K2): kv_lora > 0 makes the model
+	 * MLA; then kv_heads = heads and head_dim = 0 (they do not apply) */
+	int64_t kv_lora, q_lora; /* q_lora 0 = queries not compressed */
+	int64_t qk_nope, qk_rope, v_head;
+	int64_t expert_groups; /* group-limited routing; 0 or 1 = one group */
+	int64_t group_top_k;   /* groups a token picks its experts in; 0 = expert_groups */
+	double params;         /* declared total; valid when has_params */
 	bool has_params;
 	pd_loc loc;
 } pd_model;
+
+/* True for a multi-head latent attention model (kv-lora-rank written). */
+static inline bool pd_model_is_mla(const pd_model *m)
+{
+	return m->kv_lora > 0;
+}
+
+/* The dtype of the KV cache: kv-dtype when written, else dtype, but bf16 for an fp4
+ * model (fp4 only when written). */
+pd_dtype pd_model_kv_dtype(const pd_model *m);
+/* The dtype of routed and shared expert weights: expert-dtype when written, else dtype. */
+pd_dtype pd_model_expert_dtype(const pd_model *m);
+/* The dtype of activations (and of everything the other two do not cover at run time):
+ * dtype, but bf16 for an fp4 model (fp4 is a weight format). */
+pd_dtype pd_model_act_dtype(const pd_model *m);
 
 /* True when layer l (0-based) is a MoE layer: experts > 0 and l >= first_dense. */
 bool pd_model_layer_is_moe(const pd_model *m, int64_t l);

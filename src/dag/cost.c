@@ -101,6 +101,7 @@ pd_status pd_i_costs_stage(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *
 {
 	pd_i_shape x;
 	pd_i_shape_init(&x, sh->plan, sh->stage_size, sh->tp, sh->sp);
+	pd_i_shape_set_gpus(&x, sh->gpus, sh->stage_size);
 	PD_CHECK(costs_stage_wide(dag, sh, &x, c));
 	PD_CHECK(costs_pp(dag, sh, c));
 	PD_CHECK(costs_tp_groups(dag, sh, &x, sh->tp, c->tp, c->n_tp));

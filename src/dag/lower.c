@@ -251,7 +251,9 @@ static void ep_round(lower_ctx *x, int32_t layer, pd_node_kind kind)
 }
 
 /* Routed experts hosted on lane li's GPU (fed by dispatch or router) and the shared
- * expert (fed by ffn_norm) become the lane's frontier. */
+ * expert (fed by ffn_norm) become the lane's frontier.  Every routed expert takes its
+ * data edge from the dispatch (router); a control edge from the previous one orders them
+ * on the GPU's compute stream, as the roofline sums them. */
 static void experts(lower_ctx *x, uint32_t li, int32_t layer)
 {
 	uint32_t base = x->front[(size_t)li * x->F], nf = 0, gi = lane_gpu(x, li);
@@ -261,6 +263,8 @@ static void experts(lower_ctx *x, uint32_t li, int32_t layer)
 		uint32_t v = node(x, li, PD_N_EXPERT, layer, (int32_t)e,
 		                  x->dag ? x->expert_cost[x->lay->copies[e]] : 0);
 		edge(x, li, base, v, PD_E_DATA);
+		if (nf)
+			edge(x, li, x->tmp[nf - 1], v, PD_E_CONTROL); /* one compute stream */
 		x->tmp[nf++] = v;
 	}
 	if (nf == 0)

@@ -156,6 +156,20 @@ static void md_gpus(FILE *f, const pd_compilation *c)
 	        an->gpus_cluster, p->cluster.nodes, p->cluster.gpus_per_node);
 }
 
+/* The dtypes that differ from the weights' (kv-dtype, expert-dtype, MLA). */
+static void md_dtypes(FILE *f, const pd_model *m)
+{
+	pd_dtype e = pd_model_expert_dtype(m), kv = pd_model_kv_dtype(m);
+	if (m->experts > 0 && e != m->dtype)
+		fprintf(f, "- expert weights in %s\n", pd_dtype_name(e));
+	if (kv != m->dtype)
+		fprintf(f, "- KV cache in %s\n", pd_dtype_name(kv));
+	if (pd_model_is_mla(m))
+		fprintf(f, "- attention: multi-head latent (kv-lora-rank %lld + qk-rope-dim %lld cached "
+		           "per token and layer)\n",
+		        (long long)m->kv_lora, (long long)m->qk_rope);
+}
+
 static void md_params(FILE *f, const pd_compilation *c)
 {
 	const pd_plan *p = c->plan;
@@ -168,7 +182,11 @@ static void md_params(FILE *f, const pd_compilation *c)
 		fprintf(f, "- parameters declared: %.4g\n", p->model.params);
 	fprintf(f, "- parameters computed: %.4g (%s weights in %s)\n", an->params_computed, w,
 	        pd_dtype_name(p->model.dtype));
-	fprintf(f, "- parameters active per token: %.4g\n", an->params_active_per_token);
+	fprintf(f,
+	        "- parameters active per token: %.4g (every parameter one token multiplies, the "
+	        "LM head included, the embedding lookup not)\n",
+	        an->params_active_per_token);
+	md_dtypes(f, &p->model);
 	fprintf(f, "- KV cache per token (whole model): %s\n\n", kv);
 }
 

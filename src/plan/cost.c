@@ -1,8 +1,11 @@
-/* cost.c - the cost model: one work function per operator (see cost.h for the formulas).
+/* cost.c - the cost model: one work function per operator (see cost.h for the formulas;
+ * docs/models.md derives them, with MLA and group-limited routing).
  *
  * Expert tokens = Tst * top_k / experts per expert, on average, split evenly over the
  * expert's copies with redundant experts; dispatch/combine bytes
- * per GPU = Tst / n * top_k * hidden * dtype * (n - 1) / n over the n GPUs of the stage.
+ * per GPU = Tst / n * top_k * hidden * dtype * (n - 1) / n over the n GPUs of the stage,
+ * or with group-limited routing over D NVLink domains Tst / n * R * hidden * dtype *
+ * (D - 1) / D, R = min(top_k, D, group_top_k * max(1, D / expert_groups)) domains.
  */
 #include "plan/cost.h"
 
@@ -13,7 +16,11 @@ void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64
 {
 	x->m = &p->model;
 	x->c = &p->cluster;
-	x->w = pd_dtype_bytes(p->model.dtype);
+	x->w = pd_dtype_bytes(pd_model_act_dtype(&p->model));
+	x->ww = pd_dtype_bytes(p->model.dtype);
+	x->we = pd_dtype_bytes(pd_model_expert_dtype(&p->model));
+	x->wkv = pd_dtype_bytes(pd_model_kv_dtype(&p->model));
+	x->domains = 1;
 	x->t = tp > 0 ? (double)tp : 1;
 	x->n = stage_size;
 	double groups = stage_size / x->t > 1 ? stage_size / x->t : 1;
@@ -27,6 +34,36 @@ void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64
 	x->heads_l = (double)x->m->heads / x->t;
 	x->kv_l = fmax((double)x->m->kv_heads / x->t, 1);
 	x->copies = 1;
+}
+
+void pd_i_shape_set_gpus(pd_i_shape *x, const int32_t *gpus, uint32_t n)
+{
+	double per =
+	    (double)(x->c->nvlink_domain > 0 ? x->c->nvlink_domain : x->c->gpus_per_node);
+	x->domains = 1;
+	if (gpus && n > 1 && pd_i_group_spans_nodes(x->c, gpus, n))
+		x->domains = fmax(2, ceil((double)n / fmax(per, 1)));
+}
+
+pd_i_attn_params pd_i_attention_per_gpu(const pd_model *m, double tp)
+{
+	double h = (double)m->hidden, heads = (double)m->heads / tp;
+	if (!pd_model_is_mla(m)) {
+		double d = (double)m->head_dim, kv = fmax((double)m->kv_heads / tp, 1);
+		return (pd_i_attn_params){h * heads * d, 2 * h * kv * d, heads * d * h, 0};
+	}
+	double ql = (double)m->q_lora, kl = (double)m->kv_lora, dn = (double)m->qk_nope;
+	double dr = (double)m->qk_rope, dv = (double)m->v_head;
+	double q = ql > 0 ? h * ql + ql + ql * heads * (dn + dr) : h * heads * (dn + dr);
+	double kv = h * (kl + dr) + kl + kl * heads * (dn + dv);
+	return (pd_i_attn_params){q, kv, heads * dv * h, (ql > 0 ? ql : 0) + kl};
+}
+
+double pd_i_kv_elements(const pd_model *m, double tp)
+{
+	if (pd_model_is_mla(m))
+		return (double)(m->kv_lora + m->qk_rope);
+	return 2 * fmax((double)m->kv_heads / tp, 1) * (double)m->head_dim;
 }
 
 /* Tokens of one GPU outside the TP regions: with SP the attention group's T tokens are
@@ -49,16 +86,74 @@ pd_i_work pd_i_work_norm(const pd_i_shape *x)
 	return (pd_i_work){4 * tok * h, 2 * tok * h * w, tok * h * w, false};
 }
 
+/* MLA (docs/models.md "MLA"): per GPU heads_l = heads / TP query heads; the weights are
+ * pd_i_attention_per_gpu's.  Decode runs the absorbed form: W_UK (the nope-key half of
+ * kv_b_proj) is applied to the query (latent queries of kv_lora), attention scores the
+ * latent + rope cache, its output stays in the latent and o_proj applies W_UV (the value
+ * half) then W_O.  Prefill runs the plain form: kv_b_proj decompresses K and V of the
+ * sequence, attention has qk dim nope + rope, v dim v. */
+static double mla_w_uv(const pd_i_shape *x)
+{
+	return (double)x->m->kv_lora * x->heads_l * (double)x->m->v_head;
+}
+
+static pd_i_work mla_qkv(const pd_i_shape *x)
+{
+	const pd_model *m = x->m;
+	pd_i_attn_params P = pd_i_attention_per_gpu(m, x->t);
+	double h = (double)m->hidden, kl = (double)m->kv_lora, dr = (double)m->qk_rope;
+	double dn = (double)m->qk_nope, dv = (double)m->v_head, T = x->T, out;
+	/* prefill reads all of kv_b_proj; decode leaves W_UV to o_proj */
+	double weights = P.q + P.kv - (x->prefill ? 0 : mla_w_uv(x));
+	if (x->prefill) /* q, and K (nope) and V decompressed for every token */
+		out = x->heads_l * (2 * (dn + dr) + dv);
+	else /* queries in the latent, plus the new cache entry */
+		out = x->heads_l * (kl + dr) + kl + dr;
+	return (pd_i_work){2 * T * (weights - P.norms), weights * x->ww + T * (h + out) * x->w,
+	                   T * out * x->w, true};
+}
+
+static pd_i_work mla_attention(const pd_i_shape *x)
+{
+	const pd_model *m = x->m;
+	double kl = (double)m->kv_lora, dr = (double)m->qk_rope, dn = (double)m->qk_nope;
+	double dv = (double)m->v_head, H = x->heads_l;
+	double T = x->T, w = x->w, s = x->seqs, ctx = x->context;
+	if (x->prefill) { /* causal: half of QK (nope + rope) and PV (v) */
+		double io = T * H * (2 * (dn + dr) + dv) * w + T * H * dv * w;
+		return (pd_i_work){s * ctx * ctx * H * (dn + dr + dv), io, T * H * dv * w, false};
+	}
+	/* scores over the latent + rope cache, output in the latent; the cache is read once
+	 * per layer, shared by the GPU's heads */
+	double flops = 2 * s * ctx * H * (kl + dr) + 2 * s * ctx * H * kl;
+	return (pd_i_work){flops, s * ctx * pd_i_kv_elements(m, x->t) * x->wkv, T * H * kl * w,
+	                   false};
+}
+
+static pd_i_work mla_o_proj(const pd_i_shape *x)
+{
+	const pd_model *m = x->m;
+	double T = x->T, w = x->w, h = (double)m->hidden;
+	double weights = pd_i_attention_per_gpu(m, x->t).o + (x->prefill ? 0 : mla_w_uv(x));
+	double in = x->heads_l * (double)(x->prefill ? m->v_head : m->kv_lora);
+	return (pd_i_work){2 * T * weights, weights * x->ww + T * (in + h) * w, T * h * w,
+	                   true};
+}
+
 pd_i_work pd_i_work_qkv(const pd_i_shape *x)
 {
+	if (pd_model_is_mla(x->m))
+		return mla_qkv(x);
 	double h = (double)x->m->hidden, d = (double)x->m->head_dim, w = x->w, T = x->T;
 	double qkv_out = (x->heads_l + 2 * x->kv_l) * d;
-	return (pd_i_work){2 * T * h * qkv_out, h * qkv_out * w + T * (h + qkv_out) * w,
+	return (pd_i_work){2 * T * h * qkv_out, h * qkv_out * x->ww + T * (h + qkv_out) * w,
 	                   T * qkv_out * w, true};
 }
 
 pd_i_work pd_i_work_attention(const pd_i_shape *x)
 {
+	if (pd_model_is_mla(x->m))
+		return mla_attention(x);
 	double d = (double)x->m->head_dim, w = x->w, T = x->T;
 	pd_i_work k = {0, 0, T * x->heads_l * d * w, false};
 	if (x->prefill) {
@@ -68,23 +163,25 @@ pd_i_work pd_i_work_attention(const pd_i_shape *x)
 	} else {
 		/* one query per sequence reads the whole KV cache */
 		k.flops = 4 * x->seqs * x->context * x->heads_l * d;
-		k.bytes = x->seqs * x->context * 2 * x->kv_l * d * w;
+		k.bytes = x->seqs * x->context * 2 * x->kv_l * d * x->wkv;
 	}
 	return k;
 }
 
 pd_i_work pd_i_work_o_proj(const pd_i_shape *x)
 {
+	if (pd_model_is_mla(x->m))
+		return mla_o_proj(x);
 	double h = (double)x->m->hidden, d = (double)x->m->head_dim, w = x->w, T = x->T;
 	return (pd_i_work){2 * T * x->heads_l * d * h,
-	                   x->heads_l * d * h * w + T * (x->heads_l * d + h) * w, T * h * w,
+	                   x->heads_l * d * h * x->ww + T * (x->heads_l * d + h) * w, T * h * w,
 	                   true};
 }
 
 pd_i_work pd_i_work_router(const pd_i_shape *x)
 {
 	double h = (double)x->m->hidden, w = x->w, T = x->T, E = (double)x->m->experts;
-	return (pd_i_work){2 * T * h * E, h * E * w + T * h * w, T * E * w, true};
+	return (pd_i_work){2 * T * h * E, h * E * x->ww + T * h * w, T * E * w, true};
 }
 
 pd_i_work pd_i_work_expert(const pd_i_shape *x)
@@ -95,7 +192,8 @@ pd_i_work pd_i_work_expert(const pd_i_shape *x)
 	double te = E > 0 ? x->Tst * (double)m->top_k / E : 0;
 	if (x->copies > 1)
 		te /= x->copies; /* each copy of a redundant expert takes its share */
-	return (pd_i_work){6 * te * h * fe, 3 * h * fe * w + 2 * te * h * w, te * h * w, true};
+	return (pd_i_work){6 * te * h * fe, 3 * h * fe * x->we + 2 * te * h * w, te * h * w,
+	                   PD_I_GEMM_EXPERT};
 }
 
 pd_i_work pd_i_work_shared_expert(const pd_i_shape *x)
@@ -104,13 +202,14 @@ pd_i_work pd_i_work_shared_expert(const pd_i_shape *x)
 	double h = (double)m->hidden, w = x->w, T = x->T, fe = (double)m->expert_ffn;
 	double ns = (double)m->shared_experts;
 	return (pd_i_work){6 * T * h * fe * ns / x->t,
-	                   3 * h * fe * ns * w / x->t + 2 * T * h * w, T * h * w, true};
+	                   3 * h * fe * ns * x->we / x->t + 2 * T * h * w, T * h * w,
+	                   PD_I_GEMM_EXPERT};
 }
 
 pd_i_work pd_i_work_ffn(const pd_i_shape *x)
 {
 	double h = (double)x->m->hidden, w = x->w, T = x->T, fd = (double)x->m->dense_ffn;
-	return (pd_i_work){6 * T * h * fd / x->t, 3 * h * fd * w / x->t + 2 * T * h * w,
+	return (pd_i_work){6 * T * h * fd / x->t, 3 * h * fd * x->ww / x->t + 2 * T * h * w,
 	                   T * h * w, true};
 }
 
@@ -120,7 +219,8 @@ pd_i_work pd_i_work_lm_head(const pd_i_shape *x)
 	double h = (double)x->m->hidden, w = x->w, V = (double)x->m->vocab;
 	double logits = x->seqs * V / x->t;
 	return (pd_i_work){2 * x->seqs * h * V / x->t,
-	                   V * h * w / x->t + x->seqs * h * w + logits * w, logits * w, true};
+	                   V * h * x->ww / x->t + x->seqs * h * w + logits * w, logits * w,
+	                   true};
 }
 
 pd_i_work pd_i_work_sample(const pd_i_shape *x)
@@ -151,9 +251,27 @@ pd_i_work pd_i_work_tp_all_gather(const pd_i_shape *x)
 	return pd_i_work_tp_reduce_scatter(x);
 }
 
+/* NVLink domains one token's activation reaches under group-limited routing: its top-k
+ * experts lie in group_top_k groups of experts / expert_groups, the groups laid
+ * contiguously over the stage's D domains (a group spans D / expert_groups domains when
+ * there are fewer groups than domains). */
+static double domains_reached(const pd_i_shape *x)
+{
+	const pd_model *m = x->m;
+	double D = x->domains, G = (double)m->expert_groups, k = (double)m->top_k;
+	double gtk = (double)(m->group_top_k > 0 ? m->group_top_k : m->expert_groups);
+	return fmin(fmin(k, D), gtk * fmax(1, D / G));
+}
+
 pd_i_work pd_i_work_ep_all_to_all(const pd_i_shape *x)
 {
 	double n = x->n;
+	if (x->m->expert_groups > 1 && x->domains > 1) {
+		/* one copy per remote domain reached, forwarded inside it over NVLink */
+		double D = x->domains;
+		double per_gpu = x->Tst / n * domains_reached(x) * (double)x->m->hidden * x->w;
+		return (pd_i_work){0, per_gpu * (D - 1) / D, per_gpu * n, false};
+	}
 	double per_gpu = x->Tst / n * (double)x->m->top_k * (double)x->m->hidden * x->w;
 	return (pd_i_work){0, per_gpu * (n - 1) / n, per_gpu * n, false};
 }
@@ -175,7 +293,12 @@ double pd_i_compute_us(const pd_cluster *c, double flops, double bytes)
 
 double pd_i_gemm_flops(const pd_cluster *c, pd_dtype dtype)
 {
-	return dtype == PD_FP8 && c->gpu_flops_fp8 > 0 ? c->gpu_flops_fp8 : c->gpu_flops;
+	if (dtype == PD_FP8 && c->gpu_flops_fp8 > 0)
+		return c->gpu_flops_fp8;
+	/* without fp4 tensor cores (Hopper) fp4 weights are dequantised to bf16 */
+	if (dtype == PD_FP4 && c->gpu_flops_fp4 > 0)
+		return c->gpu_flops_fp4;
+	return c->gpu_flops;
 }
 
 double pd_i_work_us(const pd_i_shape *x, pd_i_work w)
@@ -183,7 +306,8 @@ double pd_i_work_us(const pd_i_shape *x, pd_i_work w)
 	if (!w.gemm)
 		return pd_i_compute_us(x->c, w.flops, w.bytes);
 	pd_cluster peak = *x->c;
-	peak.gpu_flops = pd_i_gemm_flops(x->c, x->m->dtype);
+	peak.gpu_flops = pd_i_gemm_flops(
+	    x->c, w.gemm == PD_I_GEMM_EXPERT ? pd_model_expert_dtype(x->m) : x->m->dtype);
 	return pd_i_compute_us(&peak, w.flops, w.bytes);
 }
 

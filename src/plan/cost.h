@@ -2,8 +2,9 @@
  * per-node costs (src/dag/cost.c) and the analytic estimate (src/plan/roofline.c).
  *
  *   compute = max(FLOPs / peak FLOP/s, HBM bytes / HBM bandwidth)     pd_i_compute_us
- *   peak    = gpu-tflops-fp8 for weight GEMMs of an fp8 model when     pd_i_gemm_flops
- *             known, gpu-tflops (dense 16-bit) for everything else
+ *   peak    = the peak of the GEMM's weight dtype (dtype, expert GEMMs  pd_i_gemm_flops
+ *             expert-dtype): gpu-tflops-fp8 for fp8, gpu-tflops-fp4
+ *             for fp4 when known, gpu-tflops (dense 16-bit) otherwise
  *   comm    = alpha + bytes / link bandwidth, alpha = 5 us            pd_i_comm_us
  *   link    = NVLink when every GPU of the group sits in one NVLink   pd_i_link_bandwidth
  *             domain (nvlink-domain GPUs, default gpus-per-node), the network otherwise
@@ -31,7 +32,9 @@
 typedef struct pd_i_shape {
 	const pd_model *m;
 	const pd_cluster *c;
-	double w;             /* bytes per element */
+	double w;             /* bytes of an activation element (pd_model_act_dtype) */
+	double ww, we, wkv;   /* bytes of a weight, an expert weight, a KV element */
+	double domains;       /* NVLink domains the stage spans (pd_i_shape_set_gpus) */
 	double t;             /* TP */
 	double n;             /* GPUs of the stage (the all-to-all of EP spans them all) */
 	double seqs, T, Tst;  /* see above */
@@ -43,14 +46,33 @@ typedef struct pd_i_shape {
 
 void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64_t tp,
                      bool sp);
+/* The stage's GPUs (cluster ids), for the all-to-all of group-limited routing: domains
+ * = 1 inside one NVLink domain, else max(2, ceil(n / nvlink-domain)). */
+void pd_i_shape_set_gpus(pd_i_shape *x, const int32_t *gpus, uint32_t n);
+
+/* Attention weights of one GPU under attention TP tp, in parameters (docs/models.md):
+ * GQA q = hidden·heads/TP·head_dim, kv = 2·hidden·max(kv_heads/TP,1)·head_dim,
+ * o = heads/TP·head_dim·hidden; MLA q_a_proj, kv_a_proj_with_mqa and their norms whole,
+ * q_b_proj, kv_b_proj and o_proj / TP.  At tp 1 the model's attention parameters. */
+typedef struct pd_i_attn_params {
+	double q, kv, o;
+	double norms; /* of them the MLA q_a / kv_a layernorm weights (no GEMM); 0 for GQA */
+} pd_i_attn_params;
+pd_i_attn_params pd_i_attention_per_gpu(const pd_model *m, double tp);
+/* KV cache elements per token and layer on one GPU: 2·max(kv_heads/TP,1)·head_dim, or
+ * for MLA kv_lora + rope whatever the TP (the latent is not split by heads). */
+double pd_i_kv_elements(const pd_model *m, double tp);
 
 /* What one operator does: FLOPs, bytes (HBM traffic for compute, the bytes one member
  * puts on the link for communication) and the size of its output (the payload of a
  * communication). */
 typedef struct pd_i_work {
 	double flops, bytes, out_bytes;
-	bool gemm; /* a GEMM with weights in the model dtype: its peak is pd_i_gemm_flops */
+	/* a GEMM runs at pd_i_gemm_flops of its weights' dtype: 0 not a GEMM, true (1) weights
+	 * in dtype, PD_I_GEMM_EXPERT weights in expert-dtype */
+	int gemm;
 } pd_i_work;
+#define PD_I_GEMM_EXPERT 2
 
 typedef pd_i_work (*pd_i_work_fn)(const pd_i_shape *x);
 

@@ -1,16 +1,19 @@
 /* memory.c - memory per GPU exactly as docs/plan-format.md defines it.
  *
- * weights: per layer of the stage, attention / TP (K, V as 2·hidden·max(kv/TP,1)·head_dim),
- * router and norms whole, dense FFN / its TP (<dense-ffn tp>, default TP), shared experts
- * / TP, 3·hidden·expert_ffn per expert
- * slot it hosts (a redundant copy counts like any expert); embedding on the first stage and
- * LM head on the last, vocab·hidden / TP each. KV cache:
- * 2·layers·max(kv/TP,1)·head_dim·bytes per token for ceil(batch / groups) sequences of
- * `context` tokens. activations: see ACTIVATION_FORMULA (the hidden-wide part / TP with
- * SP). reserve: 10 % of gpu-memory (not of the sum): what allocators, CUDA context and
+ * weights: per layer of the stage, attention per GPU (cost.c pd_i_attention_per_gpu: GQA
+ * / TP with K, V as 2·hidden·max(kv/TP,1)·head_dim; MLA q_a/kv_a projections whole, the
+ * rest / TP), router and norms whole, dense FFN / its TP (<dense-ffn tp>, default TP),
+ * shared experts / TP, 3·hidden·expert_ffn per expert slot it hosts (a redundant copy
+ * counts like any expert); embedding on the first stage and LM head on the last,
+ * vocab·hidden / TP each; experts in expert-dtype bytes, the rest in dtype bytes.
+ * KV cache: layers·pd_i_kv_elements·kv-dtype bytes per token (MLA: kv_lora + rope, not
+ * split by TP) for ceil(batch / groups) sequences of `context` tokens.
+ * activations: see ACTIVATION_FORMULA (the hidden-wide part / TP with SP).
+ * reserve: 10 % of gpu-memory (not of the sum): what allocators, CUDA context and
  * fragmentation take whatever the plan holds.  total = weights + KV + activations +
  * reserve must not exceed gpu-memory.
  */
+#include "plan/cost.h"
 #include "plan/layout.h"
 #include "plan/rules.h"
 
@@ -31,27 +34,26 @@ static double ceil_div(double a, double b)
 	return b > 0 ? ceil(a / b) : a;
 }
 
-/* Weights of one GPU of stage si except its routed experts, in parameters. */
+/* Weights of one GPU of stage si except its routed experts, in bytes. */
 static double stage_weights(const pd_plan *p, const pd_replica *r, uint32_t si)
 {
 	const pd_model *m = &p->model;
 	const pd_stage *s = &r->stages[si];
-	double tp = (double)pd_i_tp(s), h = (double)m->hidden, hd = (double)m->head_dim;
+	double tp = (double)pd_i_tp(s), h = (double)m->hidden;
+	double wb = pd_dtype_bytes(m->dtype), eb = pd_dtype_bytes(pd_model_expert_dtype(m));
 	int64_t moe, dense;
 	pd_i_stage_layers(m, s, &moe, &dense);
-	double attn = 2.0 * h * (double)m->heads * hd / tp +
-	              2.0 * h * pd_i_kv_heads_per_gpu(m, s->tp) * hd;
-	double per_layer = attn + 2.0 * h;
-	double moe_layer =
-	    h * (double)m->experts + (double)m->shared_experts * pd_i_expert_params(m) / tp;
+	pd_i_attn_params a = pd_i_attention_per_gpu(m, tp);
+	double per_layer = a.q + a.kv + a.o + 2.0 * h;
+	double shared = (double)m->shared_experts * pd_i_expert_params(m) / tp;
 	double dense_layer = 3.0 * h * (double)m->dense_ffn / (double)pd_stage_dense_tp(s);
-	double w = (double)(moe + dense) * per_layer + (double)moe * moe_layer +
+	double w = (double)(moe + dense) * per_layer + (double)moe * h * (double)m->experts +
 	           (double)dense * dense_layer;
 	if (si == 0)
 		w += (double)m->vocab * h / tp;
 	if (si + 1 == r->n_stages)
 		w += (double)m->vocab * h / tp;
-	return w;
+	return w * wb + (double)moe * shared * eb;
 }
 
 static double stage_kv(const pd_plan *p, const pd_stage *s)
@@ -59,8 +61,8 @@ static double stage_kv(const pd_plan *p, const pd_stage *s)
 	const pd_model *m = &p->model;
 	int64_t moe, dense;
 	pd_i_stage_layers(m, s, &moe, &dense);
-	double per_token = 2.0 * (double)(moe + dense) * pd_i_kv_heads_per_gpu(m, s->tp) *
-	                   (double)m->head_dim * pd_dtype_bytes(m->dtype);
+	double per_token = (double)(moe + dense) * pd_i_kv_elements(m, (double)pd_i_tp(s)) *
+	                   pd_dtype_bytes(pd_model_kv_dtype(m));
 	double seqs = ceil_div((double)p->workload.batch, (double)pd_i_groups(s));
 	return per_token * seqs * (double)p->workload.context;
 }
@@ -77,7 +79,8 @@ static double stage_activations(const pd_plan *p, const pd_stage *s)
 	double width = fmax((double)m->dense_ffn / tp, (double)m->expert_ffn);
 	width = fmax(width, (double)m->shared_experts * (double)m->expert_ffn / tp);
 	double sp = s->sp ? tp : 1.0;
-	return tokens * (4.0 * (double)m->hidden / sp + 2.0 * width) * pd_dtype_bytes(m->dtype);
+	return tokens * (4.0 * (double)m->hidden / sp + 2.0 * width) *
+	       pd_dtype_bytes(pd_model_act_dtype(m));
 }
 
 /* Expert slots of GPU index g of the stage: its layout counts every slot, a redundant
@@ -92,7 +95,7 @@ static void fill_stage(const pd_plan *p, const pd_replica *r, uint32_t ri, uint3
 {
 	const pd_model *m = &p->model;
 	const pd_stage *s = &r->stages[si];
-	double bytes = pd_dtype_bytes(m->dtype);
+	double bytes = pd_dtype_bytes(pd_model_expert_dtype(m));
 	int64_t moe, dense;
 	pd_i_stage_layers(m, s, &moe, &dense);
 	double base = stage_weights(p, r, si), kv = stage_kv(p, s),
@@ -103,7 +106,7 @@ static void fill_stage(const pd_plan *p, const pd_replica *r, uint32_t ri, uint3
 		e->replica = (int32_t)ri;
 		e->stage = (int32_t)si;
 		e->experts = (int32_t)fmin(slots_of(s, g), INT32_MAX);
-		e->weights = (base + slots_of(s, g) * (double)moe * pd_i_expert_params(m)) * bytes;
+		e->weights = base + slots_of(s, g) * (double)moe * pd_i_expert_params(m) * bytes;
 		e->kv_cache = kv;
 		e->activations = act;
 		e->capacity = p->cluster.gpu_memory;

@@ -173,24 +173,43 @@ static void bad_combination(builder *b, pd_loc at, const char *fix, const char *
 	pd_i_schema_error(b->r, at, fix, "%s", msg);
 }
 
-/* model/@dtype; the XSD has already limited it to the four names. */
-static pd_dtype read_dtype(const xmlNode *n)
+/* A dtype attribute of <model>; the XSD has already limited it to the five names.
+ * Returns whether it was written. */
+static bool read_dtype(const xmlNode *n, const char *name, pd_dtype *out)
 {
-	static const pd_dtype all[] = {PD_FP32, PD_FP16, PD_BF16, PD_FP8};
-	pd_dtype t = PD_BF16;
-	char *v = attr(n, "dtype");
-	for (size_t i = 0; v && i < 4; i++)
+	static const pd_dtype all[] = {PD_FP32, PD_FP16, PD_BF16, PD_FP8, PD_FP4};
+	char *v = attr(n, name);
+	bool written = v != NULL;
+	for (size_t i = 0; v && i < sizeof(all) / sizeof(all[0]); i++)
 		if (strcmp(v, pd_dtype_name(all[i])) == 0)
-			t = all[i];
+			*out = all[i];
 	xmlFree(v);
-	return t;
+	return written;
 }
 
-/* The attention shape: kv-heads defaults to heads, head-dim to hidden / heads. */
-static void read_attention_shape(builder *b, const xmlNode *n, pd_loc at, pd_model *m)
+/* A schema error at the line of attribute `name` of the element at `at`. */
+static void bad_attribute(builder *b, pd_loc at, const char *name, const char *fix,
+                          const char *msg)
 {
-	get_int(b, n, at, "hidden", PD_T_COUNT_HIDDEN, &m->hidden);
-	get_int(b, n, at, "heads", PD_T_COUNT_64K, &m->heads);
+	bad_combination(b, pd_i_text_attr_loc(&b->r->text, at, name), fix, msg);
+}
+
+static bool has_attr(const xmlNode *n, const char *name)
+{
+	return xmlHasProp(n, (const xmlChar *)name) != NULL;
+}
+
+/* The GQA shape: kv-heads defaults to heads, head-dim to hidden / heads; the MLA
+ * attributes need kv-lora-rank. */
+static void read_gqa_shape(builder *b, const xmlNode *n, pd_loc at, pd_model *m)
+{
+	static const char *const mla[] = {"q-lora-rank", "qk-nope-dim", "qk-rope-dim",
+	                                  "v-head-dim"};
+	for (size_t i = 0; i < sizeof(mla) / sizeof(mla[0]); i++)
+		if (has_attr(n, mla[i]))
+			bad_attribute(b, at, mla[i],
+			              "add kv-lora-rank (multi-head latent attention) or remove it",
+			              "an MLA attribute without kv-lora-rank");
 	if (!get_int(b, n, at, "kv-heads", PD_T_COUNT_64K, &m->kv_heads))
 		m->kv_heads = m->heads;
 	if (get_int(b, n, at, "head-dim", PD_T_COUNT_64K, &m->head_dim) || m->heads <= 0)
@@ -200,6 +219,118 @@ static void read_attention_shape(builder *b, const xmlNode *n, pd_loc at, pd_mod
 	if (m->hidden % m->heads != 0)
 		bad_combination(b, at, "write head-dim explicitly",
 		                "hidden is not a multiple of heads, so head-dim has no default");
+}
+
+/* head-dim or kv-heads on an MLA model: an error at the attribute. */
+static void refuse_gqa_attribute(builder *b, const xmlNode *n, pd_loc at, const char *name)
+{
+	if (!has_attr(n, name))
+		return;
+	char fix[160];
+	snprintf(fix, sizeof(fix),
+	         "remove %s: an MLA model's head sizes are qk-nope-dim, qk-rope-dim and "
+	         "v-head-dim",
+	         name);
+	bad_attribute(b, at, name, fix,
+	              "an MLA model (kv-lora-rank) has no head-dim or kv-heads");
+}
+
+/* The MLA shape (kv-lora-rank written): the three head sizes are required, head-dim
+ * and kv-heads do not apply (every head has its own K and V, decompressed from the
+ * shared latent). */
+static void read_mla_shape(builder *b, const xmlNode *n, pd_loc at, pd_model *m)
+{
+	refuse_gqa_attribute(b, n, at, "head-dim");
+	refuse_gqa_attribute(b, n, at, "kv-heads");
+	m->kv_heads = m->heads;
+	get_int(b, n, at, "q-lora-rank", PD_T_COUNT_64K_OR_ZERO, &m->q_lora);
+	bool nope = get_int(b, n, at, "qk-nope-dim", PD_T_COUNT_64K, &m->qk_nope);
+	bool rope = get_int(b, n, at, "qk-rope-dim", PD_T_COUNT_64K_OR_ZERO, &m->qk_rope);
+	bool v = get_int(b, n, at, "v-head-dim", PD_T_COUNT_64K, &m->v_head);
+	if (!nope || !rope || !v)
+		bad_combination(b, at,
+		                "write qk-nope-dim, qk-rope-dim and v-head-dim (DeepSeek-V3: 128, "
+		                "64, 128)",
+		                "an MLA model (kv-lora-rank) needs qk-nope-dim, qk-rope-dim and "
+		                "v-head-dim");
+}
+
+/* The attention shape: GQA (kv-heads, head-dim) or MLA (kv-lora-rank and its sizes). */
+static void read_attention_shape(builder *b, const xmlNode *n, pd_loc at, pd_model *m)
+{
+	get_int(b, n, at, "hidden", PD_T_COUNT_HIDDEN, &m->hidden);
+	get_int(b, n, at, "heads", PD_T_COUNT_64K, &m->heads);
+	if (get_int(b, n, at, "kv-lora-rank", PD_T_COUNT_64K, &m->kv_lora))
+		read_mla_shape(b, n, at, m);
+	else
+		read_gqa_shape(b, n, at, m);
+}
+
+/* dtype, kv-dtype, expert-dtype; expert-dtype needs experts. */
+static void read_dtypes(builder *b, const xmlNode *n, pd_loc at, pd_model *m)
+{
+	m->dtype = PD_BF16;
+	read_dtype(n, "dtype", &m->dtype);
+	m->has_kv_dtype = read_dtype(n, "kv-dtype", &m->kv_dtype);
+	m->has_expert_dtype = read_dtype(n, "expert-dtype", &m->expert_dtype);
+	if (m->has_expert_dtype && m->experts <= 0)
+		bad_attribute(b, at, "expert-dtype",
+		              "remove expert-dtype, or add experts: a dense model has no experts",
+		              "expert-dtype on a dense model (no experts)");
+}
+
+/* The first contradiction of expert-groups / group-top-k with the experts, as a
+ * message and its fix; NULL when there is none. */
+static const char *groups_error(const pd_model *m, const char **attr_name, char *fix,
+                                size_t size)
+{
+	long long E = (long long)m->experts, G = (long long)m->expert_groups;
+	long long k = (long long)m->group_top_k;
+	*attr_name = "expert-groups";
+	if (E % G != 0) {
+		snprintf(fix, size, "use expert-groups that divides %lld (e.g. 1 or 8)", E);
+		return "expert-groups does not divide experts";
+	}
+	*attr_name = "group-top-k";
+	if (k > G) {
+		snprintf(fix, size, "use group-top-k from 1 to %lld (expert-groups)", G);
+		return "group-top-k is larger than expert-groups";
+	}
+	*attr_name = "top-k";
+	if (m->top_k > k * (E / G)) {
+		snprintf(
+		    fix, size,
+		    "raise group-top-k or lower top-k to at most %lld (group-top-k x experts / "
+		    "expert-groups)",
+		    k * (E / G));
+		return "top-k is larger than the experts of the group-top-k picked groups";
+	}
+	return NULL;
+}
+
+/* expert-groups (default 1, divides experts) and group-top-k (default expert-groups;
+ * top-k must fit in the picked groups); both need experts. */
+static void read_groups(builder *b, const xmlNode *n, pd_loc at, pd_model *m)
+{
+	bool groups = get_int(b, n, at, "expert-groups", PD_T_COUNT_64K, &m->expert_groups);
+	bool gtk = get_int(b, n, at, "group-top-k", PD_T_COUNT_64K, &m->group_top_k);
+	if (!groups || m->expert_groups < 1)
+		m->expert_groups = 1;
+	if (!gtk || m->group_top_k < 1)
+		m->group_top_k = m->expert_groups;
+	if (!groups && !gtk)
+		return;
+	if (m->experts <= 0) {
+		bad_attribute(b, at, groups ? "expert-groups" : "group-top-k",
+		              "remove expert-groups and group-top-k: a dense model has no experts",
+		              "group-limited routing on a dense model (no experts)");
+		return;
+	}
+	char fix[160];
+	const char *name;
+	const char *msg = groups_error(m, &name, fix, sizeof(fix));
+	if (msg)
+		bad_attribute(b, at, name, fix, msg);
 }
 
 /* <model>: every default of docs/plan-format.md; top-k 1 when there are experts. */
@@ -218,13 +349,15 @@ static void read_model(builder *b, const xmlNode *n)
 	get_int(b, n, at, "shared-experts", PD_T_COUNT_64K_OR_ZERO, &m->shared_experts);
 	get_int(b, n, at, "dense-ffn", PD_T_COUNT_FFN, &m->dense_ffn);
 	get_int(b, n, at, "first-dense", PD_T_COUNT_LAYERS_OR_ZERO, &m->first_dense);
-	m->dtype = read_dtype(n);
+	read_dtypes(b, n, at, m);
 	m->has_params = get_quantity(b, n, at, "params", pd_parse_number,
 	                             "a number of parameters such as 10.2e9", NULL, &m->params);
 	/* top-k picks among the routed experts, so it cannot exceed them */
 	if (m->top_k > m->experts && m->experts > 0)
 		bad_combination(b, at, "lower top-k to at most experts",
 		                "top-k is larger than the number of experts");
+	else
+		read_groups(b, n, at, m);
 }
 
 /* A value of <cluster> the plan did not write: the preset's when it has one (marked in

@@ -99,3 +99,45 @@ pd_loc pd_i_text_loc(pd_i_text *t, const xmlNode *n, bool in_order)
 		t->cursor = p + 1;
 	return at;
 }
+
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* True when attribute `name` (n bytes) followed by optional blanks and '=' starts at p,
+ * preceded by a blank. */
+static bool attr_at(const pd_i_text *t, size_t p, const char *name, size_t n)
+{
+	if (p == 0 || !blank(t->buf[p - 1]) || p + n > t->len ||
+	    memcmp(t->buf + p, name, n) != 0)
+		return false;
+	size_t q = p + n;
+	while (q < t->len && blank(t->buf[q]))
+		q++;
+	return q < t->len && t->buf[q] == '=';
+}
+
+pd_loc pd_i_text_attr_loc(const pd_i_text *t, pd_loc element, const char *name)
+{
+	if (element.line < 1 || element.line > t->n_lines || element.column < 1)
+		return element;
+	size_t n = strlen(name);
+	char quote = 0;
+	for (size_t p = t->line_start[element.line - 1] + (size_t)element.column;
+	     p < t->len && (quote || t->buf[p] != '>'); p++) {
+		if (quote) {
+			quote = t->buf[p] == quote ? 0 : quote;
+			continue;
+		}
+		if (t->buf[p] == '"' || t->buf[p] == '\'') {
+			quote = t->buf[p];
+			continue;
+		}
+		if (!attr_at(t, p, name, n))
+			continue;
+		long line = line_of(t, p);
+		return (pd_loc){line, (int)(p - t->line_start[line - 1] + 1)};
+	}
+	return element;
+}

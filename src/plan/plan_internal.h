@@ -36,6 +36,9 @@ void pd_i_text_release(pd_i_text *t);
  * previous element so that several elements on one line get their own columns;
  * otherwise the first `<name` on the line is taken.  Column 0 when not found. */
 pd_loc pd_i_text_loc(pd_i_text *t, const xmlNode *n, bool in_order);
+/* Location of attribute `name` in the start tag of the element at `element` (as
+ * pd_i_text_loc found it); the element's location when it is not found. */
+pd_loc pd_i_text_attr_loc(const pd_i_text *t, pd_loc element, const char *name);
 /* Line (1-based) of a byte offset of the text. */
 long pd_i_text_line(const pd_i_text *t, size_t offset);
 

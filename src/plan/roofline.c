@@ -134,6 +134,7 @@ static void load_init(const pd_plan *p, const pd_stage *s, stage_load *l)
 {
 	*l = (stage_load){.c = &p->cluster};
 	pd_i_shape_init(&l->x, p, s->n_gpus, s->tp, s->sp);
+	pd_i_shape_set_gpus(&l->x, s->gpus, s->n_gpus);
 	l->ep_coll = s->ep > 1;
 	l->experts_us = busiest_experts_us(l, s->layout);
 	uint32_t tpn = (uint32_t)fmin(l->x.t, (double)s->n_gpus);

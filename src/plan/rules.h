@@ -45,8 +45,6 @@ void pd_i_stage_layers(const pd_model *m, const pd_stage *s, int64_t *moe, int64
 int64_t pd_i_tp(const pd_stage *s);
 /* Attention groups of a stage: stage_size / TP, at least 1. */
 int64_t pd_i_groups(const pd_stage *s);
-/* max(kv_heads / TP, 1): KV heads held per GPU (replicated when kv_heads < TP). */
-double pd_i_kv_heads_per_gpu(const pd_model *m, int64_t tp);
 
 /* params.c: fills params_computed, params_active_per_token, weight_bytes,
  * kv_bytes_per_token. */

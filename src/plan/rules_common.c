@@ -86,12 +86,6 @@ int64_t pd_i_groups(const pd_stage *s)
 	return g < 1 ? 1 : g;
 }
 
-double pd_i_kv_heads_per_gpu(const pd_model *m, int64_t tp)
-{
-	double kv = (double)m->kv_heads / (double)(tp < 1 ? 1 : tp);
-	return kv < 1.0 ? 1.0 : kv;
-}
-
 uint32_t pd_i_copies_end(const pd_strategy *st, uint32_t r)
 {
 	uint32_t e = r + 1;
