@@ -14,6 +14,7 @@
 
 #define DSV3 "tests/plans/valid/dsv3-prefill-redundant.xml"
 #define PLACED "tests/plans/valid/redundant-place.xml"
+#define DSV3_EXAMPLE "examples/deepseek-v3-prefill-32-h800.xml"
 
 typedef struct place_case {
 	const char *file;    /* under tests/plans/invalid, without .xml */
@@ -255,6 +256,58 @@ static void layer_view_should_render_the_slots(void)
 	free(svg);
 }
 
+static int count_of(const char *text, const char *pat)
+{
+	int n = 0;
+	for (const char *q = text ? strstr(text, pat) : NULL; q; q = strstr(q + 1, pat))
+		n++;
+	return n;
+}
+
+/* The shipped DeepSeek-V3 prefill example (MLA, TP 4 + SP, dense TP 1, EP 32, 32
+ * redundant): --dump lower has 9 expert slots on every GPU in a MoE layer and, in a dense
+ * layer, reduce-scatter -> ffn -> all-gather in the TP-4 group; the layer views draw the
+ * 288 slots and the re-sharding pair of every GPU. */
+static void deepseek_prefill_example_should_show_nine_slots_and_the_resharding(void)
+{
+	pd_run_result r;
+	CU_ASSERT_EQUAL_FATAL(pd_run_plandag(&r, "compile", pd_test_path(DSV3_EXAMPLE),
+	                                     "--dump", "lower", "--emit", "none", "-q", NULL),
+	                      0);
+	for (int g = 0; g < 32; g++) {
+		char pat[64];
+		snprintf(pat, sizeof(pat), " expert gpu=%d r=0 s=0 L=3 ", g);
+		CU_ASSERT_EQUAL(count_of(r.out, pat), 9);
+	}
+	const char *rs = strstr(r.out, " tp_reduce_scatter gpu=0 r=0 s=0 L=0 ");
+	const char *ffn = strstr(r.out, " ffn gpu=0 r=0 s=0 L=0 ");
+	const char *ag = strstr(r.out, " tp_all_gather gpu=0 r=0 s=0 L=0 ");
+	CU_ASSERT_TRUE(rs && ffn && ag && rs < ffn && ffn < ag);
+	CU_ASSERT_EQUAL(count_of(r.out, " tp_allreduce "), 0);
+	pd_run_release(&r);
+	const char *dir = pd_test_tmpdir("redundant");
+	for (int layer = 0; layer <= 3; layer += 3) {
+		char view[16], file[64];
+		snprintf(view, sizeof(view), "layer=%d", layer);
+		CU_ASSERT_EQUAL(pd_run_plandag(&r, "compile", pd_test_path(DSV3_EXAMPLE), "-o", dir,
+		                               "--emit", "svg", "--view", view, "-q", NULL),
+		                0);
+		pd_run_release(&r);
+		snprintf(file, sizeof(file), "deepseek-v3-prefill-32-h800-layer%d.svg", layer);
+		char *svg = pd_test_read_file(pd_test_join(dir, file), NULL);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
+		int want_slots = layer == 3 ? 288 : 0, want_ffn = layer == 3 ? 0 : 32;
+		CU_ASSERT_EQUAL(count_of(svg, ">L3 expert "), want_slots);
+		CU_ASSERT_EQUAL(count_of(svg, ">L0 ffn<"), want_ffn);
+		CU_ASSERT_EQUAL(count_of(svg, ">L0 tp_reduce_scatter<") +
+		                    count_of(svg, ">L3 tp_reduce_scatter<"),
+		                32);
+		CU_ASSERT_EQUAL(
+		    count_of(svg, ">L0 tp_all_gather<") + count_of(svg, ">L3 tp_all_gather<"), 32);
+		free(svg);
+	}
+}
+
 /* A hand placement with copies is valid, lowers, and its GraphML says where the copies
  * are: verify accepts it, and refuses it once a copy's GPU is changed. */
 static void verify_should_accept_copies_and_refuse_a_moved_one(void)
@@ -294,6 +347,8 @@ static CU_TestInfo tests[] = {
     {"dump_lower_should_show_nine_expert_slots_per_gpu",
      dump_lower_should_show_nine_expert_slots_per_gpu},
     {"layer_view_should_render_the_slots", layer_view_should_render_the_slots},
+    {"deepseek_prefill_example_should_show_nine_slots_and_the_resharding",
+     deepseek_prefill_example_should_show_nine_slots_and_the_resharding},
     {"verify_should_accept_copies_and_refuse_a_moved_one",
      verify_should_accept_copies_and_refuse_a_moved_one},
     CU_TEST_INFO_NULL,
