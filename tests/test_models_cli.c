@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "testutil.h"
 
 #define DSV3 "tests/plans/models/deepseek-v3.xml"
@@ -103,11 +105,48 @@ static void valid_examples_of_the_models_should_check_clean(void)
 	}
 }
 
+/* The JSON report names the dtypes and the attention kind of the model it read. */
+static void json_report_should_name_the_dtypes_and_the_attention(void)
+{
+	static const struct {
+		const char *plan, *dtype, *expert, *kv, *attention;
+	} cases[] = {
+	    {"examples/gpt-oss-120b-1gpu-fp4.xml", "bf16", "fp4", "bf16", "gqa"},
+	    {DSV3, "fp8", "fp8", "bf16", "mla"},
+	    {"examples/dense-70b-pp2-tp8-sp.xml", NULL, NULL, NULL, "gqa"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pd_run_result r;
+		CU_ASSERT_EQUAL(pd_run_plandag(&r, "report", pd_test_path(cases[i].plan),
+		                               "--format", "json", NULL),
+		                0);
+		cJSON *root = cJSON_Parse(r.out ? r.out : "");
+		cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(params);
+		const char *keys[] = {"dtype", "expert_dtype", "kv_dtype", "attention"};
+		const char *want[] = {cases[i].dtype, cases[i].expert, cases[i].kv,
+		                      cases[i].attention};
+		for (int k = 0; k < 4; k++) {
+			cJSON *v = cJSON_GetObjectItemCaseSensitive(params, keys[k]);
+			CU_ASSERT_PTR_NOT_NULL(v);
+			if (want[k])
+				CU_ASSERT_STRING_EQUAL(cJSON_IsString(v) ? v->valuestring : "", want[k]);
+		}
+		if (i == 2) /* a dense model has no expert dtype */
+			CU_ASSERT_TRUE(
+			    cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(params, "expert_dtype")));
+		cJSON_Delete(root);
+		pd_run_release(&r);
+	}
+}
+
 static CU_TestInfo cli_tests[] = {
     {"check_should_refuse_every_bad_model_attribute_at_its_line_with_a_fix",
      check_should_refuse_every_bad_model_attribute_at_its_line_with_a_fix},
     {"valid_examples_of_the_models_should_check_clean",
      valid_examples_of_the_models_should_check_clean},
+    {"json_report_should_name_the_dtypes_and_the_attention",
+     json_report_should_name_the_dtypes_and_the_attention},
     CU_TEST_INFO_NULL,
 };
 

@@ -120,6 +120,12 @@ static cJSON *j_params(jb *b, const pd_compilation *c)
 	put(b, o, "computed", num(an->params_computed));
 	put(b, o, "active_per_token", num(an->params_active_per_token));
 	put(b, o, "weight_bytes", num(an->weight_bytes));
+	const pd_model *m = &c->plan->model;
+	put(b, o, "dtype", cJSON_CreateString(pd_dtype_name(m->dtype)));
+	put(b, o, "expert_dtype",
+	    str_or_null(m->experts > 0 ? pd_dtype_name(pd_model_expert_dtype(m)) : NULL));
+	put(b, o, "kv_dtype", cJSON_CreateString(pd_dtype_name(pd_model_kv_dtype(m))));
+	put(b, o, "attention", cJSON_CreateString(pd_model_is_mla(m) ? "mla" : "gqa"));
 	return o;
 }
 
