@@ -122,14 +122,6 @@ static pd_plan *load_without_dense_tp(pd_analysis *an)
 	return p;
 }
 
-static const pd_node *first_of(const pd_dag *d, pd_node_kind kind)
-{
-	for (uint32_t v = 0; v < d->n_nodes; v++)
-		if (d->nodes[v].kind == kind)
-			return &d->nodes[v];
-	return NULL;
-}
-
 /* TP 1 on a quarter of the tokens does a TP-4 GPU's FLOPs, but reads 4x the weights;
  * memory holds the whole dense FFN on every GPU. */
 static void dense_tp_should_keep_ffn_flops_and_hold_all_its_weights(void)
@@ -140,8 +132,8 @@ static void dense_tp_should_keep_ffn_flops_and_hold_all_its_weights(void)
 	pd_dag *d = NULL, *d4 = NULL;
 	CU_ASSERT_EQUAL_FATAL(pd_dag_lower(p, &an, &d), PD_OK);
 	CU_ASSERT_EQUAL_FATAL(pd_dag_lower(p4, &an4, &d4), PD_OK);
-	const pd_cost *c = &d->costs[first_of(d, PD_N_FFN)->cost];
-	const pd_cost *c4 = &d4->costs[first_of(d4, PD_N_FFN)->cost];
+	const pd_cost *c = &d->costs[pd_test_first_node(d, PD_N_FFN)->cost];
+	const pd_cost *c4 = &d4->costs[pd_test_first_node(d4, PD_N_FFN)->cost];
 	double tokens = 8.0 * 4096 / 32; /* a GPU's quarter of its attention group's tokens */
 	double weights = 3.0 * 7168 * 18432; /* fp8: one byte a parameter */
 	CU_ASSERT_DOUBLE_EQUAL(c->flops, 2 * tokens * weights, 1.0);

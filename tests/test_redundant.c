@@ -180,14 +180,6 @@ static double layer_flops(const pd_dag *d, pd_node_kind kind, int32_t layer, int
 	return f;
 }
 
-static const pd_node *first_of(const pd_dag *d, pd_node_kind kind)
-{
-	for (uint32_t v = 0; v < d->n_nodes; v++)
-		if (d->nodes[v].kind == kind)
-			return &d->nodes[v];
-	return NULL;
-}
-
 static void lower_should_split_an_experts_tokens_over_its_copies(void)
 {
 	pd_analysis an, an0;
@@ -211,7 +203,8 @@ static void lower_should_split_an_experts_tokens_over_its_copies(void)
 	double tokens = 8.0 * 4096 * 8 / 256; /* per expert: step tokens x top-k / experts */
 	CU_ASSERT_DOUBLE_EQUAL(single, 6 * tokens * 7168 * 2048, 1.0);
 	/* tokens still go out once per chosen expert: the all-to-all carries the same bytes */
-	const pd_node *x = first_of(d, PD_N_EP_DISPATCH), *x0 = first_of(d0, PD_N_EP_DISPATCH);
+	const pd_node *x = pd_test_first_node(d, PD_N_EP_DISPATCH),
+	              *x0 = pd_test_first_node(d0, PD_N_EP_DISPATCH);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(x0);
 	CU_ASSERT_EQUAL(d->costs[x->cost].bytes, d0->costs[x0->cost].bytes);

@@ -329,3 +329,11 @@ int pd_test_dir_entries(const char *dir)
 	closedir(d);
 	return n;
 }
+
+const pd_node *pd_test_first_node(const pd_dag *d, pd_node_kind kind)
+{
+	for (uint32_t v = 0; v < d->n_nodes; v++)
+		if (d->nodes[v].kind == kind)
+			return &d->nodes[v];
+	return NULL;
+}

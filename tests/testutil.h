@@ -87,6 +87,9 @@ int pd_test_dir_entries(const char *dir);
  * that a writer left behind.  -1 when dir cannot be read. */
 int pd_test_count_hidden(const char *dir);
 
+/* The first node of that kind in id order, NULL when the DAG has none. */
+const pd_node *pd_test_first_node(const pd_dag *d, pd_node_kind kind);
+
 /* Line (1-based) of the first line of a file containing `needle`, 0 if none. */
 long pd_test_line_of(const char *path, const char *needle);
 

@@ -41,6 +41,8 @@ pd_loc pd_i_moe_loc(const pd_stage *s);
 
 /* Layers of [first, last] clipped to the model, split into MoE and dense layers. */
 void pd_i_stage_layers(const pd_model *m, const pd_stage *s, int64_t *moe, int64_t *dense);
+/* The largest divisor of n not above cap (1 when none above 1): the degree a fix offers. */
+int64_t pd_i_largest_divisor_upto(int64_t n, int64_t cap);
 /* max(tp, 1): a degree usable as a divisor even in a broken plan. */
 int64_t pd_i_tp(const pd_stage *s);
 /* Attention groups of a stage: stage_size / TP, at least 1. */

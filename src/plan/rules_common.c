@@ -94,3 +94,11 @@ uint32_t pd_i_copies_end(const pd_strategy *st, uint32_t r)
 		e++;
 	return e;
 }
+
+int64_t pd_i_largest_divisor_upto(int64_t n, int64_t cap)
+{
+	for (int64_t d = cap < n ? cap : n; d > 1; d--)
+		if (n % d == 0)
+			return d;
+	return 1;
+}

@@ -13,14 +13,6 @@
 
 #define IDS_TEXT 160
 
-static int64_t largest_divisor_upto(int64_t n, int64_t cap)
-{
-	for (int64_t d = cap < n ? cap : n; d > 1; d--)
-		if (n % d == 0)
-			return d;
-	return 1;
-}
-
 static bool stage_has_gpu(const pd_stage *s, int64_t gpu)
 {
 	for (uint32_t g = 0; s->gpus && g < s->n_gpus; g++)
@@ -299,7 +291,7 @@ static void check_ep_degree(pd_i_ctx *c, const pd_stage *s)
 		                         "ep %lld does not divide the model's %lld experts",
 		                         (long long)s->ep, (long long)experts);
 		pd_diag_fix(d, "use an ep that divides %lld, e.g. ep=\"%lld\"", (long long)experts,
-		            (long long)largest_divisor_upto(experts, s->ep < 1 ? 1 : s->ep));
+		            (long long)pd_i_largest_divisor_upto(experts, s->ep < 1 ? 1 : s->ep));
 	}
 }
 

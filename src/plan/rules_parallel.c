@@ -4,16 +4,6 @@
 
 #include <stdlib.h>
 
-#define IDS_TEXT 160
-
-static int64_t largest_divisor_upto(int64_t n, int64_t cap)
-{
-	for (int64_t d = cap < n ? cap : n; d > 1; d--)
-		if (n % d == 0)
-			return d;
-	return 1;
-}
-
 static void check_heads(pd_i_ctx *c, const pd_stage *s)
 {
 	const pd_model *m = &c->plan->model;
@@ -23,7 +13,7 @@ static void check_heads(pd_i_ctx *c, const pd_stage *s)
 		                         "tp %lld does not divide the model's %lld attention heads",
 		                         (long long)s->tp, (long long)m->heads);
 		pd_diag_fix(d, "use a tp that divides %lld, e.g. tp=\"%lld\"", (long long)m->heads,
-		            (long long)largest_divisor_upto(m->heads, s->tp));
+		            (long long)pd_i_largest_divisor_upto(m->heads, s->tp));
 	}
 	if (m->kv_heads < s->tp) {
 		pd_diag *d = pd_i_report(c, PD_RULE_TP_DIVIDES_HEADS, PD_WARNING, loc,
