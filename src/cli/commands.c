@@ -278,8 +278,27 @@ int pd_cli_compile(const cli *c)
 	return rc;
 }
 
+/* verify DIR.chakra: a Chakra trace set (chakra.h). */
+static int verify_chakra(const cli *c)
+{
+	pd_diag_list diags;
+	pd_diag_list_init(&diags);
+	pd_chakra_summary sum;
+	int rc = pd_chakra_verify(c->input, &sum, &diags);
+	pd_diag_list_print(stderr, c->shown, &diags);
+	if (!c->quiet && rc != PD_IO)
+		printf("%s: %s (%u ranks, %llu nodes, %u groups)\n", c->shown,
+		       rc == PD_OK ? "trace set passes" : "trace set invalid", sum.ranks,
+		       (unsigned long long)sum.nodes, sum.groups);
+	pd_diag_list_release(&diags);
+	return rc;
+}
+
 int pd_cli_verify(const cli *c)
 {
+	struct stat st;
+	if (stat(c->input, &st) == 0 && S_ISDIR(st.st_mode))
+		return verify_chakra(c);
 	pd_diag_list diags;
 	pd_diag_list_init(&diags);
 	pd_dag *dag = NULL;
