@@ -73,6 +73,11 @@ typedef struct bench_igraph {
  * and removes it afterwards.  Leaves r->available = 0 when built without igraph. */
 void bench_igraph_compare(const pd_dag *dag, const char *tmpdir, const bench_repeat *rep,
                           int attrs, bench_igraph *r);
+/* Times the Chakra trace writer on the DAG against the naive one (bench_chakra.c) and
+ * prints both rows and the targets; outputs under tmpdir, removed afterwards. */
+void bench_chakra(const pd_dag *dag, const pd_cluster *cluster, const char *tmpdir,
+                  const bench_repeat *rep, const char *label);
+
 /* "igraph 0.10.2" or the reason it is absent. */
 const char *bench_igraph_version(void);
 

@@ -7,6 +7,7 @@
  *   DOT             pd_export_dot, full view (skipped above --dot-max-elements)
  *   GraphML         pd_export_graphml
  *   PNG overview    pd_export_render, view overview
+ *   Chakra          pd_export_chakra against a naive writer (bench_chakra.c)
  *   check command   pd_compile_file as `plandag check` runs it (lowering only DAGs up to
  *                   PD_CHECK_MAX_ELEMENTS), and as `check --allow-large` (always lowering)
  * then the igraph comparison on the same DAG.
@@ -580,6 +581,7 @@ int bench_plan(const bench_opts *o, const char *path, const char *label)
 		r.ir_bytes = ir_bytes(r.dag);
 		r.dag_nodes = r.dag->n_nodes;
 		measure_exports(&r);
+		bench_chakra(r.dag, &r.plan->cluster, r.dir, &o->rep, label);
 		bench_igraph_compare(r.dag, r.dir, &o->rep, o->igraph_attrs, &r.ig);
 		print_table(&r);
 		print_igraph(&r);

@@ -281,11 +281,15 @@ static pd_status read_attrs(pd_i_et_set *s, pd_i_et_node *n, const et_node *m)
 		if (!ru)
 			continue;
 		if ((int)a->value_case != ru->value_case) {
+			/* a value case schemas/chakra_et.proto leaves out is an unknown field */
+			int field = a->value_case              ? (int)a->value_case
+			            : a->base.n_unknown_fields ? (int)a->base.unknown_fields[0].tag
+			                                       : 0;
 			pd_i_et_finding(s, n->rank, n,
 			                "write it as the type ASTRA-sim's Chakra feeder reads",
-			                "attribute %s holds value field %d, not %s: a replayer reads "
-			                "it as 0",
-			                ru->name, (int)a->value_case, ru->case_name);
+			                "attribute %s holds value field %d, not %s (field %d): a "
+			                "replayer reads it as 0",
+			                ru->name, field, ru->case_name, ru->value_case);
 			n->wrong |= ru->bit;
 			continue;
 		}

@@ -48,24 +48,49 @@ static void out_flush(et_out *o)
 	o->n = 0;
 }
 
-/* Appends varint(size) + the packed message; grows the buffer for a message larger
- * than it (not one of plandag's). */
+/* Makes room for a message of at most `bound` bytes behind its prefix; grows the
+ * buffer for a message larger than it (not one of plandag's). */
+static bool out_room(et_out *o, size_t bound)
+{
+	if (o->cap - o->n < bound + 10)
+		out_flush(o);
+	if (o->cap < bound + 10) {
+		uint8_t *b = realloc(o->buf, bound + 10);
+		if (!b) {
+			o->failed = true;
+			return false;
+		}
+		o->buf = b;
+		o->cap = bound + 10;
+	}
+	return true;
+}
+
+/* Appends varint(size) + the packed message, its size known first. */
 static void out_message(et_out *o, const ProtobufCMessage *m)
 {
 	size_t len = protobuf_c_message_get_packed_size(m);
-	if (o->cap - o->n < len + 10)
-		out_flush(o);
-	if (o->cap < len + 10) {
-		uint8_t *b = realloc(o->buf, len + 10);
-		if (!b) {
-			o->failed = true;
-			return;
-		}
-		o->buf = b;
-		o->cap = len + 10;
-	}
+	if (!out_room(o, len))
+		return;
 	o->n += pd_i_varint_put(o->buf + o->n, len);
 	o->n += protobuf_c_message_pack(m, o->buf + o->n);
+}
+
+/* The same for a message whose size is at most `bound`: packed one byte after the
+ * prefix's place (a node is almost always under 128 bytes), moved when its prefix
+ * needs more than one byte.  One walk over the message instead of two. */
+static void out_bounded(et_out *o, const ProtobufCMessage *m, size_t bound)
+{
+	if (!out_room(o, bound))
+		return;
+	uint8_t *at = o->buf + o->n;
+	size_t len = protobuf_c_message_pack(m, at + 1);
+	uint8_t pre[10];
+	size_t np = pd_i_varint_put(pre, len);
+	if (np > 1)
+		memmove(at + np, at + 1, len);
+	memcpy(at, pre, np);
+	o->n += np + len;
 }
 
 /* ---- one node ---- */
@@ -78,7 +103,9 @@ typedef struct et_builder {
 	uint64_t *data, *ctrl; /* capacity cap_deps each */
 	size_t cap_deps;
 	char name[96];
+	size_t name_len;
 	uint32_t last[2]; /* previous node of this rank per stream, UINT32_MAX: none */
+	uint8_t kind_len[PD_N__COUNT];
 } et_builder;
 
 static void set_attr(et_builder *b, const char *name, int value_case)
@@ -160,15 +187,14 @@ static void node_name(et_builder *b, const pd_node *n)
 		p = put_uint(p, (uint32_t)n->layer);
 		*p++ = ' ';
 	}
-	const char *k = pd_i_ops[n->kind].name;
-	size_t kl = strlen(k);
-	memcpy(p, k, kl);
-	p += kl;
+	memcpy(p, pd_i_ops[n->kind].name, b->kind_len[n->kind]);
+	p += b->kind_len[n->kind];
 	if (n->kind == PD_N_EXPERT) {
 		*p++ = ' ';
 		p = put_uint(p, (uint32_t)n->expert);
 	}
 	*p = '\0';
+	b->name_len = (size_t)(p - b->name);
 }
 
 static const int64_t coll_type[] = {
@@ -302,6 +328,15 @@ static pd_status fill_deps(et_builder *b, uint32_t v)
 	return PD_OK;
 }
 
+/* An upper bound of the packed node: every varint at its longest, every attribute
+ * name at most 11 bytes (comm_type, tensor_size, ...) and a string value of at most
+ * 11 (a group id). */
+static size_t node_bound(const et_builder *b)
+{
+	return 64 + b->name_len + 10 * (b->node.n_data_deps + b->node.n_ctrl_deps) +
+	       b->node.n_attr * (2 + 2 + 11 + 2 + 11 + 10);
+}
+
 static pd_status write_node(et_builder *b, et_out *o, uint32_t v)
 {
 	const pd_node *n = &b->dag->nodes[v];
@@ -310,8 +345,20 @@ static pd_status write_node(et_builder *b, et_out *o, uint32_t v)
 	b->node.duration_micros = whole(b->dag->costs[n->cost].us);
 	fill_attrs(b, v);
 	PD_CHECK(fill_deps(b, v));
-	out_message(o, &b->node.base);
+	out_bounded(o, &b->node.base, node_bound(b));
 	return o->failed ? PD_IO : PD_OK;
+}
+
+/* The records a later node will read, spread over the DAG's arrays. */
+static inline void prefetch(const pd_dag *dag, const uint32_t *ids, uint32_t i,
+                            uint32_t end)
+{
+	if (i + 8 < end) {
+		uint32_t v = ids[i + 8];
+		__builtin_prefetch(&dag->nodes[v]);
+		__builtin_prefetch(&dag->in_off[v]);
+		__builtin_prefetch(&dag->out_off[v]);
+	}
 }
 
 static void write_metadata(et_out *o)
@@ -328,8 +375,10 @@ static pd_status write_rank(et_builder *b, et_out *o, int32_t r)
 	write_metadata(o);
 	b->last[0] = b->last[1] = UINT32_MAX;
 	pd_status s = PD_OK;
-	for (uint32_t i = rk->off[r]; i < rk->off[r + 1] && s == PD_OK; i++)
+	for (uint32_t i = rk->off[r]; i < rk->off[r + 1] && s == PD_OK; i++) {
+		prefetch(b->dag, rk->ids, i, rk->off[r + 1]);
 		s = write_node(b, o, rk->ids[i]);
+	}
 	out_flush(o);
 	return s == PD_OK && o->failed ? PD_IO : s;
 }
@@ -342,6 +391,8 @@ static void builder_init(et_builder *b, const pd_dag *dag, const pd_i_chakra_ran
 	chakra_proto_msg__node__init(&b->node);
 	b->node.name = b->name;
 	b->node.attr = b->attrs;
+	for (int k = 0; k < PD_N__COUNT; k++)
+		b->kind_len[k] = (uint8_t)strlen(pd_i_ops[k].name);
 }
 
 pd_status pd_i_chakra_write_rank(const pd_dag *dag, const pd_i_chakra_ranks *rk, int32_t r,
@@ -365,7 +416,12 @@ pd_status pd_i_chakra_write_rank_naive(const pd_dag *dag, const pd_i_chakra_rank
 	et_builder b;
 	builder_init(&b, dag, rk);
 	b.last[0] = b.last[1] = UINT32_MAX;
-	pd_status s = PD_OK;
+	ChakraProtoMsg__GlobalMetadata meta = CHAKRA_PROTO_MSG__GLOBAL_METADATA__INIT;
+	meta.version = (char *)PD_CHAKRA_VERSION;
+	uint8_t mbuf[64], pre[10];
+	size_t ml = protobuf_c_message_pack(&meta.base, mbuf), mp = pd_i_varint_put(pre, ml);
+	pd_status s =
+	    fwrite(pre, 1, mp, f) == mp && fwrite(mbuf, 1, ml, f) == ml ? PD_OK : PD_IO;
 	for (uint32_t i = rk->off[r]; i < rk->off[r + 1] && s == PD_OK; i++) {
 		uint32_t v = rk->ids[i];
 		b.node.id = v;
@@ -375,7 +431,7 @@ pd_status pd_i_chakra_write_rank_naive(const pd_dag *dag, const pd_i_chakra_rank
 		if ((s = fill_deps(&b, v)) != PD_OK)
 			break;
 		size_t len = protobuf_c_message_get_packed_size(&b.node.base);
-		uint8_t *m = malloc(len ? len : 1), pre[10];
+		uint8_t *m = malloc(len ? len : 1);
 		size_t np = pd_i_varint_put(pre, len);
 		if (!m || protobuf_c_message_pack(&b.node.base, m) != len ||
 		    fwrite(pre, 1, np, f) != np || fwrite(m, 1, len, f) != len)
