@@ -21,7 +21,8 @@ typedef struct et_dir {
 	const char *dir;
 	char prefix[256];
 	char **file;      /* by rank: the file name, NULL when absent */
-	uint32_t n_file;  /* entries of file[] (highest rank + 1) */
+	uint32_t n_file;  /* entries of file[] */
+	uint32_t top;     /* highest file rank + 1 */
 	uint32_t n_ranks; /* the set's rank count */
 	pd_diag_list *diags;
 } et_dir;
@@ -35,8 +36,7 @@ static pd_status io_error(et_dir *d, const char *what, const char *path, int err
 
 static pd_status dir_error(et_dir *d, const char *fix, const char *fmt, const char *arg)
 {
-	pd_diag_fix(pd_diag_add(d->diags, PD_RULE_TRACE, PD_ERROR, 0, 0, fmt, d->dir, arg),
-	            "%s", fix);
+	pd_diag_fix(pd_diag_add(d->diags, PD_RULE_TRACE, PD_ERROR, 0, 0, fmt, arg), "%s", fix);
 	return PD_INVALID;
 }
 
@@ -62,7 +62,7 @@ static pd_status add_file(et_dir *d, const char *name, const char *prefix, uint3
 		snprintf(d->prefix, sizeof(d->prefix), "%s", prefix);
 	else if (strcmp(d->prefix, prefix) != 0)
 		return dir_error(d, "keep one workload's files in a set",
-		                 "%s: two trace names in one set (and %s)", name);
+		                 "%s: a second trace name in one set", name);
 	if (rank >= d->n_file) {
 		uint32_t n = rank + 1 > 2 * d->n_file ? rank + 1 : 2 * d->n_file;
 		char **f = realloc(d->file, n * sizeof(char *));
@@ -72,6 +72,7 @@ static pd_status add_file(et_dir *d, const char *name, const char *prefix, uint3
 		d->file = f;
 		d->n_file = n;
 	}
+	d->top = rank + 1 > d->top ? rank + 1 : d->top;
 	return (d->file[rank] = strdup(name)) ? PD_OK : PD_IO;
 }
 
@@ -90,7 +91,7 @@ static pd_status scan(et_dir *d)
 	closedir(dh);
 	if (st == PD_OK && !d->prefix[0])
 		st = dir_error(d, "write the set with plandag compile --emit chakra",
-		               "%s: no NAME.<rank>.et file%s", "");
+		               "no NAME.<rank>.et file%s", "");
 	return st;
 }
 
@@ -127,9 +128,9 @@ static pd_status slurp(et_dir *d, const char *file, char **out, size_t *size, bo
 	return PD_OK;
 }
 
-static void note(et_dir *d, const char *fmt, const char *arg)
+static void note(et_dir *d, const char *what)
 {
-	pd_diag_add(d->diags, PD_RULE_TRACE, PD_NOTE, 0, 0, fmt, arg);
+	pd_diag_add(d->diags, PD_RULE_TRACE, PD_NOTE, 0, 0, "%s", what);
 }
 
 /* The rank count: ranks.json's entries "0".."N-1", else the highest file's rank + 1. */
@@ -140,8 +141,8 @@ static pd_status count_ranks(et_dir *d)
 	bool missing;
 	PD_CHECK(slurp(d, "ranks.json", &text, &size, &missing));
 	if (missing) {
-		d->n_ranks = d->n_file;
-		note(d, "%s: no ranks.json: the rank count is the highest file's rank + 1", d->dir);
+		d->n_ranks = d->top;
+		note(d, "no ranks.json: the rank count is the highest file's rank + 1");
 		return PD_OK;
 	}
 	cJSON *root = cJSON_Parse(text);
@@ -158,7 +159,7 @@ static pd_status count_ranks(et_dir *d)
 	if (n <= 0 || (uint32_t)n > MAX_RANKS)
 		st = dir_error(
 		    d, "write it as {\"0\": {\"gpu\": 0, ...}, \"1\": ...}, one entry per rank",
-		    "%s/ranks.json%s: not an object with one entry per rank 0..N-1", "");
+		    "ranks.json%s: not an object with one entry per rank 0..N-1", "");
 	else
 		d->n_ranks = (uint32_t)n;
 	return st;
@@ -173,8 +174,7 @@ static pd_status check_network(et_dir *d)
 	bool missing;
 	PD_CHECK(slurp(d, "network.yml", &text, &size, &missing));
 	if (missing) {
-		note(d, "%s: no network.yml: the NPU count ASTRA-sim will use is not checked",
-		     d->dir);
+		note(d, "no network.yml: the NPU count ASTRA-sim will use is not checked");
 		return PD_OK;
 	}
 	const char *p = strstr(text, "npus_count:");
@@ -194,7 +194,7 @@ static pd_status check_network(et_dir *d)
 	char what[64];
 	snprintf(what, sizeof(what), "%u", d->n_ranks);
 	return dir_error(d, "make the product of npus_count the number of ranks",
-	                 "%s/network.yml: npus_count does not multiply to the set's %s ranks "
+	                 "network.yml: npus_count does not multiply to the set's %s ranks "
 	                 "(ASTRA-sim runs that many NPUs and ignores the other files)",
 	                 what);
 }
@@ -205,7 +205,7 @@ static pd_status extra_files(et_dir *d)
 	for (uint32_t r = d->n_ranks; r < d->n_file; r++)
 		if (d->file[r])
 			st = dir_error(d, "remove the file, or list the rank in ranks.json",
-			               "%s/%s: a rank beyond ranks.json's (ASTRA-sim ignores it)",
+			               "%s: a rank beyond ranks.json's (ASTRA-sim ignores it)",
 			               d->file[r]);
 	return st;
 }
@@ -247,10 +247,8 @@ static pd_status check_set(et_dir *d, char **names, pd_chakra_summary *sum)
 	PD_CHECK(rank_names(d, names));
 	PD_CHECK(slurp(d, "comm_groups.json", &groups, &size, &missing));
 	if (missing)
-		note(d,
-		     "%s: no comm_groups.json: a group's members are the ranks that issue its "
-		     "collectives",
-		     d->dir);
+		note(d, "no comm_groups.json: a group's members are the ranks that issue its "
+		        "collectives");
 	pd_i_et_set s;
 	pd_status st = pd_i_et_set_init(&s, d->n_ranks, (const char **)names, groups, d->diags);
 	free(groups);
