@@ -123,7 +123,7 @@ static pd_status parse_groups(pd_i_et_set *s, const char *json)
 		         ? group_error(s, "more than 65536 groups")
 		         : declare_group(s, it);
 	cJSON_Delete(root);
-	if (st == PD_OK)
+	if (st == PD_OK && s->n_groups > 1)
 		qsort(s->groups, s->n_groups, sizeof(*s->groups), cmp_group);
 	for (uint32_t i = 1; st == PD_OK && i < s->n_groups; i++)
 		if (strcmp(s->groups[i - 1].key, s->groups[i].key) == 0)
@@ -165,8 +165,9 @@ static pd_status find_group(pd_i_et_set *s, const char *key, int32_t *out)
 {
 	pd_i_et_group probe = {.key = (char *)key};
 	if (s->have_groups_json) {
-		const pd_i_et_group *g =
-		    bsearch(&probe, s->groups, s->n_groups, sizeof(*s->groups), cmp_group);
+		const pd_i_et_group *g = s->n_groups ? bsearch(&probe, s->groups, s->n_groups,
+		                                               sizeof(*s->groups), cmp_group)
+		                                     : NULL;
 		*out = g ? (int32_t)(g - s->groups) : -1;
 		return PD_OK;
 	}
@@ -388,9 +389,11 @@ static pd_status add_node(pd_i_et_set *s, uint32_t r, const et_node *m)
 	n->group = -1;
 	n->dep_off = (uint32_t)s->n_deps;
 	n->n_deps = (uint32_t)nd;
-	memcpy(s->deps + s->n_deps, m->data_deps, m->n_data_deps * sizeof(uint64_t));
-	memcpy(s->deps + s->n_deps + m->n_data_deps, m->ctrl_deps,
-	       m->n_ctrl_deps * sizeof(uint64_t));
+	if (m->n_data_deps) /* protobuf-c leaves an empty array NULL */
+		memcpy(s->deps + s->n_deps, m->data_deps, m->n_data_deps * sizeof(uint64_t));
+	if (m->n_ctrl_deps)
+		memcpy(s->deps + s->n_deps + m->n_data_deps, m->ctrl_deps,
+		       m->n_ctrl_deps * sizeof(uint64_t));
 	s->n_deps += nd;
 	PD_CHECK(keep_name(s, m->name, &n->name));
 	PD_CHECK(read_attrs(s, n, m));
