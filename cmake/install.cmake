@@ -47,7 +47,8 @@ install(FILES ${CMAKE_SOURCE_DIR}/schemas/plan.xsd ${CMAKE_SOURCE_DIR}/schemas/g
         ${CMAKE_SOURCE_DIR}/schemas/chakra_et.proto
         DESTINATION ${CMAKE_INSTALL_DATADIR}/plandag)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/docs/plan-format.md
-        ${CMAKE_SOURCE_DIR}/docs/rules.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+        ${CMAKE_SOURCE_DIR}/docs/rules.md ${CMAKE_SOURCE_DIR}/docs/executors.md
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # pkg-config: relocatable (paths relative to the .pc file).
 file(RELATIVE_PATH PD_PC_TO_PREFIX ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig
