@@ -118,10 +118,10 @@ static pd_status parse_groups(pd_i_et_set *s, const char *json)
 	pd_status st = PD_OK;
 	if (!cJSON_IsObject(root))
 		st = group_error(s, "not a JSON object");
+	else if (cJSON_GetArraySize(root) > MAX_GROUPS) /* counted once: it walks the list */
+		st = group_error(s, "more than 65536 groups");
 	for (const cJSON *it = root ? root->child : NULL; it && st == PD_OK; it = it->next)
-		st = cJSON_GetArraySize(root) > MAX_GROUPS
-		         ? group_error(s, "more than 65536 groups")
-		         : declare_group(s, it);
+		st = declare_group(s, it);
 	cJSON_Delete(root);
 	if (st == PD_OK && s->n_groups > 1)
 		qsort(s->groups, s->n_groups, sizeof(*s->groups), cmp_group);
