@@ -360,6 +360,15 @@ static void verify_should_exit_3_when_a_trace_cannot_be_read(void)
 	EXPECT("/nonexistent-dir.chakra/", 3, "[io]");
 }
 
+static void verify_should_take_a_directory_for_a_trace_set_only_when_it_is_one(void)
+{
+	const char *dir = pd_test_join(pd_test_tmpdir("chakra-empty"), "empty.chakra");
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0777), 0);
+	EXPECT(dir, 1, "no NAME.<rank>.et file [trace]");
+	/* a directory of another name, without .et files, is no trace set */
+	EXPECT(pd_test_tmpdir("chakra-other"), 3, "Is a directory", "[io]");
+}
+
 static void help_should_name_chakra(void)
 {
 	pd_run_result r;
@@ -397,6 +406,8 @@ static CU_TestInfo tests[] = {
     {"verify_should_reject_bad_json_and_yaml", verify_should_reject_bad_json_and_yaml},
     {"verify_should_exit_3_when_a_trace_cannot_be_read",
      verify_should_exit_3_when_a_trace_cannot_be_read},
+    {"verify_should_take_a_directory_for_a_trace_set_only_when_it_is_one",
+     verify_should_take_a_directory_for_a_trace_set_only_when_it_is_one},
     {"help_should_name_chakra", help_should_name_chakra},
     CU_TEST_INFO_NULL,
 };

@@ -294,10 +294,33 @@ static int verify_chakra(const cli *c)
 	return rc;
 }
 
-int pd_cli_verify(const cli *c)
+/* A directory named *.chakra, or holding a .et file, is a trace set; any other path
+ * goes to the GraphML reader (which calls a directory a directory). */
+static bool is_trace_set(const char *path)
 {
 	struct stat st;
-	if (stat(c->input, &st) == 0 && S_ISDIR(st.st_mode))
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return false;
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n >= 7 && strncmp(path + n - 7, ".chakra", 7) == 0)
+		return true;
+	DIR *d = opendir(path);
+	struct dirent *e;
+	bool et = false;
+	while (d && !et && (e = readdir(d)) != NULL) {
+		size_t k = strlen(e->d_name);
+		et = k > 3 && strcmp(e->d_name + k - 3, ".et") == 0;
+	}
+	if (d)
+		closedir(d);
+	return et;
+}
+
+int pd_cli_verify(const cli *c)
+{
+	if (is_trace_set(c->input))
 		return verify_chakra(c);
 	pd_diag_list diags;
 	pd_diag_list_init(&diags);
