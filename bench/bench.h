@@ -73,6 +73,21 @@ typedef struct bench_igraph {
  * and removes it afterwards.  Leaves r->available = 0 when built without igraph. */
 void bench_igraph_compare(const pd_dag *dag, const char *tmpdir, const bench_repeat *rep,
                           int attrs, bench_igraph *r);
+/* What the Chakra trace writers measured on one DAG (bench_chakra.c). */
+typedef struct bench_chakra_result {
+	double nodes; /* trace nodes: the DAG's minus the hubs */
+	int32_t ranks;
+	bench_timing buffered;     /* pd_export_chakra: every file */
+	bench_timing naive;        /* malloc + pack + fwrite per node: the .et files */
+	double bytes, naive_bytes; /* of the .et files */
+	double rss_growth;         /* peak RSS during the buffered writer - RSS before */
+} bench_chakra_result;
+
+/* Times the Chakra trace writer on the DAG against the naive one; outputs under tmpdir,
+ * removed afterwards. */
+void bench_chakra(const pd_dag *dag, const pd_cluster *cluster, const char *tmpdir,
+                  const bench_repeat *rep, bench_chakra_result *out);
+
 /* "igraph 0.10.2" or the reason it is absent. */
 const char *bench_igraph_version(void);
 

@@ -7,6 +7,7 @@
  *   DOT             pd_export_dot, full view (skipped above --dot-max-elements)
  *   GraphML         pd_export_graphml
  *   PNG overview    pd_export_render, view overview
+ *   Chakra          pd_export_chakra against a naive writer (bench_chakra.c)
  *   check command   pd_compile_file as `plandag check` runs it (lowering only DAGs up to
  *                   PD_CHECK_MAX_ELEMENTS), and as `check --allow-large` (always lowering)
  * then the igraph comparison on the same DAG.
@@ -48,6 +49,7 @@ typedef struct plan_run {
 	int full_tested, full_refused, full_hint;
 	char full_msg[512];
 	bench_igraph ig;
+	bench_chakra_result chakra;
 } plan_run;
 
 /* ---- stage bodies (bench_fn) and their resets ---- */
@@ -433,6 +435,9 @@ static void print_table(const plan_run *r)
 	print_row("PNG overview (gvc dot)", &r->png, e, r->png_bytes);
 	print_row("PNG+SVG+PDF overview, 3 layouts", &r->pics3, e, r->pics_bytes);
 	print_row("PNG+SVG+PDF overview, 1 layout", &r->pics1, e, r->pics_bytes);
+	print_row("Chakra --emit chakra (buffered)", &r->chakra.buffered, e, r->chakra.bytes);
+	print_row("Chakra naive (malloc+fwrite/node)", &r->chakra.naive, e,
+	          r->chakra.naive_bytes);
 	print_row("check command", &r->compile1, e, 0);
 	print_row("check --allow-large (lowers)", &r->compile0, e, 0);
 	printf("  best/median: wall clock; cpu: least CPU time of the process in one run (far "
@@ -505,6 +510,21 @@ static void igraph_targets(plan_run *r)
 	target(r, "GraphML elements/s plandag / igraph", "(info)", -1, "%.2f", pe / ie);
 }
 
+/* The trace writer: nodes/s on the large plan, and against the naive writer. */
+static void chakra_targets(plan_run *r)
+{
+	const bench_chakra_result *c = &r->chakra;
+	if (c->buffered.runs == 0 || c->naive.runs == 0)
+		return;
+	double rate = c->nodes / c->buffered.best;
+	target(r, "Chakra write nodes/s", ">= 2 M/s", on(r, "large", rate >= 2e6),
+	       "%.2f M/s (%.0f nodes)", rate / 1e6, c->nodes);
+	target(r, "Chakra buffered / naive writer", "(info)", -1, "%.2f (%.3f / %.3f s)",
+	       c->naive.best / c->buffered.best, c->buffered.best, c->naive.best);
+	target(r, "Chakra write peak RSS growth", "(info)", -1, "%.1f MB on %d ranks",
+	       c->rss_growth / 1e6, (int)c->ranks);
+}
+
 static void targets(plan_run *r)
 {
 	printf("ratios and targets (%s):\n", r->label);
@@ -527,6 +547,7 @@ static void targets(plan_run *r)
 		       on(r, "large", r->full_refused && r->full_hint), "%s%s",
 		       r->full_refused ? "refused" : "NOT refused",
 		       r->full_hint ? ", hint" : ", no hint");
+	chakra_targets(r);
 	if (strcmp(r->label, "large") == 0)
 		target(r, "large plan has >= 5 M nodes", ">= 5 M", r->dag_nodes >= 5000000,
 		       "%.2f M", r->dag_nodes / 1e6);
@@ -580,6 +601,7 @@ int bench_plan(const bench_opts *o, const char *path, const char *label)
 		r.ir_bytes = ir_bytes(r.dag);
 		r.dag_nodes = r.dag->n_nodes;
 		measure_exports(&r);
+		bench_chakra(r.dag, &r.plan->cluster, r.dir, &o->rep, &r.chakra);
 		bench_igraph_compare(r.dag, r.dir, &o->rep, o->igraph_attrs, &r.ig);
 		print_table(&r);
 		print_igraph(&r);

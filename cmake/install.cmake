@@ -12,9 +12,9 @@ set_target_properties(libplandag_shared PROPERTIES OUTPUT_NAME plandag EXPORT_NA
                       VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
 target_include_directories(libplandag_shared
   PUBLIC $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include> $<INSTALL_INTERFACE:include>
-  PRIVATE ${CMAKE_SOURCE_DIR}/src)
+  PRIVATE ${CMAKE_SOURCE_DIR}/src ${PD_GENERATED_DIR})
 target_link_libraries(libplandag_shared PRIVATE PkgConfig::GVC PkgConfig::CGRAPH
-                      PkgConfig::LIBXML2 PkgConfig::CJSON m)
+                      PkgConfig::LIBXML2 PkgConfig::CJSON PkgConfig::PROTOBUFC m)
 # Only the public pd_* API is exported (cmake/plandag.map), not the pd_i_* internals.
 target_link_options(libplandag_shared PRIVATE
                     -Wl,--version-script=${CMAKE_SOURCE_DIR}/cmake/plandag.map)
@@ -44,9 +44,11 @@ install(FILES ${PD_MAN} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${PD_COMPLETION} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
         RENAME plandag)
 install(FILES ${CMAKE_SOURCE_DIR}/schemas/plan.xsd ${CMAKE_SOURCE_DIR}/schemas/graphml.xsd
+        ${CMAKE_SOURCE_DIR}/schemas/chakra_et.proto
         DESTINATION ${CMAKE_INSTALL_DATADIR}/plandag)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/docs/plan-format.md
-        ${CMAKE_SOURCE_DIR}/docs/rules.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+        ${CMAKE_SOURCE_DIR}/docs/rules.md ${CMAKE_SOURCE_DIR}/docs/executors.md
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # pkg-config: relocatable (paths relative to the .pc file).
 file(RELATIVE_PATH PD_PC_TO_PREFIX ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig
@@ -77,7 +79,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "")
 # Static linking (pkg-config --static, plandag::plandag_static) needs the -dev packages.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libgraphviz-dev, libxml2-dev, libcjson-dev")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libgraphviz-dev, libxml2-dev, libcjson-dev, libprotobuf-c-dev")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "graphviz, bash-completion")
 set(CPACK_GENERATOR DEB)
 include(CPack)

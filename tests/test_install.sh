@@ -21,7 +21,7 @@ libdir=$(dirname "$(find "$pfx" -name plandag.pc | head -1)")/..
 for f in bin/plandag include/plandag/plandag.h include/plandag/pipeline.h \
   share/man/man1/plandag.1 share/bash-completion/completions/plandag \
   share/plandag/plan.xsd share/plandag/graphml.xsd share/doc/plandag/plan-format.md \
-  share/doc/plandag/rules.md; do
+  share/doc/plandag/rules.md share/doc/plandag/executors.md share/plandag/chakra_et.proto; do
   [ -f "$pfx/$f" ] && ok "installed $f" || fail "not installed: $f"
 done
 for f in libplandag.a libplandag.so pkgconfig/plandag.pc cmake/plandag/plandagConfig.cmake \
@@ -112,7 +112,7 @@ if command -v dpkg-deb >/dev/null && command -v dpkg-shlibdeps >/dev/null; then
       grep -qF " $f" <<<"$contents" && ok "package holds $f" || fail "package lacks $f"
     done
     depends=$(dpkg-deb -f "$deb" Depends)
-    for d in libc6 libgvc6 libcgraph6 libxml2 libcjson1; do
+    for d in libc6 libgvc6 libcgraph6 libxml2 libcjson1 libprotobuf-c1; do
       grep -qE "(^|, )$d( |,|$)" <<<"$depends" && ok "Depends names $d" ||
         fail "Depends lacks $d: $depends"
     done

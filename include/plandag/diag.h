@@ -34,6 +34,7 @@ typedef enum pd_severity { PD_ERROR, PD_WARNING, PD_NOTE } pd_severity;
 #define PD_RULE_OVER_PROVISIONED "over-provisioned"
 #define PD_RULE_ACYCLIC "acyclic"
 #define PD_RULE_PLACEMENT "placement"
+#define PD_RULE_TRACE "trace" /* a Chakra trace set (plandag verify DIR.chakra) */
 #define PD_RULE_IO "io"
 #define PD_RULE_USAGE "usage" /* a request that cannot be met (exit 2) */
 

@@ -23,6 +23,7 @@ enum {
 	PD_EMIT_SVG = 1u << 3,
 	PD_EMIT_PDF = 1u << 4,
 	PD_EMIT_REPORT = 1u << 5,
+	PD_EMIT_CHAKRA = 1u << 6, /* NAME.chakra/: Chakra traces per rank (chakra.h) */
 	PD_EMIT_DEFAULT = PD_EMIT_DOT | PD_EMIT_GRAPHML | PD_EMIT_PNG | PD_EMIT_REPORT,
 };
 #define PD_EMIT_MAX 32

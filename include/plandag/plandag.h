@@ -7,6 +7,7 @@
 #include "plandag/analysis.h"
 #include "plandag/arena.h"
 #include "plandag/atomic_file.h"
+#include "plandag/chakra.h"
 #include "plandag/cleanup.h"
 #include "plandag/dag.h"
 #include "plandag/diag.h"

@@ -207,13 +207,16 @@ void pd_cli_man_page(FILE *f)
 	man_options(f, PD_CMD_ALL, 1);
 	fputs(".SH EXIT STATUS\n", f);
 	roff(f, PD_CLI_EXIT_CODES);
-	fputs(".\n.SH FILES\nThe plan and GraphML schemas are installed under "
-	      "\\fIshare/plandag/\\fR; the plan format and every rule are described in "
-	      "\\fIplan\\-format.md\\fR and \\fIrules.md\\fR under "
+	fputs(".\n.SH FILES\nThe plan and GraphML schemas and the Chakra trace messages "
+	      "(\\fIchakra_et.proto\\fR) are installed under \\fIshare/plandag/\\fR; the "
+	      "plan format, every rule and the Chakra traces for ASTRA\\-sim are described in "
+	      "\\fIplan\\-format.md\\fR, \\fIrules.md\\fR and \\fIexecutors.md\\fR under "
 	      "\\fIshare/doc/plandag/\\fR.\n.SH EXAMPLE\n.nf\nplandag check plan.xml\n"
 	      "plandag compile plan.xml \\-o out/ \\-\\-emit dot,graphml,report\n"
 	      "plandag compile plan.xml \\-\\-emit graphml \\-o \\- | gzip > plan.graphml.gz\n"
-	      "plandag verify out/NAME.graphml\n.fi\n",
+	      "plandag verify out/NAME.graphml\n"
+	      "plandag compile plan.xml \\-\\-emit chakra && plandag verify "
+	      "out/NAME.chakra\n.fi\n",
 	      f);
 }
 

@@ -39,18 +39,26 @@ const cli_command pd_cli_commands[] = {
      "edges, checks them (acyclic, placement) and writes DIR/NAME.EXT where NAME is "
      "plan/@name: NAME.graphml (the whole DAG), NAME.dot (the whole graph; the overview "
      "above 2 M nodes + edges), NAME.png, NAME.svg, NAME.pdf (the automatic view), "
-     "NAME.md (the report).  An explicit --view applies to the DOT file and the pictures "
+     "NAME.md (the report), NAME.chakra/ (Chakra execution traces, one NAME.<rank>.et "
+     "per GPU, with ASTRA-sim's network and system inputs).  An explicit --view applies to "
+     "the DOT file and the pictures "
      "and adds -VIEW to their names (NAME-overview.png).  An invalid plan stops before "
      "lowering with the diagnostics of check and writes nothing; files appear only when "
      "all of them succeeded.",
      "*.xml", pd_cli_compile},
-    {"verify", PD_CMD_VERIFY, "DAG.graphml",
-     "acyclicity and placement checks on a DAG file",
+    {"verify", PD_CMD_VERIFY, "DAG.graphml|DIR.chakra",
+     "checks on a DAG file or a Chakra trace set",
      "Reads a GraphML DAG (written by plandag compile, or edited by hand) and runs the "
      "DAG checks: acyclic (collective members contracted; a failure prints one cycle "
      "node by node) and placement (GPUs exist and belong to their stage, experts on "
      "their host GPU, collective members equal their group, every pp_send has one "
-     "pp_recv, per-GPU memory within capacity).",
+     "pp_recv, per-GPU memory within capacity).  A directory named DIR.chakra, or holding "
+     ".et files (written by --emit chakra, or by another tool), is read as a Chakra trace "
+     "set and checked "
+     "under rule trace: every message within bounds, known node and attribute types, "
+     "dependencies resolve and no cycle across ranks, every send has its receive "
+     "(src, dst, tag, size), every member of a group issues its collectives in one "
+     "order with the same sizes, comm_size > 0.",
      "*.graphml", pd_cli_verify},
     {"help", PD_CMD_HELP, "[COMMAND]", "this overview, or the help of COMMAND",
      "Prints the overview of every command, or the help of COMMAND (the same as "

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "export/exporters.h"
+#include "plandag/chakra.h"
 #include "plandag/report.h"
 #include "util/util.h"
 
@@ -78,6 +79,18 @@ static pd_status write_report(pd_i_emit_job *job, const pd_i_exporter *row,
 	return s;
 }
 
+/* The Chakra trace set: the directory is NAME.chakra, its files NAME.<rank>.et. */
+static pd_status write_chakra(pd_i_emit_job *job, const pd_i_exporter *row,
+                              const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	char name[512];
+	snprintf(name, sizeof(name), "%.*s", (int)(strlen(base) - strlen(row->info.suffix)),
+	         base);
+	return pd_export_chakra(job->c->dag, &job->c->plan->cluster, name, path, job->diags);
+}
+
 /* word, suffix, bit, directory, named by the view; needs; writer */
 const pd_i_exporter pd_i_exporters[] = {
     {{"dot", ".dot", PD_EMIT_DOT, false, true}, PD_I_NEEDS_DAG, write_dot},
@@ -92,6 +105,7 @@ const pd_i_exporter pd_i_exporters[] = {
      PD_I_NEEDS_DAG | PD_I_PICTURE,
      write_picture},
     {{"report", ".md", PD_EMIT_REPORT, false, false}, 0, write_report},
+    {{"chakra", ".chakra", PD_EMIT_CHAKRA, true, false}, PD_I_NEEDS_DAG, write_chakra},
 };
 const size_t pd_i_n_exporters = sizeof(pd_i_exporters) / sizeof(pd_i_exporters[0]);
 _Static_assert(sizeof(pd_i_exporters) / sizeof(pd_i_exporters[0]) <= PD_EMIT_MAX,
