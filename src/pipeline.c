@@ -59,14 +59,15 @@ static pd_status refuse_impossible(pd_compilation *c)
 	return PD_IO;
 }
 
-/* Errors other than throughput-target stop the pipeline before lowering: the DAG's
- * critical path is what decides throughput-target. */
+/* Errors other than throughput-target and latency-target stop the pipeline before
+ * lowering: the DAG's step time is what decides them. */
 static size_t blocking_errors(const pd_diag_list *l)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < l->n; i++)
 		if (l->items[i].severity == PD_ERROR &&
-		    strcmp(l->items[i].rule, PD_RULE_THROUGHPUT_TARGET) != 0)
+		    strcmp(l->items[i].rule, PD_RULE_THROUGHPUT_TARGET) != 0 &&
+		    strcmp(l->items[i].rule, PD_RULE_LATENCY_TARGET) != 0)
 			n++;
 	return n;
 }
@@ -108,6 +109,7 @@ static pd_status lower_and_check(const pd_compile_options *opt, pd_compilation *
 	c->reached = PD_STAGE_CHECK;
 	pd_analysis_set_throughput(c->plan, &c->analysis, c->cp.latency_us);
 	pd_diag_list_remove_rule(&c->diags, PD_RULE_THROUGHPUT_TARGET);
+	pd_diag_list_remove_rule(&c->diags, PD_RULE_LATENCY_TARGET);
 	pd_validate_throughput(c->plan, &c->analysis, &c->diags);
 	return p;
 }

@@ -122,6 +122,8 @@ typedef struct pd_workload {
 	int64_t micro_batches;
 	double target; /* tokens per millisecond, whole deployment */
 	bool has_target;
+	double target_ttft_ms, target_tpot_ms; /* target-ttft, target-tpot (ms) */
+	bool has_target_ttft, has_target_tpot;
 	unsigned assumed; /* PD_ASSUMED_* */
 	pd_loc loc;       /* line 0 when the element is absent */
 } pd_workload;

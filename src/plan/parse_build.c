@@ -80,6 +80,7 @@ typedef struct bounds {
 static const bounds MEMORY = {1e6, 100e12, "B"};       /* 1MB ... 100TB */
 static const bounds BANDWIDTH = {1e6, 100e12, "B/s"};  /* 1MB/s ... 100TB/s */
 static const bounds TFLOPS = {0.001, 1e6, " TFLOP/s"}; /* per GPU */
+static const bounds LATENCY = {0.001, 1e7, " ms"};     /* 1 us ... about 3 hours */
 
 /* "1MB", "100TB/s", "0.001 TFLOP/s": v in the bound's unit. */
 static void format_bound(const bounds *q, double v, char *buf, size_t size)
@@ -494,6 +495,12 @@ static void read_workload(builder *b, const xmlNode *n)
 		w->assumed &= ~(unsigned)PD_ASSUMED_MICRO_BATCHES;
 	w->has_target = get_quantity(b, n, at, "target-throughput", pd_parse_number,
 	                             "tokens per millisecond such as 25", NULL, &w->target);
+	w->has_target_ttft =
+	    get_quantity(b, n, at, "target-ttft", pd_parse_number, "milliseconds such as 500",
+	                 &LATENCY, &w->target_ttft_ms);
+	w->has_target_tpot =
+	    get_quantity(b, n, at, "target-tpot", pd_parse_number, "milliseconds such as 50",
+	                 &LATENCY, &w->target_tpot_ms);
 }
 
 static uint32_t count_children(const xmlNode *n, const char *name)
