@@ -30,6 +30,7 @@ typedef struct plan_run {
 	pd_diag_list cdiags; /* scratch for the checks and exports */
 	pd_dag *dag;
 	pd_critical_path cp;
+	pd_schedule sched;
 	pd_compilation comp;
 	int comp_live, compile_lower;
 	pd_view view;
@@ -41,6 +42,7 @@ typedef struct plan_run {
 
 	/* what was measured */
 	bench_timing parse, lower, acyclic, placement, cpath, check, dot, graphml, png;
+	bench_timing schedule;     /* pd_dag_schedule alone (inside the critical path too) */
 	bench_timing pics3, pics1; /* PNG+SVG+PDF: three layouts / one layout */
 	bench_timing compile1, compile0;
 	double dot_bytes, graphml_bytes, png_bytes, pics_bytes;
@@ -113,6 +115,18 @@ static int run_critical_path(void *p)
 {
 	plan_run *r = p;
 	return pd_dag_critical_path(r->dag, &r->cp) != PD_OK;
+}
+
+static int run_schedule(void *p)
+{
+	plan_run *r = p;
+	return pd_dag_schedule(r->dag, &r->sched) != PD_OK;
+}
+
+static int reset_schedule(void *p)
+{
+	pd_schedule_release(&((plan_run *)p)->sched);
+	return 0;
 }
 
 static int export_dot(plan_run *r)
@@ -306,6 +320,8 @@ static void measure_checks(plan_run *r)
 	print_first_diag("placement", &r->cdiags);
 	bench_run(run_critical_path, reset_cdiags, r, &r->o->rep, &r->cpath);
 	reset_cdiags(r);
+	bench_run(run_schedule, reset_schedule, r, &r->o->rep, &r->schedule);
+	reset_schedule(r);
 	bench_timing *c = &r->check;
 	c->best = r->acyclic.best + r->placement.best + r->cpath.best;
 	c->median = r->acyclic.median + r->placement.median + r->cpath.median;
@@ -427,6 +443,7 @@ static void print_table(const plan_run *r)
 	print_row("check: placement", &r->placement, e, 0);
 	print_row("check: critical path", &r->cpath, e, 0);
 	print_row("check (all three)", &r->check, e, 0);
+	print_row("schedule (per node: nodes/s)", &r->schedule, r->dag_nodes, 0);
 	print_row("lower+check", &lc, e, 0);
 	print_row("DOT (cgraph, full view)", &r->dot, e, r->dot_bytes);
 	print_row("GraphML (xmlTextWriter)", &r->graphml, e, r->graphml_bytes);
@@ -514,6 +531,10 @@ static void targets(plan_run *r)
 		target(r, "lower+check elements/s", ">= 20 M/s",
 		       on(r, "large", r->elements / lc >= 20e6), "%.1f M/s",
 		       r->elements / lc / 1e6);
+	if (r->schedule.runs > 0)
+		target(r, "schedule nodes/s", ">= 20 M/s",
+		       on(r, "large", r->dag_nodes / r->schedule.best >= 20e6), "%.1f M/s",
+		       r->dag_nodes / r->schedule.best / 1e6);
 	target(r, "IR bytes per element", "<= 48", r->ir_bytes / r->elements <= 48, "%.1f",
 	       r->ir_bytes / r->elements);
 	if (r->compile1.runs > 0)

@@ -14,7 +14,8 @@ static pd_status intern_compute(pd_dag *dag, const pd_i_shape *x, pd_node_kind k
                                 uint32_t *idx)
 {
 	pd_i_work w = pd_i_ops[k].work(x);
-	pd_cost c = {w.flops, w.bytes, pd_i_work_us(x, w), w.out_bytes};
+	pd_cost c = {w.flops, w.bytes, pd_i_work_us(x, w), w.out_bytes,
+	             pd_i_memory_us(x->c, w.bytes)};
 	return pd_dag_intern_cost(dag, &c, idx);
 }
 
@@ -25,8 +26,8 @@ static pd_status intern_collective(pd_dag *dag, const pd_i_shape *x, pd_node_kin
 {
 	pd_i_work w = pd_i_ops[k].work(x);
 	double us = pd_i_comm_us(w.bytes, pd_i_link_bandwidth(x->c, gpus, n));
-	pd_cost mem = {0, w.bytes, us, w.out_bytes};
-	pd_cost hub = {0, w.out_bytes, us, w.out_bytes};
+	pd_cost mem = {0, w.bytes, us, w.out_bytes, 0};
+	pd_cost hub = {0, w.out_bytes, us, w.out_bytes, 0};
 	PD_CHECK(pd_dag_intern_cost(dag, &mem, &out[0]));
 	return pd_dag_intern_cost(dag, &hub, &out[1]);
 }
@@ -45,11 +46,11 @@ static pd_status costs_pp(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c
 	pd_i_work w = pd_i_ops[PD_N_PP_SEND].work(&y);
 	double bw[2] = {cl->intra_bandwidth, cl->inter_bandwidth};
 	for (int i = 0; i < 2; i++) {
-		pd_cost k = {0, w.bytes, pd_i_comm_us(w.bytes, bw[i]), w.out_bytes};
+		pd_cost k = {0, w.bytes, pd_i_comm_us(w.bytes, bw[i]), w.out_bytes, 0};
 		PD_CHECK(pd_dag_intern_cost(dag, &k, &c->pp[i]));
 	}
 	pd_i_work r = pd_i_ops[PD_N_PP_RECV].work(&y);
-	pd_cost recv = {0, r.bytes, 0, r.out_bytes};
+	pd_cost recv = {0, r.bytes, 0, r.out_bytes, 0};
 	return pd_dag_intern_cost(dag, &recv, &c->pp_recv);
 }
 

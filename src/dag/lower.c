@@ -250,13 +250,19 @@ static void ep_round(lower_ctx *x, int32_t layer, pd_node_kind kind)
 	hubs_after(x, layer, x->si.S, 1, &x->ep_group, &cost[1]);
 }
 
-/* Routed experts hosted on lane li's GPU (fed by dispatch or router) and the shared
- * expert (fed by ffn_norm) become the lane's frontier.  Every routed expert takes its
- * data edge from the dispatch (router); a control edge from the previous one orders them
- * on the GPU's compute stream, as the roofline sums them. */
+/* The shared expert (fed by ffn_norm) and the routed experts hosted on lane li's GPU
+ * (fed by dispatch or router) become the lane's frontier.  The shared expert comes
+ * first in id order, so on the GPU's compute stream it runs while the dispatch is on
+ * the comm stream.  Every routed expert takes its data edge from the dispatch
+ * (router); a control edge from the previous one orders them on the compute stream,
+ * as the roofline sums them. */
 static void experts(lower_ctx *x, uint32_t li, int32_t layer)
 {
-	uint32_t base = x->front[(size_t)li * x->F], nf = 0, gi = lane_gpu(x, li);
+	uint32_t base = x->front[(size_t)li * x->F], nf = 0, gi = lane_gpu(x, li), shared = 0;
+	if (x->si.sh) {
+		shared = node(x, li, PD_N_SHARED_EXPERT, layer, -1, x->c.op[PD_N_SHARED_EXPERT]);
+		edge(x, li, x->norms[li], shared, PD_E_DATA);
+	}
 	for (uint64_t i = x->lay ? x->lay->off[gi] : 0; x->lay && i < x->lay->off[gi + 1];
 	     i++) {
 		uint32_t e = x->lay->ids[i];
@@ -269,12 +275,8 @@ static void experts(lower_ctx *x, uint32_t li, int32_t layer)
 	}
 	if (nf == 0)
 		x->tmp[nf++] = base; /* no expert here: dispatch (router) feeds the join */
-	if (x->si.sh) {
-		uint32_t v =
-		    node(x, li, PD_N_SHARED_EXPERT, layer, -1, x->c.op[PD_N_SHARED_EXPERT]);
-		edge(x, li, x->norms[li], v, PD_E_DATA);
-		x->tmp[nf++] = v;
-	}
+	if (x->si.sh)
+		x->tmp[nf++] = shared;
 	memcpy(x->front + (size_t)li * x->F, x->tmp, nf * sizeof(uint32_t));
 	x->nfront[li] = nf;
 }

@@ -615,7 +615,7 @@ static uint32_t seq_find(const seq_ids *s, const char *str, uint32_t *where)
  * name copied into cgraph's string pool (agwrite reads pool flags in front of names). */
 static pd_status seq_add(seq_ids *s, const char *str)
 {
-	uint32_t where;
+	uint32_t where = 0; /* set by seq_find once the index has room */
 	if (s->names.n >= UINT32_MAX / 4)
 		return PD_IO;
 	PD_CHECK(PD_VEC_RESERVE(&s->names, s->names.n + 1));

@@ -291,6 +291,11 @@ double pd_i_compute_us(const pd_cluster *c, double flops, double bytes)
 	return (a > b ? a : b) * 1e6;
 }
 
+double pd_i_memory_us(const pd_cluster *c, double bytes)
+{
+	return c->gpu_bandwidth > 0 ? bytes / c->gpu_bandwidth * 1e6 : 0;
+}
+
 double pd_i_gemm_flops(const pd_cluster *c, pd_dtype dtype)
 {
 	if (dtype == PD_FP8 && c->gpu_flops_fp8 > 0)

@@ -97,6 +97,8 @@ pd_i_work pd_i_work_ep_all_to_all(const pd_i_shape *x); /* ep_dispatch and ep_co
 pd_i_work pd_i_work_pp(const pd_i_shape *x);
 
 double pd_i_compute_us(const pd_cluster *c, double flops, double bytes);
+/* The HBM term of pd_i_compute_us alone (a node is memory-bound when it decides). */
+double pd_i_memory_us(const pd_cluster *c, double bytes);
 /* The peak of a GEMM whose weights are in dtype: gpu-tflops-fp8 for fp8 when the plan
  * or its preset gives it, gpu-tflops (dense 16-bit) otherwise. */
 double pd_i_gemm_flops(const pd_cluster *c, pd_dtype dtype);
