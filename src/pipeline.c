@@ -195,6 +195,22 @@ static void print_critical_path(FILE *f, const pd_critical_path *cp)
 	}
 }
 
+/* "  per GPU: 2459.2 tokens/s; TPOT 6.506 ms (target 10 ms)" */
+static void print_latency(FILE *f, const pd_compilation *c)
+{
+	const pd_analysis *an = &c->analysis;
+	const pd_workload *w = &c->plan->workload;
+	bool prefill = w->phase == PD_PREFILL;
+	fputs("  per GPU:", f);
+	if (an->gpus_structural > 0)
+		fprintf(f, " %.1f tokens/s;",
+		        an->tokens_per_ms * 1000.0 / (double)an->gpus_structural);
+	fprintf(f, " %s %.3f ms", prefill ? "TTFT" : "TPOT", an->step_latency_us / 1000.0);
+	if (prefill ? w->has_target_ttft : w->has_target_tpot)
+		fprintf(f, " (target %.3f ms)", prefill ? w->target_ttft_ms : w->target_tpot_ms);
+	fputc('\n', f);
+}
+
 void pd_compilation_print_summary(const pd_compilation *c, FILE *f)
 {
 	const pd_plan *p = c->plan;
@@ -235,5 +251,6 @@ void pd_compilation_print_summary(const pd_compilation *c, FILE *f)
 		if (p->workload.has_target)
 			fprintf(f, ", target %.2f", p->workload.target);
 		fputc('\n', f);
+		print_latency(f, c);
 	}
 }

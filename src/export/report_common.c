@@ -27,10 +27,32 @@ const char *pd_i_report_stage_name(pd_stage_id s)
 const char *pd_i_report_source_name(pd_throughput_source s)
 {
 	if (s == PD_THROUGHPUT_ROOFLINE)
-		return "roofline";
+		return "analytic";
 	if (s == PD_THROUGHPUT_DAG)
-		return "dag";
+		return "schedule";
 	return NULL;
+}
+
+bool pd_i_report_tokens_per_gpu(const pd_compilation *c, double *out)
+{
+	const pd_analysis *an = &c->analysis;
+	if (an->throughput_source == PD_THROUGHPUT_NONE || an->gpus_structural <= 0)
+		return false;
+	*out = an->tokens_per_ms * 1000.0 / (double)an->gpus_structural;
+	return true;
+}
+
+bool pd_i_report_latency(const pd_compilation *c, double *ttft, bool *has_ttft,
+                         double *tpot, bool *has_tpot)
+{
+	const pd_analysis *an = &c->analysis;
+	bool has = an->throughput_source != PD_THROUGHPUT_NONE;
+	bool prefill = c->plan->workload.phase == PD_PREFILL;
+	*has_ttft = has && prefill;
+	*has_tpot = has && !prefill;
+	*ttft = *has_ttft ? an->step_latency_us / 1000.0 : 0;
+	*tpot = *has_tpot ? an->step_latency_us / 1000.0 : 0;
+	return has;
 }
 
 bool pd_i_report_has_analysis(const pd_compilation *c)
