@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan/defaults.h"
 #include "testutil.h"
 
 static cJSON *render_json(const pd_compilation *c)
@@ -197,7 +198,8 @@ static void report_json_should_match_the_analysis_of_a_validated_plan(void)
 	                       "multiplicative-gpu-count");
 	CU_ASSERT_PTR_NOT_NULL(strstr(cJSON_GetStringValue(member(d, "impact")), "+24 GPUs"));
 	CU_ASSERT_TRUE(cJSON_IsNull(member(d, "fix")));
-	CU_ASSERT_EQUAL(cJSON_GetArraySize(member(j, "assumptions")), 1);
+	/* one default taken, then every value of the time model with its source */
+	CU_ASSERT_EQUAL(cJSON_GetArraySize(member(j, "assumptions")), 1 + PD_I_N_TIME_DEFAULTS);
 	cJSON_Delete(j);
 	synth_release(&s);
 }
