@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan/defaults.h"
 #include "testutil.h"
 
 static cJSON *render_json(const pd_compilation *c)
@@ -198,7 +199,8 @@ static void report_json_should_match_the_analysis_of_a_validated_plan(void)
 	                       "multiplicative-gpu-count");
 	CU_ASSERT_PTR_NOT_NULL(strstr(cJSON_GetStringValue(member(d, "impact")), "+24 GPUs"));
 	CU_ASSERT_TRUE(cJSON_IsNull(member(d, "fix")));
-	CU_ASSERT_EQUAL(cJSON_GetArraySize(member(j, "assumptions")), 1);
+	/* one default taken, then every value of the time model with its source */
+	CU_ASSERT_EQUAL(cJSON_GetArraySize(member(j, "assumptions")), 1 + PD_I_N_TIME_DEFAULTS);
 	cJSON_Delete(j);
 	synth_release(&s);
 }
@@ -345,8 +347,6 @@ static void report_md_should_have_every_section_for_the_default_example(void)
 	    "## Memory per GPU",
 	    "| GPU",
 	    "## Throughput",
-	    "- per GPU: 2459.2 tokens/s",
-	    "- TPOT: 6.506 ms (the decode step, per output token)",
 	    "## Where the step goes",
 	    "| attention | ",
 	    "| EP dispatch / combine | ",
@@ -361,6 +361,13 @@ static void report_md_should_have_every_section_for_the_default_example(void)
 		}
 	if (c.reached == PD_STAGE_CHECK)
 		CU_ASSERT_PTR_NOT_NULL(strstr(md, "## Critical path"));
+	char line[128];
+	snprintf(line, sizeof(line), "- per GPU: %.1f tokens/s\n",
+	         c.analysis.tokens_per_ms * 1000 / (double)c.analysis.gpus_structural);
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, line));
+	snprintf(line, sizeof(line), "- TPOT: %.3f ms (the decode step, per output token)",
+	         c.analysis.step_latency_us / 1000);
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, line));
 	free(md);
 	cJSON *j = render_json(&c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);

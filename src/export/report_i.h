@@ -15,7 +15,7 @@
 /* The hierarchy tree is cut after this many lines. */
 #define PD_I_REPORT_TREE_LINES 200
 /* Most assumptions a plan can carry (one per PD_ASSUMED_* bit). */
-#define PD_I_REPORT_MAX_ASSUMED 16
+#define PD_I_REPORT_MAX_ASSUMED 24
 
 /* ---- shared helpers (report_common.c) ---- */
 /* "valid" or "invalid" */
