@@ -25,8 +25,8 @@ static void trace_of_the_large_plan_should_be_refused_with_views_that_fit(void)
 	                               "--view", "gpu=0", "-q", NULL),
 	                0);
 	pd_run_release(&r);
-	char *text = pd_test_read_file(pd_test_join(dir, "bench-large-dsv3-dp4-mb8-gpu0.trace.json"),
-	                               NULL);
+	char *text = pd_test_read_file(
+	    pd_test_join(dir, "bench-large-dsv3-dp4-mb8-gpu0.trace.json"), NULL);
 	CU_ASSERT_PTR_NOT_NULL(text ? strstr(text, "\"displayTimeUnit\":\"ms\"") : NULL);
 	free(text);
 }
