@@ -44,8 +44,8 @@ typedef struct plan_run {
 
 	/* what was measured */
 	bench_timing parse, lower, acyclic, placement, cpath, check, dot, graphml, png;
-	bench_timing schedule;     /* pd_dag_schedule alone (inside the critical path too) */
-	bench_timing trace;        /* pd_i_trace_write of the whole DAG (events/s) */
+	bench_timing schedule; /* pd_dag_schedule alone (inside the critical path too) */
+	bench_timing trace;    /* pd_i_trace_write of the whole DAG (events/s) */
 	double trace_bytes, trace_events;
 	bench_timing pics3, pics1; /* PNG+SVG+PDF: three layouts / one layout */
 	bench_timing compile1, compile0;
@@ -466,7 +466,8 @@ static void print_table(const plan_run *r)
 	print_row("lower+check", &lc, e, 0);
 	print_row("DOT (cgraph, full view)", &r->dot, e, r->dot_bytes);
 	print_row("GraphML (xmlTextWriter)", &r->graphml, e, r->graphml_bytes);
-	print_row("trace JSON (per event: events/s)", &r->trace, r->trace_events, r->trace_bytes);
+	print_row("trace JSON (per event: events/s)", &r->trace, r->trace_events,
+	          r->trace_bytes);
 	print_row("PNG overview (gvc dot)", &r->png, e, r->png_bytes);
 	print_row("PNG+SVG+PDF overview, 3 layouts", &r->pics3, e, r->pics_bytes);
 	print_row("PNG+SVG+PDF overview, 1 layout", &r->pics1, e, r->pics_bytes);
