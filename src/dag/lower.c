@@ -64,10 +64,11 @@ static void stage_info_init(const pd_plan *p, const pd_replica *r, uint32_t s,
 	si->tp = st->tp > 0 ? (uint32_t)st->tp : 1;
 	si->groups = si->S / si->tp;
 	si->tp_points = si->tp > 1 ? (st->sp ? 2 : 1) : 0;
-	si->dtp = (uint32_t)pd_stage_dense_tp(st);
-	si->dgroups = si->S / si->dtp;
-	/* dense layers in the stage (the leading first-dense ones, or all of a dense model) */
+	/* dense layers in the stage (the leading first-dense ones, or all of a dense model);
+	 * a <dense-ffn tp> on a stage without any is unused (a warning): TP stays tp */
 	bool dense = p->model.experts <= 0 || st->first_layer < p->model.first_dense;
+	si->dtp = dense ? (uint32_t)pd_stage_dense_tp(st) : si->tp;
+	si->dgroups = si->S / si->dtp;
 	si->reshard = si->dtp != si->tp && dense;
 	si->ep_coll = st->ep > 1;
 	si->first = s == 0;
