@@ -29,6 +29,7 @@ typedef struct stage_load {
 	bool tp_net;       /* the TP group spans NVLink domains (uses the network) */
 	pd_i_shape dense;  /* the stage at the TP of its dense FFN layers */
 	bool dense_net;    /* a dense FFN TP group spans NVLink domains */
+	bool no_comm;      /* count computation only (two-batch overlap, stage_us) */
 } stage_load;
 
 static double compute_us(const stage_load *l, pd_i_work_fn op)
@@ -36,9 +37,14 @@ static double compute_us(const stage_load *l, pd_i_work_fn op)
 	return pd_i_work_us(&l->x, op(&l->x));
 }
 
+static double link_us(const stage_load *l, double bytes, bool net)
+{
+	return l->no_comm ? 0 : pd_i_comm_us(l->c, bytes, net);
+}
+
 static double comm_us(const stage_load *l, pd_i_work_fn op, bool net)
 {
-	return pd_i_comm_us(l->c, op(&l->x).bytes, net);
+	return link_us(l, op(&l->x).bytes, net);
 }
 
 /* tp_allreduce, or tp_reduce_scatter + tp_all_gather with SP, after a block. */
@@ -65,7 +71,7 @@ static double moe_us(const stage_load *l)
 	if (l->x.m->shared_experts > 0)
 		us += compute_us(l, pd_i_work_shared_expert);
 	if (l->ep_coll)
-		us += 2.0 * pd_i_all_to_all_us(&l->x);
+		us += l->no_comm ? 0 : 2.0 * pd_i_all_to_all_us(&l->x);
 	return us;
 }
 
@@ -80,12 +86,11 @@ static double dense_own_us(const stage_load *l)
 	else if (A > 1)
 		us += comm_us(l, pd_i_work_tp_allreduce, l->tp_net);
 	if (N > 1 && (sp || N > A))
-		us += pd_i_comm_us(l->c, pd_i_work_tp_all_gather(&l->dense).bytes, l->dense_net);
+		us += link_us(l, pd_i_work_tp_all_gather(&l->dense).bytes, l->dense_net);
 	us += pd_i_work_us(&l->dense, pd_i_work_norm(&l->dense)) +
 	      pd_i_work_us(&l->dense, pd_i_work_ffn(&l->dense));
 	if (N > 1)
-		us +=
-		    pd_i_comm_us(l->c, pd_i_work_tp_reduce_scatter(&l->dense).bytes, l->dense_net);
+		us += link_us(l, pd_i_work_tp_reduce_scatter(&l->dense).bytes, l->dense_net);
 	if (A > 1)
 		us += comm_us(l, pd_i_work_tp_all_gather, l->tp_net);
 	return us;
@@ -149,11 +154,13 @@ static void load_init(const pd_plan *p, const pd_stage *s, stage_load *l)
 	l->dense_net = pd_i_group_spans_nodes(l->c, s->gpus, dtpn);
 }
 
-static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si)
+static double stage_part_us(const pd_plan *p, const pd_replica *r, uint32_t si,
+                            bool no_comm)
 {
 	const pd_stage *s = &r->stages[si];
 	stage_load l;
 	load_init(p, s, &l);
+	l.no_comm = no_comm;
 	int64_t moe, dense;
 	pd_i_stage_layers(&p->model, s, &moe, &dense);
 	bool pp_net = false;
@@ -163,6 +170,19 @@ static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si)
 	}
 	return (double)(moe + dense) * attention_us(&l) + (double)moe * moe_us(&l) +
 	       (double)dense * dense_us(&l) + ends_us(&l, si, r->n_stages, pp_net);
+}
+
+/* Time of stage si per micro-batch.  With two-batch overlap the shape is one half:
+ * both halves take 2 x max(computation, communication) of a half, each half's
+ * communication hidden behind the other's computation (the schedule of the lowered
+ * DAG says how much really is). */
+static double stage_us(const pd_plan *p, const pd_replica *r, uint32_t si)
+{
+	double all = stage_part_us(p, r, si, false);
+	if (!p->workload.overlap_two_batch)
+		return all;
+	double compute = stage_part_us(p, r, si, true);
+	return 2 * fmax(compute, all - compute);
 }
 
 /* Degenerate clusters (a bandwidth of 1e-300 B/s) overflow: say "too slow to count". */
