@@ -6,6 +6,7 @@
  *   check           pd_dag_check_acyclic, pd_dag_check_placement, pd_dag_critical_path
  *   DOT             pd_export_dot, full view (skipped above --dot-max-elements)
  *   GraphML         pd_export_graphml
+ *   trace           the Chrome Trace Event file of --emit trace, whole DAG (events/s)
  *   PNG overview    pd_export_render, view overview
  *   Chakra          pd_export_chakra against a naive writer (bench_chakra.c)
  *   check command   pd_compile_file as `plandag check` runs it (lowering only DAGs up to
@@ -14,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include "bench.h"
+#include "export/timeline.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@ typedef struct plan_run {
 	pd_diag_list cdiags; /* scratch for the checks and exports */
 	pd_dag *dag;
 	pd_critical_path cp;
+	pd_schedule sched;
 	pd_compilation comp;
 	int comp_live, compile_lower;
 	pd_view view;
@@ -42,6 +45,9 @@ typedef struct plan_run {
 
 	/* what was measured */
 	bench_timing parse, lower, acyclic, placement, cpath, check, dot, graphml, png;
+	bench_timing schedule; /* pd_dag_schedule alone (inside the critical path too) */
+	bench_timing trace;    /* pd_i_trace_write of the whole DAG (events/s) */
+	double trace_bytes, trace_events;
 	bench_timing pics3, pics1; /* PNG+SVG+PDF: three layouts / one layout */
 	bench_timing compile1, compile0;
 	double dot_bytes, graphml_bytes, png_bytes, pics_bytes;
@@ -117,6 +123,18 @@ static int run_critical_path(void *p)
 	return pd_dag_critical_path(r->dag, &r->cp) != PD_OK;
 }
 
+static int run_schedule(void *p)
+{
+	plan_run *r = p;
+	return pd_dag_schedule(r->dag, &r->sched) != PD_OK;
+}
+
+static int reset_schedule(void *p)
+{
+	pd_schedule_release(&((plan_run *)p)->sched);
+	return 0;
+}
+
 static int export_dot(plan_run *r)
 {
 	return pd_export_dot(r->dag, &r->view, r->out, &r->cdiags) != PD_OK;
@@ -125,6 +143,18 @@ static int export_dot(plan_run *r)
 static int export_graphml(plan_run *r)
 {
 	return pd_export_graphml(r->dag, r->out, &r->cdiags) != PD_OK;
+}
+
+/* The trace writer alone, without the refusal above PD_TRACE_MAX_EVENTS (the large
+ * plan's whole DAG is above it: this measures the writer, not what compile writes). */
+static int export_trace(plan_run *r)
+{
+	FILE *f = fopen(r->out, "w");
+	pd_view all = {PD_VIEW_FULL, 0};
+	int bad = !f || pd_i_trace_write(r->dag, &all, f) != PD_OK;
+	if (f && fclose(f) != 0)
+		bad = 1;
+	return bad;
 }
 
 static int export_render(plan_run *r)
@@ -308,6 +338,8 @@ static void measure_checks(plan_run *r)
 	print_first_diag("placement", &r->cdiags);
 	bench_run(run_critical_path, reset_cdiags, r, &r->o->rep, &r->cpath);
 	reset_cdiags(r);
+	bench_run(run_schedule, reset_schedule, r, &r->o->rep, &r->schedule);
+	reset_schedule(r);
 	bench_timing *c = &r->check;
 	c->best = r->acyclic.best + r->placement.best + r->cpath.best;
 	c->median = r->acyclic.median + r->placement.median + r->cpath.median;
@@ -396,6 +428,9 @@ static void measure_exports(plan_run *r)
 {
 	measure_dot(r);
 	measure_export(r, "plan.graphml", export_graphml, &r->graphml, &r->graphml_bytes);
+	pd_view all = {PD_VIEW_FULL, 0};
+	r->trace_events = (double)pd_i_trace_events(r->dag, &all);
+	measure_export(r, "plan.trace.json", export_trace, &r->trace, &r->trace_bytes);
 	r->view = (pd_view){PD_VIEW_OVERVIEW, 0};
 	r->format = "png";
 	measure_export(r, "plan-overview.png", export_render, &r->png, &r->png_bytes);
@@ -429,9 +464,12 @@ static void print_table(const plan_run *r)
 	print_row("check: placement", &r->placement, e, 0);
 	print_row("check: critical path", &r->cpath, e, 0);
 	print_row("check (all three)", &r->check, e, 0);
+	print_row("schedule (per node: nodes/s)", &r->schedule, r->dag_nodes, 0);
 	print_row("lower+check", &lc, e, 0);
 	print_row("DOT (cgraph, full view)", &r->dot, e, r->dot_bytes);
 	print_row("GraphML (xmlTextWriter)", &r->graphml, e, r->graphml_bytes);
+	print_row("trace JSON (per event: events/s)", &r->trace, r->trace_events,
+	          r->trace_bytes);
 	print_row("PNG overview (gvc dot)", &r->png, e, r->png_bytes);
 	print_row("PNG+SVG+PDF overview, 3 layouts", &r->pics3, e, r->pics_bytes);
 	print_row("PNG+SVG+PDF overview, 1 layout", &r->pics1, e, r->pics_bytes);
@@ -534,6 +572,10 @@ static void targets(plan_run *r)
 		target(r, "lower+check elements/s", ">= 20 M/s",
 		       on(r, "large", r->elements / lc >= 20e6), "%.1f M/s",
 		       r->elements / lc / 1e6);
+	if (r->schedule.runs > 0)
+		target(r, "schedule nodes/s", ">= 20 M/s",
+		       on(r, "large", r->dag_nodes / r->schedule.best >= 20e6), "%.1f M/s",
+		       r->dag_nodes / r->schedule.best / 1e6);
 	target(r, "IR bytes per element", "<= 48", r->ir_bytes / r->elements <= 48, "%.1f",
 	       r->ir_bytes / r->elements);
 	if (r->compile1.runs > 0)

@@ -14,7 +14,8 @@ target_include_directories(libplandag_shared
   PUBLIC $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include> $<INSTALL_INTERFACE:include>
   PRIVATE ${CMAKE_SOURCE_DIR}/src ${PD_GENERATED_DIR})
 target_link_libraries(libplandag_shared PRIVATE PkgConfig::GVC PkgConfig::CGRAPH
-                      PkgConfig::LIBXML2 PkgConfig::CJSON PkgConfig::PROTOBUFC m)
+                      PkgConfig::LIBXML2 PkgConfig::CJSON PkgConfig::PROTOBUFC
+                      PkgConfig::CAIRO m)
 # Only the public pd_* API is exported (cmake/plandag.map), not the pd_i_* internals.
 target_link_options(libplandag_shared PRIVATE
                     -Wl,--version-script=${CMAKE_SOURCE_DIR}/cmake/plandag.map)
@@ -79,7 +80,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "")
 # Static linking (pkg-config --static, plandag::plandag_static) needs the -dev packages.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libgraphviz-dev, libxml2-dev, libcjson-dev, libprotobuf-c-dev")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libgraphviz-dev, libxml2-dev, libcjson-dev, libprotobuf-c-dev, libcairo2-dev")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "graphviz, bash-completion")
 set(CPACK_GENERATOR DEB)
 include(CPack)

@@ -59,14 +59,15 @@ static pd_status refuse_impossible(pd_compilation *c)
 	return PD_IO;
 }
 
-/* Errors other than throughput-target stop the pipeline before lowering: the DAG's
- * critical path is what decides throughput-target. */
+/* Errors other than throughput-target and latency-target stop the pipeline before
+ * lowering: the DAG's step time is what decides them. */
 static size_t blocking_errors(const pd_diag_list *l)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < l->n; i++)
 		if (l->items[i].severity == PD_ERROR &&
-		    strcmp(l->items[i].rule, PD_RULE_THROUGHPUT_TARGET) != 0)
+		    strcmp(l->items[i].rule, PD_RULE_THROUGHPUT_TARGET) != 0 &&
+		    strcmp(l->items[i].rule, PD_RULE_LATENCY_TARGET) != 0)
 			n++;
 	return n;
 }
@@ -108,6 +109,7 @@ static pd_status lower_and_check(const pd_compile_options *opt, pd_compilation *
 	c->reached = PD_STAGE_CHECK;
 	pd_analysis_set_throughput(c->plan, &c->analysis, c->cp.latency_us);
 	pd_diag_list_remove_rule(&c->diags, PD_RULE_THROUGHPUT_TARGET);
+	pd_diag_list_remove_rule(&c->diags, PD_RULE_LATENCY_TARGET);
 	pd_validate_throughput(c->plan, &c->analysis, &c->diags);
 	return p;
 }
@@ -193,6 +195,22 @@ static void print_critical_path(FILE *f, const pd_critical_path *cp)
 	}
 }
 
+/* "  per GPU: 2459.2 tokens/s; TPOT 6.506 ms (target 10 ms)" */
+static void print_latency(FILE *f, const pd_compilation *c)
+{
+	const pd_analysis *an = &c->analysis;
+	const pd_workload *w = &c->plan->workload;
+	bool prefill = w->phase == PD_PREFILL;
+	fputs("  per GPU:", f);
+	if (an->gpus_structural > 0)
+		fprintf(f, " %.1f tokens/s;",
+		        an->tokens_per_ms * 1000.0 / (double)an->gpus_structural);
+	fprintf(f, " %s %.3f ms", prefill ? "TTFT" : "TPOT", an->step_latency_us / 1000.0);
+	if (prefill ? w->has_target_ttft : w->has_target_tpot)
+		fprintf(f, " (target %.3f ms)", prefill ? w->target_ttft_ms : w->target_tpot_ms);
+	fputc('\n', f);
+}
+
 void pd_compilation_print_summary(const pd_compilation *c, FILE *f)
 {
 	const pd_plan *p = c->plan;
@@ -233,5 +251,6 @@ void pd_compilation_print_summary(const pd_compilation *c, FILE *f)
 		if (p->workload.has_target)
 			fprintf(f, ", target %.2f", p->workload.target);
 		fputc('\n', f);
+		print_latency(f, c);
 	}
 }

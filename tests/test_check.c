@@ -32,7 +32,7 @@ static pd_dag *hand_dag(int n_gpus)
 
 static uint32_t add(pd_dag *d, pd_node_kind k, int gpu, int layer, int expert, double us)
 {
-	pd_cost c = {0, 0, us, 0};
+	pd_cost c = {0, 0, us, 0, 0};
 	pd_node n = {.gpu = gpu, .layer = layer, .expert = expert, .kind = (uint8_t)k};
 	pd_dag_intern_cost(d, &c, &n.cost);
 	uint32_t id;

@@ -40,7 +40,7 @@ static void intern_cost_should_return_the_same_index_for_equal_records(void)
 {
 	pd_dag *d = pd_dag_create();
 	uint32_t a, b, c;
-	pd_cost x = {1, 2, 3, 4}, y = {1, 2, 3, 5};
+	pd_cost x = {1, 2, 3, 4, 0}, y = {1, 2, 3, 5, 0};
 	CU_ASSERT_EQUAL(pd_dag_intern_cost(d, &x, &a), PD_OK);
 	CU_ASSERT_EQUAL(pd_dag_intern_cost(d, &y, &b), PD_OK);
 	CU_ASSERT_EQUAL(pd_dag_intern_cost(d, &x, &c), PD_OK);
@@ -48,7 +48,7 @@ static void intern_cost_should_return_the_same_index_for_equal_records(void)
 	CU_ASSERT_NOT_EQUAL(a, b);
 	/* many distinct records force the table to grow and keep every index */
 	for (int i = 0; i < 500; i++) {
-		pd_cost z = {i, 0, 0, 0};
+		pd_cost z = {i, 0, 0, 0, 0};
 		uint32_t k, k2;
 		pd_dag_intern_cost(d, &z, &k);
 		pd_dag_intern_cost(d, &z, &k2);

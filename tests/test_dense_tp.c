@@ -65,11 +65,12 @@ static const seq_case seqs[] = {
      "attn_norm qkv attention o_proj tp_reduce_scatter/4 ffn_norm ffn tp_all_gather/4"},
     {DSV3, 17, 2,
      "attn_norm qkv attention o_proj tp_reduce_scatter/4 ffn_norm ffn tp_all_gather/4"},
-    /* a MoE layer of the same stage keeps the attention TP's pair */
+    /* a MoE layer of the same stage keeps the attention TP's pair; the shared expert
+     * comes first on the compute stream (it runs during the dispatch) */
     {DSV3, 0, 3,
      "attn_norm qkv attention o_proj tp_reduce_scatter/4 tp_all_gather/4 ffn_norm router "
-     "ep_dispatch/32 expert expert expert expert expert expert expert expert expert "
-     "shared_expert ep_combine/32"},
+     "ep_dispatch/32 shared_expert expert expert expert expert expert expert expert expert "
+     "expert ep_combine/32"},
     /* TP 2 -> 4 without SP: the FFN group of 4 gathers both attention groups' tokens */
     {"tests/plans/valid/dense-tp-up.xml", 2, 1,
      "attn_norm qkv attention o_proj tp_allreduce/2 tp_all_gather/4 ffn_norm ffn "

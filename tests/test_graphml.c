@@ -35,6 +35,11 @@ static void graphml_of_tiny_should_match_the_golden_and_the_schema(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(got, "edgedefault=\"directed\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(got, "attr.name=\"micro_batch\" attr.type=\"int\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(got, "<data key=\"group\">0,1</data>"));
+	/* the schedule: a stream per node, times where it runs (the first node at 0) */
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, "<data key=\"stream\">comm</data>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, "<data key=\"stream\">none</data>"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(got, "<data key=\"start_us\">0</data><data key=\"end_us\">"));
 	free(got);
 	free(want);
 	pd_diag_list d;
@@ -189,7 +194,46 @@ static void reader_should_report_bad_files_with_lines(void)
 	expect_schema_error("<html/>", 1, "graphml");
 }
 
+/* A one-node file with the schedule keys: kind, stream, start_us, end_us as given. */
+static const char *schedule_file(const char *kind, const char *stream, const char *start,
+                                 const char *end)
+{
+	static char buf[1024];
+	snprintf(buf, sizeof(buf),
+	         "<graphml>\n<key id='k' for='node' attr.name='kind'/>\n"
+	         "<key id='s' for='node' attr.name='stream'/>\n"
+	         "<key id='a' for='node' attr.name='start_us'/>\n"
+	         "<key id='b' for='node' attr.name='end_us'/>\n"
+	         "<graph edgedefault='directed'>\n"
+	         "<node id='x'><data key='k'>%s</data><data key='s'>%s</data>"
+	         "<data key='a'>%s</data><data key='b'>%s</data></node>\n</graph></graphml>\n",
+	         kind, stream, start, end);
+	return buf;
+}
+
+static void reader_should_check_the_schedule_keys_and_tolerate_their_absence(void)
+{
+	pd_dag *dag = NULL;
+	pd_diag_list d;
+	pd_diag_list_init(&d);
+	CU_ASSERT_EQUAL(read_text(schedule_file("ep_dispatch", "comm", "1.5", "2"), &dag, &d),
+	                PD_OK);
+	CU_ASSERT_EQUAL(dag ? dag->n_nodes : 0, 1);
+	pd_dag_destroy(dag);
+	pd_diag_list_release(&d);
+	expect_schema_error(schedule_file("qkv", "comm", "0", "1"), 7, "stream");
+	expect_schema_error(schedule_file("qkv", "warp", "0", "1"), 7, "warp");
+	expect_schema_error(schedule_file("qkv", "compute", "-1", "1"), 7, "-1");
+	expect_schema_error(schedule_file("qkv", "compute", "0", "inf"), 7, "inf");
+	expect_schema_error(schedule_file("qkv", "compute", "5", "1"), 7, "before it starts");
+	expect_schema_error(schedule_file("collective", "compute", "0", "1"), 7, NULL);
+	/* the files plandag wrote before these keys existed still read (HAND_EDITED has
+	 * none of them, the round trip above has all) */
+}
+
 static CU_TestInfo graphml_tests[] = {
+    {"reader_should_check_the_schedule_keys_and_tolerate_their_absence",
+     reader_should_check_the_schedule_keys_and_tolerate_their_absence},
     {"graphml_of_tiny_should_match_the_golden_and_the_schema",
      graphml_of_tiny_should_match_the_golden_and_the_schema},
     {"graphml_round_trip_should_restore_nodes_costs_and_context",

@@ -112,7 +112,7 @@ if command -v dpkg-deb >/dev/null && command -v dpkg-shlibdeps >/dev/null; then
       grep -qF " $f" <<<"$contents" && ok "package holds $f" || fail "package lacks $f"
     done
     depends=$(dpkg-deb -f "$deb" Depends)
-    for d in libc6 libgvc6 libcgraph6 libxml2 libcjson1 libprotobuf-c1; do
+    for d in libc6 libgvc6 libcgraph6 libxml2 libcjson1 libprotobuf-c1 libcairo2; do
       grep -qE "(^|, )$d( |,|$)" <<<"$depends" && ok "Depends names $d" ||
         fail "Depends lacks $d: $depends"
     done

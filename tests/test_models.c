@@ -252,10 +252,12 @@ static void expert_gemms_should_run_at_the_peak_of_the_expert_dtype(void)
 	CU_ASSERT_EQUAL(e.bytes, 3 * 2880.0 * 2880 * 0.5 + 2 * 0.5 * 2880 * 2);
 	pd_i_work compute_bound = {e.flops * 1e6, 0, 0, e.gemm};
 	pd_i_work dense_bound = {q.flops * 1e6, 0, 0, q.gemm};
+	double eff = p->cluster.gemm_eff; /* gemm-efficiency (docs/time-model.md) */
 	CU_ASSERT_TRUE(near(pd_i_work_us(&x, compute_bound),
-	                    compute_bound.flops / p->cluster.gpu_flops_fp4 * 1e6, 1e-12));
+	                    compute_bound.flops / (p->cluster.gpu_flops_fp4 * eff) * 1e6,
+	                    1e-12));
 	CU_ASSERT_TRUE(near(pd_i_work_us(&x, dense_bound),
-	                    dense_bound.flops / p->cluster.gpu_flops * 1e6, 1e-12));
+	                    dense_bound.flops / (p->cluster.gpu_flops * eff) * 1e6, 1e-12));
 	pd_plan_destroy(p);
 }
 
@@ -277,10 +279,18 @@ static void grouped_dispatch_should_cross_the_network_once_per_remote_domain(voi
 	pd_i_shape_set_gpus(&y, s->gpus, s->n_gpus);
 	CU_ASSERT_EQUAL(x.domains, 4); /* 32 GPUs over 4 nodes of 8 */
 	double tokens = 32.0 * 4096 / 32, h = 7168;
-	/* 4 picked groups of 8 on 4 nodes: at most 4 domains, 3 of 4 remote on average */
-	CU_ASSERT_EQUAL(pd_i_work_ep_all_to_all(&x).bytes, tokens * 4 * h * 1 * 3 / 4);
-	/* one group: every one of the 8 copies, 31 of 32 destinations remote */
-	CU_ASSERT_EQUAL(pd_i_work_ep_all_to_all(&y).bytes, tokens * 8 * h * 1 * 31 / 32);
+	double nvl, net;
+	/* 4 picked groups of 8 on 4 nodes: at most 4 domains, 3 of 4 remote on average;
+	 * inside a domain every copy but the entry GPU's takes one NVLink hop (7 of 8) */
+	pd_i_all_to_all_split(&x, &nvl, &net);
+	CU_ASSERT_EQUAL(net, tokens * 4 * h * 1 * 3 / 4);
+	CU_ASSERT_EQUAL(nvl, tokens * 8 * h * 1 * 7 / 8);
+	CU_ASSERT_EQUAL(pd_i_work_ep_all_to_all(&x).bytes, nvl + net);
+	/* one group: every one of the 8 copies to its GPU, 24 of 32 destinations in other
+	 * domains (network), 7 of 32 in its own (NVLink) */
+	pd_i_all_to_all_split(&y, &nvl, &net);
+	CU_ASSERT_EQUAL(net, tokens * 8 * h * 1 * 24 / 32);
+	CU_ASSERT_EQUAL(nvl, tokens * 8 * h * 1 * 7 / 32);
 	pd_plan_destroy(g);
 	pd_plan_destroy(one);
 }

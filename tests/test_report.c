@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan/defaults.h"
 #include "testutil.h"
 
 static cJSON *render_json(const pd_compilation *c)
@@ -189,7 +190,8 @@ static void report_json_should_match_the_analysis_of_a_validated_plan(void)
 	CU_ASSERT_EQUAL(number(j, "throughput.target"), 1.5);
 	CU_ASSERT_EQUAL(number(j, "throughput.step_latency_us"), 8000);
 	CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(member(j, "throughput.source")),
-	                       "roofline");
+	                       "analytic");
+	CU_ASSERT_TRUE(cJSON_IsNull(member(j, "time_breakdown"))); /* not lowered */
 	CU_ASSERT_TRUE(cJSON_IsNull(member(j, "params.declared")));
 	CU_ASSERT_TRUE(cJSON_IsNull(member(j, "dag")));
 	cJSON *d = cJSON_GetArrayItem(member(j, "diagnostics"), 0);
@@ -197,7 +199,8 @@ static void report_json_should_match_the_analysis_of_a_validated_plan(void)
 	                       "multiplicative-gpu-count");
 	CU_ASSERT_PTR_NOT_NULL(strstr(cJSON_GetStringValue(member(d, "impact")), "+24 GPUs"));
 	CU_ASSERT_TRUE(cJSON_IsNull(member(d, "fix")));
-	CU_ASSERT_EQUAL(cJSON_GetArraySize(member(j, "assumptions")), 1);
+	/* one default taken, then every value of the time model with its source */
+	CU_ASSERT_EQUAL(cJSON_GetArraySize(member(j, "assumptions")), 1 + PD_I_N_TIME_DEFAULTS);
 	cJSON_Delete(j);
 	synth_release(&s);
 }
@@ -317,7 +320,8 @@ static void report_json_should_match_the_pipeline_on_the_tiny_plan(void)
 	CU_ASSERT_EQUAL(number(j, "dag.edges"), (double)c.stats.edges);
 	CU_ASSERT_EQUAL(sum_numbers(member(j, "dag.by_kind")), number(j, "dag.nodes"));
 	CU_ASSERT_EQUAL(number(j, "dag.by_kind.expert"), (double)c.stats.by_kind[PD_N_EXPERT]);
-	CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(member(j, "throughput.source")), "dag");
+	CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(member(j, "throughput.source")),
+	                       "schedule");
 	CU_ASSERT_EQUAL(number(j, "throughput.step_latency_us"), c.cp.latency_us);
 	CU_ASSERT_TRUE(cJSON_IsString(member(j, "hierarchy")));
 	cJSON_Delete(j);
@@ -343,6 +347,9 @@ static void report_md_should_have_every_section_for_the_default_example(void)
 	    "## Memory per GPU",
 	    "| GPU",
 	    "## Throughput",
+	    "## Where the step goes",
+	    "| attention | ",
+	    "| EP dispatch / combine | ",
 	    "## DAG statistics",
 	    "## Assumptions",
 	    "![overview](moe-10b-ep16-overview.png)",
@@ -354,6 +361,13 @@ static void report_md_should_have_every_section_for_the_default_example(void)
 		}
 	if (c.reached == PD_STAGE_CHECK)
 		CU_ASSERT_PTR_NOT_NULL(strstr(md, "## Critical path"));
+	char line[128];
+	snprintf(line, sizeof(line), "- per GPU: %.1f tokens/s\n",
+	         c.analysis.tokens_per_ms * 1000 / (double)c.analysis.gpus_structural);
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, line));
+	snprintf(line, sizeof(line), "- TPOT: %.3f ms (the decode step, per output token)",
+	         c.analysis.step_latency_us / 1000);
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, line));
 	free(md);
 	cJSON *j = render_json(&c);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
@@ -361,6 +375,54 @@ static void report_md_should_have_every_section_for_the_default_example(void)
 	CU_ASSERT_EQUAL(number(j, "gpus.declared"), 16);
 	cJSON_Delete(j);
 	pd_compilation_release(&c);
+}
+
+/* The four totals and each phase's figures of time_breakdown, and the step they add
+ * up to on the GPU where it ends. */
+static void check_time_breakdown(const pd_compilation *c, const cJSON *j)
+{
+	static const char *const cols[] = {"compute_us", "memory_us", "comm_exposed_us",
+	                                   "comm_hidden_us"};
+	const cJSON *t = member(j, "time_breakdown"), *p;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	for (size_t k = 0; k < 4; k++) {
+		double sum = 0;
+		cJSON_ArrayForEach(p, member(t, "phases")) sum += number(p, cols[k]);
+		CU_ASSERT_DOUBLE_EQUAL(sum, number(t, cols[k]), 1e-6 * (1 + sum));
+		CU_ASSERT_TRUE(number(t, cols[k]) >= 0);
+	}
+	double busy = number(t, "compute_us") + number(t, "memory_us") +
+	              number(t, "comm_exposed_us") + number(t, "idle_us");
+	CU_ASSERT_DOUBLE_EQUAL(busy, c->cp.latency_us, 1e-6 * c->cp.latency_us);
+	CU_ASSERT_EQUAL(number(t, "step_us"), c->cp.latency_us);
+	CU_ASSERT_EQUAL(cJSON_GetArraySize(member(t, "phases")), 6);
+}
+
+static void report_json_should_give_ttft_tpot_per_gpu_and_where_the_step_goes(void)
+{
+	static const char *const plans[] = {"examples/moe-10b-ep16.xml",
+	                                    "tests/plans/valid/dsv3-prefill-redundant.xml"};
+	for (size_t i = 0; i < 2; i++) {
+		pd_compilation c;
+		compile(pd_test_path(plans[i]), &c);
+		CU_ASSERT_EQUAL_FATAL(c.reached, PD_STAGE_CHECK);
+		cJSON *j = render_json(&c);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+		const pd_analysis *an = &c.analysis;
+		bool prefill = c.plan->workload.phase == PD_PREFILL;
+		CU_ASSERT_EQUAL(prefill, i == 1);
+		CU_ASSERT_DOUBLE_EQUAL(number(j, "throughput.tokens_per_s_per_gpu"),
+		                       an->tokens_per_ms * 1000 / (double)an->gpus_structural,
+		                       1e-9);
+		CU_ASSERT_TRUE(
+		    cJSON_IsNull(member(j, prefill ? "throughput.tpot_ms" : "throughput.ttft_ms")));
+		CU_ASSERT_DOUBLE_EQUAL(
+		    number(j, prefill ? "throughput.ttft_ms" : "throughput.tpot_ms"),
+		    c.cp.latency_us / 1000, 1e-9);
+		check_time_breakdown(&c, j);
+		cJSON_Delete(j);
+		pd_compilation_release(&c);
+	}
 }
 
 /* The default example with a multiplied GPU count: invalid, with the rule id. */
@@ -411,6 +473,8 @@ static CU_TestInfo report_tests[] = {
      report_should_stay_readable_and_valid_json_for_thousands_of_gpus},
     {"report_json_should_match_the_pipeline_on_the_tiny_plan",
      report_json_should_match_the_pipeline_on_the_tiny_plan},
+    {"report_json_should_give_ttft_tpot_per_gpu_and_where_the_step_goes",
+     report_json_should_give_ttft_tpot_per_gpu_and_where_the_step_goes},
     {"report_md_should_have_every_section_for_the_default_example",
      report_md_should_have_every_section_for_the_default_example},
     {"report_json_should_name_the_rules_of_an_invalid_plan",

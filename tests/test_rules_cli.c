@@ -21,6 +21,7 @@ static const cli_case cases[] = {
     {"schema-unknown-attribute", "schema", "haeds=", 1},
     {"schema-unknown-element", "schema", "<pipeline", 1},
     {"schema-wrong-type", "schema", "batch=\"four\"", 1},
+    {"schema-latency-bounds", "schema", "target-ttft=\"0\"", 1},
     {"hierarchy-attention-in-replica", "hierarchy", "      <attention tp=\"2\"/>", 1},
     {"hierarchy-moe-in-attention", "hierarchy", "          <moe ep=\"2\"/>", 1},
     {"hierarchy-moe-in-strategy", "hierarchy", "    <moe ep=\"2\"/>", 1},
@@ -65,6 +66,8 @@ static const cli_case cases[] = {
     {"memory-capacity", "memory-capacity", "<stage", 1},
     {"tp-crosses-node", "tp-crosses-node", "<attention tp=\"16\"", 0},
     {"throughput-target", "throughput-target", "<workload", 1},
+    {"latency-target", "latency-target", "<workload", 1},
+    {"latency-target-phase", "latency-target", "<workload", 0},
     {"over-provisioned", "over-provisioned", "<strategy", 0},
     {"over-provisioned-idle", "over-provisioned", "<strategy", 1},
 };
@@ -117,7 +120,7 @@ static void every_rule_should_have_an_invalid_plan(void)
 	    PD_RULE_EP_PLACEMENT,     PD_RULE_GPU_RANGE,        PD_RULE_GPU_OVERLAP,
 	    PD_RULE_REPLICA_SHAPE,    PD_RULE_WORKLOAD_SPLIT,   PD_RULE_PARAMS_MISMATCH,
 	    PD_RULE_MEMORY_CAPACITY,  PD_RULE_TP_CROSSES_NODE,  PD_RULE_THROUGHPUT_TARGET,
-	    PD_RULE_OVER_PROVISIONED,
+	    PD_RULE_OVER_PROVISIONED, PD_RULE_LATENCY_TARGET,
 	};
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
 		bool found = false;

@@ -61,7 +61,7 @@ pd_status pd_plan_validate(const pd_plan *plan, pd_analysis *an, pd_diag_list *d
 void pd_analysis_set_throughput(const pd_plan *plan, pd_analysis *an,
                                 double step_latency_us);
 
-/* The `throughput-target` rule on the current estimate.  pd_plan_validate() calls it
+/* The `throughput-target` and `latency-target` rules on the current estimate.  pd_plan_validate() calls it
  * with the roofline estimate; call it again (after removing the old diagnostic with
  * pd_diag_list_remove_rule) when the DAG estimate replaces it. */
 void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an,

@@ -67,6 +67,7 @@ typedef struct pd_cost {
 	double bytes;     /* HBM traffic for compute, payload for comm */
 	double us;        /* estimated microseconds */
 	double out_bytes; /* size of the node's output (bytes on its out-edges) */
+	double mem_us; /* compute kinds: the HBM term of us (memory-bound when = us); else 0 */
 } pd_cost;
 
 typedef struct pd_node {
@@ -198,8 +199,52 @@ typedef struct pd_dag_stats {
 } pd_dag_stats;
 void pd_dag_stats_compute(const pd_dag *dag, pd_dag_stats *st);
 
-/* Longest path (step latency).  Collective instances count once, as the hub's time,
- * after all members are ready. */
+/* ---- Step time: the stream schedule (docs/time-model.md) ----
+ * Every GPU has two streams, compute and comm; every node but a hub runs on one, as
+ * the operator catalogue (src/dag/ops.c) says of its kind. */
+typedef enum pd_stream {
+	PD_STREAM_COMPUTE = 0,
+	PD_STREAM_COMM = 1,
+	PD_STREAM_NONE = 2
+} pd_stream;
+/* The stream of node v: PD_STREAM_NONE for hubs and out-of-range ids or kinds. */
+pd_stream pd_node_stream(const pd_dag *dag, uint32_t v);
+/* "compute", "comm", "none"; NULL when out of range. */
+const char *pd_stream_name(pd_stream s);
+
+/* A node starts when all its predecessors (data, comm, control edges) have ended and
+ * its stream on its GPU is free; the nodes of one stream run in id order (in Kahn's
+ * order of the contracted graph when the ids are not a topological order, e.g. a
+ * GraphML file edited by hand).  A collective instance starts when every member is
+ * ready and its comm stream free; all members end together at start + the hub's time,
+ * and the hub spans the instance.  One linear pass. */
+typedef struct pd_schedule {
+	double *start_us, *end_us; /* per node id (malloc'd); a hub spans its instance */
+	double makespan_us;        /* the step latency */
+	uint32_t n;                /* = dag->n_nodes */
+} pd_schedule;
+/* On a finalized DAG.  PD_IO when out of memory, PD_INVALID when the contracted graph
+ * has a cycle (*out is then empty). */
+pd_status pd_dag_schedule(const pd_dag *dag, pd_schedule *out);
+void pd_schedule_release(pd_schedule *s); /* accepts NULL and released schedules */
+
+/* Where the step goes on one GPU: the GPU of the last node to end (the end of the
+ * critical path).  compute_us + memory_us = busy time of its compute stream (a node is
+ * memory-bound when its HBM term decided its time, pd_cost.mem_us); comm_hidden_us =
+ * comm-stream time during which the compute stream is busy, comm_exposed_us = the rest
+ * of the comm stream's busy time; idle_us = makespan - compute - memory - exposed
+ * (waiting for other GPUs, pipeline bubbles). */
+typedef struct pd_time_breakdown {
+	int32_t gpu; /* -1 when the DAG has no node on a GPU */
+	double compute_us, memory_us, comm_exposed_us, comm_hidden_us, idle_us;
+} pd_time_breakdown;
+pd_status pd_schedule_breakdown(const pd_dag *dag, const pd_schedule *s,
+                                pd_time_breakdown *b); /* PD_IO on OOM */
+
+/* Critical path, read off the schedule: from the node ending last, back through the
+ * predecessor or stream predecessor that decided each start.  latency_us is the
+ * makespan.  Collective instances count once, as the hub's time; the path lists the
+ * member through which it entered the instance (the straggler). */
 typedef struct pd_critical_path {
 	double latency_us;
 	uint32_t *nodes; /* the path, first to last (malloc'd) */

@@ -31,6 +31,7 @@ typedef enum pd_severity { PD_ERROR, PD_WARNING, PD_NOTE } pd_severity;
 #define PD_RULE_MEMORY_CAPACITY "memory-capacity"
 #define PD_RULE_TP_CROSSES_NODE "tp-crosses-node"
 #define PD_RULE_THROUGHPUT_TARGET "throughput-target"
+#define PD_RULE_LATENCY_TARGET "latency-target"
 #define PD_RULE_OVER_PROVISIONED "over-provisioned"
 #define PD_RULE_ACYCLIC "acyclic"
 #define PD_RULE_PLACEMENT "placement"

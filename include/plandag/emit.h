@@ -24,6 +24,8 @@ enum {
 	PD_EMIT_PDF = 1u << 4,
 	PD_EMIT_REPORT = 1u << 5,
 	PD_EMIT_CHAKRA = 1u << 6, /* NAME.chakra/: Chakra traces per rank (chakra.h) */
+	PD_EMIT_TRACE = 1u << 7,    /* NAME.trace.json: Chrome Trace Event (Perfetto) */
+	PD_EMIT_TIMELINE = 1u << 8, /* NAME-timeline.png and NAME-timeline.svg (cairo) */
 	PD_EMIT_DEFAULT = PD_EMIT_DOT | PD_EMIT_GRAPHML | PD_EMIT_PNG | PD_EMIT_REPORT,
 };
 #define PD_EMIT_MAX 32
@@ -35,6 +37,7 @@ typedef struct pd_emit_info {
 	unsigned bit;       /* PD_EMIT_* */
 	bool directory;     /* writes a directory of files, not one file */
 	bool view;          /* draws the --view: its name gets -VIEW */
+	const char *also;   /* suffix of a second file written with the first, or NULL */
 } pd_emit_info;
 
 /* The i-th exporter, in the order of --emit's help and of writing; NULL past the last. */

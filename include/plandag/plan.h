@@ -103,9 +103,15 @@ typedef struct pd_cluster {
 	double gpu_flops_fp8;   /* dense FLOP/s of GEMMs with fp8 weights; 0: not given */
 	double gpu_flops_fp4;   /* dense FLOP/s of GEMMs with fp4 weights; 0: not given */
 	int64_t nvlink_domain;  /* GPUs of one NVLink fabric (default gpus_per_node) */
-	const char *gpu;        /* the preset of <cluster gpu="...">, NULL when none */
-	unsigned from_preset;   /* bit v (src/plan/gpus.h pd_i_gpu_value): from the preset */
-	unsigned assumed;       /* PD_ASSUMED_* */
+	/* Fractions of peak reached (docs/time-model.md): GEMM FLOP/s, attention FLOP/s, HBM
+	 * bandwidth, NVLink and scale-out link bandwidth, each in (0, 1]; the latency of
+	 * every communication in microseconds.  Defaults: src/plan/defaults.c. */
+	double gemm_eff, attention_eff, memory_eff, nvlink_eff, network_eff;
+	double comm_latency_us;
+	unsigned eff_written; /* bit i: row i of pd_i_time_defaults written in the plan */
+	const char *gpu;      /* the preset of <cluster gpu="...">, NULL when none */
+	unsigned from_preset; /* bit v (src/plan/gpus.h pd_i_gpu_value): from the preset */
+	unsigned assumed;     /* PD_ASSUMED_* */
 	pd_loc loc;
 } pd_cluster;
 
@@ -122,8 +128,12 @@ typedef struct pd_workload {
 	int64_t micro_batches;
 	double target; /* tokens per millisecond, whole deployment */
 	bool has_target;
-	unsigned assumed; /* PD_ASSUMED_* */
-	pd_loc loc;       /* line 0 when the element is absent */
+	double target_ttft_ms, target_tpot_ms; /* target-ttft, target-tpot (ms) */
+	bool has_target_ttft, has_target_tpot;
+	bool overlap_two_batch;  /* overlap="two-batch": two halves, micro-batches 0 and 1 */
+	double expert_imbalance; /* tokens of the busiest expert copy / the mean (>= 1) */
+	unsigned assumed;        /* PD_ASSUMED_* */
+	pd_loc loc;              /* line 0 when the element is absent */
 } pd_workload;
 
 /* <place experts="first-last" gpu="G"/> */

@@ -177,9 +177,10 @@ static int parse_compile_options(const cli *c, unsigned *mask, pd_view *view)
 		                          "one format with --emit (for example --emit graphml)",
 		                          NULL, NULL);
 	for (size_t i = 0; to_stdout && pd_emit_info_at(i); i++)
-		if (pd_emit_info_at(i)->directory && (pd_emit_info_at(i)->bit & *mask))
+		if ((pd_emit_info_at(i)->directory || pd_emit_info_at(i)->also) &&
+		    (pd_emit_info_at(i)->bit & *mask))
 			return pd_cli_usage_error("'-o -' writes one file to standard output, and this "
-			                          "export writes a directory",
+			                          "export writes a directory or two files",
 			                          pd_emit_info_at(i)->word, NULL);
 	if (to_stdout && c->dump)
 		return pd_cli_usage_error("--dump and '-o -' would both write to standard output",

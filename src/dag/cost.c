@@ -14,7 +14,8 @@ static pd_status intern_compute(pd_dag *dag, const pd_i_shape *x, pd_node_kind k
                                 uint32_t *idx)
 {
 	pd_i_work w = pd_i_ops[k].work(x);
-	pd_cost c = {w.flops, w.bytes, pd_i_work_us(x, w), w.out_bytes};
+	pd_cost c = {w.flops, w.bytes, pd_i_work_us(x, w), w.out_bytes,
+	             pd_i_memory_us(x->c, w.bytes)};
 	return pd_dag_intern_cost(dag, &c, idx);
 }
 
@@ -24,9 +25,11 @@ static pd_status intern_collective(pd_dag *dag, const pd_i_shape *x, pd_node_kin
                                    const int32_t *gpus, uint32_t n, uint32_t out[2])
 {
 	pd_i_work w = pd_i_ops[k].work(x);
-	double us = pd_i_comm_us(w.bytes, pd_i_link_bandwidth(x->c, gpus, n));
-	pd_cost mem = {0, w.bytes, us, w.out_bytes};
-	pd_cost hub = {0, w.out_bytes, us, w.out_bytes};
+	double us = pd_i_ops[k].coll == PD_I_COLL_ALL_TO_ALL
+	                ? pd_i_all_to_all_us(x)
+	                : pd_i_comm_us(x->c, w.bytes, pd_i_group_spans_nodes(x->c, gpus, n));
+	pd_cost mem = {0, w.bytes, us, w.out_bytes, 0};
+	pd_cost hub = {0, w.out_bytes, us, w.out_bytes, 0};
 	PD_CHECK(pd_dag_intern_cost(dag, &mem, &out[0]));
 	return pd_dag_intern_cost(dag, &hub, &out[1]);
 }
@@ -43,13 +46,12 @@ static pd_status costs_pp(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c
 	pd_i_shape y;
 	pd_i_shape_init(&y, sh->plan, sh->next_size, sh->next_tp, sh->next_sp);
 	pd_i_work w = pd_i_ops[PD_N_PP_SEND].work(&y);
-	double bw[2] = {cl->intra_bandwidth, cl->inter_bandwidth};
 	for (int i = 0; i < 2; i++) {
-		pd_cost k = {0, w.bytes, pd_i_comm_us(w.bytes, bw[i]), w.out_bytes};
+		pd_cost k = {0, w.bytes, pd_i_comm_us(cl, w.bytes, i == 1), w.out_bytes, 0};
 		PD_CHECK(pd_dag_intern_cost(dag, &k, &c->pp[i]));
 	}
 	pd_i_work r = pd_i_ops[PD_N_PP_RECV].work(&y);
-	pd_cost recv = {0, r.bytes, 0, r.out_bytes};
+	pd_cost recv = {0, r.bytes, 0, r.out_bytes, 0};
 	return pd_dag_intern_cost(dag, &recv, &c->pp_recv);
 }
 
@@ -109,10 +111,12 @@ pd_status pd_i_costs_stage(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *
 }
 
 pd_status pd_i_costs_expert(pd_dag *dag, const pd_i_stage_shape *sh, uint32_t copies,
-                            uint32_t *idx)
+                            bool busiest, uint32_t *idx)
 {
 	pd_i_shape x;
 	pd_i_shape_init(&x, sh->plan, sh->stage_size, sh->tp, sh->sp);
 	x.copies = copies;
+	if (busiest && sh->plan->workload.expert_imbalance > 1)
+		x.imbalance = sh->plan->workload.expert_imbalance;
 	return intern_compute(dag, &x, PD_N_EXPERT, idx);
 }

@@ -80,8 +80,9 @@ typedef struct pd_i_costs {
 /* Fills *c for one stage, interning every record in dag. */
 pd_status pd_i_costs_stage(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *c);
 /* The record of an expert node of the stage whose expert has `copies` copies
- * (redundant experts: each copy takes 1/copies of the expert's tokens). */
+ * (redundant experts: each copy takes 1/copies of the expert's tokens); `busiest`: on
+ * the stage's GPU 0, whose experts take expert-imbalance times the mean tokens. */
 pd_status pd_i_costs_expert(pd_dag *dag, const pd_i_stage_shape *sh, uint32_t copies,
-                            uint32_t *idx);
+                            bool busiest, uint32_t *idx);
 
 #endif

@@ -64,10 +64,11 @@ static void stage_info_init(const pd_plan *p, const pd_replica *r, uint32_t s,
 	si->tp = st->tp > 0 ? (uint32_t)st->tp : 1;
 	si->groups = si->S / si->tp;
 	si->tp_points = si->tp > 1 ? (st->sp ? 2 : 1) : 0;
-	si->dtp = (uint32_t)pd_stage_dense_tp(st);
-	si->dgroups = si->S / si->dtp;
-	/* dense layers in the stage (the leading first-dense ones, or all of a dense model) */
+	/* dense layers in the stage (the leading first-dense ones, or all of a dense model);
+	 * a <dense-ffn tp> on a stage without any is unused (a warning): TP stays tp */
 	bool dense = p->model.experts <= 0 || st->first_layer < p->model.first_dense;
+	si->dtp = dense ? (uint32_t)pd_stage_dense_tp(st) : si->tp;
+	si->dgroups = si->S / si->dtp;
 	si->reshard = si->dtp != si->tp && dense;
 	si->ep_coll = st->ep > 1;
 	si->first = s == 0;
@@ -111,9 +112,13 @@ typedef struct lower_ctx {
 	uint32_t ep_group;
 	const pd_i_expert_layout *lay; /* the stage's experts; NULL for a dense model */
 	uint32_t *expert_cost;         /* cost of an expert node by the copies of its expert */
+	uint32_t *busy_cost;           /* the same on the stage's GPU 0 (inside expert_cost) */
 	uint32_t n_lanes;              /* S when lowering */
 	lane *lanes;                   /* counting only */
 	uint32_t *front, *nfront, F;   /* frontier of each lane: F slots each */
+	bool overlap;                  /* two-batch overlap: the halves interleave */
+	uint32_t *front2, *nfront2;    /* the other half's frontier (overlap) */
+	uint32_t *norms2;              /* the other half's ffn_norm of each lane */
 	uint32_t *tmp;                 /* F scratch slots */
 	uint32_t *members, *norms;     /* per lane: member of the current collective,
 	                                * ffn_norm of the current layer */
@@ -250,18 +255,25 @@ static void ep_round(lower_ctx *x, int32_t layer, pd_node_kind kind)
 	hubs_after(x, layer, x->si.S, 1, &x->ep_group, &cost[1]);
 }
 
-/* Routed experts hosted on lane li's GPU (fed by dispatch or router) and the shared
- * expert (fed by ffn_norm) become the lane's frontier.  Every routed expert takes its
- * data edge from the dispatch (router); a control edge from the previous one orders them
- * on the GPU's compute stream, as the roofline sums them. */
+/* The shared expert (fed by ffn_norm) and the routed experts hosted on lane li's GPU
+ * (fed by dispatch or router) become the lane's frontier.  The shared expert comes
+ * first in id order, so on the GPU's compute stream it runs while the dispatch is on
+ * the comm stream.  Every routed expert takes its data edge from the dispatch
+ * (router); a control edge from the previous one orders them on the compute stream,
+ * as the roofline sums them. */
 static void experts(lower_ctx *x, uint32_t li, int32_t layer)
 {
-	uint32_t base = x->front[(size_t)li * x->F], nf = 0, gi = lane_gpu(x, li);
+	uint32_t base = x->front[(size_t)li * x->F], nf = 0, gi = lane_gpu(x, li), shared = 0;
+	if (x->si.sh) {
+		shared = node(x, li, PD_N_SHARED_EXPERT, layer, -1, x->c.op[PD_N_SHARED_EXPERT]);
+		edge(x, li, x->norms[li], shared, PD_E_DATA);
+	}
 	for (uint64_t i = x->lay ? x->lay->off[gi] : 0; x->lay && i < x->lay->off[gi + 1];
 	     i++) {
 		uint32_t e = x->lay->ids[i];
-		uint32_t v = node(x, li, PD_N_EXPERT, layer, (int32_t)e,
-		                  x->dag ? x->expert_cost[x->lay->copies[e]] : 0);
+		uint32_t v =
+		    node(x, li, PD_N_EXPERT, layer, (int32_t)e,
+		         x->dag ? (gi ? x->expert_cost : x->busy_cost)[x->lay->copies[e]] : 0);
 		edge(x, li, base, v, PD_E_DATA);
 		if (nf)
 			edge(x, li, x->tmp[nf - 1], v, PD_E_CONTROL); /* one compute stream */
@@ -269,12 +281,8 @@ static void experts(lower_ctx *x, uint32_t li, int32_t layer)
 	}
 	if (nf == 0)
 		x->tmp[nf++] = base; /* no expert here: dispatch (router) feeds the join */
-	if (x->si.sh) {
-		uint32_t v =
-		    node(x, li, PD_N_SHARED_EXPERT, layer, -1, x->c.op[PD_N_SHARED_EXPERT]);
-		edge(x, li, x->norms[li], v, PD_E_DATA);
-		x->tmp[nf++] = v;
-	}
+	if (x->si.sh)
+		x->tmp[nf++] = shared;
 	memcpy(x->front + (size_t)li * x->F, x->tmp, nf * sizeof(uint32_t));
 	x->nfront[li] = nf;
 }
@@ -304,8 +312,8 @@ static void dense_own_tp(lower_ctx *x, int32_t layer)
 		tp_round(x, layer, PD_N_TP_ALL_GATHER);
 }
 
-/* ffn_norm -> router [-> ep_dispatch] -> experts || shared_expert [-> ep_combine] */
-static void moe_phases(lower_ctx *x, int32_t layer)
+/* ffn_norm -> router [-> ep_dispatch]: the first part of a MoE layer */
+static void moe_dispatch(lower_ctx *x, int32_t layer)
 {
 	for (uint32_t li = 0; li < x->n_lanes; li++) {
 		x->norms[li] = chain(x, li, PD_N_FFN_NORM, layer, x->c.op[PD_N_FFN_NORM]);
@@ -313,6 +321,11 @@ static void moe_phases(lower_ctx *x, int32_t layer)
 	}
 	if (x->si.ep_coll)
 		ep_round(x, layer, PD_N_EP_DISPATCH);
+}
+
+/* experts || shared_expert [-> ep_combine]: the second part */
+static void moe_combine(lower_ctx *x, int32_t layer)
+{
 	for (uint32_t li = 0; li < x->n_lanes; li++)
 		experts(x, li, layer);
 	if (x->si.ep_coll)
@@ -327,10 +340,11 @@ static void chains(lower_ctx *x, int32_t layer, const pd_node_kind *kinds, size_
 			chain(x, li, kinds[i], layer, x->c.op[kinds[i]]);
 }
 
-/* One layer on every GPU of the stage, phase by phase: every GPU's nodes up to a
- * collective, the members, the hubs, and so on.  Ids are thus a topological order
- * of the contracted graph (a hub after its members, before their successors). */
-static void layer_segment(lower_ctx *x, int32_t layer)
+/* The first part of a layer on every GPU of the stage, phase by phase: every GPU's
+ * nodes up to a collective, the members, the hubs, and so on (ids are thus a
+ * topological order of the contracted graph: a hub after its members, before their
+ * successors): attention, then a dense FFN or a MoE layer up to its dispatch. */
+static void layer_first(lower_ctx *x, int32_t layer)
 {
 	static const pd_node_kind ATTENTION[] = {PD_N_ATTN_NORM, PD_N_QKV, PD_N_ATTENTION,
 	                                         PD_N_O_PROJ};
@@ -343,11 +357,18 @@ static void layer_segment(lower_ctx *x, int32_t layer)
 	}
 	tp_point(x, layer);
 	if (moe) {
-		moe_phases(x, layer);
+		moe_dispatch(x, layer);
 		return;
 	}
 	chains(x, layer, DENSE, 2);
 	tp_point(x, layer);
+}
+
+/* The rest of a MoE layer: its experts and combine (nothing for a dense layer). */
+static void layer_second(lower_ctx *x, int32_t layer)
+{
+	if (pd_model_layer_is_moe(&x->plan->model, layer))
+		moe_combine(x, layer);
 }
 
 /* embed on stage 0, else pp_recv from GPU j mod size(s-1) of the previous stage (its
@@ -407,9 +428,67 @@ static void emit_micro_batch(lower_ctx *x)
 {
 	const pd_stage *st = x->si.st;
 	prologue(x);
-	for (int64_t l = st->first_layer; l <= st->last_layer; l++)
-		layer_segment(x, (int32_t)l);
+	for (int64_t l = st->first_layer; l <= st->last_layer; l++) {
+		layer_first(x, (int32_t)l);
+		layer_second(x, (int32_t)l);
+	}
 	epilogue(x);
+}
+
+/* Makes half m (micro-batch m) the current one: its frontier and norms. */
+static void half(lower_ctx *x, int32_t m)
+{
+	if (x->mb == m)
+		return;
+	uint32_t *t = x->front;
+	x->front = x->front2;
+	x->front2 = t;
+	t = x->nfront;
+	x->nfront = x->nfront2;
+	x->nfront2 = t;
+	t = x->norms;
+	x->norms = x->norms2;
+	x->norms2 = t;
+	x->mb = m;
+}
+
+/* Two-batch overlap (docs/time-model.md): the two halves of every attention group's
+ * sequences are micro-batches 0 and 1 with frontiers of their own (no edge between
+ * them), emitted part by part: per layer the first part (attention up to the dispatch)
+ * of half 0, then of half 1, then the experts and combine of half 0, then of half 1.
+ * So on each GPU's streams (id order) half 1's attention computes while half 0's
+ * dispatch is on the comm stream, half 0's experts while half 1 dispatches, and so on,
+ * as DeepSeek's inference profile shows. */
+static void emit_two_batch(lower_ctx *x)
+{
+	const pd_stage *st = x->si.st;
+	for (int32_t m = 0; m < 2; m++) {
+		half(x, m);
+		prologue(x);
+	}
+	for (int64_t l = st->first_layer; l <= st->last_layer; l++)
+		for (int part = 0; part < 2; part++)
+			for (int32_t m = 0; m < 2; m++) {
+				half(x, m);
+				if (part == 0)
+					layer_first(x, (int32_t)l);
+				else
+					layer_second(x, (int32_t)l);
+			}
+	for (int32_t m = 0; m < 2; m++) {
+		half(x, m);
+		epilogue(x);
+	}
+	half(x, 0);
+}
+
+/* One unit of the step: a micro-batch, or with two-batch overlap both halves. */
+static void emit_unit(lower_ctx *x)
+{
+	if (x->overlap)
+		emit_two_batch(x);
+	else
+		emit_micro_batch(x);
 }
 
 /* Interns the n GPUs at gpus (any order) as a sorted group. */
@@ -462,10 +541,13 @@ static pd_status stage_hosts(lower_ctx *x)
 static pd_status stage_expert_costs(lower_ctx *x, const pd_i_stage_shape *sh)
 {
 	uint32_t k = x->lay ? x->lay->max_copies : 1;
-	PD_CHECK(grow_u32(&x->expert_cost, (size_t)k + 1));
+	PD_CHECK(grow_u32(&x->expert_cost, 2 * ((size_t)k + 1)));
 	x->expert_cost[0] = x->expert_cost[1] = x->c.op[PD_N_EXPERT];
+	x->busy_cost = x->expert_cost + k + 1; /* GPU 0 of the stage: expert-imbalance */
 	for (uint32_t n = 2; n <= k; n++)
-		PD_CHECK(pd_i_costs_expert(x->dag, sh, n, &x->expert_cost[n]));
+		PD_CHECK(pd_i_costs_expert(x->dag, sh, n, false, &x->expert_cost[n]));
+	for (uint32_t n = 0; n <= k; n++)
+		PD_CHECK(pd_i_costs_expert(x->dag, sh, n ? n : 1, true, &x->busy_cost[n]));
 	return PD_OK;
 }
 
@@ -479,6 +561,12 @@ static pd_status stage_scratch(lower_ctx *x)
 	memset(x->nfront, 0, L * sizeof(uint32_t));
 	PD_CHECK(grow_u32(&x->members, L));
 	PD_CHECK(grow_u32(&x->norms, L));
+	if (x->overlap) {
+		PD_CHECK(grow_u32(&x->front2, (size_t)L * x->F));
+		PD_CHECK(grow_u32(&x->nfront2, L));
+		PD_CHECK(grow_u32(&x->norms2, L));
+		memset(x->nfront2, 0, L * sizeof(uint32_t));
+	}
 	PD_CHECK(grow_u32(&x->hub_cost, G > DG ? G : DG));
 	PD_CHECK(grow_u32(&x->tp_group, G));
 	PD_CHECK(grow((void **)&x->c.tp, G, sizeof(pd_i_tp_costs)));
@@ -547,6 +635,9 @@ static void ctx_release(lower_ctx *x)
 	free(x->members);
 	free(x->norms);
 	free(x->hub_cost);
+	free(x->front2);
+	free(x->nfront2);
+	free(x->norms2);
 	free(x->recv_from);
 	free(x->send_to);
 	free(x->lane_nodes);
@@ -561,8 +652,12 @@ static pd_status lower_all(lower_ctx *x)
 		for (uint32_t s = 0; s < rep->n_stages; s++) {
 			x->s = (int32_t)s;
 			PD_CHECK(stage_begin(x, rep, s));
-			for (x->mb = 0; x->mb < x->mbs; x->mb++)
-				emit_micro_batch(x);
+			x->mb = 0;
+			if (x->overlap)
+				emit_two_batch(x); /* both halves: micro-batches 0 and 1 */
+			else
+				for (; x->mb < x->mbs; x->mb++)
+					emit_micro_batch(x);
 			uint32_t *t = x->recv_from; /* this stage's sends feed the next */
 			x->recv_from = x->send_to;
 			x->send_to = t;
@@ -699,12 +794,15 @@ static pd_status count_class(lower_ctx *x, class_count *c)
 	memset(x->c.dtp, 0, x->si.dgroups * sizeof(pd_i_tp_costs));
 	x->n_nodes = x->n_edges = x->n_hubs = 0;
 	x->mb = 0;
-	emit_micro_batch(x);
+	emit_unit(x);
 	c->n = x->n_nodes;
 	c->e = x->n_edges;
 	c->hubs = x->n_hubs;
 	c->lanes = x->lanes;
 	c->lane_n = x->lane_nodes; /* memo_add copies both */
+	c->de = c->e;              /* two-batch overlap: one unit, no second */
+	if (x->overlap)
+		return PD_OK;
 	x->mb = 1;
 	emit_micro_batch(x);
 	c->de = x->n_edges - c->e; /* the second micro-batch alone: with its control edges */
@@ -773,7 +871,11 @@ static pd_status count_all(const pd_plan *plan, count_part *cp)
 {
 	uint64_t mbs =
 	    plan->workload.micro_batches > 0 ? (uint64_t)plan->workload.micro_batches : 1;
-	lower_ctx x = {.plan = plan, .decode = plan->workload.phase == PD_DECODE};
+	lower_ctx x = {.plan = plan,
+	               .decode = plan->workload.phase == PD_DECODE,
+	               .overlap = plan->workload.overlap_two_batch};
+	if (x.overlap)
+		mbs = 1; /* one unit: both halves */
 	count_memo *m = calloc(1, sizeof(*m));
 	pd_status s = m ? PD_OK : PD_IO;
 	for (uint32_t r = 0; s == PD_OK && r < plan->strategy.n_replicas; r++) {
@@ -899,6 +1001,8 @@ static pd_status fill_context(pd_dag *d, const pd_plan *p, const pd_analysis *an
 	d->name = p->name;
 	d->n_replicas = (int32_t)p->strategy.n_replicas;
 	d->micro_batches = w->micro_batches > 0 ? (int32_t)w->micro_batches : 1;
+	if (w->overlap_two_batch)
+		d->micro_batches = 2; /* the two halves */
 	d->phase = w->phase;
 	d->step_tokens = (double)w->batch * (w->phase == PD_PREFILL ? (double)w->context : 1);
 	PD_CHECK(fill_gpus(d, p, an));
@@ -916,6 +1020,7 @@ static pd_status lower_into(pd_dag *d, const pd_plan *plan, const pd_analysis *a
 	lower_ctx x = {.plan = plan,
 	               .dag = d,
 	               .decode = plan->workload.phase == PD_DECODE,
+	               .overlap = plan->workload.overlap_two_batch,
 	               .mbs = d->micro_batches};
 	pd_status s = lower_all(&x);
 	ctx_release(&x);

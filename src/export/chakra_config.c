@@ -99,8 +99,9 @@ static pd_status network_yml(const pd_i_chakra_ranks *rk, const pd_cluster *c,
                              const char *dir, pd_diag_list *diags)
 {
 	int32_t n = rk->n_ranks, up = scale_up(c, n);
-	double lat = PD_I_ALPHA_US * 1000.0, in = c->intra_bandwidth / 1e9,
-	       out = c->inter_bandwidth / 1e9;
+	/* what the links achieve (docs/time-model.md), as plandag's own schedule uses them */
+	double lat = c->comm_latency_us * 1000.0, in = c->intra_bandwidth * c->nvlink_eff / 1e9,
+	       out = c->inter_bandwidth * c->network_eff / 1e9;
 	char text[1024];
 	if (up == n || up == 1)
 		snprintf(text, sizeof(text),

@@ -87,7 +87,8 @@ static void file_stem(const pd_compilation *c, char *buf, size_t size)
 /* One row's output in the staging directory. */
 typedef struct staged {
 	char name[NAME_BYTES]; /* file or directory name, "" when not written */
-	int slot;              /* its cleanup slot (pd_cleanup_add), -1 when none */
+	char also[NAME_BYTES]; /* the row's second file (info.also), "" when none */
+	int slot, also_slot;   /* their cleanup slots (pd_cleanup_add), -1 when none */
 } staged;
 
 typedef struct emit_ctx {
@@ -118,9 +119,13 @@ static const char *stage(emit_ctx *e, const pd_i_emit_job *job, size_t i)
 	int n = snprintf(e->st[i].name, NAME_BYTES, "%s%s%s", stem, view, info->suffix);
 	PD_ASSERT(n > 0 && n < NAME_BYTES); /* stem, view and suffix are all bounded */
 	e->names[i] = e->st[i].name;
-	const char *path = in_staging(e, e->st[i].name);
 	sigset_t saved;
 	pd_cleanup_hold(true, &saved);
+	if (info->also) {
+		snprintf(e->st[i].also, NAME_BYTES, "%s%s%s", stem, view, info->also);
+		e->st[i].also_slot = pd_cleanup_add(in_staging(e, e->st[i].also), false);
+	}
+	const char *path = in_staging(e, e->st[i].name);
 	bool made = !info->directory || mkdir(path, 0777) == 0;
 	e->st[i].slot = made ? pd_cleanup_add(path, info->directory) : -1;
 	pd_cleanup_hold(false, &saved);
@@ -151,11 +156,12 @@ static pd_status write_all(emit_ctx *e, pd_i_emit_job *job)
 static pd_status check_in_the_way(emit_ctx *e, const pd_i_emit_job *job)
 {
 	struct stat st;
-	for (size_t i = 0; i < job->n_rows; i++) {
-		bool dir = job->rows[i].info.directory;
-		if (!e->st[i].name[0])
+	for (size_t i = 0; i < 2 * job->n_rows; i++) {
+		bool dir = i < job->n_rows && job->rows[i].info.directory;
+		const char *name = i < job->n_rows ? e->st[i].name : e->st[i - job->n_rows].also;
+		if (!name[0])
 			continue;
-		snprintf(e->path, sizeof(e->path), "%s/%s", e->dir, e->st[i].name);
+		snprintf(e->path, sizeof(e->path), "%s/%s", e->dir, name);
 		if (lstat(e->path, &st) == 0 && (S_ISDIR(st.st_mode) != 0) != dir) {
 			pd_diag_add(e->diags, PD_RULE_IO, PD_ERROR, 0, 0,
 			            "cannot write %s: a %s is in the way", e->path,
@@ -199,12 +205,17 @@ static pd_status finish(emit_ctx *e, const pd_i_emit_job *job, pd_status s, FILE
 {
 	if (s == PD_OK)
 		s = check_in_the_way(e, job);
-	for (size_t i = 0; i < job->n_rows && s == PD_OK; i++)
+	for (size_t i = 0; i < job->n_rows && s == PD_OK; i++) {
 		if (e->st[i].name[0])
 			s = move_one(e, e->st[i].name, job->rows[i].info.directory, log);
+		if (s == PD_OK && e->st[i].also[0])
+			s = move_one(e, e->st[i].also, false, log);
+	}
 	pd_remove_tree(e->staging);
-	for (size_t i = 0; i < job->n_rows; i++)
+	for (size_t i = 0; i < job->n_rows; i++) {
 		pd_cleanup_forget(e->st[i].slot);
+		pd_cleanup_forget(e->st[i].also_slot);
+	}
 	pd_cleanup_forget(e->dir_slot);
 	return s;
 }
@@ -249,6 +260,9 @@ static pd_status preflight(const pd_i_emit_job *job)
 			return PD_USAGE;
 		}
 	}
+	for (size_t i = 0; i < job->n_rows; i++)
+		if ((job->mask & job->rows[i].info.bit) && job->rows[i].check)
+			PD_CHECK(job->rows[i].check(job, job->diags));
 	return PD_OK;
 }
 
@@ -276,7 +290,7 @@ static pd_status run(pd_i_emit_job *job, const char *dir, FILE *log)
 		pd_diag_add(job->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write into %s: %s", dir,
 		            strerror(ENOMEM));
 	for (size_t i = 0; e.st && i < job->n_rows; i++)
-		e.st[i].slot = -1;
+		e.st[i].slot = e.st[i].also_slot = -1;
 	job->names = e.names;
 	if (s == PD_OK && (s = make_staging(&e)) == PD_OK)
 		s = finish(&e, job, write_all(&e, job), log);

@@ -9,6 +9,7 @@
 
 #include "export/exporters.h"
 #include "plandag/chakra.h"
+#include "export/timeline.h"
 #include "plandag/report.h"
 #include "util/util.h"
 
@@ -91,21 +92,97 @@ static pd_status write_chakra(pd_i_emit_job *job, const pd_i_exporter *row,
 	return pd_export_chakra(job->c->dag, &job->c->plan->cluster, name, path, job->diags);
 }
 
-/* word, suffix, bit, directory, named by the view; needs; writer */
+/* The trace follows a stage, GPU or layer view; any other is the whole DAG. */
+static pd_status check_trace(const pd_i_emit_job *job, pd_diag_list *diags)
+{
+	return pd_i_trace_check(job->c->dag, &job->pic, diags);
+}
+
+static pd_status write_trace(pd_i_emit_job *job, const pd_i_exporter *row, const char *path)
+{
+	(void)row;
+	pd_atomic_file af;
+	pd_status s = pd_atomic_open(&af, path);
+	if (s == PD_OK && (s = pd_i_trace_write(job->c->dag, &job->pic, af.f)) != PD_OK)
+		pd_atomic_abort(&af);
+	else if (s == PD_OK)
+		s = pd_atomic_commit(&af);
+	if (s != PD_OK)
+		pd_diag_add(job->diags, PD_RULE_IO, PD_ERROR, 0, 0, "cannot write the trace %s: %s",
+		            path, strerror(errno ? errno : EIO));
+	return s;
+}
+
+static pd_status check_timeline(const pd_i_emit_job *job, pd_diag_list *diags)
+{
+	return pd_i_timeline_check(job->c->dag, &job->pic, diags);
+}
+
+/* NAME-timeline.png at path, NAME-timeline.svg next to it: one schedule, two pictures. */
+static pd_status write_timeline(pd_i_emit_job *job, const pd_i_exporter *row,
+                                const char *path)
+{
+	const pd_compilation *c = job->c;
+	pd_i_timeline t;
+	char svg[4096 + 1024];
+	pd_status s = pd_i_timeline_build(c->dag, &job->pic,
+	                                  c->reached == PD_STAGE_CHECK ? &c->cp : NULL, &t);
+	if (s != PD_OK) {
+		pd_diag_add(job->diags, PD_RULE_IO, PD_ERROR, 0, 0,
+		            "cannot draw the timeline %s: %s", path,
+		            s == PD_IO ? strerror(ENOMEM) : "the DAG cannot be scheduled");
+		return s;
+	}
+	const char *name = c->dag->name ? c->dag->name : "plan";
+	s = pd_i_timeline_draw(&t, name, 1, path, job->diags);
+	if (s == PD_OK)
+		s = pd_i_timeline_draw(
+		    &t, name, 0, pd_i_emit_also_path(row, path, svg, sizeof(svg)), job->diags);
+	pd_i_timeline_release(&t);
+	return s;
+}
+
+const char *pd_i_emit_also_path(const pd_i_exporter *row, const char *path, char *buf,
+                                size_t size)
+{
+	size_t n = strlen(path), k = strlen(row->info.suffix);
+	PD_ASSERT(row->info.also && n >= k);
+	snprintf(buf, size, "%.*s%s", (int)(n - k), path, row->info.also);
+	return buf;
+}
+
+/* word, suffix, bit, directory, named by the view(, second file); needs; writer(; check) */
 const pd_i_exporter pd_i_exporters[] = {
-    {{"dot", ".dot", PD_EMIT_DOT, false, true}, PD_I_NEEDS_DAG, write_dot},
-    {{"graphml", ".graphml", PD_EMIT_GRAPHML, false, false}, PD_I_NEEDS_DAG, write_graphml},
-    {{"png", ".png", PD_EMIT_PNG, false, true},
+    {{"dot", ".dot", PD_EMIT_DOT, false, true, NULL}, PD_I_NEEDS_DAG, write_dot, NULL},
+    {{"graphml", ".graphml", PD_EMIT_GRAPHML, false, false, NULL},
+     PD_I_NEEDS_DAG,
+     write_graphml,
+     NULL},
+    {{"png", ".png", PD_EMIT_PNG, false, true, NULL},
      PD_I_NEEDS_DAG | PD_I_PICTURE,
-     write_picture},
-    {{"svg", ".svg", PD_EMIT_SVG, false, true},
+     write_picture,
+     NULL},
+    {{"svg", ".svg", PD_EMIT_SVG, false, true, NULL},
      PD_I_NEEDS_DAG | PD_I_PICTURE,
-     write_picture},
-    {{"pdf", ".pdf", PD_EMIT_PDF, false, true},
+     write_picture,
+     NULL},
+    {{"pdf", ".pdf", PD_EMIT_PDF, false, true, NULL},
      PD_I_NEEDS_DAG | PD_I_PICTURE,
-     write_picture},
-    {{"report", ".md", PD_EMIT_REPORT, false, false}, 0, write_report},
-    {{"chakra", ".chakra", PD_EMIT_CHAKRA, true, false}, PD_I_NEEDS_DAG, write_chakra},
+     write_picture,
+     NULL},
+    {{"report", ".md", PD_EMIT_REPORT, false, false, NULL}, 0, write_report, NULL},
+    {{"trace", ".trace.json", PD_EMIT_TRACE, false, true, NULL},
+     PD_I_NEEDS_DAG,
+     write_trace,
+     check_trace},
+    {{"timeline", "-timeline.png", PD_EMIT_TIMELINE, false, true, "-timeline.svg"},
+     PD_I_NEEDS_DAG,
+     write_timeline,
+     check_timeline},
+    {{"chakra", ".chakra", PD_EMIT_CHAKRA, true, false, NULL},
+     PD_I_NEEDS_DAG,
+     write_chakra,
+     NULL},
 };
 const size_t pd_i_n_exporters = sizeof(pd_i_exporters) / sizeof(pd_i_exporters[0]);
 _Static_assert(sizeof(pd_i_exporters) / sizeof(pd_i_exporters[0]) <= PD_EMIT_MAX,

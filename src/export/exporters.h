@@ -52,14 +52,23 @@ typedef struct pd_i_emit_job {
 typedef pd_status (*pd_i_export_fn)(pd_i_emit_job *job, const pd_i_exporter *row,
                                     const char *path);
 
+/* Refuses (PD_USAGE, PD_IO with a diagnostic) before anything is written what the row
+ * cannot write, e.g. a trace too large to open. */
+typedef pd_status (*pd_i_export_check_fn)(const pd_i_emit_job *job, pd_diag_list *diags);
+
 struct pd_i_exporter {
-	pd_emit_info info; /* word, suffix, bit, directory, view */
+	pd_emit_info info; /* word, suffix, bit, directory, view, also */
 	unsigned needs;    /* PD_I_NEEDS_DAG | PD_I_PICTURE */
 	pd_i_export_fn write;
+	pd_i_export_check_fn check; /* NULL: nothing to refuse beyond `needs` */
 };
 
 extern const pd_i_exporter pd_i_exporters[];
 extern const size_t pd_i_n_exporters;
+
+/* The path of the row's second file (info.also) next to `path`, its first, into buf. */
+const char *pd_i_emit_also_path(const pd_i_exporter *row, const char *path, char *buf,
+                                size_t size);
 
 /* The file name already written for the row with `bit`, NULL when none. */
 const char *pd_i_emit_name(const pd_i_emit_job *job, unsigned bit);

@@ -15,6 +15,8 @@
  *   stages = "R/S:G,G,...;..."       one record per (replica, stage): the GPU hosting
  *            expert e at position e (-1 when unplaced); empty after ':' when dense;
  *            the further copies of a redundant expert follow its GPU as "+G+G"
+ * Every node carries its stream and, when the DAG can be scheduled, its start_us and
+ * end_us on the stream schedule (docs/time-model.md).
  */
 #include <errno.h>
 #include <libxml/xmlwriter.h>
@@ -188,7 +190,30 @@ static void put_group(out *o, const pd_dag *dag, int32_t g)
 	PUT_LIT(o, "</data>");
 }
 
-static void put_node(out *o, const pd_dag *dag, const cost_text *ct, uint32_t v)
+static void put_double(out *o, double v)
+{
+	char t[40];
+	put(o, t, pd_i_fmt_double(t, sizeof(t), v));
+}
+
+/* stream, and start_us / end_us when the DAG could be scheduled (s->start_us). */
+static void put_schedule(out *o, const pd_dag *dag, const pd_schedule *s, uint32_t v)
+{
+	const char *stream = pd_stream_name(pd_node_stream(dag, v));
+	PUT_LIT(o, "<data key=\"stream\">");
+	put(o, stream, strlen(stream));
+	PUT_LIT(o, "</data>");
+	if (!s->start_us)
+		return;
+	PUT_LIT(o, "<data key=\"start_us\">");
+	put_double(o, s->start_us[v]);
+	PUT_LIT(o, "</data><data key=\"end_us\">");
+	put_double(o, s->end_us[v]);
+	PUT_LIT(o, "</data>");
+}
+
+static void put_node(out *o, const pd_dag *dag, const cost_text *ct, const pd_schedule *s,
+                     uint32_t v)
 {
 	const pd_node *n = &dag->nodes[v];
 	int hub = n->kind == PD_N_COLLECTIVE;
@@ -215,6 +240,7 @@ static void put_node(out *o, const pd_dag *dag, const cost_text *ct, uint32_t v)
 	PUT_LIT(o, "</data>");
 	if (hub)
 		put_group(o, dag, n->group);
+	put_schedule(o, dag, s, v);
 	PUT_LIT(o, "</node>\n");
 }
 
@@ -321,20 +347,25 @@ static void put_context(out *o, const pd_dag *dag)
 	put_stages(o, dag);
 }
 
+/* A DAG that cannot be scheduled (a cycle, in a file being verified) has no times. */
 static pd_status write_body(out *o, const pd_dag *dag)
 {
 	cost_text ct = {0};
-	if (cost_text_build(dag, &ct) != PD_OK) {
+	pd_schedule s = {0};
+	pd_status st = dag->finalized ? pd_dag_schedule(dag, &s) : PD_INVALID;
+	if (st == PD_IO || cost_text_build(dag, &ct) != PD_OK) {
 		cost_text_release(&ct);
+		pd_schedule_release(&s);
 		return PD_IO;
 	}
 	put_context(o, dag);
 	for (uint32_t v = 0; v < dag->n_nodes; v++)
-		put_node(o, dag, &ct, v);
+		put_node(o, dag, &ct, &s, v);
 	for (uint32_t e = 0; e < dag->n_edges; e++)
 		put_edge(o, dag, &ct, e);
 	out_flush(o);
 	cost_text_release(&ct);
+	pd_schedule_release(&s);
 	return o->status;
 }
 

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dag/ops.h"
 #include "export_internal.h"
 #include "graphml_keys.h"
 #include "plandag/pipeline.h"
@@ -58,8 +59,12 @@ typedef struct rnode {
 	pd_cost c;
 	int32_t expert, group; /* kept apart: they share a union in pd_node */
 	long line;
+	double start_us, end_us; /* the schedule's, checked and not kept (-1: absent) */
 	uint8_t declared, has_kind;
+	uint8_t stream; /* pd_stream as written, NO_STREAM when absent */
 } rnode;
+
+#define NO_STREAM 255
 
 /* String ids -> indices: the ids NUL-separated in one pool, interned by util's table. */
 typedef struct id_table {
@@ -167,7 +172,11 @@ static void ids_release(id_table *t)
 /* A node before its data: -1 / 0 from the key table, no kind, no group. */
 static rnode node_default(void)
 {
-	rnode r = {.n = {.kind = PD_N__COUNT, .expert = -1}, .group = -1};
+	rnode r = {.n = {.kind = PD_N__COUNT, .expert = -1},
+	           .group = -1,
+	           .start_us = -1,
+	           .end_us = -1,
+	           .stream = NO_STREAM};
 	r.n.gpu = K[GK_GPU].def;
 	r.n.replica = K[GK_REPLICA].def;
 	r.n.stage = K[GK_STAGE].def;
@@ -518,6 +527,27 @@ static void append_text(reader *rd, const char *t)
 	set_status(rd, pd_i_strbuf_append(&rd->text, t, n));
 }
 
+/* "compute", "comm", "none" (pd_stream_name). */
+static pd_status parse_stream(const char *t, uint8_t *out)
+{
+	for (int s = PD_STREAM_COMPUTE; s <= PD_STREAM_NONE; s++)
+		if (strcmp(t, pd_stream_name((pd_stream)s)) == 0) {
+			*out = (uint8_t)s;
+			return PD_OK;
+		}
+	return PD_INVALID;
+}
+
+/* A schedule time: finite microseconds from 0 to 1e15 (about 30 years). */
+static pd_status parse_time(const char *t, double *out)
+{
+	double v;
+	if (parse_dbl(t, &v) != PD_OK || !(v >= 0 && v <= 1e15))
+		return PD_INVALID;
+	*out = v;
+	return PD_OK;
+}
+
 /* One node value, within the bounds of its key (the plan schema's). */
 static pd_status set_node_field(reader *rd, rnode *n, int field, const char *t)
 {
@@ -546,6 +576,12 @@ static pd_status set_node_field(reader *rd, rnode *n, int field, const char *t)
 		return parse_dbl(t, dbls[field]);
 	case GK_GROUP:
 		return parse_group(rd->dag, t, &n->group);
+	case GK_STREAM:
+		return parse_stream(t, &n->stream);
+	case GK_START_US:
+		return parse_time(t, &n->start_us);
+	case GK_END_US:
+		return parse_time(t, &n->end_us);
 	default:
 		return PD_OK; /* label: derived, not read */
 	}
@@ -866,6 +902,14 @@ static pd_status read_all(reader *rd)
 
 /* ---- the DAG ---- */
 
+/* The stream a node of kind k runs on (the operator catalogue's; none for hubs). */
+static uint8_t kind_stream(uint8_t k)
+{
+	if (k >= PD_N__COUNT || k == PD_N_COLLECTIVE)
+		return PD_STREAM_NONE;
+	return pd_i_ops[k].stream == PD_I_STREAM_COMM ? PD_STREAM_COMM : PD_STREAM_COMPUTE;
+}
+
 /* The complaints about node v, found before anything is built. */
 static void check_node(reader *rd, uint32_t v)
 {
@@ -877,6 +921,10 @@ static void check_node(reader *rd, uint32_t v)
 		bad(rd, n->line, "node '%s' has no kind", id);
 	else if (n->n.kind == PD_N_COLLECTIVE && n->group < 0)
 		bad(rd, n->line, "collective hub '%s' has no group (member GPU ids)", id);
+	else if (n->stream != NO_STREAM && n->stream != kind_stream(n->n.kind))
+		bad(rd, n->line, "node '%s' has a stream that its kind does not run on", id);
+	else if (n->start_us >= 0 && n->end_us >= 0 && n->end_us < n->start_us)
+		bad(rd, n->line, "node '%s' ends (end_us) before it starts (start_us)", id);
 }
 
 /* Moves node v into the DAG: kind-dependent union, interned cost. */

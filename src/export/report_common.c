@@ -27,10 +27,32 @@ const char *pd_i_report_stage_name(pd_stage_id s)
 const char *pd_i_report_source_name(pd_throughput_source s)
 {
 	if (s == PD_THROUGHPUT_ROOFLINE)
-		return "roofline";
+		return "analytic";
 	if (s == PD_THROUGHPUT_DAG)
-		return "dag";
+		return "schedule";
 	return NULL;
+}
+
+bool pd_i_report_tokens_per_gpu(const pd_compilation *c, double *out)
+{
+	const pd_analysis *an = &c->analysis;
+	if (an->throughput_source == PD_THROUGHPUT_NONE || an->gpus_structural <= 0)
+		return false;
+	*out = an->tokens_per_ms * 1000.0 / (double)an->gpus_structural;
+	return true;
+}
+
+bool pd_i_report_latency(const pd_compilation *c, double *ttft, bool *has_ttft,
+                         double *tpot, bool *has_tpot)
+{
+	const pd_analysis *an = &c->analysis;
+	bool has = an->throughput_source != PD_THROUGHPUT_NONE;
+	bool prefill = c->plan->workload.phase == PD_PREFILL;
+	*has_ttft = has && prefill;
+	*has_tpot = has && !prefill;
+	*ttft = *has_ttft ? an->step_latency_us / 1000.0 : 0;
+	*tpot = *has_tpot ? an->step_latency_us / 1000.0 : 0;
+	return has;
 }
 
 bool pd_i_report_has_analysis(const pd_compilation *c)
@@ -265,6 +287,24 @@ static size_t preset_lines(const pd_cluster *c, char (*out)[PD_I_REPORT_LINE], s
 	return n;
 }
 
+/* Every value of the time model (docs/time-model.md) and where it came from. */
+static size_t time_model_lines(const pd_cluster *c, char (*out)[PD_I_REPORT_LINE],
+                               size_t max)
+{
+	size_t n = 0;
+	for (int i = 0; i < PD_I_N_TIME_DEFAULTS && n < max; i++) {
+		const pd_i_time_default *d = &pd_i_time_defaults[i];
+		double v = pd_i_time_value(c, i);
+		if (c->eff_written & (1u << i))
+			snprintf(out[n++], PD_I_REPORT_LINE, "%s: %g%s%s (written in the plan)",
+			         d->attribute, v, d->unit[0] ? " " : "", d->unit);
+		else
+			snprintf(out[n++], PD_I_REPORT_LINE, "%s: %g%s%s (default; %s)", d->attribute,
+			         v, d->unit[0] ? " " : "", d->unit, d->source);
+	}
+	return n;
+}
+
 size_t pd_i_report_assumptions(const pd_plan *p, char (*out)[PD_I_REPORT_LINE], size_t max)
 {
 	static const struct {
@@ -285,7 +325,7 @@ size_t pd_i_report_assumptions(const pd_plan *p, char (*out)[PD_I_REPORT_LINE], 
 	for (size_t i = 0; i < sizeof(workload) / sizeof(workload[0]) && n < max; i++)
 		if (p->workload.assumed & workload[i].bit)
 			snprintf(out[n++], PD_I_REPORT_LINE, "%s", workload[i].text);
-	return n;
+	return n + time_model_lines(&p->cluster, out + n, max - n);
 }
 
 static bool same_memory(const pd_gpu_memory *a, const pd_gpu_memory *b)

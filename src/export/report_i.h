@@ -15,14 +15,14 @@
 /* The hierarchy tree is cut after this many lines. */
 #define PD_I_REPORT_TREE_LINES 200
 /* Most assumptions a plan can carry (one per PD_ASSUMED_* bit). */
-#define PD_I_REPORT_MAX_ASSUMED 16
+#define PD_I_REPORT_MAX_ASSUMED 24
 
 /* ---- shared helpers (report_common.c) ---- */
 /* "valid" or "invalid" */
 const char *pd_i_report_verdict(const pd_compilation *c);
 /* "parse", "expand", ... or "none" */
 const char *pd_i_report_stage_name(pd_stage_id s);
-/* "roofline", "dag" or NULL when no estimate was made */
+/* "analytic", "schedule" or NULL when no estimate was made */
 const char *pd_i_report_source_name(pd_throughput_source s);
 /* True when the analysis can be printed (the rules ran). */
 bool pd_i_report_has_analysis(const pd_compilation *c);
@@ -62,6 +62,35 @@ void pd_i_report_gpu_list(const pd_analysis *an, uint32_t first, uint32_t end, c
 /* "12.5 %" with `decimals` digits, "n/a" when not finite (0 % when whole <= 0). */
 const char *pd_i_report_percent(double part, double whole, int decimals, char *buf,
                                 size_t size);
+
+/* ---- where the step goes (report_time.c) ---- */
+enum { /* the phases of a layer (and around it) the step is split by */
+	   PD_I_PHASE_ATTENTION,
+	   PD_I_PHASE_FFN,
+	   PD_I_PHASE_TP,
+	   PD_I_PHASE_EP,
+	   PD_I_PHASE_PP,
+	   PD_I_PHASE_OTHER,
+	   PD_I_PHASES
+};
+enum { PD_I_T_COMPUTE, PD_I_T_MEMORY, PD_I_T_EXPOSED, PD_I_T_HIDDEN, PD_I_T__COUNT };
+typedef struct pd_i_report_time {
+	bool has;                /* a checked DAG was scheduled */
+	pd_time_breakdown total; /* on the GPU where the step ends */
+	double makespan_us;
+	double phase[PD_I_PHASES][PD_I_T__COUNT]; /* us; each column sums to total's */
+} pd_i_report_time;
+/* "attention", "MoE / FFN", ...; NULL out of range. */
+const char *pd_i_report_phase_name(int phase);
+/* Schedules c's DAG (when checked) and splits the breakdown by phase; t->has = false
+ * without a DAG.  PD_IO when out of memory. */
+pd_status pd_i_report_time_compute(const pd_compilation *c, pd_i_report_time *t);
+/* Tokens per second per GPU the plan uses; false when not estimated. */
+bool pd_i_report_tokens_per_gpu(const pd_compilation *c, double *out);
+/* The step in ms as TTFT (prefill plans) or TPOT (decode plans): *ttft or *tpot gets
+ * it and its has_ flag; false when the step was not estimated. */
+bool pd_i_report_latency(const pd_compilation *c, double *ttft, bool *has_ttft,
+                         double *tpot, bool *has_tpot);
 
 /* ---- the writers (report_md.c, report_json.c), called by report.c only ---- */
 pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *overview_png);

@@ -167,6 +167,49 @@ static cJSON *j_throughput(jb *b, const pd_compilation *c)
 	put(b, o, "step_tokens", num_or_null(has, an->step_tokens));
 	put(b, o, "source", str_or_null(pd_i_report_source_name(an->throughput_source)));
 	put(b, o, "phase", cJSON_CreateString(pd_phase_name(w->phase)));
+	double per_gpu = 0, ttft, tpot;
+	bool has_gpu = pd_i_report_tokens_per_gpu(c, &per_gpu), has_ttft, has_tpot;
+	pd_i_report_latency(c, &ttft, &has_ttft, &tpot, &has_tpot);
+	put(b, o, "tokens_per_s_per_gpu", num_or_null(has_gpu, per_gpu));
+	put(b, o, "ttft_ms", num_or_null(has_ttft, ttft));
+	put(b, o, "tpot_ms", num_or_null(has_tpot, tpot));
+	put(b, o, "target_ttft_ms", num_or_null(w->has_target_ttft, w->target_ttft_ms));
+	put(b, o, "target_tpot_ms", num_or_null(w->has_target_tpot, w->target_tpot_ms));
+	return o;
+}
+
+static cJSON *j_time_numbers(jb *b, const double *t)
+{
+	cJSON *o = cJSON_CreateObject();
+	put(b, o, "compute_us", num(t[PD_I_T_COMPUTE]));
+	put(b, o, "memory_us", num(t[PD_I_T_MEMORY]));
+	put(b, o, "comm_exposed_us", num(t[PD_I_T_EXPOSED]));
+	put(b, o, "comm_hidden_us", num(t[PD_I_T_HIDDEN]));
+	return o;
+}
+
+/* time_breakdown: the totals on the GPU where the step ends, idle time and the
+ * phases; null before the DAG was scheduled. */
+static cJSON *j_time_breakdown(jb *b, const pd_compilation *c)
+{
+	pd_i_report_time t;
+	if (pd_i_report_time_compute(c, &t) != PD_OK)
+		b->status = PD_IO;
+	if (!t.has)
+		return cJSON_CreateNull();
+	const pd_time_breakdown *x = &t.total;
+	double totals[PD_I_T__COUNT] = {x->compute_us, x->memory_us, x->comm_exposed_us,
+	                                x->comm_hidden_us};
+	cJSON *o = j_time_numbers(b, totals), *phases = cJSON_CreateArray();
+	put(b, o, "idle_us", num(x->idle_us));
+	put(b, o, "gpu", num(x->gpu));
+	put(b, o, "step_us", num(t.makespan_us));
+	for (int i = 0; i < PD_I_PHASES && phases; i++) {
+		cJSON *p = j_time_numbers(b, t.phase[i]);
+		put(b, p, "phase", cJSON_CreateString(pd_i_report_phase_name(i)));
+		push(b, phases, p);
+	}
+	put(b, o, "phases", phases);
 	return o;
 }
 
@@ -290,6 +333,7 @@ static void j_analysis(jb *b, cJSON *root, const pd_compilation *c, bool with_me
 	put(b, root, "kv_bytes_per_token", num_or_null(has, an->kv_bytes_per_token));
 	put(b, root, "activation_formula", str_or_null(has ? an->activation_formula : NULL));
 	put(b, root, "throughput", has ? j_throughput(b, c) : cJSON_CreateNull());
+	put(b, root, "time_breakdown", j_time_breakdown(b, c));
 	put(b, root, "critical_path", j_critical_path(b, c));
 	put(b, root, "dag", j_dag(b, c));
 	put(b, root, "dag_estimate", j_estimate(b, c));

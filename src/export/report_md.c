@@ -165,9 +165,11 @@ static void md_dtypes(FILE *f, const pd_model *m)
 	if (kv != m->dtype)
 		fprintf(f, "- KV cache in %s\n", pd_dtype_name(kv));
 	if (pd_model_is_mla(m))
-		fprintf(f, "- attention: multi-head latent (kv-lora-rank %lld + qk-rope-dim %lld cached "
-		           "per token and layer)\n",
-		        (long long)m->kv_lora, (long long)m->qk_rope);
+		fprintf(
+		    f,
+		    "- attention: multi-head latent (kv-lora-rank %lld + qk-rope-dim %lld cached "
+		    "per token and layer)\n",
+		    (long long)m->kv_lora, (long long)m->qk_rope);
 }
 
 static void md_params(FILE *f, const pd_compilation *c)
@@ -182,10 +184,11 @@ static void md_params(FILE *f, const pd_compilation *c)
 		fprintf(f, "- parameters declared: %.4g\n", p->model.params);
 	fprintf(f, "- parameters computed: %.4g (%s weights in %s)\n", an->params_computed, w,
 	        pd_dtype_name(p->model.dtype));
-	fprintf(f,
-	        "- parameters active per token: %.4g (every parameter one token multiplies, the "
-	        "LM head included, the embedding lookup not)\n",
-	        an->params_active_per_token);
+	fprintf(
+	    f,
+	    "- parameters active per token: %.4g (every parameter one token multiplies, the "
+	    "LM head included, the embedding lookup not)\n",
+	    an->params_active_per_token);
 	md_dtypes(f, &p->model);
 	fprintf(f, "- KV cache per token (whole model): %s\n\n", kv);
 }
@@ -249,6 +252,8 @@ static void md_memory(FILE *f, const pd_compilation *c)
 	fputc('\n', f);
 }
 
+static void md_latency(FILE *f, const pd_compilation *c);
+
 static void md_throughput(FILE *f, const pd_compilation *c)
 {
 	const pd_plan *p = c->plan;
@@ -268,6 +273,60 @@ static void md_throughput(FILE *f, const pd_compilation *c)
 		        an->tokens_per_ms >= p->workload.target ? "met" : "missed");
 	else
 		fputs("- target: none given\n", f);
+	md_latency(f, c);
+	fputc('\n', f);
+}
+
+/* "- TTFT: 1.9 ms (target 2 ms: met)" for the plan's phase; tokens/s per GPU. */
+static void md_latency(FILE *f, const pd_compilation *c)
+{
+	const pd_workload *w = &c->plan->workload;
+	double per_gpu, ttft, tpot;
+	bool has_ttft, has_tpot;
+	if (pd_i_report_tokens_per_gpu(c, &per_gpu))
+		fprintf(f, "- per GPU: %.1f tokens/s\n", per_gpu);
+	pd_i_report_latency(c, &ttft, &has_ttft, &tpot, &has_tpot);
+	bool prefill = w->phase == PD_PREFILL;
+	double ms = prefill ? ttft : tpot,
+	       target = prefill ? w->target_ttft_ms : w->target_tpot_ms;
+	bool has_target = prefill ? w->has_target_ttft : w->has_target_tpot;
+	fprintf(f, "- %s: %.3f ms (%s)", prefill ? "TTFT" : "TPOT", ms,
+	        prefill ? "the prefill step" : "the decode step, per output token");
+	if (has_target)
+		fprintf(f, ", target %.3f ms (%s)", target, ms <= target ? "met" : "missed");
+	fprintf(f, "; %s: not applicable to a %s plan\n", prefill ? "TPOT" : "TTFT",
+	        pd_phase_name(w->phase));
+}
+
+static void md_time_row(FILE *f, const char *name, const double *t, double step)
+{
+	char pc[4][32];
+	for (int i = 0; i < PD_I_T__COUNT; i++)
+		pd_i_report_percent(t[i], step, 0, pc[i], sizeof(pc[i]));
+	fprintf(f, "| %s | %.1f (%s) | %.1f (%s) | %.1f (%s) | %.1f (%s) |\n", name,
+	        t[PD_I_T_COMPUTE], pc[0], t[PD_I_T_MEMORY], pc[1], t[PD_I_T_EXPOSED], pc[2],
+	        t[PD_I_T_HIDDEN], pc[3]);
+}
+
+/* Where the step goes on the GPU where it ends, by phase of a layer. */
+static void md_time(FILE *f, const pd_compilation *c)
+{
+	pd_i_report_time t;
+	if (pd_i_report_time_compute(c, &t) != PD_OK || !t.has)
+		return;
+	const pd_time_breakdown *x = &t.total;
+	fprintf(f,
+	        "## Where the step goes\n\nOn GPU %d, where the %.1f us step ends (stream "
+	        "schedule): compute-bound %.1f us, memory-bound %.1f us, exposed communication "
+	        "%.1f us, communication hidden behind compute %.1f us, idle %.1f us (waiting "
+	        "for other GPUs).\n\n",
+	        (int)x->gpu, t.makespan_us, x->compute_us, x->memory_us, x->comm_exposed_us,
+	        x->comm_hidden_us, x->idle_us);
+	fputs("| phase | compute us | memory us | exposed comm us | hidden comm us |\n"
+	      "|---|---:|---:|---:|---:|\n",
+	      f);
+	for (int i = 0; i < PD_I_PHASES; i++)
+		md_time_row(f, pd_i_report_phase_name(i), t.phase[i], t.makespan_us);
 	fputc('\n', f);
 }
 
@@ -354,6 +413,7 @@ pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *overview_
 		return PD_OK;
 	md_memory(f, c);
 	md_throughput(f, c);
+	md_time(f, c);
 	md_critical_path(f, c);
 	md_dag(f, c);
 	md_assumptions(f, c);

@@ -11,6 +11,10 @@
 
 #include <math.h>
 
+#include "plan/defaults.h"
+
+#define tm pd_i_time_value
+
 void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64_t tp,
                      bool sp)
 {
@@ -25,6 +29,8 @@ void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64
 	x->n = stage_size;
 	double groups = stage_size / x->t > 1 ? stage_size / x->t : 1;
 	double mb = p->workload.micro_batches > 0 ? (double)p->workload.micro_batches : 1;
+	if (p->workload.overlap_two_batch)
+		mb *= 2; /* two halves of every attention group's sequences */
 	x->prefill = p->workload.phase == PD_PREFILL;
 	x->sp = sp;
 	x->context = (double)p->workload.context;
@@ -34,6 +40,8 @@ void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64
 	x->heads_l = (double)x->m->heads / x->t;
 	x->kv_l = fmax((double)x->m->kv_heads / x->t, 1);
 	x->copies = 1;
+	x->imbalance = 1;
+	x->imbalance_recv = p->workload.expert_imbalance > 1 ? p->workload.expert_imbalance : 1;
 }
 
 void pd_i_shape_set_gpus(pd_i_shape *x, const int32_t *gpus, uint32_t n)
@@ -121,13 +129,14 @@ static pd_i_work mla_attention(const pd_i_shape *x)
 	double T = x->T, w = x->w, s = x->seqs, ctx = x->context;
 	if (x->prefill) { /* causal: half of QK (nope + rope) and PV (v) */
 		double io = T * H * (2 * (dn + dr) + dv) * w + T * H * dv * w;
-		return (pd_i_work){s * ctx * ctx * H * (dn + dr + dv), io, T * H * dv * w, false};
+		return (pd_i_work){s * ctx * ctx * H * (dn + dr + dv), io, T * H * dv * w,
+		                   PD_I_ATTENTION};
 	}
 	/* scores over the latent + rope cache, output in the latent; the cache is read once
 	 * per layer, shared by the GPU's heads */
 	double flops = 2 * s * ctx * H * (kl + dr) + 2 * s * ctx * H * kl;
 	return (pd_i_work){flops, s * ctx * pd_i_kv_elements(m, x->t) * x->wkv, T * H * kl * w,
-	                   false};
+	                   PD_I_ATTENTION};
 }
 
 static pd_i_work mla_o_proj(const pd_i_shape *x)
@@ -155,7 +164,7 @@ pd_i_work pd_i_work_attention(const pd_i_shape *x)
 	if (pd_model_is_mla(x->m))
 		return mla_attention(x);
 	double d = (double)x->m->head_dim, w = x->w, T = x->T;
-	pd_i_work k = {0, 0, T * x->heads_l * d * w, false};
+	pd_i_work k = {0, 0, T * x->heads_l * d * w, PD_I_ATTENTION};
 	if (x->prefill) {
 		/* causal: half of the context x context score matrix, QK and PV */
 		k.flops = 2 * x->seqs * x->context * x->context * x->heads_l * d;
@@ -192,6 +201,7 @@ pd_i_work pd_i_work_expert(const pd_i_shape *x)
 	double te = E > 0 ? x->Tst * (double)m->top_k / E : 0;
 	if (x->copies > 1)
 		te /= x->copies; /* each copy of a redundant expert takes its share */
+	te *= x->imbalance;
 	return (pd_i_work){6 * te * h * fe, 3 * h * fe * x->we + 2 * te * h * w, te * h * w,
 	                   PD_I_GEMM_EXPERT};
 }
@@ -263,17 +273,43 @@ static double domains_reached(const pd_i_shape *x)
 	return fmin(fmin(k, D), gtk * fmax(1, D / G));
 }
 
+void pd_i_all_to_all_split(const pd_i_shape *x, double *nvlink, double *network)
+{
+	double n = x->n, D = x->domains, g = n / D, k = (double)x->m->top_k;
+	double copy = x->Tst / n * (double)x->m->hidden * x->w; /* one copy of its tokens */
+	if (D <= 1) {
+		*nvlink = copy * k * (n - 1) / n;
+		*network = 0;
+	} else if (x->m->expert_groups > 1) {
+		/* one copy per remote domain reached, forwarded inside it over NVLink: every
+		 * copy but the entry GPU's crosses one NVLink hop */
+		*network = copy * domains_reached(x) * (D - 1) / D;
+		*nvlink = copy * k * (g - 1) / g;
+	} else { /* every copy straight to its GPU, by destination */
+		*network = copy * k * (n - g) / n;
+		*nvlink = copy * k * (g - 1) / n;
+	}
+}
+
 pd_i_work pd_i_work_ep_all_to_all(const pd_i_shape *x)
 {
-	double n = x->n;
-	if (x->m->expert_groups > 1 && x->domains > 1) {
-		/* one copy per remote domain reached, forwarded inside it over NVLink */
-		double D = x->domains;
-		double per_gpu = x->Tst / n * domains_reached(x) * (double)x->m->hidden * x->w;
-		return (pd_i_work){0, per_gpu * (D - 1) / D, per_gpu * n, false};
-	}
-	double per_gpu = x->Tst / n * (double)x->m->top_k * (double)x->m->hidden * x->w;
-	return (pd_i_work){0, per_gpu * (n - 1) / n, per_gpu * n, false};
+	double nvl, net,
+	    k = x->m->expert_groups > 1 && x->domains > 1 ? domains_reached(x)
+	                                                  : (double)x->m->top_k;
+	pd_i_all_to_all_split(x, &nvl, &net);
+	return (pd_i_work){0, nvl + net, x->Tst * k * (double)x->m->hidden * x->w, false};
+}
+
+double pd_i_all_to_all_us(const pd_i_shape *x)
+{
+	double nvl, net;
+	pd_i_all_to_all_split(x, &nvl, &net);
+	const pd_cluster *c = x->c;
+	double lat = tm(c, PD_I_TIME_COMM_LATENCY);
+	double a = pd_i_comm_us(c, nvl, false) - lat, b = pd_i_comm_us(c, net, true) - lat;
+	/* the busiest GPU receives expert-imbalance times the mean: max of send, receive */
+	double im = x->imbalance_recv > 1 ? x->imbalance_recv : 1;
+	return lat + (a > b ? a : b) * im;
 }
 
 /* What the receiving GPU needs: its sequence shard with SP on the receiving stage (the
@@ -284,11 +320,17 @@ pd_i_work pd_i_work_pp(const pd_i_shape *x)
 	return (pd_i_work){0, payload, payload, false};
 }
 
+double pd_i_memory_us(const pd_cluster *c, double bytes)
+{
+	double bw = c->gpu_bandwidth * tm(c, PD_I_TIME_MEMORY_EFF);
+	return bw > 0 ? bytes / bw * 1e6 : 0;
+}
+
 double pd_i_compute_us(const pd_cluster *c, double flops, double bytes)
 {
-	double a = c->gpu_flops > 0 ? flops / c->gpu_flops : 0;
-	double b = c->gpu_bandwidth > 0 ? bytes / c->gpu_bandwidth : 0;
-	return (a > b ? a : b) * 1e6;
+	double peak = c->gpu_flops * tm(c, PD_I_TIME_GEMM_EFF);
+	double a = peak > 0 ? flops / peak * 1e6 : 0, b = pd_i_memory_us(c, bytes);
+	return a > b ? a : b;
 }
 
 double pd_i_gemm_flops(const pd_cluster *c, pd_dtype dtype)
@@ -301,19 +343,33 @@ double pd_i_gemm_flops(const pd_cluster *c, pd_dtype dtype)
 	return c->gpu_flops;
 }
 
-double pd_i_work_us(const pd_i_shape *x, pd_i_work w)
+/* FLOP/s an operator reaches: attention at the 16-bit peak x attention-efficiency, a
+ * GEMM at the peak of its weights' dtype, anything else at the 16-bit peak; both x
+ * gemm-efficiency. */
+static double reached_flops(const pd_i_shape *x, pd_i_work w)
 {
-	if (!w.gemm)
-		return pd_i_compute_us(x->c, w.flops, w.bytes);
-	pd_cluster peak = *x->c;
-	peak.gpu_flops = pd_i_gemm_flops(
-	    x->c, w.gemm == PD_I_GEMM_EXPERT ? pd_model_expert_dtype(x->m) : x->m->dtype);
-	return pd_i_compute_us(&peak, w.flops, w.bytes);
+	const pd_cluster *c = x->c;
+	if (w.gemm == PD_I_ATTENTION)
+		return c->gpu_flops * tm(c, PD_I_TIME_ATTENTION_EFF);
+	double peak = c->gpu_flops;
+	if (w.gemm)
+		peak = pd_i_gemm_flops(c, w.gemm == PD_I_GEMM_EXPERT ? pd_model_expert_dtype(x->m)
+		                                                     : x->m->dtype);
+	return peak * tm(c, PD_I_TIME_GEMM_EFF);
 }
 
-double pd_i_comm_us(double bytes, double bandwidth)
+double pd_i_work_us(const pd_i_shape *x, pd_i_work w)
 {
-	return PD_I_ALPHA_US + (bandwidth > 0 ? bytes / bandwidth * 1e6 : 0);
+	double peak = reached_flops(x, w);
+	double a = peak > 0 ? w.flops / peak * 1e6 : 0, b = pd_i_memory_us(x->c, w.bytes);
+	return a > b ? a : b;
+}
+
+double pd_i_comm_us(const pd_cluster *c, double bytes, bool network)
+{
+	double bw = network ? c->inter_bandwidth * tm(c, PD_I_TIME_NETWORK_EFF)
+	                    : c->intra_bandwidth * tm(c, PD_I_TIME_NVLINK_EFF);
+	return tm(c, PD_I_TIME_COMM_LATENCY) + (bw > 0 ? bytes / bw * 1e6 : 0);
 }
 
 double pd_i_ring_allreduce_bytes(double payload, double n)

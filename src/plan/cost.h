@@ -1,13 +1,17 @@
 /* cost.h - the one cost model of plandag, shared by the lowering's
- * per-node costs (src/dag/cost.c) and the analytic estimate (src/plan/roofline.c).
+ * per-node costs (src/dag/cost.c) and the analytic estimate (src/plan/roofline.c);
+ * docs/time-model.md states every formula and default.
  *
- *   compute = max(FLOPs / peak FLOP/s, HBM bytes / HBM bandwidth)     pd_i_compute_us
- *   peak    = the peak of the GEMM's weight dtype (dtype, expert GEMMs  pd_i_gemm_flops
- *             expert-dtype): gpu-tflops-fp8 for fp8, gpu-tflops-fp4
- *             for fp4 when known, gpu-tflops (dense 16-bit) otherwise
- *   comm    = alpha + bytes / link bandwidth, alpha = 5 us            pd_i_comm_us
+ *   compute = max(FLOPs / (peak x efficiency), HBM bytes / (HBM bandwidth x
+ *             memory-efficiency))                                   pd_i_work_us
+ *   peak    = attention: gpu-tflops x attention-efficiency; a GEMM: the peak of its
+ *             weight dtype (gpu-tflops-fp8 for fp8, gpu-tflops-fp4 for fp4 when
+ *             known, gpu-tflops otherwise) x gemm-efficiency        pd_i_gemm_flops
+ *   comm    = comm-latency + bytes / (link bandwidth x its efficiency) pd_i_comm_us
  *   link    = NVLink when every GPU of the group sits in one NVLink   pd_i_link_bandwidth
  *             domain (nvlink-domain GPUs, default gpus-per-node), the network otherwise
+ *   all-to-all = latency + max(NVLink part, network part), split by
+ *             destination, x expert-imbalance                       pd_i_all_to_all_us
  *   ring all-reduce bytes = 2 (n - 1) / n * payload pd_i_ring_allreduce_bytes
  *
  * One pd_i_shape describes what one stage processes per micro-batch; one work function
@@ -22,8 +26,6 @@
 #include <stdint.h>
 
 #include "plandag/plan.h"
-
-#define PD_I_ALPHA_US 5.0 /* latency of every communication */
 
 /* Token counts per micro-batch of one stage of one replica:
  *   seqs = batch / micro_batches / (stage_size / TP)   sequences of one attention group
@@ -41,7 +43,9 @@ typedef struct pd_i_shape {
 	double heads_l, kv_l; /* heads and KV heads per GPU */
 	bool prefill, sp;
 	double context;
-	double copies; /* copies of the routed expert costed (redundant experts): 1 */
+	double copies;         /* copies of the routed expert costed (redundant experts): 1 */
+	double imbalance;      /* factor on the routed expert's tokens (the busiest GPU): 1 */
+	double imbalance_recv; /* expert-imbalance: what the busiest GPU receives / mean */
 } pd_i_shape;
 
 void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64_t tp,
@@ -73,6 +77,7 @@ typedef struct pd_i_work {
 	int gemm;
 } pd_i_work;
 #define PD_I_GEMM_EXPERT 2
+#define PD_I_ATTENTION 3 /* attention: FLOPs at the 16-bit peak x attention-efficiency */
 
 typedef pd_i_work (*pd_i_work_fn)(const pd_i_shape *x);
 
@@ -97,12 +102,23 @@ pd_i_work pd_i_work_ep_all_to_all(const pd_i_shape *x); /* ep_dispatch and ep_co
 pd_i_work pd_i_work_pp(const pd_i_shape *x);
 
 double pd_i_compute_us(const pd_cluster *c, double flops, double bytes);
+/* The HBM term of pd_i_compute_us alone (a node is memory-bound when it decides). */
+double pd_i_memory_us(const pd_cluster *c, double bytes);
 /* The peak of a GEMM whose weights are in dtype: gpu-tflops-fp8 for fp8 when the plan
  * or its preset gives it, gpu-tflops (dense 16-bit) otherwise. */
 double pd_i_gemm_flops(const pd_cluster *c, pd_dtype dtype);
 /* compute time of an operator of the shape: pd_i_compute_us at the peak of its kind. */
 double pd_i_work_us(const pd_i_shape *x, pd_i_work w);
-double pd_i_comm_us(double bytes, double bandwidth);
+/* latency + bytes / (link bandwidth x its efficiency): NVLink, or the scale-out network
+ * when `network`. */
+double pd_i_comm_us(const pd_cluster *c, double bytes, bool network);
+/* The bytes one GPU sends in a dispatch or combine, by destination: to GPUs of its own
+ * NVLink domain (*nvlink) and over the scale-out network (*network) (cost.c). */
+void pd_i_all_to_all_split(const pd_i_shape *x, double *nvlink, double *network);
+/* latency + max(NVLink part / NVLink, network part / network) at their efficiencies,
+ * times expert-imbalance (the busiest GPU's receive side, DeepEP's max of send and
+ * receive). */
+double pd_i_all_to_all_us(const pd_i_shape *x);
 double pd_i_ring_allreduce_bytes(double payload, double n);
 /* Whether the n GPUs (cluster ids) span more than one NVLink domain (GPU ids
  * k*nvlink_domain ... (k+1)*nvlink_domain - 1 share one; nvlink-domain defaults to

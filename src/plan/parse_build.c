@@ -80,6 +80,7 @@ typedef struct bounds {
 static const bounds MEMORY = {1e6, 100e12, "B"};       /* 1MB ... 100TB */
 static const bounds BANDWIDTH = {1e6, 100e12, "B/s"};  /* 1MB/s ... 100TB/s */
 static const bounds TFLOPS = {0.001, 1e6, " TFLOP/s"}; /* per GPU */
+static const bounds LATENCY = {0.001, 1e7, " ms"};     /* 1 us ... about 3 hours */
 
 /* "1MB", "100TB/s", "0.001 TFLOP/s": v in the bound's unit. */
 static void format_bound(const bounds *q, double v, char *buf, size_t size)
@@ -443,6 +444,22 @@ static void read_nvlink_domain(builder *b, const xmlNode *n, pd_loc at,
 		                "nvlink-domain is not a whole number of nodes");
 }
 
+/* The time model's efficiencies and comm-latency (docs/time-model.md): written, else
+ * the calibrated defaults of src/plan/defaults.c. */
+static void read_time_model(builder *b, const xmlNode *n, pd_loc at)
+{
+	pd_cluster *c = &b->plan->cluster;
+	pd_i_time_defaults_apply(c);
+	for (int i = 0; i < PD_I_N_TIME_DEFAULTS; i++) {
+		const pd_i_time_default *d = &pd_i_time_defaults[i];
+		bounds q = {d->min, d->max, d->unit[0] ? " us" : ""};
+		if (get_quantity(b, n, at, d->attribute, pd_parse_number,
+		                 d->unit[0] ? "microseconds such as 5" : "a fraction such as 0.8",
+		                 &q, (double *)((char *)c + d->offset)))
+			c->eff_written |= 1u << i;
+	}
+}
+
 /* <cluster>: sizes in bytes, tflops in FLOP/s; a gpu preset fills what is not written,
  * else the H100 SXM defaults are marked as assumed. */
 static void read_cluster(builder *b, const xmlNode *n)
@@ -457,6 +474,7 @@ static void read_cluster(builder *b, const xmlNode *n)
 	read_gpu_memory(b, n, at, g);
 	read_performance(b, n, at, g);
 	read_nvlink_domain(b, n, at, g);
+	read_time_model(b, n, at);
 	/* the GPU ids of a cluster stay below PD_MAX_GPUS */
 	if (c->nodes * c->gpus_per_node > PD_MAX_GPUS)
 		bad_combination(b, at, "use at most 1000000 GPUs (nodes x gpus-per-node)",
@@ -468,11 +486,33 @@ static void workload_defaults(pd_workload *w)
 {
 	*w =
 	    (pd_workload){.phase = PD_DECODE,
+	                  .expert_imbalance = 1,
 	                  .batch = 1,
 	                  .context = 2048,
 	                  .micro_batches = 1,
 	                  .assumed = PD_ASSUMED_WORKLOAD | PD_ASSUMED_PHASE | PD_ASSUMED_BATCH |
 	                             PD_ASSUMED_CONTEXT | PD_ASSUMED_MICRO_BATCHES};
+}
+
+/* overlap="none|two-batch" (the XSD has limited it to the two) and expert-imbalance
+ * (>= 1).  Two-batch overlap makes the two halves micro-batches 0 and 1 itself. */
+static void read_overlap(builder *b, const xmlNode *n, pd_loc at, pd_workload *w)
+{
+	static const bounds IMBALANCE = {1, 1000, ""};
+	char *ov = attr(n, "overlap");
+	if (ov) {
+		w->overlap_two_batch = strcmp(ov, "two-batch") == 0;
+		xmlFree(ov);
+	}
+	get_quantity(b, n, at, "expert-imbalance", pd_parse_number,
+	             "the busiest expert copy's tokens / the mean, such as 1.2", &IMBALANCE,
+	             &w->expert_imbalance);
+	if (w->overlap_two_batch && w->micro_batches > 1)
+		bad_combination(
+		    b, at,
+		    "remove micro-batches: overlap=\"two-batch\" splits the batch into its "
+		    "two halves itself",
+		    "overlap=\"two-batch\" with micro-batches > 1");
 }
 
 static void read_workload(builder *b, const xmlNode *n)
@@ -494,6 +534,13 @@ static void read_workload(builder *b, const xmlNode *n)
 		w->assumed &= ~(unsigned)PD_ASSUMED_MICRO_BATCHES;
 	w->has_target = get_quantity(b, n, at, "target-throughput", pd_parse_number,
 	                             "tokens per millisecond such as 25", NULL, &w->target);
+	w->has_target_ttft =
+	    get_quantity(b, n, at, "target-ttft", pd_parse_number, "milliseconds such as 500",
+	                 &LATENCY, &w->target_ttft_ms);
+	w->has_target_tpot =
+	    get_quantity(b, n, at, "target-tpot", pd_parse_number, "milliseconds such as 50",
+	                 &LATENCY, &w->target_tpot_ms);
+	read_overlap(b, n, at, w);
 }
 
 static uint32_t count_children(const xmlNode *n, const char *name)

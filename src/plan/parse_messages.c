@@ -153,10 +153,11 @@ static const char *pattern_hint(const xsd_msg *m)
 	static const struct {
 		const char *element, *attribute, *type;
 	} by_attr[] = {
-	    {"plan", "name", "file-name"},     {"stage", "layers", "layer-range"},
-	    {"stage", "gpus", "gpu-list"},     {"place", "experts", "expert-range"},
-	    {"cluster", "gpu-memory", "size"}, {"cluster", "gpu-tflops", "number"},
-	    {"model", "params", "number"},     {"workload", "target-throughput", "number"},
+	    {"plan", "name", "file-name"},         {"stage", "layers", "layer-range"},
+	    {"stage", "gpus", "gpu-list"},         {"place", "experts", "expert-range"},
+	    {"cluster", "gpu-memory", "size"},     {"cluster", "gpu-tflops", "number"},
+	    {"model", "params", "number"},         {"workload", "target-throughput", "number"},
+	    {"workload", "target-ttft", "number"}, {"workload", "target-tpot", "number"},
 	};
 	for (size_t i = 0; i < sizeof(by_attr) / sizeof(by_attr[0]); i++)
 		if (strcmp(by_attr[i].element, m->element) == 0 &&

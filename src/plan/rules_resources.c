@@ -206,10 +206,58 @@ void pd_i_rule_over_provisioned(pd_i_ctx *c)
 	check_idle_gpus(c);
 }
 
-/* throughput-target: the estimated throughput reaches target-throughput. */
+/* latency-target for one of target-ttft (prefill) and target-tpot (decode): an error
+ * when the step misses it, a warning when the plan is of the other phase. */
+static void check_latency(const pd_plan *plan, const pd_analysis *an, pd_diag_list *diags,
+                          pd_phase phase, double target_ms)
+{
+	const char *attr = phase == PD_PREFILL ? "target-ttft" : "target-tpot";
+	const char *what = phase == PD_PREFILL ? "TTFT" : "TPOT";
+	pd_loc at = workload_loc(plan);
+	if (plan->workload.phase != phase) {
+		pd_diag_fix(
+		    pd_diag_add(diags, PD_RULE_LATENCY_TARGET, PD_WARNING, at.line, at.column,
+		                "%s applies to the %s step, but this plan is %s: not checked", attr,
+		                pd_phase_name(phase), pd_phase_name(plan->workload.phase)),
+		    "remove %s, or check it on a plan with phase=\"%s\"", attr,
+		    pd_phase_name(phase));
+		return;
+	}
+	double ms = an->step_latency_us / 1000.0;
+	if (an->throughput_source == PD_THROUGHPUT_NONE || ms <= target_ms)
+		return;
+	pd_diag *d = pd_diag_add(
+	    diags, PD_RULE_LATENCY_TARGET, PD_ERROR, at.line, at.column,
+	    "estimated %s %.4g ms (%s: one step of %lld sequences of %lld tokens) misses "
+	    "%s=\"%.4g\"",
+	    what, ms, an->throughput_source == PD_THROUGHPUT_DAG ? "DAG" : "roofline",
+	    (long long)plan->workload.batch, (long long)plan->workload.context, attr,
+	    target_ms);
+	pd_diag_fix(d,
+	            "serve fewer sequences per step (smaller batch, more replicas for the "
+	            "same throughput)%s, spread a step over more GPUs (larger tp or ep), or "
+	            "raise %s",
+	            phase == PD_PREFILL ? " or shorter prompts" : " or a shorter context",
+	            attr);
+}
+
+/* latency-target: the step meets target-ttft / target-tpot. */
+static void validate_latency(const pd_plan *plan, const pd_analysis *an,
+                             pd_diag_list *diags)
+{
+	const pd_workload *w = &plan->workload;
+	if (w->has_target_ttft)
+		check_latency(plan, an, diags, PD_PREFILL, w->target_ttft_ms);
+	if (w->has_target_tpot)
+		check_latency(plan, an, diags, PD_DECODE, w->target_tpot_ms);
+}
+
+/* throughput-target: the estimated throughput reaches target-throughput; and
+ * latency-target on the same estimate. */
 void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an, pd_diag_list *diags)
 {
 	const pd_workload *w = &plan->workload;
+	validate_latency(plan, an, diags);
 	if (!w->has_target || an->throughput_source == PD_THROUGHPUT_NONE ||
 	    an->tokens_per_ms >= w->target)
 		return;
