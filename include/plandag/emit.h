@@ -24,6 +24,7 @@ enum {
 	PD_EMIT_PDF = 1u << 4,
 	PD_EMIT_REPORT = 1u << 5,
 	PD_EMIT_CHAKRA = 1u << 6, /* NAME.chakra/: Chakra traces per rank (chakra.h) */
+	PD_EMIT_HTML = 1u << 9,   /* NAME.html: the interactive page (7, 8: trace, timeline) */
 	PD_EMIT_DEFAULT = PD_EMIT_DOT | PD_EMIT_GRAPHML | PD_EMIT_PNG | PD_EMIT_REPORT,
 };
 #define PD_EMIT_MAX 32

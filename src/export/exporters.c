@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "export/exporters.h"
+#include "export/html_internal.h"
 #include "plandag/chakra.h"
 #include "plandag/report.h"
 #include "util/util.h"
@@ -91,6 +92,27 @@ static pd_status write_chakra(pd_i_emit_job *job, const pd_i_exporter *row,
 	return pd_export_chakra(job->c->dag, &job->c->plan->cluster, name, path, job->diags);
 }
 
+/* The interactive page; it embeds the timeline picture when a row with the word
+ * "timeline" wrote an SVG earlier in the same run (that row precedes this one). */
+static pd_status write_html(pd_i_emit_job *job, const pd_i_exporter *row, const char *path)
+{
+	(void)row;
+	char timeline[4096 + 512];
+	const char *svg = NULL;
+	for (size_t i = 0; i < job->n_rows && !svg; i++) {
+		const char *name = job->names[i];
+		size_t n = name ? strlen(name) : 0;
+		if (strcmp(job->rows[i].info.word, "timeline") == 0 && n > 4 &&
+		    strcmp(name + n - 4, ".svg") == 0) {
+			const char *slash = strrchr(path, '/');
+			int dir = slash ? (int)(slash - path) : 1;
+			snprintf(timeline, sizeof(timeline), "%.*s/%s", dir, slash ? path : ".", name);
+			svg = timeline;
+		}
+	}
+	return pd_i_html_write(job->c->dag, path, svg, job->diags);
+}
+
 /* word, suffix, bit, directory, named by the view; needs; writer */
 const pd_i_exporter pd_i_exporters[] = {
     {{"dot", ".dot", PD_EMIT_DOT, false, true}, PD_I_NEEDS_DAG, write_dot},
@@ -106,6 +128,7 @@ const pd_i_exporter pd_i_exporters[] = {
      write_picture},
     {{"report", ".md", PD_EMIT_REPORT, false, false}, 0, write_report},
     {{"chakra", ".chakra", PD_EMIT_CHAKRA, true, false}, PD_I_NEEDS_DAG, write_chakra},
+    {{"html", ".html", PD_EMIT_HTML, false, false}, PD_I_NEEDS_DAG, write_html},
 };
 const size_t pd_i_n_exporters = sizeof(pd_i_exporters) / sizeof(pd_i_exporters[0]);
 _Static_assert(sizeof(pd_i_exporters) / sizeof(pd_i_exporters[0]) <= PD_EMIT_MAX,
