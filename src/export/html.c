@@ -287,7 +287,7 @@ static void note_left_out(const page *p, const char *path)
 		return;
 	const char *base = strrchr(path, '/');
 	pd_diag_fix(pd_diag_add(p->diags, PD_RULE_IO, PD_NOTE, 0, 0,
-	                        "%s leaves out %u views (listed in the page), first %s",
+	                        "%s leaves out %u view(s) (listed in the page), first %s",
 	                        base ? base + 1 : path, (unsigned)p->n_left + p->more_left,
 	                        p->left[0]),
 	            "draw one with --view and --emit svg");
