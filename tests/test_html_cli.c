@@ -12,8 +12,9 @@
 #include "testutil.h"
 
 #define CHROMIUM "/usr/bin/chromium"
-#define MOE_PLAN "tests/plans/valid/shared-dense-sp.xml" /* 2 stages, 8 GPUs, MoE + dense  \
-	                                                      */
+#define MOE_PLAN                                                                           \
+	"tests/plans/valid/shared-dense-sp.xml" /* 2 stages, 8 GPUs, MoE + dense               \
+	                                         */
 
 static int no_chromium(void)
 {

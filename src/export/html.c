@@ -290,7 +290,7 @@ static void note_left_out(const page *p, const char *path)
 	                        "%s leaves out %u view(s) (listed in the page), first %s",
 	                        base ? base + 1 : path, (unsigned)p->n_left + p->more_left,
 	                        p->left[0]),
-	            "draw one with --view and --emit svg");
+	            "a view left out only by the caps draws with --view V --emit svg");
 }
 
 pd_status pd_i_html_write(const pd_dag *dag, const char *path, const char *timeline_svg,
