@@ -185,6 +185,51 @@ static void html_page_of_a_plan_too_big_to_draw_whole_should_hold_the_views_that
 	free(text);
 }
 
+/* A pipeline of 40 one-GPU stages: 1 + 40 stage views + GPU and layer kinds. */
+static char *pp40_plan(void)
+{
+	static char buf[8192];
+	int n = snprintf(buf, sizeof(buf),
+	                 "<plan name=\"pp40\">\n"
+	                 "  <model name=\"pp\" layers=\"40\" hidden=\"256\" heads=\"4\" "
+	                 "vocab=\"1000\" dense-ffn=\"512\"/>\n"
+	                 "  <cluster nodes=\"5\" gpus-per-node=\"8\" gpu-memory=\"16GiB\"/>\n"
+	                 "  <workload phase=\"decode\" batch=\"4\" context=\"128\" "
+	                 "micro-batches=\"1\"/>\n"
+	                 "  <strategy gpus=\"40\"><replica count=\"1\">\n");
+	for (int i = 0; i < 40; i++)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+		              "    <stage layers=\"%d-%d\" gpus=\"%d\"/>\n", i, i, i);
+	snprintf(buf + n, sizeof(buf) - (size_t)n, "  </replica></strategy>\n</plan>\n");
+	return buf;
+}
+
+static int count_of(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static void html_page_should_hold_at_most_32_views_and_list_the_rest(void)
+{
+	const char *dir = pd_test_tmpdir("html-pp40");
+	const char *plan = pd_test_join(dir, "pp40.xml");
+	CU_ASSERT_EQUAL_FATAL(pd_test_write_file(plan, pp40_plan()), 0);
+	const char *page;
+	char *text = compile_page(plan, "html-pp40-out", "pp40.html", &page);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(count_of(text, "<section class=\"view\""), 32);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "id=\"view-stage-30\""));
+	CU_ASSERT_PTR_NULL(strstr(text, "id=\"view-stage-31\""));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(text, "<li>stage 31: the page holds at most 32 views</li>"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(text, "<li>stage 39: the page holds at most 32 views</li>"));
+	free(text);
+}
+
 static void html_should_not_be_written_for_an_invalid_plan(void)
 {
 	const char *dir = pd_test_tmpdir("html-invalid");
@@ -205,6 +250,8 @@ static CU_TestInfo html_tests[] = {
      html_search_for_no_kind_should_find_nothing_and_open_the_named_view},
     {"html_page_of_a_plan_too_big_to_draw_whole_should_hold_the_views_that_fit",
      html_page_of_a_plan_too_big_to_draw_whole_should_hold_the_views_that_fit},
+    {"html_page_should_hold_at_most_32_views_and_list_the_rest",
+     html_page_should_hold_at_most_32_views_and_list_the_rest},
     {"html_should_not_be_written_for_an_invalid_plan",
      html_should_not_be_written_for_an_invalid_plan},
     CU_TEST_INFO_NULL,
