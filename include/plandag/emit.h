@@ -26,6 +26,7 @@ enum {
 	PD_EMIT_CHAKRA = 1u << 6, /* NAME.chakra/: Chakra traces per rank (chakra.h) */
 	PD_EMIT_TRACE = 1u << 7,    /* NAME.trace.json: Chrome Trace Event (Perfetto) */
 	PD_EMIT_TIMELINE = 1u << 8, /* NAME-timeline.png and NAME-timeline.svg (cairo) */
+	PD_EMIT_HTML = 1u << 9,     /* NAME.html: the interactive page */
 	PD_EMIT_DEFAULT = PD_EMIT_DOT | PD_EMIT_GRAPHML | PD_EMIT_PNG | PD_EMIT_REPORT,
 };
 #define PD_EMIT_MAX 32

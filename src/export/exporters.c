@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "export/exporters.h"
-#include "plandag/chakra.h"
+#include "export/html_internal.h"
 #include "export/timeline.h"
+#include "plandag/chakra.h"
 #include "plandag/report.h"
 #include "util/util.h"
 
@@ -152,6 +153,28 @@ const char *pd_i_emit_also_path(const pd_i_exporter *row, const char *path, char
 }
 
 /* word, suffix, bit, directory, named by the view(, second file); needs; writer(; check) */
+/* The interactive page; it embeds the timeline picture when the "timeline" row wrote its
+ * PNG and SVG earlier in the same run (that row precedes this one). */
+static pd_status write_html(pd_i_emit_job *job, const pd_i_exporter *row, const char *path)
+{
+	(void)row;
+	char timeline[4096 + 512];
+	const char *svg = NULL;
+	for (size_t i = 0; i < job->n_rows && !svg; i++) {
+		const char *name = job->names[i];
+		size_t n = name ? strlen(name) : 0;
+		if (strcmp(job->rows[i].info.word, "timeline") == 0 && n > 0 &&
+		    job->rows[i].info.also) {
+			char png[4096 + 512];
+			const char *slash = strrchr(path, '/');
+			int dir = slash ? (int)(slash - path) : 1;
+			snprintf(png, sizeof(png), "%.*s/%s", dir, slash ? path : ".", name);
+			svg = pd_i_emit_also_path(&job->rows[i], png, timeline, sizeof(timeline));
+		}
+	}
+	return pd_i_html_write(job->c->dag, path, svg, job->diags);
+}
+
 const pd_i_exporter pd_i_exporters[] = {
     {{"dot", ".dot", PD_EMIT_DOT, false, true, NULL}, PD_I_NEEDS_DAG, write_dot, NULL},
     {{"graphml", ".graphml", PD_EMIT_GRAPHML, false, false, NULL},
@@ -183,6 +206,7 @@ const pd_i_exporter pd_i_exporters[] = {
      PD_I_NEEDS_DAG,
      write_chakra,
      NULL},
+    {{"html", ".html", PD_EMIT_HTML, false, false, NULL}, PD_I_NEEDS_DAG, write_html, NULL},
 };
 const size_t pd_i_n_exporters = sizeof(pd_i_exporters) / sizeof(pd_i_exporters[0]);
 _Static_assert(sizeof(pd_i_exporters) / sizeof(pd_i_exporters[0]) <= PD_EMIT_MAX,
