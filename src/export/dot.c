@@ -737,6 +737,7 @@ pd_status pd_export_dot(const pd_dag *dag, const pd_view *view, const char *path
 	pd_view v = view ? *view : (pd_view){.kind = PD_VIEW_FULL};
 	if (v.kind == PD_VIEW_AUTO)
 		v.kind = PD_VIEW_FULL; /* a DOT file is data: no size limit */
+	PD_CHECK(pd_i_view_range_dag(dag, &v, diags));
 	pd_atomic_file af;
 	Agraph_t *g = pd_i_dot_build(dag, &v);
 	pd_status s = g ? pd_atomic_open(&af, path) : PD_IO;

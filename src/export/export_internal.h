@@ -24,9 +24,18 @@ pd_view pd_i_view_resolve(const pd_dag *dag, const pd_view *view);
 uint32_t pd_i_view_select(const pd_dag *dag, const pd_view *view, uint8_t *keep);
 /* Number of nodes the picture of `view` would draw (GPUs for the overview). */
 uint32_t pd_i_view_size(const pd_dag *dag, const pd_view *view);
+/* The view's name for people: "overview", "full DAG", "stage 1 of replica 0", "GPU 3",
+ * "layer 5 (micro-batch 0)". */
+void pd_i_view_caption(const pd_view *v, char *buf, size_t size);
 /* Appends the refusal diagnostic naming the views (PD_USAGE follows). */
 void pd_i_view_refuse(const pd_dag *dag, const pd_view *view, uint32_t n,
                       pd_diag_list *diags);
+
+/* A stage=S, gpu=G or layer=L view naming a part the plan (or the DAG) lacks: PD_USAGE
+ * with a `usage` diagnostic naming the valid range (view_range.c); PD_OK otherwise. */
+pd_status pd_i_view_range_plan(const struct pd_plan *plan, const pd_view *view,
+                               pd_diag_list *diags);
+pd_status pd_i_view_range_dag(const pd_dag *dag, const pd_view *view, pd_diag_list *diags);
 
 /* cgraph's memory discipline: zeroed memory, exit 3 with a message when it runs out
  * (cgraph_mem.c). */

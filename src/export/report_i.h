@@ -64,7 +64,8 @@ const char *pd_i_report_percent(double part, double whole, int decimals, char *b
                                 size_t size);
 
 /* ---- the writers (report_md.c, report_json.c), called by report.c only ---- */
-pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *overview_png);
+pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *picture,
+                         const char *caption);
 pd_status pd_i_report_json(FILE *f, const pd_compilation *c);
 
 #endif

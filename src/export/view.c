@@ -71,6 +71,27 @@ void pd_view_suffix(const pd_view *v, char *buf, size_t size)
 	}
 }
 
+void pd_i_view_caption(const pd_view *v, char *buf, size_t size)
+{
+	int a = (int)v->arg;
+	switch (v->kind) {
+	case PD_VIEW_OVERVIEW:
+		snprintf(buf, size, "overview");
+		break;
+	case PD_VIEW_STAGE:
+		snprintf(buf, size, "stage %d of replica 0", a);
+		break;
+	case PD_VIEW_GPU:
+		snprintf(buf, size, "GPU %d", a);
+		break;
+	case PD_VIEW_LAYER:
+		snprintf(buf, size, "layer %d (micro-batch 0)", a);
+		break;
+	default:
+		snprintf(buf, size, "full DAG");
+	}
+}
+
 pd_view pd_i_view_resolve(const pd_dag *dag, const pd_view *view)
 {
 	pd_view v = view ? *view : (pd_view){.kind = PD_VIEW_AUTO};
@@ -256,6 +277,7 @@ pd_status pd_view_precheck(const pd_plan *plan, uint64_t est_nodes, const pd_vie
 	pd_view v = view ? *view : (pd_view){.kind = PD_VIEW_AUTO};
 	if (v.kind == PD_VIEW_AUTO)
 		v.kind = est_nodes <= PD_VIEW_AUTO_FULL_LIMIT ? PD_VIEW_FULL : PD_VIEW_OVERVIEW;
+	PD_CHECK(pd_i_view_range_plan(plan, &v, diags));
 	uint64_t n;
 	int exact;
 	PD_CHECK(plan_view_nodes(plan, est_nodes, &v, &n, &exact));
