@@ -141,7 +141,8 @@ typedef struct builder {
 	syms s;
 	Agraph_t **gpu_cl; /* cluster of each GPU id, created on first use */
 	int32_t n_gpu_cl;
-	const pd_i_fold *fold; /* overview only: what is drawn once for many, or NULL */
+	const pd_i_fold *fold;    /* overview only: what is drawn once for many, or NULL */
+	const pd_i_view_fold *vf; /* stage, GPU and layer views: what is drawn, or NULL */
 } builder;
 
 /* "replica 3", or in a folded overview "replicas 3-1023 (×1021)" for the run GPU g's
@@ -182,6 +183,26 @@ static Agraph_t *stage_cluster(builder *b, int32_t r, int32_t st)
 	return stage_cluster_of(b, r, st, -1);
 }
 
+/* "GPUs 0-31 (×32)" when GPU g stands for others in a folded view, else 0. */
+static int gpu_members(const builder *b, int32_t g, char *buf, size_t size)
+{
+	const pd_i_view_fold *f = b->vf;
+	if (!f || g >= f->n_gpus)
+		return 0;
+	int32_t *ids = malloc((size_t)f->n_gpus * sizeof(int32_t));
+	uint32_t n = 0;
+	for (int32_t k = 0; ids && k < f->n_gpus; k++)
+		if (f->gpu_lead[k] == g)
+			ids[n++] = k;
+	if (ids && n > 1) {
+		char list[64];
+		pd_i_format_ids(list, sizeof(list), ids, n);
+		snprintf(buf, size, "GPUs %s (\u00d7%u)", list, n);
+	}
+	free(ids);
+	return n > 1;
+}
+
 static Agraph_t *gpu_cluster(builder *b, const pd_node *n)
 {
 	if (n->gpu < 0 || n->gpu >= b->n_gpu_cl)
@@ -194,8 +215,11 @@ static Agraph_t *gpu_cluster(builder *b, const pd_node *n)
 		snprintf(where, sizeof(where), " (node %d)", (int)(n->gpu / b->dag->gpus_per_node));
 	snprintf(name, sizeof(name), "cluster_r%d_s%d_g%d", (int)n->replica, (int)n->stage,
 	         (int)n->gpu);
-	snprintf(label, sizeof(label), "replica %d / stage %d / GPU %d%s", (int)n->replica,
-	         (int)n->stage, (int)n->gpu, where);
+	char gpus[96];
+	if (!gpu_members(b, n->gpu, gpus, sizeof(gpus)))
+		snprintf(gpus, sizeof(gpus), "GPU %d%s", (int)n->gpu, where);
+	snprintf(label, sizeof(label), "replica %d / stage %d / %s", (int)n->replica,
+	         (int)n->stage, gpus);
 	b->gpu_cl[n->gpu] = sc ? cluster(sc, &b->s, name, label, "#ffffff") : NULL;
 	return b->gpu_cl[n->gpu];
 }
@@ -228,6 +252,35 @@ static pd_status order_gpus(builder *b, Agnode_t **first)
 	return PD_OK;
 }
 
+/* A node's label; the lead of a run of folded layers adds "layers 3-60 ×58". */
+static void node_label(const builder *b, uint32_t v, char *label, size_t size)
+{
+	pd_node_label(b->dag, v, label, size);
+	int32_t l = b->dag->nodes[v].layer;
+	const pd_i_view_fold *f = b->vf;
+	size_t len = strlen(label);
+	if (f && l >= 0 && l < f->n_layers && f->layer_last[l] > l && len + 40 < size)
+		snprintf(label + len, size - len, "\\nlayers %d-%d \u00d7%d", (int)l,
+		         (int)f->layer_last[l], (int)(f->layer_last[l] - l + 1));
+}
+
+/* One edge of the DAG; in a folded view an edge from a hidden node into a drawn one
+ * leaves its stand-in (once: the edge between two drawn nodes is not repeated). */
+static pd_status add_edge(builder *b, Agnode_t **an, const pd_edge *ed)
+{
+	uint32_t src = b->vf ? pd_i_view_fold_draw(b->vf, ed->src) : ed->src;
+	if (src == UINT32_MAX || !an[src] || !an[ed->dst] || src == ed->dst)
+		return PD_OK;
+	if (src != ed->src && agedge(b->g, an[src], an[ed->dst], NULL, 0))
+		return PD_OK;
+	Agedge_t *ae = agedge(b->g, an[src], an[ed->dst], NULL, 1);
+	if (!ae)
+		return PD_IO;
+	if (ed->kind < PD_E__COUNT)
+		style_edge(ae, &b->s, (pd_edge_kind)ed->kind);
+	return PD_OK;
+}
+
 /* Nodes and edges of a selection (keep == NULL: everything). */
 static pd_status add_nodes_and_edges(builder *b, const uint8_t *keep)
 {
@@ -253,19 +306,11 @@ static pd_status add_nodes_and_edges(builder *b, const uint8_t *keep)
 		}
 		if (n->gpu >= 0 && n->gpu < b->n_gpu_cl && !first[n->gpu])
 			first[n->gpu] = an[v];
-		pd_node_label(dag, v, label, sizeof(label));
+		node_label(b, v, label, sizeof(label));
 		style_node(an[v], &b->s, family_of(n->kind), label);
 	}
-	for (uint32_t e = 0; e < dag->n_edges && s == PD_OK; e++) {
-		const pd_edge *ed = &dag->edges[e];
-		if (!an[ed->src] || !an[ed->dst])
-			continue;
-		Agedge_t *ae = agedge(b->g, an[ed->src], an[ed->dst], NULL, 1);
-		if (!ae)
-			s = PD_IO;
-		else if (ed->kind < PD_E__COUNT)
-			style_edge(ae, &b->s, (pd_edge_kind)ed->kind);
-	}
+	for (uint32_t e = 0; e < dag->n_edges && s == PD_OK; e++)
+		s = add_edge(b, an, &dag->edges[e]);
 	if (s == PD_OK)
 		s = order_gpus(b, first);
 	free(first);
@@ -558,6 +603,36 @@ static pd_status build_overview(builder *b)
 	return s;
 }
 
+static int folded(const pd_i_view_fold *f)
+{
+	if (f->n_mbs > 0 && f->mb_last[0] > 0)
+		return 1;
+	for (int32_t k = 0; k < f->n_layers; k++)
+		if (f->layer_last[k] > k)
+			return 1;
+	for (int32_t k = 0; k < f->n_gpus; k++)
+		if (f->gpu_lead[k] != k)
+			return 1;
+	return 0;
+}
+
+static void note_view_folded(builder *b)
+{
+	char title[768], mbs[96] = "";
+	const pd_i_view_fold *f = b->vf;
+	for (int32_t k = 0; k < f->n_mbs; k++)
+		if (f->mb_lead[k] == k && f->mb_last[k] > k && strlen(mbs) < 48)
+			snprintf(mbs + strlen(mbs), sizeof(mbs) - strlen(mbs),
+			         "%smicro-batches %d-%d drawn as %d (\u00d7%d)", mbs[0] ? "; " : "\\n",
+			         (int)k, (int)f->mb_last[k], (int)k, (int)(f->mb_last[k] - k + 1));
+	snprintf(
+	    title, sizeof(title),
+	    "%s\\nrepeated structure drawn once: \u00d7N = N identical GPUs (labelled with "
+	    "the GPUs they stand for) or consecutive layers (labelled with their range)%s",
+	    agxget(b->g, b->s.g_label), mbs);
+	agxset(b->g, b->s.g_label, title);
+}
+
 static void title_of(const pd_dag *dag, const pd_view *view, char *buf, size_t size)
 {
 	char suffix[32];
@@ -704,15 +779,16 @@ Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
 	b.n_gpu_cl = pd_i_max_gpu(dag) + 1;
 	b.gpu_cl = calloc(b.n_gpu_cl > 0 ? (size_t)b.n_gpu_cl : 1, sizeof(Agraph_t *));
 	uint8_t *keep = NULL;
+	pd_i_view_fold vf = {0};
 	pd_status s = b.gpu_cl ? PD_OK : PD_IO;
 	if (s == PD_OK && view->kind == PD_VIEW_OVERVIEW) {
 		s = build_overview(&b);
 	} else if (s == PD_OK && view->kind != PD_VIEW_FULL) {
-		keep = malloc(dag->n_nodes ? dag->n_nodes : 1);
-		if (keep)
-			pd_i_view_select(dag, view, keep);
-		else
-			s = PD_IO;
+		s = pd_i_view_fold_compute(dag, view, &vf);
+		keep = vf.keep;
+		b.vf = s == PD_OK ? &vf : NULL;
+		if (s == PD_OK && folded(&vf))
+			note_view_folded(&b);
 	}
 	if (s == PD_OK && view->kind != PD_VIEW_OVERVIEW) {
 		/* more crossing-minimisation passes let the anchors' order win over the pull of
@@ -722,7 +798,7 @@ Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
 	}
 	if (s == PD_OK)
 		s = add_legend(b.g, &b.s);
-	free(keep);
+	pd_i_view_fold_release(&vf);
 	free(b.gpu_cl);
 	if (s != PD_OK) {
 		agclose(b.g);

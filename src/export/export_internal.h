@@ -90,6 +90,25 @@ pd_status pd_i_fold_compute(const pd_dag *dag, uint32_t limit, pd_i_fold *f);
 const pd_i_fold_run *pd_i_fold_run_of(const pd_i_fold *f, int level, int32_t g);
 void pd_i_fold_release(pd_i_fold *f);
 
+/* ---- stage, GPU and layer views folded (view_fold.c) ---- */
+typedef struct pd_i_view_fold {
+	uint8_t *keep;       /* by node: drawn */
+	uint32_t *rep;       /* by node: a hidden node's stand-in (UINT32_MAX: none) */
+	uint32_t n_drawn;    /* nodes drawn */
+	int32_t n_layers;    /* entries of layer_lead / layer_last (0: layers not folded) */
+	int32_t *layer_lead; /* by layer: the first layer of its run */
+	int32_t *layer_last; /* by lead layer: the last layer of its run */
+	int32_t n_gpus;      /* entries of gpu_lead (0: GPUs not folded) */
+	int32_t *gpu_lead;   /* by GPU: the GPU drawn for it */
+	int32_t n_mbs;       /* entries of mb_lead / mb_last (0: micro-batches not folded) */
+	int32_t *mb_lead, *mb_last; /* as for layers */
+} pd_i_view_fold;
+/* The drawn nodes of a STAGE, GPU or LAYER view (FULL: the selection, unfolded). */
+pd_status pd_i_view_fold_compute(const pd_dag *dag, const pd_view *view, pd_i_view_fold *f);
+/* The node drawn for node v: v, its stand-in, or UINT32_MAX. */
+uint32_t pd_i_view_fold_draw(const pd_i_view_fold *f, uint32_t v);
+void pd_i_view_fold_release(pd_i_view_fold *f);
+
 /* ---- numbers (graphml.c) ---- */
 /* Writes v in decimal at p, returns the number of characters (no NUL). */
 size_t pd_i_fmt_int(char *p, int64_t v);
