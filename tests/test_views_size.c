@@ -50,7 +50,8 @@ static void svg_facts(const char *path, double *width_pt, double *min_font)
 static void no_graphviz_message(const pd_diag_list *d, const char *view)
 {
 	for (size_t i = 0; i < d->n; i++)
-		if (strstr(d->items[i].message, "Graphviz") || strstr(d->items[i].message, "Scaling")) {
+		if (strstr(d->items[i].message, "Graphviz") ||
+		    strstr(d->items[i].message, "Scaling")) {
 			fprintf(stderr, "\n%s: %s\n", view, d->items[i].message);
 			CU_FAIL("Graphviz said something");
 		}
@@ -86,7 +87,33 @@ static void check_view(const pd_dag *dag, const char *dir, const char *text)
 	CU_ASSERT(font >= 7.5);                 /* 10 px at 96 dpi */
 }
 
-static void check_plan(const char *rel, const char *tag, const char *const views[])
+/* What every overview's legend explains: the marks the picture uses (SVG text, '-'
+ * written &#45;). */
+static const char *const LEGEND[] = {"a GPU (×N: N identical)",
+                                     "memory used / capacity",
+                                     "TP group (box): its GPUs",
+                                     "EP all&#45;to&#45;all (one per stage",
+                                     "pipeline p2p / KV hand&#45;over:",
+                                     "bytes this link carries per step",
+                                     NULL};
+
+static void svg_has(const char *dir, const char *file, const char *const want[])
+{
+	char *svg = pd_test_read_file(pd_test_join(dir, file), NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
+	for (size_t i = 0; want[i]; i++) {
+		if (!strstr(svg, want[i]))
+			fprintf(stderr, "\n%s lacks '%s'\n", file, want[i]);
+		CU_ASSERT_PTR_NOT_NULL(strstr(svg, want[i]));
+	}
+	CU_ASSERT_PTR_NULL(strstr(svg, "ring"));
+	CU_ASSERT_PTR_NULL(strstr(svg, "too many to label"));
+	free(svg);
+}
+
+/* Renders every view; the overview's SVG holds LEGEND and `overview` (NULL-ended). */
+static void check_plan(const char *rel, const char *tag, const char *const views[],
+                       const char *const overview[])
 {
 	pd_compile_options opt = {.lower = 1};
 	pd_compilation c;
@@ -95,6 +122,8 @@ static void check_plan(const char *rel, const char *tag, const char *const views
 	const char *dir = pd_test_tmpdir(tag);
 	for (size_t i = 0; views[i]; i++)
 		check_view(c.dag, dir, views[i]);
+	svg_has(dir, "overview.svg", LEGEND);
+	svg_has(dir, "overview.svg", overview);
 	pd_compilation_release(&c);
 }
 
@@ -102,21 +131,35 @@ static void views_of_deepseek_prefill_should_fit_at_native_scale(void)
 {
 	static const char *const v[] = {"overview", "stage=0", "gpu=0",    "gpu=31",
 	                                "layer=0",  "layer=3", "layer=60", NULL};
-	check_plan("examples/deepseek-v3-prefill-32-h800.xml", "size-prefill", v);
+	/* EP 32 as one hub joined to its GPUs, TP 4 as boxes, memory against capacity */
+	static const char *const ov[] = {"EP all&#45;to&#45;all: 32 GPUs",
+	                                 "per GPU per step",
+	                                 "TP 4: GPUs 0&#45;3",
+	                                 "TP 4: GPUs 28&#45;31",
+	                                 "GPU 31",
+	                                 "/ 80.00 GB",
+	                                 NULL};
+	check_plan("examples/deepseek-v3-prefill-32-h800.xml", "size-prefill", v, ov);
 }
 
 static void views_of_deepseek_decode_320_should_fit_at_native_scale(void)
 {
 	static const char *const v[] = {"overview", "stage=0", "gpu=0",    "gpu=319",
 	                                "layer=0",  "layer=3", "layer=60", NULL};
-	check_plan("examples/deepseek-v3-decode-320-h800.xml", "size-decode", v);
+	static const char *const ov[] = {"EP all&#45;to&#45;all: all 320 GPUs of this stage",
+	                                 "(×40)", "/ 80.00 GB", NULL};
+	check_plan("examples/deepseek-v3-decode-320-h800.xml", "size-decode", v, ov);
 }
 
 static void views_of_the_1024_gpu_bench_plan_should_fit_at_native_scale(void)
 {
 	static const char *const v[] = {"overview", "stage=0", "gpu=0", "gpu=1023",
 	                                "layer=0",  "layer=3", NULL};
-	check_plan("bench/plans/large.xml", "size-large", v);
+	/* four identical replicas drawn once, every GPU of it labelled */
+	static const char *const ov[] = {"replicas 0&#45;3 (×4)",
+	                                 "EP all&#45;to&#45;all: all 256 GPUs of this stage",
+	                                 "GPU 255", "TP 4: GPUs 252&#45;255", NULL};
+	check_plan("bench/plans/large.xml", "size-large", v, ov);
 }
 
 static CU_TestInfo tests[] = {

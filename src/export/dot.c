@@ -143,6 +143,8 @@ typedef struct builder {
 	int32_t n_gpu_cl;
 	const pd_i_fold *fold;    /* overview only: what is drawn once for many, or NULL */
 	const pd_i_view_fold *vf; /* stage, GPU and layer views: what is drawn, or NULL */
+	const pd_i_group_traffic *groups; /* overview: collectives by member group */
+	int32_t *tp_of;                   /* overview: by GPU, its TP group (-1: none) */
 } builder;
 
 /* "replica 3", or in a folded overview "replicas 3-1023 (×1021)" for the run GPU g's
@@ -326,7 +328,7 @@ static pd_status add_nodes_and_edges(builder *b, const uint8_t *keep)
  * consecutive machines only; traffic edges do not constrain the layout (a ring over
  * 256 GPUs would otherwise chain 256 ranks: a picture 26 000 px tall, and half of the
  * layout time in rank assignment). */
-#define OVERVIEW_LABELS_MAX 64 /* above this many links, edges carry no byte labels */
+#define OVERVIEW_LABELS_MAX 2048 /* above this many p2p links, edges carry no labels */
 
 /* Rows of one stage: the first GPU of its first row, of its current row, and the last
  * GPU placed (where the next one of the same row goes). */
@@ -435,6 +437,29 @@ static void stack_stages(rows *r, int folded)
 	}
 }
 
+/* The box of GPU g's TP group inside its machine's row ("TP 4: GPUs 0-3"), or mc when
+ * it has none. */
+static Agraph_t *tp_cluster(builder *b, Agraph_t *mc, int32_t g)
+{
+	int32_t k = b->tp_of ? b->tp_of[g] : -1;
+	if (k < 0)
+		return mc;
+	char name[48], label[160], ids[64], bytes[32];
+	snprintf(name, sizeof(name), "cluster_tp%d", (int)k);
+	Agraph_t *c = agsubg(mc, name, 0);
+	if (c)
+		return c;
+	const pd_i_group_traffic *t = &b->groups[k];
+	pd_i_format_ids(ids, sizeof(ids), b->dag->groups.gpus + b->dag->groups.off[k], t->n);
+	pd_i_format_bytes(t->bytes_per_gpu, bytes, sizeof(bytes));
+	snprintf(label, sizeof(label), "TP %u: GPUs %s\\n%s per GPU per step", t->n, ids,
+	         bytes);
+	c = cluster(mc, &b->s, name, label, "#fff4e0");
+	if (c)
+		agxset(c, b->s.g_color, (char *)pd_i_family_styles[PD_I_F_TP].line);
+	return c;
+}
+
 static void gpu_label(const builder *b, int32_t g, char *label, size_t size)
 {
 	const pd_dag *dag = b->dag;
@@ -443,8 +468,12 @@ static void gpu_label(const builder *b, int32_t g, char *label, size_t size)
 	int len = (int)strlen(label);
 	if (dag->gpu && g < dag->n_gpus && dag->gpu[g].memory > 0 && len > 0 &&
 	    (size_t)len < size) {
+		char cap[32] = "";
 		pd_i_format_bytes(dag->gpu[g].memory, mem, sizeof(mem));
-		snprintf(label + len, size - (size_t)len, "\\n%s", mem);
+		if (dag->gpu_capacity > 0)
+			pd_i_format_bytes(dag->gpu_capacity, cap, sizeof(cap));
+		snprintf(label + len, size - (size_t)len, "\\n%s%s%s", mem, cap[0] ? " / " : "",
+		         cap);
 	}
 }
 
@@ -476,6 +505,7 @@ static pd_status add_gpu_nodes(builder *b, Agnode_t **gn, int32_t n_gpus, rows *
 		const pd_node *n = &b->dag->nodes[first[g]];
 		int created = 0;
 		Agraph_t *c = machine_cluster(b, n, &created);
+		c = c ? tp_cluster(b, c, n->gpu) : NULL;
 		snprintf(name, sizeof(name), "gpu%d", (int)g);
 		if (!c || !(gn[g] = agnode(c, name, 1))) {
 			s = PD_IO;
@@ -537,6 +567,109 @@ static pd_status add_links(builder *b, Agnode_t **gn, const pd_i_links *l)
 	return PD_OK;
 }
 
+/* By GPU, the largest TP group it is a member of (-1: none). */
+static pd_status tp_groups_of(builder *b, int32_t n_gpus)
+{
+	const pd_groups *G = &b->dag->groups;
+	b->tp_of = malloc((n_gpus > 0 ? (size_t)n_gpus : 1) * sizeof(int32_t));
+	if (!b->tp_of)
+		return PD_IO;
+	for (int32_t g = 0; g < n_gpus; g++)
+		b->tp_of[g] = -1;
+	for (uint32_t k = 0; k < G->n; k++) {
+		const pd_i_group_traffic *t = &b->groups[k];
+		for (uint32_t i = G->off[k]; t->used && !t->ep && t->n > 1 && i < G->off[k + 1];
+		     i++) {
+			int32_t g = G->gpus[i];
+			if (g >= 0 && g < n_gpus &&
+			    (b->tp_of[g] < 0 || b->groups[b->tp_of[g]].n < t->n))
+				b->tp_of[g] = (int32_t)k;
+		}
+	}
+	return PD_OK;
+}
+
+/* The hub of EP group k in the stage cluster of its first drawn member g0. */
+static Agnode_t *ep_hub(builder *b, uint32_t k, int32_t g0)
+{
+	const pd_i_group_traffic *t = &b->groups[k];
+	char name[32], label[160], bytes[32];
+	const pd_dag_gpu *dg = b->dag->gpu && g0 < b->dag->n_gpus ? &b->dag->gpu[g0] : NULL;
+	Agraph_t *sc = dg ? stage_cluster_of(b, dg->replica, dg->stage, g0) : b->g;
+	snprintf(name, sizeof(name), "ep%u", k);
+	Agnode_t *h = sc ? agnode(sc, name, 1) : NULL;
+	if (!h)
+		return NULL;
+	pd_i_format_bytes(t->bytes_per_gpu, bytes, sizeof(bytes));
+	snprintf(label, sizeof(label), "EP all-to-all: %s%u GPUs%s\\n%s per GPU per step",
+	         t->n > PD_I_EP_EDGES_MAX ? "all " : "", t->n,
+	         t->n > PD_I_EP_EDGES_MAX ? " of this stage" : "", bytes);
+	style_node(h, &b->s, PD_I_F_HUB, label);
+	return h;
+}
+
+/* EP as what it is: one all-to-all per stage, a hub joined to every member GPU drawn. */
+static pd_status add_ep_hubs(builder *b, Agnode_t **gn, int32_t n_gpus)
+{
+	const pd_groups *G = &b->dag->groups;
+	for (uint32_t k = 0; k < G->n; k++) {
+		const pd_i_group_traffic *t = &b->groups[k];
+		Agnode_t *h = NULL;
+		for (uint32_t i = G->off[k]; t->used && t->ep && t->n > 1 && i < G->off[k + 1];
+		     i++) {
+			int32_t g = G->gpus[i];
+			if (g < 0 || g >= n_gpus || !gn[g])
+				continue;
+			if (!h && !(h = ep_hub(b, k, g)))
+				return PD_IO;
+			if (t->n > PD_I_EP_EDGES_MAX)
+				break;
+			Agedge_t *e = agedge(b->g, h, gn[g], NULL, 1);
+			if (!e)
+				return PD_IO;
+			style_edge(e, &b->s, PD_E_COLLECTIVE);
+			agxset(e, b->s.e_color, (char *)pd_i_family_styles[PD_I_F_EP].line);
+			agxset(e, b->s.e_dir, "none");
+			agxset(e, b->s.e_constraint, "false");
+		}
+	}
+	return PD_OK;
+}
+
+/* The overview's own legend: exactly the marks it uses. */
+static pd_status add_overview_legend(builder *b)
+{
+	Agraph_t *c = cluster(b->g, &b->s, "cluster_legend", "legend", "#fcfcfc");
+	Agraph_t *tp =
+	    c ? cluster(c, &b->s, "cluster_legend_tp",
+	                "TP group (box): its GPUs\\nbytes per GPU per step", "#fff4e0")
+	      : NULL;
+	Agnode_t *gpu = c ? agnode(c, "legend_gpu", 1) : NULL;
+	Agnode_t *tpg = tp ? agnode(tp, "legend_tp_gpu", 1) : NULL;
+	Agnode_t *hub = c ? agnode(c, "legend_ep", 1) : NULL;
+	Agnode_t *next = c ? agnode(c, "legend_next", 1) : NULL;
+	Agedge_t *p2p = gpu && next ? agedge(b->g, gpu, next, NULL, 1) : NULL;
+	Agedge_t *ep = hub && tpg ? agedge(b->g, hub, tpg, NULL, 1) : NULL;
+	if (!p2p || !ep)
+		return PD_IO;
+	style_node(gpu, &b->s, PD_I_F_COMPUTE,
+	           "a GPU (×N: N identical)\\nmemory used / capacity");
+	style_node(tpg, &b->s, PD_I_F_COMPUTE, "a GPU");
+	style_node(next, &b->s, PD_I_F_COMPUTE, "a GPU of the next stage");
+	style_node(hub, &b->s, PD_I_F_HUB,
+	           "EP all-to-all (one per stage; lines to its GPUs\\nup to 32 "
+	           "members)\\nbytes per GPU per step");
+	agxset(tp, b->s.g_color, (char *)pd_i_family_styles[PD_I_F_TP].line);
+	style_edge(p2p, &b->s, PD_E_COMM);
+	agxset(p2p, b->s.e_xlabel,
+	       "pipeline p2p / KV hand-over:\\nbytes this link carries per step");
+	style_edge(ep, &b->s, PD_E_COLLECTIVE);
+	agxset(ep, b->s.e_color, (char *)pd_i_family_styles[PD_I_F_EP].line);
+	agxset(ep, b->s.e_dir, "none");
+	agxset(ep, b->s.e_xlabel, "member");
+	return PD_OK;
+}
+
 /* A folded overview keeps the links between GPUs it draws. */
 static void drop_hidden(pd_i_links *l, const pd_i_fold *f)
 {
@@ -560,7 +693,7 @@ static void note_folded(builder *b)
 /* Folds the overview when it would draw too many GPUs. */
 static pd_status fold_overview(builder *b, pd_i_fold *f)
 {
-	PD_CHECK(pd_i_fold_compute(b->dag, PD_VIEW_FULL_LIMIT, f));
+	PD_CHECK(pd_i_fold_compute(b->dag, PD_I_OVERVIEW_GPUS, f));
 	if (f->levels > 0) {
 		b->fold = f;
 		note_folded(b);
@@ -583,9 +716,16 @@ static pd_status build_overview(builder *b)
 	/* xlabel, not label: Graphviz 2.43's dot double-frees in gvFreeLayout when a row
 	 * has labelled flat edges between non-neighbours (the ring's closing edge) */
 	b->s.e_xlabel = ATTR(b->g, AGEDGE, "xlabel", "");
+	pd_i_group_traffic *groups = NULL;
 	pd_status s = gn && r.v && r.pairs ? fold_overview(b, &f) : PD_IO;
+	if (s == PD_OK && (s = pd_i_overview_groups(b->dag, &groups)) == PD_OK) {
+		b->groups = groups;
+		s = tp_groups_of(b, n);
+	}
 	if (s == PD_OK)
 		s = add_gpu_nodes(b, gn, n, &r);
+	if (s == PD_OK)
+		s = add_ep_hubs(b, gn, n);
 	if (s == PD_OK)
 		s = pd_i_overview_links(b->dag, &l);
 	if (s == PD_OK && b->fold)
@@ -594,7 +734,13 @@ static pd_status build_overview(builder *b)
 		s = add_links(b, gn, &l);
 	for (size_t i = 0; s == PD_OK && i < r.n_pairs; i++)
 		s = layout_edge(b, &r.pairs[i]);
+	if (s == PD_OK)
+		s = add_overview_legend(b);
 	b->fold = NULL;
+	b->groups = NULL;
+	free(groups);
+	free(b->tp_of);
+	b->tp_of = NULL;
 	pd_i_fold_release(&f);
 	free(l.v);
 	free(gn);
@@ -641,8 +787,7 @@ static void title_of(const pd_dag *dag, const pd_view *view, char *buf, size_t s
 	         suffix[0] ? suffix + 1 : "");
 	if (view->kind == PD_VIEW_OVERVIEW)
 		snprintf(buf + strlen(buf), size - strlen(buf),
-		         " (edges: bytes per step; dashed = pipeline p2p, bold = collectives "
-		         "along the ring)");
+		         " (one step: traffic, memory and groups as the legend says)");
 }
 
 /* cgraph's default ID discipline uses the address of a name in its string pool as the
@@ -796,7 +941,7 @@ Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
 		ATTR(b.g, AGRAPH, "mclimit", "4");
 		s = add_nodes_and_edges(&b, keep);
 	}
-	if (s == PD_OK)
+	if (s == PD_OK && view->kind != PD_VIEW_OVERVIEW)
 		s = add_legend(b.g, &b.s);
 	pd_i_view_fold_release(&vf);
 	free(b.gpu_cl);

@@ -67,8 +67,24 @@ typedef struct pd_i_links {
  * malloc'd.  PD_IO when out of memory. */
 pd_status pd_i_overview_links(const pd_dag *dag, pd_i_links *l);
 
+/* One member group of collectives over the step (by index in dag->groups). */
+typedef struct pd_i_group_traffic {
+	int used, ep;         /* collectives use it; they are EP (all-to-all), else TP */
+	uint32_t n;           /* member GPUs */
+	double bytes;         /* bytes its members move over the step, summed */
+	double bytes_per_gpu; /* bytes / n */
+} pd_i_group_traffic;
+/* One entry per dag->groups (malloc'd, *out); PD_IO when out of memory. */
+pd_status pd_i_overview_groups(const pd_dag *dag, pd_i_group_traffic **out);
+
 /* ---- the folded overview (fold.c) ---- */
 #define PD_FOLD_LEVELS 4 /* replica, stage, machine, GPU */
+/* GPUs above which the overview folds: 256 labelled GPUs in rows of a machine stay
+ * within 8000 x 8000 px at native scale; 1024 (four replicas side by side) do not. */
+#define PD_I_OVERVIEW_GPUS 256
+/* Members up to which the overview joins an EP hub to each of its GPUs; a larger group
+ * is the whole stage, and the hub in the stage's box says so. */
+#define PD_I_EP_EDGES_MAX 32
 /* A run of identical consecutive units drawn once: its last unit (replica, stage,
  * machine or GPU number) and length. */
 typedef struct pd_i_fold_run {

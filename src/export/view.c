@@ -138,7 +138,7 @@ uint32_t pd_i_view_select(const pd_dag *dag, const pd_view *view, uint8_t *keep)
 static uint32_t overview_size(const pd_dag *dag)
 {
 	pd_i_fold f;
-	if (pd_i_fold_compute(dag, PD_VIEW_FULL_LIMIT, &f) != PD_OK)
+	if (pd_i_fold_compute(dag, PD_I_OVERVIEW_GPUS, &f) != PD_OK)
 		return UINT32_MAX;
 	uint32_t n = f.n_drawn;
 	pd_i_fold_release(&f);
