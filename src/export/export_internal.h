@@ -52,8 +52,9 @@ pd_status pd_i_dot_write(Agraph_t *g, FILE *f);
 /* Largest GPU id of a node (at least n_gpus - 1; overview_links.c). */
 int32_t pd_i_max_gpu(const pd_dag *dag);
 
-/* Traffic between two GPUs in the overview: directed for pipeline p2p, unordered
- * (a < b) for collectives, drawn along the ring of their group. */
+/* Traffic between two GPUs in the overview: what a comm edge (pipeline p2p, KV
+ * hand-over) carries from a to b over the step.  `collective` is 0: collectives are
+ * groups (pd_i_overview_groups), drawn as TP boxes and EP hubs, not links. */
 typedef struct pd_i_link {
 	int32_t a, b;
 	int collective;
