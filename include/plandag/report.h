@@ -14,5 +14,10 @@ typedef enum pd_report_format { PD_REPORT_MD, PD_REPORT_JSON } pd_report_format;
  * be NULL (an internal error).  PD_IO when writing f fails or memory runs out. */
 pd_status pd_report_write(FILE *f, pd_report_format fmt, const pd_compilation *c,
                           const char *overview_png);
+/* The same, the Markdown report showing `picture` (a PNG or SVG file name; a PDF is
+ * linked, not shown) under `caption` (the view's name: "overview", "stage 0 of replica
+ * 0", ...); pd_report_write is this with the caption "overview". */
+pd_status pd_report_write_picture(FILE *f, pd_report_format fmt, const pd_compilation *c,
+                                  const char *picture, const char *caption);
 
 #endif

@@ -141,7 +141,10 @@ typedef struct builder {
 	syms s;
 	Agraph_t **gpu_cl; /* cluster of each GPU id, created on first use */
 	int32_t n_gpu_cl;
-	const pd_i_fold *fold; /* overview only: what is drawn once for many, or NULL */
+	const pd_i_fold *fold;    /* overview only: what is drawn once for many, or NULL */
+	const pd_i_view_fold *vf; /* stage, GPU and layer views: what is drawn, or NULL */
+	const pd_i_group_traffic *groups; /* overview: collectives by member group */
+	int32_t *tp_of;                   /* overview: by GPU, its TP group (-1: none) */
 } builder;
 
 /* "replica 3", or in a folded overview "replicas 3-1023 (×1021)" for the run GPU g's
@@ -182,6 +185,26 @@ static Agraph_t *stage_cluster(builder *b, int32_t r, int32_t st)
 	return stage_cluster_of(b, r, st, -1);
 }
 
+/* "GPUs 0-31 (×32)" when GPU g stands for others in a folded view, else 0. */
+static int gpu_members(const builder *b, int32_t g, char *buf, size_t size)
+{
+	const pd_i_view_fold *f = b->vf;
+	if (!f || g >= f->n_gpus)
+		return 0;
+	int32_t *ids = malloc((size_t)f->n_gpus * sizeof(int32_t));
+	uint32_t n = 0;
+	for (int32_t k = 0; ids && k < f->n_gpus; k++)
+		if (f->gpu_lead[k] == g)
+			ids[n++] = k;
+	if (ids && n > 1) {
+		char list[64];
+		pd_i_format_ids(list, sizeof(list), ids, n);
+		snprintf(buf, size, "GPUs %s (\u00d7%u)", list, n);
+	}
+	free(ids);
+	return n > 1;
+}
+
 static Agraph_t *gpu_cluster(builder *b, const pd_node *n)
 {
 	if (n->gpu < 0 || n->gpu >= b->n_gpu_cl)
@@ -194,8 +217,11 @@ static Agraph_t *gpu_cluster(builder *b, const pd_node *n)
 		snprintf(where, sizeof(where), " (node %d)", (int)(n->gpu / b->dag->gpus_per_node));
 	snprintf(name, sizeof(name), "cluster_r%d_s%d_g%d", (int)n->replica, (int)n->stage,
 	         (int)n->gpu);
-	snprintf(label, sizeof(label), "replica %d / stage %d / GPU %d%s", (int)n->replica,
-	         (int)n->stage, (int)n->gpu, where);
+	char gpus[96];
+	if (!gpu_members(b, n->gpu, gpus, sizeof(gpus)))
+		snprintf(gpus, sizeof(gpus), "GPU %d%s", (int)n->gpu, where);
+	snprintf(label, sizeof(label), "replica %d / stage %d / %s", (int)n->replica,
+	         (int)n->stage, gpus);
 	b->gpu_cl[n->gpu] = sc ? cluster(sc, &b->s, name, label, "#ffffff") : NULL;
 	return b->gpu_cl[n->gpu];
 }
@@ -228,6 +254,35 @@ static pd_status order_gpus(builder *b, Agnode_t **first)
 	return PD_OK;
 }
 
+/* A node's label; the lead of a run of folded layers adds "layers 3-60 ×58". */
+static void node_label(const builder *b, uint32_t v, char *label, size_t size)
+{
+	pd_node_label(b->dag, v, label, size);
+	int32_t l = b->dag->nodes[v].layer;
+	const pd_i_view_fold *f = b->vf;
+	size_t len = strlen(label);
+	if (f && l >= 0 && l < f->n_layers && f->layer_last[l] > l && len + 40 < size)
+		snprintf(label + len, size - len, "\\nlayers %d-%d \u00d7%d", (int)l,
+		         (int)f->layer_last[l], (int)(f->layer_last[l] - l + 1));
+}
+
+/* One edge of the DAG; in a folded view an edge from a hidden node into a drawn one
+ * leaves its stand-in (once: the edge between two drawn nodes is not repeated). */
+static pd_status add_edge(builder *b, Agnode_t **an, const pd_edge *ed)
+{
+	uint32_t src = b->vf ? pd_i_view_fold_draw(b->vf, ed->src) : ed->src;
+	if (src == UINT32_MAX || !an[src] || !an[ed->dst] || src == ed->dst)
+		return PD_OK;
+	if (src != ed->src && agedge(b->g, an[src], an[ed->dst], NULL, 0))
+		return PD_OK;
+	Agedge_t *ae = agedge(b->g, an[src], an[ed->dst], NULL, 1);
+	if (!ae)
+		return PD_IO;
+	if (ed->kind < PD_E__COUNT)
+		style_edge(ae, &b->s, (pd_edge_kind)ed->kind);
+	return PD_OK;
+}
+
 /* Nodes and edges of a selection (keep == NULL: everything). */
 static pd_status add_nodes_and_edges(builder *b, const uint8_t *keep)
 {
@@ -253,19 +308,11 @@ static pd_status add_nodes_and_edges(builder *b, const uint8_t *keep)
 		}
 		if (n->gpu >= 0 && n->gpu < b->n_gpu_cl && !first[n->gpu])
 			first[n->gpu] = an[v];
-		pd_node_label(dag, v, label, sizeof(label));
+		node_label(b, v, label, sizeof(label));
 		style_node(an[v], &b->s, family_of(n->kind), label);
 	}
-	for (uint32_t e = 0; e < dag->n_edges && s == PD_OK; e++) {
-		const pd_edge *ed = &dag->edges[e];
-		if (!an[ed->src] || !an[ed->dst])
-			continue;
-		Agedge_t *ae = agedge(b->g, an[ed->src], an[ed->dst], NULL, 1);
-		if (!ae)
-			s = PD_IO;
-		else if (ed->kind < PD_E__COUNT)
-			style_edge(ae, &b->s, (pd_edge_kind)ed->kind);
-	}
+	for (uint32_t e = 0; e < dag->n_edges && s == PD_OK; e++)
+		s = add_edge(b, an, &dag->edges[e]);
 	if (s == PD_OK)
 		s = order_gpus(b, first);
 	free(first);
@@ -281,7 +328,7 @@ static pd_status add_nodes_and_edges(builder *b, const uint8_t *keep)
  * consecutive machines only; traffic edges do not constrain the layout (a ring over
  * 256 GPUs would otherwise chain 256 ranks: a picture 26 000 px tall, and half of the
  * layout time in rank assignment). */
-#define OVERVIEW_LABELS_MAX 64 /* above this many links, edges carry no byte labels */
+#define OVERVIEW_LABELS_MAX 2048 /* above this many p2p links, edges carry no labels */
 
 /* Rows of one stage: the first GPU of its first row, of its current row, and the last
  * GPU placed (where the next one of the same row goes). */
@@ -390,6 +437,29 @@ static void stack_stages(rows *r, int folded)
 	}
 }
 
+/* The box of GPU g's TP group inside its machine's row ("TP 4: GPUs 0-3"), or mc when
+ * it has none. */
+static Agraph_t *tp_cluster(builder *b, Agraph_t *mc, int32_t g)
+{
+	int32_t k = b->tp_of ? b->tp_of[g] : -1;
+	if (k < 0)
+		return mc;
+	char name[48], label[160], ids[64], bytes[32];
+	snprintf(name, sizeof(name), "cluster_tp%d", (int)k);
+	Agraph_t *c = agsubg(mc, name, 0);
+	if (c)
+		return c;
+	const pd_i_group_traffic *t = &b->groups[k];
+	pd_i_format_ids(ids, sizeof(ids), b->dag->groups.gpus + b->dag->groups.off[k], t->n);
+	pd_i_format_bytes(t->bytes_per_gpu, bytes, sizeof(bytes));
+	snprintf(label, sizeof(label), "TP %u: GPUs %s\\n%s per GPU per step", t->n, ids,
+	         bytes);
+	c = cluster(mc, &b->s, name, label, "#fff4e0");
+	if (c)
+		agxset(c, b->s.g_color, (char *)pd_i_family_styles[PD_I_F_TP].line);
+	return c;
+}
+
 static void gpu_label(const builder *b, int32_t g, char *label, size_t size)
 {
 	const pd_dag *dag = b->dag;
@@ -398,8 +468,12 @@ static void gpu_label(const builder *b, int32_t g, char *label, size_t size)
 	int len = (int)strlen(label);
 	if (dag->gpu && g < dag->n_gpus && dag->gpu[g].memory > 0 && len > 0 &&
 	    (size_t)len < size) {
+		char cap[32] = "";
 		pd_i_format_bytes(dag->gpu[g].memory, mem, sizeof(mem));
-		snprintf(label + len, size - (size_t)len, "\\n%s", mem);
+		if (dag->gpu_capacity > 0)
+			pd_i_format_bytes(dag->gpu_capacity, cap, sizeof(cap));
+		snprintf(label + len, size - (size_t)len, "\\n%s%s%s", mem, cap[0] ? " / " : "",
+		         cap);
 	}
 }
 
@@ -431,6 +505,7 @@ static pd_status add_gpu_nodes(builder *b, Agnode_t **gn, int32_t n_gpus, rows *
 		const pd_node *n = &b->dag->nodes[first[g]];
 		int created = 0;
 		Agraph_t *c = machine_cluster(b, n, &created);
+		c = c ? tp_cluster(b, c, n->gpu) : NULL;
 		snprintf(name, sizeof(name), "gpu%d", (int)g);
 		if (!c || !(gn[g] = agnode(c, name, 1))) {
 			s = PD_IO;
@@ -492,6 +567,109 @@ static pd_status add_links(builder *b, Agnode_t **gn, const pd_i_links *l)
 	return PD_OK;
 }
 
+/* By GPU, the largest TP group it is a member of (-1: none). */
+static pd_status tp_groups_of(builder *b, int32_t n_gpus)
+{
+	const pd_groups *G = &b->dag->groups;
+	b->tp_of = malloc((n_gpus > 0 ? (size_t)n_gpus : 1) * sizeof(int32_t));
+	if (!b->tp_of)
+		return PD_IO;
+	for (int32_t g = 0; g < n_gpus; g++)
+		b->tp_of[g] = -1;
+	for (uint32_t k = 0; k < G->n; k++) {
+		const pd_i_group_traffic *t = &b->groups[k];
+		for (uint32_t i = G->off[k]; t->used && !t->ep && t->n > 1 && i < G->off[k + 1];
+		     i++) {
+			int32_t g = G->gpus[i];
+			if (g >= 0 && g < n_gpus &&
+			    (b->tp_of[g] < 0 || b->groups[b->tp_of[g]].n < t->n))
+				b->tp_of[g] = (int32_t)k;
+		}
+	}
+	return PD_OK;
+}
+
+/* The hub of EP group k in the stage cluster of its first drawn member g0. */
+static Agnode_t *ep_hub(builder *b, uint32_t k, int32_t g0)
+{
+	const pd_i_group_traffic *t = &b->groups[k];
+	char name[32], label[160], bytes[32];
+	const pd_dag_gpu *dg = b->dag->gpu && g0 < b->dag->n_gpus ? &b->dag->gpu[g0] : NULL;
+	Agraph_t *sc = dg ? stage_cluster_of(b, dg->replica, dg->stage, g0) : b->g;
+	snprintf(name, sizeof(name), "ep%u", k);
+	Agnode_t *h = sc ? agnode(sc, name, 1) : NULL;
+	if (!h)
+		return NULL;
+	pd_i_format_bytes(t->bytes_per_gpu, bytes, sizeof(bytes));
+	snprintf(label, sizeof(label), "EP all-to-all: %s%u GPUs%s\\n%s per GPU per step",
+	         t->n > PD_I_EP_EDGES_MAX ? "all " : "", t->n,
+	         t->n > PD_I_EP_EDGES_MAX ? " of this stage" : "", bytes);
+	style_node(h, &b->s, PD_I_F_HUB, label);
+	return h;
+}
+
+/* EP as what it is: one all-to-all per stage, a hub joined to every member GPU drawn. */
+static pd_status add_ep_hubs(builder *b, Agnode_t **gn, int32_t n_gpus)
+{
+	const pd_groups *G = &b->dag->groups;
+	for (uint32_t k = 0; k < G->n; k++) {
+		const pd_i_group_traffic *t = &b->groups[k];
+		Agnode_t *h = NULL;
+		for (uint32_t i = G->off[k]; t->used && t->ep && t->n > 1 && i < G->off[k + 1];
+		     i++) {
+			int32_t g = G->gpus[i];
+			if (g < 0 || g >= n_gpus || !gn[g])
+				continue;
+			if (!h && !(h = ep_hub(b, k, g)))
+				return PD_IO;
+			if (t->n > PD_I_EP_EDGES_MAX)
+				break;
+			Agedge_t *e = agedge(b->g, h, gn[g], NULL, 1);
+			if (!e)
+				return PD_IO;
+			style_edge(e, &b->s, PD_E_COLLECTIVE);
+			agxset(e, b->s.e_color, (char *)pd_i_family_styles[PD_I_F_EP].line);
+			agxset(e, b->s.e_dir, "none");
+			agxset(e, b->s.e_constraint, "false");
+		}
+	}
+	return PD_OK;
+}
+
+/* The overview's own legend: exactly the marks it uses. */
+static pd_status add_overview_legend(builder *b)
+{
+	Agraph_t *c = cluster(b->g, &b->s, "cluster_legend", "legend", "#fcfcfc");
+	Agraph_t *tp =
+	    c ? cluster(c, &b->s, "cluster_legend_tp",
+	                "TP group (box): its GPUs\\nbytes per GPU per step", "#fff4e0")
+	      : NULL;
+	Agnode_t *gpu = c ? agnode(c, "legend_gpu", 1) : NULL;
+	Agnode_t *tpg = tp ? agnode(tp, "legend_tp_gpu", 1) : NULL;
+	Agnode_t *hub = c ? agnode(c, "legend_ep", 1) : NULL;
+	Agnode_t *next = c ? agnode(c, "legend_next", 1) : NULL;
+	Agedge_t *p2p = gpu && next ? agedge(b->g, gpu, next, NULL, 1) : NULL;
+	Agedge_t *ep = hub && tpg ? agedge(b->g, hub, tpg, NULL, 1) : NULL;
+	if (!p2p || !ep)
+		return PD_IO;
+	style_node(gpu, &b->s, PD_I_F_COMPUTE,
+	           "a GPU (×N: N identical)\\nmemory used / capacity");
+	style_node(tpg, &b->s, PD_I_F_COMPUTE, "a GPU");
+	style_node(next, &b->s, PD_I_F_COMPUTE, "a GPU of the next stage");
+	style_node(hub, &b->s, PD_I_F_HUB,
+	           "EP all-to-all (one per stage; lines to its GPUs\\nup to 32 "
+	           "members)\\nbytes per GPU per step");
+	agxset(tp, b->s.g_color, (char *)pd_i_family_styles[PD_I_F_TP].line);
+	style_edge(p2p, &b->s, PD_E_COMM);
+	agxset(p2p, b->s.e_xlabel,
+	       "pipeline p2p / KV hand-over:\\nbytes this link carries per step");
+	style_edge(ep, &b->s, PD_E_COLLECTIVE);
+	agxset(ep, b->s.e_color, (char *)pd_i_family_styles[PD_I_F_EP].line);
+	agxset(ep, b->s.e_dir, "none");
+	agxset(ep, b->s.e_xlabel, "member");
+	return PD_OK;
+}
+
 /* A folded overview keeps the links between GPUs it draws. */
 static void drop_hidden(pd_i_links *l, const pd_i_fold *f)
 {
@@ -515,7 +693,7 @@ static void note_folded(builder *b)
 /* Folds the overview when it would draw too many GPUs. */
 static pd_status fold_overview(builder *b, pd_i_fold *f)
 {
-	PD_CHECK(pd_i_fold_compute(b->dag, PD_VIEW_FULL_LIMIT, f));
+	PD_CHECK(pd_i_fold_compute(b->dag, PD_I_OVERVIEW_GPUS, f));
 	if (f->levels > 0) {
 		b->fold = f;
 		note_folded(b);
@@ -538,9 +716,16 @@ static pd_status build_overview(builder *b)
 	/* xlabel, not label: Graphviz 2.43's dot double-frees in gvFreeLayout when a row
 	 * has labelled flat edges between non-neighbours (the ring's closing edge) */
 	b->s.e_xlabel = ATTR(b->g, AGEDGE, "xlabel", "");
+	pd_i_group_traffic *groups = NULL;
 	pd_status s = gn && r.v && r.pairs ? fold_overview(b, &f) : PD_IO;
+	if (s == PD_OK && (s = pd_i_overview_groups(b->dag, &groups)) == PD_OK) {
+		b->groups = groups;
+		s = tp_groups_of(b, n);
+	}
 	if (s == PD_OK)
 		s = add_gpu_nodes(b, gn, n, &r);
+	if (s == PD_OK)
+		s = add_ep_hubs(b, gn, n);
 	if (s == PD_OK)
 		s = pd_i_overview_links(b->dag, &l);
 	if (s == PD_OK && b->fold)
@@ -549,13 +734,49 @@ static pd_status build_overview(builder *b)
 		s = add_links(b, gn, &l);
 	for (size_t i = 0; s == PD_OK && i < r.n_pairs; i++)
 		s = layout_edge(b, &r.pairs[i]);
+	if (s == PD_OK)
+		s = add_overview_legend(b);
 	b->fold = NULL;
+	b->groups = NULL;
+	free(groups);
+	free(b->tp_of);
+	b->tp_of = NULL;
 	pd_i_fold_release(&f);
 	free(l.v);
 	free(gn);
 	free(r.v);
 	free(r.pairs);
 	return s;
+}
+
+static int folded(const pd_i_view_fold *f)
+{
+	if (f->n_mbs > 0 && f->mb_last[0] > 0)
+		return 1;
+	for (int32_t k = 0; k < f->n_layers; k++)
+		if (f->layer_last[k] > k)
+			return 1;
+	for (int32_t k = 0; k < f->n_gpus; k++)
+		if (f->gpu_lead[k] != k)
+			return 1;
+	return 0;
+}
+
+static void note_view_folded(builder *b)
+{
+	char title[768], mbs[96] = "";
+	const pd_i_view_fold *f = b->vf;
+	for (int32_t k = 0; k < f->n_mbs; k++)
+		if (f->mb_lead[k] == k && f->mb_last[k] > k && strlen(mbs) < 48)
+			snprintf(mbs + strlen(mbs), sizeof(mbs) - strlen(mbs),
+			         "%smicro-batches %d-%d drawn as %d (\u00d7%d)", mbs[0] ? "; " : "\\n",
+			         (int)k, (int)f->mb_last[k], (int)k, (int)(f->mb_last[k] - k + 1));
+	snprintf(
+	    title, sizeof(title),
+	    "%s\\nrepeated structure drawn once: \u00d7N = N identical GPUs (labelled with "
+	    "the GPUs they stand for) or consecutive layers (labelled with their range)%s",
+	    agxget(b->g, b->s.g_label), mbs);
+	agxset(b->g, b->s.g_label, title);
 }
 
 static void title_of(const pd_dag *dag, const pd_view *view, char *buf, size_t size)
@@ -566,8 +787,7 @@ static void title_of(const pd_dag *dag, const pd_view *view, char *buf, size_t s
 	         suffix[0] ? suffix + 1 : "");
 	if (view->kind == PD_VIEW_OVERVIEW)
 		snprintf(buf + strlen(buf), size - strlen(buf),
-		         " (edges: bytes per step; dashed = pipeline p2p, bold = collectives "
-		         "along the ring)");
+		         " (one step: traffic, memory and groups as the legend says)");
 }
 
 /* cgraph's default ID discipline uses the address of a name in its string pool as the
@@ -704,15 +924,16 @@ Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
 	b.n_gpu_cl = pd_i_max_gpu(dag) + 1;
 	b.gpu_cl = calloc(b.n_gpu_cl > 0 ? (size_t)b.n_gpu_cl : 1, sizeof(Agraph_t *));
 	uint8_t *keep = NULL;
+	pd_i_view_fold vf = {0};
 	pd_status s = b.gpu_cl ? PD_OK : PD_IO;
 	if (s == PD_OK && view->kind == PD_VIEW_OVERVIEW) {
 		s = build_overview(&b);
 	} else if (s == PD_OK && view->kind != PD_VIEW_FULL) {
-		keep = malloc(dag->n_nodes ? dag->n_nodes : 1);
-		if (keep)
-			pd_i_view_select(dag, view, keep);
-		else
-			s = PD_IO;
+		s = pd_i_view_fold_compute(dag, view, &vf);
+		keep = vf.keep;
+		b.vf = s == PD_OK ? &vf : NULL;
+		if (s == PD_OK && folded(&vf))
+			note_view_folded(&b);
 	}
 	if (s == PD_OK && view->kind != PD_VIEW_OVERVIEW) {
 		/* more crossing-minimisation passes let the anchors' order win over the pull of
@@ -720,9 +941,9 @@ Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
 		ATTR(b.g, AGRAPH, "mclimit", "4");
 		s = add_nodes_and_edges(&b, keep);
 	}
-	if (s == PD_OK)
+	if (s == PD_OK && view->kind != PD_VIEW_OVERVIEW)
 		s = add_legend(b.g, &b.s);
-	free(keep);
+	pd_i_view_fold_release(&vf);
 	free(b.gpu_cl);
 	if (s != PD_OK) {
 		agclose(b.g);
@@ -737,6 +958,7 @@ pd_status pd_export_dot(const pd_dag *dag, const pd_view *view, const char *path
 	pd_view v = view ? *view : (pd_view){.kind = PD_VIEW_FULL};
 	if (v.kind == PD_VIEW_AUTO)
 		v.kind = PD_VIEW_FULL; /* a DOT file is data: no size limit */
+	PD_CHECK(pd_i_view_range_dag(dag, &v, diags));
 	pd_atomic_file af;
 	Agraph_t *g = pd_i_dot_build(dag, &v);
 	pd_status s = g ? pd_atomic_open(&af, path) : PD_IO;

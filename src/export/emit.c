@@ -253,6 +253,8 @@ static pd_status preflight(const pd_i_emit_job *job)
 		            "no DAG to export: the plan was not lowered");
 		return PD_IO;
 	}
+	if ((needs & PD_I_NEEDS_DAG) && job->explicit_view)
+		PD_CHECK(pd_i_view_range_dag(job->c->dag, &job->pic, job->diags));
 	if (needs & PD_I_PICTURE) {
 		uint32_t size = pd_i_view_size(job->c->dag, &job->pic);
 		if (size > PD_VIEW_FULL_LIMIT) {

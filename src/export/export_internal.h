@@ -24,9 +24,18 @@ pd_view pd_i_view_resolve(const pd_dag *dag, const pd_view *view);
 uint32_t pd_i_view_select(const pd_dag *dag, const pd_view *view, uint8_t *keep);
 /* Number of nodes the picture of `view` would draw (GPUs for the overview). */
 uint32_t pd_i_view_size(const pd_dag *dag, const pd_view *view);
+/* The view's name for people: "overview", "full DAG", "stage 1 of replica 0", "GPU 3",
+ * "layer 5 (micro-batch 0)". */
+void pd_i_view_caption(const pd_view *v, char *buf, size_t size);
 /* Appends the refusal diagnostic naming the views (PD_USAGE follows). */
 void pd_i_view_refuse(const pd_dag *dag, const pd_view *view, uint32_t n,
                       pd_diag_list *diags);
+
+/* A stage=S, gpu=G or layer=L view naming a part the plan (or the DAG) lacks: PD_USAGE
+ * with a `usage` diagnostic naming the valid range (view_range.c); PD_OK otherwise. */
+pd_status pd_i_view_range_plan(const struct pd_plan *plan, const pd_view *view,
+                               pd_diag_list *diags);
+pd_status pd_i_view_range_dag(const pd_dag *dag, const pd_view *view, pd_diag_list *diags);
 
 /* cgraph's memory discipline: zeroed memory, exit 3 with a message when it runs out
  * (cgraph_mem.c). */
@@ -43,8 +52,9 @@ pd_status pd_i_dot_write(Agraph_t *g, FILE *f);
 /* Largest GPU id of a node (at least n_gpus - 1; overview_links.c). */
 int32_t pd_i_max_gpu(const pd_dag *dag);
 
-/* Traffic between two GPUs in the overview: directed for pipeline p2p, unordered
- * (a < b) for collectives, drawn along the ring of their group. */
+/* Traffic between two GPUs in the overview: what a comm edge (pipeline p2p, KV
+ * hand-over) carries from a to b over the step.  `collective` is 0: collectives are
+ * groups (pd_i_overview_groups), drawn as TP boxes and EP hubs, not links. */
 typedef struct pd_i_link {
 	int32_t a, b;
 	int collective;
@@ -58,8 +68,24 @@ typedef struct pd_i_links {
  * malloc'd.  PD_IO when out of memory. */
 pd_status pd_i_overview_links(const pd_dag *dag, pd_i_links *l);
 
+/* One member group of collectives over the step (by index in dag->groups). */
+typedef struct pd_i_group_traffic {
+	int used, ep;         /* collectives use it; they are EP (all-to-all), else TP */
+	uint32_t n;           /* member GPUs */
+	double bytes;         /* bytes its members move over the step, summed */
+	double bytes_per_gpu; /* bytes / n */
+} pd_i_group_traffic;
+/* One entry per dag->groups (malloc'd, *out); PD_IO when out of memory. */
+pd_status pd_i_overview_groups(const pd_dag *dag, pd_i_group_traffic **out);
+
 /* ---- the folded overview (fold.c) ---- */
 #define PD_FOLD_LEVELS 4 /* replica, stage, machine, GPU */
+/* GPUs above which the overview folds: 256 labelled GPUs in rows of a machine stay
+ * within 8000 x 8000 px at native scale; 1024 (four replicas side by side) do not. */
+#define PD_I_OVERVIEW_GPUS 256
+/* Members up to which the overview joins an EP hub to each of its GPUs; a larger group
+ * is the whole stage, and the hub in the stage's box says so. */
+#define PD_I_EP_EDGES_MAX 32
 /* A run of identical consecutive units drawn once: its last unit (replica, stage,
  * machine or GPU number) and length. */
 typedef struct pd_i_fold_run {
@@ -80,6 +106,25 @@ pd_status pd_i_fold_compute(const pd_dag *dag, uint32_t limit, pd_i_fold *f);
  * run is a single unit. */
 const pd_i_fold_run *pd_i_fold_run_of(const pd_i_fold *f, int level, int32_t g);
 void pd_i_fold_release(pd_i_fold *f);
+
+/* ---- stage, GPU and layer views folded (view_fold.c) ---- */
+typedef struct pd_i_view_fold {
+	uint8_t *keep;       /* by node: drawn */
+	uint32_t *rep;       /* by node: a hidden node's stand-in (UINT32_MAX: none) */
+	uint32_t n_drawn;    /* nodes drawn */
+	int32_t n_layers;    /* entries of layer_lead / layer_last (0: layers not folded) */
+	int32_t *layer_lead; /* by layer: the first layer of its run */
+	int32_t *layer_last; /* by lead layer: the last layer of its run */
+	int32_t n_gpus;      /* entries of gpu_lead (0: GPUs not folded) */
+	int32_t *gpu_lead;   /* by GPU: the GPU drawn for it */
+	int32_t n_mbs;       /* entries of mb_lead / mb_last (0: micro-batches not folded) */
+	int32_t *mb_lead, *mb_last; /* as for layers */
+} pd_i_view_fold;
+/* The drawn nodes of a STAGE, GPU or LAYER view (FULL: the selection, unfolded). */
+pd_status pd_i_view_fold_compute(const pd_dag *dag, const pd_view *view, pd_i_view_fold *f);
+/* The node drawn for node v: v, its stand-in, or UINT32_MAX. */
+uint32_t pd_i_view_fold_draw(const pd_i_view_fold *f, uint32_t v);
+void pd_i_view_fold_release(pd_i_view_fold *f);
 
 /* ---- numbers (graphml.c) ---- */
 /* Writes v in decimal at p, returns the number of characters (no NUL). */

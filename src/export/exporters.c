@@ -63,15 +63,28 @@ static pd_status write_picture(pd_i_emit_job *job, const pd_i_exporter *row,
 	return pd_i_layout_render(job->layout, row->info.word, path, job->diags);
 }
 
-/* The Markdown report; it links the PNG when one is written in the same run. */
+/* The picture the report shows: the PNG written in this run, else its SVG, else its
+ * PDF (linked); NULL when the run draws none (written before the report: table order). */
+static const char *report_picture(const pd_i_emit_job *job)
+{
+	const char *p = pd_i_emit_name(job, PD_EMIT_PNG);
+	if (!p)
+		p = pd_i_emit_name(job, PD_EMIT_SVG);
+	return p ? p : pd_i_emit_name(job, PD_EMIT_PDF);
+}
+
+/* The Markdown report; it shows the picture written in the same run under the name of
+ * its view. */
 static pd_status write_report(pd_i_emit_job *job, const pd_i_exporter *row,
                               const char *path)
 {
 	(void)row;
+	char caption[64];
+	pd_i_view_caption(&job->pic, caption, sizeof(caption));
 	pd_atomic_file af;
 	pd_status s = pd_atomic_open(&af, path);
-	if (s == PD_OK && (s = pd_report_write(af.f, PD_REPORT_MD, job->c,
-	                                       pd_i_emit_name(job, PD_EMIT_PNG))) != PD_OK)
+	if (s == PD_OK && (s = pd_report_write_picture(af.f, PD_REPORT_MD, job->c,
+	                                               report_picture(job), caption)) != PD_OK)
 		pd_atomic_abort(&af);
 	else if (s == PD_OK)
 		s = pd_atomic_commit(&af);

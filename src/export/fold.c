@@ -1,7 +1,7 @@
 /* fold.c - the overview of a big deployment draws repeated structure once.
  *
  * The overview has one node per GPU; 1024 replicas of 8 GPUs are 8192 nodes, more than a
- * picture can hold (PD_VIEW_FULL_LIMIT).  Runs of identical consecutive units are drawn
+ * picture can hold (above PD_I_OVERVIEW_GPUS the labels no longer fit 8000 px).  Runs of identical consecutive units are drawn
  * once, labelled with the range they stand for and "×N": replicas first, then the
  * stages of a replica, the machines of a stage, the GPUs of a machine, each level only
  * while the picture is still above the limit (so a picture that fits is unchanged).

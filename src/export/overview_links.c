@@ -2,6 +2,7 @@
  * (dot.c) and its folding (fold.c): the traffic of one step per pair of GPUs. */
 #include <stdlib.h>
 
+#include "dag/ops.h"
 #include "export_internal.h"
 #include "util/array.h"
 
@@ -51,8 +52,34 @@ static void links_merge(pd_i_links *l)
 	l->n = out + 1;
 }
 
-/* Every comm edge, and every collective instance along its group's ring, each member
- * sending the hub's bytes to the next. */
+/* The collectives of the step by member group: TP or EP, and the bytes each member
+ * GPU moves over the step (the sum of its member nodes' bytes over the group's GPUs). */
+pd_status pd_i_overview_groups(const pd_dag *dag, pd_i_group_traffic **out)
+{
+	pd_i_group_traffic *t = calloc(dag->groups.n ? dag->groups.n : 1, sizeof(*t));
+	if (!(*out = t))
+		return PD_IO;
+	for (uint32_t e = 0; e < dag->n_edges; e++) {
+		const pd_edge *ed = &dag->edges[e];
+		const pd_node *m = &dag->nodes[ed->src], *h = &dag->nodes[ed->dst];
+		if (ed->kind != PD_E_COLLECTIVE || h->kind != PD_N_COLLECTIVE || h->group < 0 ||
+		    (uint32_t)h->group >= dag->groups.n || m->kind >= PD_N__COUNT)
+			continue;
+		pd_i_group_traffic *g = &t[h->group];
+		g->ep = g->ep || pd_i_ops[m->kind].family == PD_I_F_EP;
+		g->used = 1;
+		g->bytes += dag->costs[m->cost].bytes;
+	}
+	for (uint32_t k = 0; k < dag->groups.n; k++) {
+		uint32_t n = dag->groups.off[k + 1] - dag->groups.off[k];
+		t[k].n = n;
+		t[k].bytes_per_gpu = n ? t[k].bytes / n : 0;
+	}
+	return PD_OK;
+}
+
+/* Every comm edge (pipeline p2p, KV hand-over): what each ordered pair of GPUs carries
+ * over the step.  Collectives are not links: pd_i_overview_groups. */
 pd_status pd_i_overview_links(const pd_dag *dag, pd_i_links *l)
 {
 	for (uint32_t e = 0; e < dag->n_edges; e++) {
@@ -60,16 +87,6 @@ pd_status pd_i_overview_links(const pd_dag *dag, pd_i_links *l)
 		const pd_node *s = &dag->nodes[ed->src], *d = &dag->nodes[ed->dst];
 		if (ed->kind == PD_E_COMM && s->gpu >= 0 && d->gpu >= 0 && s->gpu != d->gpu)
 			PD_CHECK(links_add(l, s->gpu, d->gpu, 0, dag->costs[s->cost].out_bytes));
-	}
-	for (uint32_t v = 0; v < dag->n_nodes; v++) {
-		const pd_node *h = &dag->nodes[v];
-		if (h->kind != PD_N_COLLECTIVE || h->group < 0 ||
-		    (uint32_t)h->group >= dag->groups.n)
-			continue;
-		const int32_t *g = dag->groups.gpus + dag->groups.off[h->group];
-		uint32_t n = dag->groups.off[h->group + 1] - dag->groups.off[h->group];
-		for (uint32_t i = 0; n > 1 && i < n; i++)
-			PD_CHECK(links_add(l, g[i], g[(i + 1) % n], 1, dag->costs[h->cost].bytes));
 	}
 	links_merge(l);
 	return PD_OK;

@@ -93,7 +93,8 @@ bool pd_i_report_latency(const pd_compilation *c, double *ttft, bool *has_ttft,
                          double *tpot, bool *has_tpot);
 
 /* ---- the writers (report_md.c, report_json.c), called by report.c only ---- */
-pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *overview_png);
+pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *picture,
+                         const char *caption);
 pd_status pd_i_report_json(FILE *f, const pd_compilation *c);
 
 #endif

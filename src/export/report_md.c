@@ -75,7 +75,20 @@ static void md_url(FILE *f, const char *s)
 			fprintf(f, "%%%02X", *p);
 }
 
-static void md_header(FILE *f, const pd_compilation *c, const char *overview_png)
+/* The picture of this run under its view's name: shown when PNG or SVG, linked (a PDF). */
+static void md_picture(FILE *f, const char *picture, const char *caption)
+{
+	size_t n = strlen(picture);
+	int shown = n < 4 || strcmp(picture + n - 4, ".pdf") != 0;
+	fputs(shown ? "![" : "Picture: [", f);
+	md_text(f, caption && *caption ? caption : "picture");
+	fputs("](", f);
+	md_url(f, picture);
+	fputs(")\n\n", f);
+}
+
+static void md_header(FILE *f, const pd_compilation *c, const char *picture,
+                      const char *caption)
 {
 	const char *name = c->plan && c->plan->name ? c->plan->name : NULL;
 	fputs("# plandag report: ", f);
@@ -90,11 +103,8 @@ static void md_header(FILE *f, const pd_compilation *c, const char *overview_png
 	        c->status == PD_IO ? "not completed (I/O or resource error)"
 	                           : pd_i_report_verdict(c),
 	        c->diags.errors, c->diags.warnings, pd_i_report_stage_name(c->reached));
-	if (overview_png) {
-		fputs("![overview](", f);
-		md_url(f, overview_png);
-		fputs(")\n\n", f);
-	}
+	if (picture)
+		md_picture(f, picture, caption);
 }
 
 static void md_item(FILE *f, const char *lead, const char *text)
@@ -396,9 +406,10 @@ static void md_assumptions(FILE *f, const pd_compilation *c)
 	fputc('\n', f);
 }
 
-pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *overview_png)
+pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *picture,
+                         const char *caption)
 {
-	md_header(f, c, overview_png);
+	md_header(f, c, picture, caption);
 	md_diagnostics(f, c);
 	if (!c->plan)
 		return PD_OK;

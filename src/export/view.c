@@ -71,6 +71,27 @@ void pd_view_suffix(const pd_view *v, char *buf, size_t size)
 	}
 }
 
+void pd_i_view_caption(const pd_view *v, char *buf, size_t size)
+{
+	int a = (int)v->arg;
+	switch (v->kind) {
+	case PD_VIEW_OVERVIEW:
+		snprintf(buf, size, "overview");
+		break;
+	case PD_VIEW_STAGE:
+		snprintf(buf, size, "stage %d of replica 0", a);
+		break;
+	case PD_VIEW_GPU:
+		snprintf(buf, size, "GPU %d", a);
+		break;
+	case PD_VIEW_LAYER:
+		snprintf(buf, size, "layer %d (micro-batch 0)", a);
+		break;
+	default:
+		snprintf(buf, size, "full DAG");
+	}
+}
+
 pd_view pd_i_view_resolve(const pd_dag *dag, const pd_view *view)
 {
 	pd_view v = view ? *view : (pd_view){.kind = PD_VIEW_AUTO};
@@ -117,7 +138,7 @@ uint32_t pd_i_view_select(const pd_dag *dag, const pd_view *view, uint8_t *keep)
 static uint32_t overview_size(const pd_dag *dag)
 {
 	pd_i_fold f;
-	if (pd_i_fold_compute(dag, PD_VIEW_FULL_LIMIT, &f) != PD_OK)
+	if (pd_i_fold_compute(dag, PD_I_OVERVIEW_GPUS, &f) != PD_OK)
 		return UINT32_MAX;
 	uint32_t n = f.n_drawn;
 	pd_i_fold_release(&f);
@@ -131,11 +152,11 @@ uint32_t pd_i_view_size(const pd_dag *dag, const pd_view *view)
 		return overview_size(dag);
 	if (v.kind == PD_VIEW_FULL)
 		return dag->n_nodes;
-	uint8_t *keep = malloc(dag->n_nodes ? dag->n_nodes : 1);
-	if (!keep)
+	pd_i_view_fold f;
+	if (pd_i_view_fold_compute(dag, &v, &f) != PD_OK)
 		return UINT32_MAX;
-	uint32_t n = pd_i_view_select(dag, &v, keep);
-	free(keep);
+	uint32_t n = f.n_drawn;
+	pd_i_view_fold_release(&f);
 	return n;
 }
 
@@ -194,27 +215,12 @@ void pd_i_view_refuse(const pd_dag *dag, const pd_view *view, uint32_t n,
 	refuse(diags, view, size, hint);
 }
 
-/* Nodes of a view as far as the plan tells before lowering: exact (*exact = 1) for the
- * whole DAG and a stage, a lower bound for a GPU, 0 (nothing known) otherwise. */
-static pd_status plan_view_nodes(const pd_plan *plan, uint64_t est_nodes, const pd_view *v,
-                                 uint64_t *n, int *exact)
+/* Nodes of a view as far as the plan tells before lowering: the whole DAG's (exact);
+ * 0 (nothing known) otherwise: a stage, GPU or layer view folds repeated layers and
+ * GPUs (view_fold.c), which only the DAG shows. */
+static uint64_t plan_view_nodes(uint64_t est_nodes, const pd_view *v)
 {
-	uint64_t nodes = 0, hubs = 0;
-	*n = 0;
-	*exact = 1;
-	if (v->kind == PD_VIEW_FULL) {
-		*n = est_nodes;
-	} else if (v->kind == PD_VIEW_STAGE) {
-		PD_CHECK(pd_dag_count_part(plan, 0, v->arg, -1, &nodes, &hubs));
-		*n = nodes + hubs;
-	} else if (v->kind == PD_VIEW_GPU) {
-		PD_CHECK(pd_dag_count_part(plan, -1, -1, v->arg, &nodes, &hubs));
-		*n = nodes;
-		*exact = 0;
-	} else {
-		*exact = 0;
-	}
-	return PD_OK;
+	return v->kind == PD_VIEW_FULL ? est_nodes : 0;
 }
 
 static uint64_t plan_gpus(const pd_plan *plan)
@@ -256,15 +262,13 @@ pd_status pd_view_precheck(const pd_plan *plan, uint64_t est_nodes, const pd_vie
 	pd_view v = view ? *view : (pd_view){.kind = PD_VIEW_AUTO};
 	if (v.kind == PD_VIEW_AUTO)
 		v.kind = est_nodes <= PD_VIEW_AUTO_FULL_LIMIT ? PD_VIEW_FULL : PD_VIEW_OVERVIEW;
-	uint64_t n;
-	int exact;
-	PD_CHECK(plan_view_nodes(plan, est_nodes, &v, &n, &exact));
+	PD_CHECK(pd_i_view_range_plan(plan, &v, diags));
+	uint64_t n = plan_view_nodes(est_nodes, &v);
 	if (n <= PD_VIEW_FULL_LIMIT)
 		return PD_OK;
 	char hint[256], size[64];
 	PD_CHECK(plan_hint(plan, &v, hint, sizeof(hint)));
-	snprintf(size, sizeof(size), "%s%llu nodes", exact ? "" : "at least ",
-	         (unsigned long long)n);
+	snprintf(size, sizeof(size), "%llu nodes", (unsigned long long)n);
 	refuse(diags, &v, size, hint);
 	return PD_USAGE;
 }
