@@ -106,18 +106,11 @@ static void lower_should_insert_the_resharding_collectives_in_their_groups(void)
 /* The same plan with <dense-ffn> removed (the dense layers back at the attention TP). */
 static pd_plan *load_without_dense_tp(pd_analysis *an)
 {
-	char *text = pd_test_read_file(pd_test_path(DSV3), NULL);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	const char *cut = "\n        <dense-ffn tp=\"1\"/>";
-	char *at = strstr(text, cut);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
-	memmove(at, at + strlen(cut), strlen(at + strlen(cut)) + 1);
+	char *text = pd_test_edit_file(DSV3, "\n        <dense-ffn tp=\"1\"/>", "");
 	pd_plan *p = NULL;
 	pd_diag_list dl;
 	pd_diag_list_init(&dl);
-	CU_ASSERT_EQUAL(pd_plan_parse_memory(text, strlen(text), "tp4.xml", &p, &dl), PD_OK);
-	CU_ASSERT_EQUAL(pd_plan_expand(p, &dl), PD_OK);
-	CU_ASSERT_EQUAL(pd_plan_validate(p, an, &dl), PD_OK);
+	CU_ASSERT_EQUAL(pd_test_load_text(text, "tp4.xml", &p, an, &dl), PD_OK);
 	pd_diag_list_release(&dl);
 	free(text);
 	return p;

@@ -38,29 +38,16 @@ static pd_plan *load(const char *rel, pd_analysis *an)
 static pd_plan *load_edited(const char *rel, const char *from, const char *to,
                             pd_analysis *an)
 {
-	char *text = pd_test_read_file(pd_test_path(rel), NULL);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	char *at = strstr(text, from);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
-	size_t n = strlen(text) + strlen(to) + 1;
-	char *edited = malloc(n);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(edited);
-	snprintf(edited, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	char *edited = pd_test_edit_file(rel, from, to);
 	pd_plan *plan = NULL;
 	pd_diag_list l;
 	pd_diag_list_init(&l);
-	memset(an, 0, sizeof(*an));
-	pd_status s = pd_plan_parse_memory(edited, strlen(edited), rel, &plan, &l);
-	if (s == PD_OK)
-		s = pd_plan_expand(plan, &l);
-	if (s == PD_OK)
-		s = pd_plan_validate(plan, an, &l);
+	pd_status s = pd_test_load_text(edited, rel, &plan, an, &l);
 	CU_ASSERT_EQUAL(s, PD_OK);
 	if (s != PD_OK)
 		pd_test_dump_diags(&l);
 	pd_diag_list_release(&l);
 	free(edited);
-	free(text);
 	return plan;
 }
 

@@ -100,20 +100,11 @@ static pd_plan *load_ok(const char *rel, pd_analysis *an)
 /* The DeepSeek-V3-shaped plan with redundant-experts removed, parsed from memory. */
 static pd_plan *load_without_copies(pd_analysis *an)
 {
-	char *text = pd_test_read_file(pd_test_path(DSV3), NULL);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	char *at = strstr(text, " redundant-experts=\"32\"");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
-	memmove(at, at + strlen(" redundant-experts=\"32\""),
-	        strlen(at + strlen(" redundant-experts=\"32\"")) + 1);
+	char *text = pd_test_edit_file(DSV3, " redundant-experts=\"32\"", "");
 	pd_plan *p = NULL;
 	pd_diag_list dl;
 	pd_diag_list_init(&dl);
-	CU_ASSERT_EQUAL(pd_plan_parse_memory(text, strlen(text), "no-copies.xml", &p, &dl),
-	                PD_OK);
-	CU_ASSERT_EQUAL(pd_plan_expand(p, &dl), PD_OK);
-	memset(an, 0, sizeof(*an));
-	CU_ASSERT_EQUAL(pd_plan_validate(p, an, &dl), PD_OK);
+	CU_ASSERT_EQUAL(pd_test_load_text(text, "no-copies.xml", &p, an, &dl), PD_OK);
 	CU_ASSERT_EQUAL(dl.errors, 0);
 	pd_diag_list_release(&dl);
 	free(text);

@@ -16,20 +16,12 @@
 static const char *edited(const char *rel, const char *from, const char *to,
                           const char *name)
 {
-	char *text = pd_test_read_file(pd_test_path(rel), NULL);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	char *at = strstr(text, from);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
-	size_t n = strlen(text) + strlen(to) + 1;
-	char *out = malloc(n);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-	snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	char *out = pd_test_edit_file(rel, from, to);
 	char file[64];
 	snprintf(file, sizeof(file), "%s.xml", name);
 	const char *path = pd_test_join(pd_test_tmpdir(name), file);
 	CU_ASSERT_EQUAL_FATAL(pd_test_write_file(path, out), 0);
 	free(out);
-	free(text);
 	return path;
 }
 

@@ -261,18 +261,47 @@ void pd_run_release(pd_run_result *r)
 	r->out = r->err = NULL;
 }
 
+/* Expands and validates a parsed plan: the stages after parsing, status of the last. */
+static pd_status expand_validate(pd_status s, pd_plan *plan, pd_analysis *an,
+                                 pd_diag_list *diags)
+{
+	if (s == PD_OK)
+		s = pd_plan_expand(plan, diags);
+	if (s == PD_OK)
+		s = pd_plan_validate(plan, an, diags);
+	return s;
+}
+
 pd_status pd_test_load(const char *rel, pd_plan **plan, pd_analysis *an,
                        pd_diag_list *diags)
 {
 	*plan = NULL;
 	memset(an, 0, sizeof(*an));
 	pd_status s = pd_plan_parse_file(pd_test_path(rel), plan, diags);
-	if (s != PD_OK)
-		return s;
-	s = pd_plan_expand(*plan, diags);
-	if (s != PD_OK)
-		return s;
-	return pd_plan_validate(*plan, an, diags);
+	return expand_validate(s, *plan, an, diags);
+}
+
+pd_status pd_test_load_text(const char *text, const char *name, pd_plan **plan,
+                            pd_analysis *an, pd_diag_list *diags)
+{
+	*plan = NULL;
+	memset(an, 0, sizeof(*an));
+	pd_status s = pd_plan_parse_memory(text, strlen(text), name, plan, diags);
+	return expand_validate(s, *plan, an, diags);
+}
+
+char *pd_test_edit_file(const char *rel, const char *from, const char *to)
+{
+	char *text = pd_test_read_file(pd_test_path(rel), NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	char *at = strstr(text, from);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	size_t n = strlen(text) + strlen(to) + 1;
+	char *out = malloc(n);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	free(text);
+	return out;
 }
 
 int pd_test_find_diag(const pd_diag_list *l, const char *rule, long line)

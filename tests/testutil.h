@@ -67,6 +67,12 @@ void pd_run_release(pd_run_result *r);
  * the status of the last stage reached; *plan may be NULL when parsing failed. */
 pd_status pd_test_load(const char *rel, pd_plan **plan, pd_analysis *an,
                        pd_diag_list *diags);
+/* The same for a plan held in memory (name: the file name its diagnostics give). */
+pd_status pd_test_load_text(const char *text, const char *name, pd_plan **plan,
+                            pd_analysis *an, pd_diag_list *diags);
+/* The text of the plan file rel (relative to the source tree) with its first `from`
+ * replaced by `to` (malloc'd); a missing file or `from` fails the test. */
+char *pd_test_edit_file(const char *rel, const char *from, const char *to);
 /* Index of the first diagnostic of `rule` (line 0 = any line), or -1. */
 int pd_test_find_diag(const pd_diag_list *l, const char *rule, long line);
 /* Prints the list to stderr (for failing tests). */
