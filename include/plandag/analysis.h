@@ -49,6 +49,16 @@ typedef struct pd_analysis {
 	double step_latency_us;
 	double step_tokens;   /* per replica */
 	double tokens_per_ms; /* whole deployment */
+
+	/* A pooled plan (§13): one analysis per pool, in strategy.pools order, each of that
+	 * pool's view (pd_plan_pool_view); the fields above then describe the whole
+	 * deployment (memory[] holds every pool's GPUs, tokens_per_ms is the generated tokens
+	 * the slower pool sustains).  NULL and 0 for a plan without pools. */
+	struct pd_analysis *pools;
+	uint32_t n_pools;
+	double handover_bytes_per_request; /* prompt KV cache of one request, every layer */
+	double handover_us;     /* one prefill step's KV hand-over on the links it uses */
+	double ttft_ms, tpot_ms; /* prefill step + hand-over; decode step (pooled plans) */
 } pd_analysis;
 
 /* Runs every rule except `schema` and `hierarchy` (the parser's) on an expanded plan,

@@ -132,6 +132,10 @@ typedef struct pd_workload {
 	bool has_target_ttft, has_target_tpot;
 	bool overlap_two_batch;  /* overlap="two-batch": two halves, micro-batches 0 and 1 */
 	double expert_imbalance; /* tokens of the busiest expert copy / the mean (>= 1) */
+	/* input-tokens / output-tokens (§13): the prompt and the generated tokens of one
+	 * request; they say which context each pool of a pooled plan uses (docs/pools.md) */
+	int64_t input_tokens, output_tokens;
+	bool has_input_tokens, has_output_tokens;
 	unsigned assumed;        /* PD_ASSUMED_* */
 	pd_loc loc;              /* line 0 when the element is absent */
 } pd_workload;
@@ -188,8 +192,22 @@ typedef struct pd_replica {
 	uint32_t n_stages;
 	uint32_t source; /* index of the <replica> element it came from */
 	uint32_t copy;   /* 0 .. count-1 within that element */
+	int32_t pool;    /* index into strategy.pools; 0 (meaningless) without pools */
 	pd_loc loc;
 } pd_replica;
+
+/* <pool phase batch micro-batches> (§13): one phase of a disaggregated deployment.  Its
+ * replicas are strategy.replicas[first_replica .. first_replica + n_replicas) (before
+ * expand: as written; after expand: the expanded copies), so code that walks every
+ * replica of the strategy sees every pool's. */
+typedef struct pd_pool {
+	pd_phase phase;
+	int64_t batch;         /* sequences per replica of this pool */
+	int64_t micro_batches; /* default 1 */
+	bool has_batch, has_micro_batches;
+	uint32_t first_replica, n_replicas;
+	pd_loc loc;
+} pd_pool;
 
 /* <strategy> */
 typedef struct pd_strategy {
@@ -200,6 +218,8 @@ typedef struct pd_strategy {
 	bool sp;
 	pd_replica *replicas;
 	uint32_t n_replicas;
+	pd_pool *pools; /* NULL and 0 in a plan without pools (one phase) */
+	uint32_t n_pools;
 	pd_loc loc;
 } pd_strategy;
 
@@ -232,6 +252,20 @@ pd_status pd_plan_parse_memory(const char *buf, size_t len, const char *name, pd
  * plan: what cannot be expanded is left for the rules to report.  Returns PD_IO only
  * when out of memory. */
 pd_status pd_plan_expand(pd_plan *plan, pd_diag_list *diags);
+
+/* True for a plan whose strategy holds <pool> elements. */
+static inline bool pd_plan_is_pooled(const pd_plan *plan)
+{
+	return plan->strategy.n_pools > 0;
+}
+
+/* Fills *view with a single-phase view of pool p of a pooled plan: a shallow copy
+ * sharing plan's arena whose strategy holds only that pool's replicas (n_pools 0) and
+ * whose workload has the pool's phase, batch, micro-batches and context (prefill:
+ * input-tokens; decode: input-tokens + output-tokens; docs/pools.md).  Every rule of §3,
+ * the cost module and the lowering run on a view unchanged.  The view lives as long as
+ * plan; nothing to free. */
+void pd_plan_pool_view(const pd_plan *plan, uint32_t p, pd_plan *view);
 
 /* Frees the plan and everything in its arena; accepts NULL. */
 void pd_plan_destroy(pd_plan *plan);
