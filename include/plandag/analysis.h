@@ -71,6 +71,11 @@ pd_status pd_plan_validate(const pd_plan *plan, pd_analysis *an, pd_diag_list *d
 void pd_analysis_set_throughput(const pd_plan *plan, pd_analysis *an,
                                 double step_latency_us);
 
+/* A pooled plan: replaces each pool's step (step_us[p], microseconds, the makespan of the
+ * schedule over that pool's GPUs, in strategy.pools order) and recomputes the
+ * deployment's figures (TTFT, TPOT, tokens_per_ms) from them. */
+void pd_analysis_set_pool_steps(const pd_plan *plan, pd_analysis *an, const double *step_us);
+
 /* The `throughput-target` and `latency-target` rules on the current estimate.  pd_plan_validate() calls it
  * with the roofline estimate; call it again (after removing the old diagnostic with
  * pd_diag_list_remove_rule) when the DAG estimate replaces it. */
