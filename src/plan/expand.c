@@ -27,6 +27,13 @@ static void too_big(pd_plan *p, pd_diag_list *diags, const char *what)
 	            PD_MAX_GPUS);
 }
 
+void pd_i_pp_split(int64_t layers, int64_t pp, int64_t i, int64_t *first, int64_t *count)
+{
+	int64_t base = layers / pp, extra = layers % pp;
+	*first = i * base + (i < extra ? i : extra);
+	*count = base + (i < extra);
+}
+
 /* Step 1: the shorthand degrees as one replica element of count dp. */
 static pd_status expand_shorthand(pd_plan *p)
 {
@@ -37,10 +44,9 @@ static pd_status expand_shorthand(pd_plan *p)
 		return PD_IO;
 	*rep = (pd_replica){
 	    .count = st->dp, .stages = stages, .n_stages = (uint32_t)st->pp, .loc = st->loc};
-	int64_t layers = p->model.layers, first = 0;
 	for (int64_t i = 0; i < st->pp; i++) {
-		/* earlier stages take the remainder: 61 over 4 is 16, 15, 15, 15 */
-		int64_t n = layers / st->pp + (i < layers % st->pp);
+		int64_t first, n;
+		pd_i_pp_split(p->model.layers, st->pp, i, &first, &n);
 		bool moe = p->model.experts > 0 || st->ep > 1;
 		stages[i] = (pd_stage){.first_layer = first,
 		                       .last_layer = first + n - 1,
@@ -52,7 +58,6 @@ static pd_status expand_shorthand(pd_plan *p)
 		                       .ep = st->ep,
 		                       .moe_loc = moe ? st->loc : (pd_loc){0, 0},
 		                       .loc = st->loc};
-		first += n;
 	}
 	st->replicas = rep;
 	st->n_replicas = 1;
