@@ -1,5 +1,6 @@
 /* candidate.c - one strategy of the search as a real plan: the structure that
  * pd_search_plan_xml writes, so that what is evaluated is what is suggested. */
+#include "plan/plan_internal.h"
 #include "plan/rules.h"
 #include "search/search_internal.h"
 
@@ -21,20 +22,13 @@ bool pd_i_cands_push(pd_i_cands *a, const pd_candidate *c)
 	return true;
 }
 
-/* Stage i of pp: layers split as evenly as possible, earlier stages take the remainder
- * (the shorthand's split, src/plan/expand.c). */
-static void stage_layers(int64_t layers, int64_t pp, int64_t i, int64_t *first, int64_t *last)
-{
-	int64_t q = layers / pp, r = layers % pp;
-	*first = i * q + (i < r ? i : r);
-	*last = *first + q + (i < r) - 1;
-}
-
 static void fill_stage(const pd_plan *plan, const pd_choice *c, int64_t i, pd_stage *s)
 {
 	const pd_model *m = &plan->model;
 	pd_loc at = plan->strategy.loc;
-	stage_layers(m->layers, c->pp, i, &s->first_layer, &s->last_layer);
+	int64_t n;
+	pd_i_pp_split(m->layers, c->pp, i, &s->first_layer, &n); /* the shorthand's split */
+	s->last_layer = s->first_layer + n - 1;
 	s->has_attention = true;
 	s->tp = c->tp;
 	s->sp = c->sp;

@@ -26,8 +26,7 @@ static bool breaks_rules(const pd_diag_list *l)
 	return l->errors > targets;
 }
 
-/* Every target of the workload on tokens_per_ms and the step (the rules themselves). */
-static bool meets(const pd_plan *cplan, const pd_analysis *an, double tokens_per_ms)
+bool pd_i_meets_targets(const pd_plan *cplan, const pd_analysis *an, double tokens_per_ms)
 {
 	pd_analysis a = *an;
 	a.tokens_per_ms = tokens_per_ms;
@@ -62,7 +61,7 @@ static pd_status validate_choice(const pd_plan *plan, const pd_choice *c, pd_pla
 	return s;
 }
 
-static bool aligned(const pd_cluster *cl, int64_t gpus)
+bool pd_i_replicas_aligned(const pd_cluster *cl, int64_t gpus)
 {
 	int64_t units[2] = {cl->gpus_per_node, cl->nvlink_domain > 0 ? cl->nvlink_domain
 	                                                             : cl->gpus_per_node};
@@ -77,7 +76,7 @@ static pd_status add(pd_i_cands *out, const pd_plan *cplan, const pd_analysis *a
 {
 	pd_candidate k;
 	pd_i_candidate_fill(cplan, an, c, &k);
-	k.meets_targets = meets(cplan, an, k.tokens_per_ms);
+	k.meets_targets = pd_i_meets_targets(cplan, an, k.tokens_per_ms);
 	return pd_i_cands_push(out, &k) ? PD_OK : PD_IO;
 }
 
@@ -86,7 +85,7 @@ static pd_status add_dp(const pd_plan *plan, const pd_plan *one, const pd_analys
                         pd_choice c, pd_i_cands *out, uint64_t *evaluated)
 {
 	int64_t gpus = pd_choice_gpus(&c);
-	if (c.dp == 1 || aligned(&plan->cluster, gpus))
+	if (c.dp == 1 || pd_i_replicas_aligned(&plan->cluster, gpus))
 		return add(out, one, an1, &c);
 	if (gpus * c.dp > MAX_VALIDATED_GPUS)
 		return PD_OK;

@@ -55,9 +55,37 @@ static pd_status compile(const pd_plan *plan, const pd_search_options *opt,
 	return s;
 }
 
+static bool same_shape(const pd_choice *a, const pd_choice *b)
+{
+	pd_choice x = *a, y = *b;
+	x.dp = y.dp = 1;
+	return pd_i_choice_cmp(&x, &y) == 0;
+}
+
+/* The other dp of k's shape take its scheduled figures where that is exact (replicas
+ * aligned on the nodes): tokens/ms scale with dp, the rest is per replica. */
+static void share(pd_search_result *res, const pd_candidate *k, const pd_compilation *comp)
+{
+	const pd_cluster *cl = &comp->plan->cluster;
+	int64_t replica = k->gpus / k->choice.dp;
+	if (!pd_i_replicas_aligned(cl, replica))
+		return;
+	for (uint32_t i = 0; i < res->n_candidates; i++) {
+		pd_candidate *o = &res->candidates[i];
+		if (o == k || o->scheduled || !same_shape(&o->choice, &k->choice))
+			continue;
+		pd_choice ch = o->choice;
+		pd_i_candidate_fill(comp->plan, &comp->analysis, &ch, o);
+		o->meets_targets =
+		    pd_i_meets_targets(comp->plan, &comp->analysis, o->tokens_per_ms);
+		o->scheduled = true;
+	}
+}
+
 /* Compiles candidate k; *gone when the compiled plan breaks a rule (dropped). */
 static pd_status schedule_one(const pd_plan *plan, const pd_search_options *opt,
-                              pd_candidate *k, bool *gone, pd_diag_list *diags)
+                              pd_search_result *res, pd_candidate *k, bool *gone,
+                              pd_diag_list *diags)
 {
 	pd_compilation comp;
 	pd_status s = compile(plan, opt, &k->choice, &comp);
@@ -79,6 +107,7 @@ static pd_status schedule_one(const pd_plan *plan, const pd_search_options *opt,
 		v.meets_targets = !misses;
 		v.scheduled = true;
 		*k = v;
+		share(res, k, &comp);
 	} else {
 		k->meets_targets = k->meets_targets && !misses; /* too large: estimate stays */
 	}
@@ -126,7 +155,7 @@ pd_status pd_i_refine(const pd_plan *plan, const pd_search_options *opt, pd_sear
 			if (c->scheduled || seen(t, &c->choice))
 				continue;
 			bool gone;
-			s = schedule_one(plan, opt, c, &gone, diags);
+			s = schedule_one(plan, opt, res, c, &gone, diags);
 			if (s == PD_OK && gone)
 				drop(res, i--);
 			changed = true;

@@ -62,6 +62,14 @@ pd_status pd_i_search_build_plan(const pd_plan *plan, const pd_choice *c, pd_pla
 void pd_i_candidate_fill(const pd_plan *cplan, const pd_analysis *an, const pd_choice *c,
                          pd_candidate *out);
 
+/* Whether the plan cplan with analysis an but tokens_per_ms meets every target of its
+ * workload: the throughput-target and latency-target rules themselves. */
+bool pd_i_meets_targets(const pd_plan *cplan, const pd_analysis *an, double tokens_per_ms);
+/* Whether dp replicas of `gpus` GPUs each sit on node and NVLink-domain boundaries the
+ * same way (gpus a multiple or a divisor of both): then their figures are those of one
+ * replica, tokens/ms times dp. */
+bool pd_i_replicas_aligned(const pd_cluster *cl, int64_t gpus);
+
 /* Evaluates one shape (dp = 1) and appends the candidates of the dp that matter: 1, the
  * least meeting the throughput target, the most that fits.  *evaluated counts the plans
  * validated.  PD_IO when out of memory. */

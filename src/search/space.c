@@ -56,7 +56,8 @@ typedef struct gen {
 	uint64_t seen;     /* shapes generated that passed the memory bound */
 	uint64_t memory;   /* shapes below the memory bound */
 	double work_us;
-	pd_choice *out;    /* NULL: count only */
+	bool store;        /* false: count only */
+	pd_choice *out;
 	uint32_t n, cap;
 	bool oom;
 } gen;
@@ -70,7 +71,7 @@ static void emit(gen *g, const pd_choice *c)
 	if (g->seen++ % g->stride != 0)
 		return;
 	g->work_us += work_us(g->p, c);
-	if (!g->out) {
+	if (!g->store) {
 		g->n++;
 		return;
 	}
@@ -262,7 +263,7 @@ pd_status pd_i_space_build(const pd_plan *plan, const pd_search_options *opt,
 		run(plan, sp, ++level, 1, &us);
 	if (us > budget_us)
 		stride = (uint64_t)ceil(us / budget_us);
-	gen g = {.p = plan, .sp = sp, .level = level, .stride = stride};
+	gen g = {.p = plan, .sp = sp, .level = level, .stride = stride, .store = true};
 	generate(&g);
 	if (g.oom) {
 		free(g.out);
