@@ -131,20 +131,12 @@ static pd_status size_and_lower(pd_compilation *c, const pd_compile_options *opt
 	return lower_and_check(opt, c);
 }
 
-pd_status pd_compile_file(const char *path, const pd_compile_options *opt,
-                          pd_compilation *c)
+/* Everything after parsing: expand, validate, lower, check. */
+static pd_status compile_parsed(const pd_compile_options *opt, pd_compilation *c)
 {
-	memset(c, 0, sizeof(*c));
-	c->path = path;
-	pd_diag_list_init(&c->diags);
-
-	pd_status s =
-	    say_why(c, pd_plan_parse_file(path, &c->plan, &c->diags), 0, "reading the plan");
-	if (s != PD_OK)
-		return finish(c, s);
 	c->reached = PD_STAGE_PARSE;
 	size_t before = c->diags.errors;
-	s = say_why(c, pd_plan_expand(c->plan, &c->diags), before, "expanding the plan");
+	pd_status s = say_why(c, pd_plan_expand(c->plan, &c->diags), before, "expanding the plan");
 	if (s != PD_OK)
 		return finish(c, s);
 	c->reached = PD_STAGE_EXPAND;
@@ -157,6 +149,41 @@ pd_status pd_compile_file(const char *path, const pd_compile_options *opt,
 	if (!opt || !opt->lower || blocking_errors(&c->diags) > 0)
 		return finish(c, PD_OK);
 	return finish(c, size_and_lower(c, opt));
+}
+
+pd_status pd_compile_file(const char *path, const pd_compile_options *opt,
+                          pd_compilation *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->path = path;
+	pd_diag_list_init(&c->diags);
+	pd_status s =
+	    say_why(c, pd_plan_parse_file(path, &c->plan, &c->diags), 0, "reading the plan");
+	if (s != PD_OK)
+		return finish(c, s);
+	return compile_parsed(opt, c);
+}
+
+pd_status pd_compile_memory(const char *buf, size_t len, const char *name,
+                            const pd_compile_options *opt, pd_compilation *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->path = name;
+	pd_diag_list_init(&c->diags);
+	pd_status s = say_why(c, pd_plan_parse_memory(buf, len, name, &c->plan, &c->diags), 0,
+	                      "reading the plan");
+	if (s != PD_OK)
+		return finish(c, s);
+	return compile_parsed(opt, c);
+}
+
+pd_status pd_compile_plan(pd_plan *plan, const pd_compile_options *opt, pd_compilation *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->path = plan->path;
+	c->plan = plan;
+	pd_diag_list_init(&c->diags);
+	return compile_parsed(opt, c);
 }
 
 void pd_compilation_release(pd_compilation *c)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "plandag/analysis.h"
 #include "plandag/diag.h"
 #include "plandag/plan.h"
 
@@ -66,6 +67,12 @@ typedef struct pd_search_options {
 	int top_k;        /* candidates lowered and scheduled for real; 0 = default */
 	int threads;      /* 0 = every online core */
 	double budget_s;  /* time budget before pruning harder; 0 = default */
+	/* The plan's file as read (text_len bytes), or NULL.  Given, the best top_k are
+	 * written with pd_search_plan_xml, parsed back and compiled, so that their figures
+	 * are those `plandag compile` gives the written plan; NULL: the plans built in
+	 * memory are compiled (the same structure). */
+	const char *text;
+	size_t text_len;
 } pd_search_options;
 
 typedef struct pd_search_result {
@@ -92,6 +99,10 @@ typedef struct pd_search_result {
 pd_status pd_search(const pd_plan *plan, const pd_search_options *opt, pd_search_result *res,
                     pd_diag_list *diags);
 void pd_search_result_release(pd_search_result *res);
+
+/* Why the best candidate under objective o was suggested, one line for the comments of
+ * the suggested plan ("the fewest GPUs that meet every target, then ..."). */
+const char *pd_search_why(pd_objective o);
 
 /* The suggested plan as text: the original plan file (orig, len bytes) with its
  * <workload> and <strategy> elements rewritten for choice c (every other element, comment

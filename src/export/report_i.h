@@ -97,4 +97,7 @@ pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *picture,
                          const char *caption);
 pd_status pd_i_report_json(FILE *f, const pd_compilation *c);
 
+/* report_suggest_json.c: the JSON of `plandag suggest` (pd_suggest_report_write). */
+pd_status pd_i_suggest_json(FILE *f, const pd_suggest_report *r);
+
 #endif

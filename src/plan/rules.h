@@ -58,6 +58,10 @@ double pd_i_expert_params(const pd_model *m);
 /* memory.c: fills an->memory (arena) and an->activation_formula; PD_IO when out of
  * memory. */
 pd_status pd_i_memory_compute(const pd_plan *p, pd_analysis *an);
+/* memory.c: a lower bound of what one replica holds whatever its strategy: every weight
+ * once and the KV cache of every token of its batch once (bytes); *usable gets what one
+ * GPU offers (gpu-memory less the reserve).  `suggest` prunes with it. */
+double pd_i_memory_floor(const pd_plan *p, double *usable);
 
 /* roofline.c: the analytic step latency and throughput (PD_THROUGHPUT_ROOFLINE), or
  * PD_THROUGHPUT_NONE when the plan has no stage to time. */

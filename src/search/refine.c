@@ -1,0 +1,170 @@
+/* refine.c - the best candidates compiled exactly as `plandag compile` compiles the
+ * written plan (src/pipeline.c), their estimate replaced by the scheduled figures. */
+#include "plandag/pipeline.h"
+#include "search/search_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ROUNDS 4
+
+const char *pd_search_why(pd_objective o)
+{
+	switch (o) {
+	case PD_OBJECTIVE_THROUGHPUT:
+		return "the most tokens/ms that meets every target";
+	case PD_OBJECTIVE_PER_GPU:
+		return "the most tokens/s per GPU that meets every target";
+	case PD_OBJECTIVE_LATENCY:
+		return "the shortest step that meets every target";
+	case PD_OBJECTIVE_GPUS:
+		break;
+	}
+	return "the fewest GPUs that meet every target, then the most tokens/ms";
+}
+
+/* Errors other than the targets: the compiled plan breaks a rule. */
+static bool breaks(const pd_diag_list *l, bool *misses)
+{
+	size_t targets = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i].severity == PD_ERROR &&
+		    (strcmp(l->items[i].rule, PD_RULE_THROUGHPUT_TARGET) == 0 ||
+		     strcmp(l->items[i].rule, PD_RULE_LATENCY_TARGET) == 0))
+			targets++;
+	*misses = targets > 0;
+	return l->errors > targets;
+}
+
+static pd_status compile(const pd_plan *plan, const pd_search_options *opt,
+                         const pd_choice *c, pd_compilation *comp)
+{
+	pd_compile_options copt = {.lower = 1, .max_elements = PD_I_SEARCH_MAX_ELEMENTS};
+	if (!opt->text) {
+		pd_plan *p;
+		PD_CHECK(pd_i_search_build_plan(plan, c, &p));
+		return pd_compile_plan(p, &copt, comp);
+	}
+	size_t len = 0;
+	char *xml = pd_search_plan_xml(plan, opt->text, opt->text_len, c,
+	                               pd_search_why(opt->objective), &len);
+	if (!xml)
+		return PD_IO;
+	pd_status s = pd_compile_memory(xml, len, plan->path, &copt, comp);
+	free(xml);
+	return s;
+}
+
+static bool same_shape(const pd_choice *a, const pd_choice *b)
+{
+	pd_choice x = *a, y = *b;
+	x.dp = y.dp = 1;
+	return pd_i_choice_cmp(&x, &y) == 0;
+}
+
+/* The other dp of k's shape take its scheduled figures where that is exact (replicas
+ * aligned on the nodes): tokens/ms scale with dp, the rest is per replica. */
+static void share(pd_search_result *res, const pd_candidate *k, const pd_compilation *comp)
+{
+	const pd_cluster *cl = &comp->plan->cluster;
+	int64_t replica = k->gpus / k->choice.dp;
+	if (!pd_i_replicas_aligned(cl, replica))
+		return;
+	for (uint32_t i = 0; i < res->n_candidates; i++) {
+		pd_candidate *o = &res->candidates[i];
+		if (o == k || o->scheduled || !same_shape(&o->choice, &k->choice))
+			continue;
+		pd_choice ch = o->choice;
+		pd_i_candidate_fill(comp->plan, &comp->analysis, &ch, o);
+		o->meets_targets =
+		    pd_i_meets_targets(comp->plan, &comp->analysis, o->tokens_per_ms);
+		o->scheduled = true;
+	}
+}
+
+/* Compiles candidate k; *gone when the compiled plan breaks a rule (dropped). */
+static pd_status schedule_one(const pd_plan *plan, const pd_search_options *opt,
+                              pd_search_result *res, pd_candidate *k, bool *gone,
+                              pd_diag_list *diags)
+{
+	pd_compilation comp;
+	pd_status s = compile(plan, opt, &k->choice, &comp);
+	bool misses = false;
+	*gone = false;
+	if (s == PD_IO && !comp.plan) {
+		pd_compilation_release(&comp);
+		return PD_IO;
+	}
+	if (comp.plan && breaks(&comp.diags, &misses)) {
+		char buf[160];
+		pd_diag_add(diags, PD_RULE_USAGE, PD_WARNING, 0, 0,
+		            "internal: the written plan of %s breaks a rule; dropped",
+		            pd_choice_describe(&k->choice, buf, sizeof(buf)));
+		*gone = true;
+	} else if (comp.reached == PD_STAGE_CHECK) {
+		pd_candidate v;
+		pd_i_candidate_fill(comp.plan, &comp.analysis, &k->choice, &v);
+		v.meets_targets = !misses;
+		v.scheduled = true;
+		*k = v;
+		share(res, k, &comp);
+	} else {
+		k->meets_targets = k->meets_targets && !misses; /* too large: estimate stays */
+	}
+	pd_compilation_release(&comp);
+	return PD_OK;
+}
+
+static void drop(pd_search_result *res, uint32_t i)
+{
+	memmove(&res->candidates[i], &res->candidates[i + 1],
+	        (res->n_candidates - i - 1) * sizeof(*res->candidates));
+	res->n_candidates--;
+}
+
+typedef struct tried {
+	pd_choice v[MAX_ROUNDS * 64];
+	uint32_t n;
+} tried;
+
+/* Whether c was compiled already (a candidate too large to lower keeps its estimate). */
+static bool seen(tried *t, const pd_choice *c)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		if (pd_i_choice_cmp(&t->v[i], c) == 0)
+			return true;
+	if (t->n < sizeof(t->v) / sizeof(t->v[0]))
+		t->v[t->n++] = *c;
+	return false;
+}
+
+pd_status pd_i_refine(const pd_plan *plan, const pd_search_options *opt, pd_search_result *res,
+                      pd_diag_list *diags)
+{
+	uint32_t k = opt->top_k > 0 ? (uint32_t)opt->top_k : PD_I_SEARCH_TOP_K;
+	if (k > 64)
+		k = 64;
+	tried *t = calloc(1, sizeof(*t));
+	if (!t)
+		return PD_IO;
+	pd_status s = PD_OK;
+	for (int round = 0; round < MAX_ROUNDS && s == PD_OK; round++) {
+		bool changed = false;
+		for (uint32_t i = 0; i < k && i < res->n_candidates && s == PD_OK; i++) {
+			pd_candidate *c = &res->candidates[i];
+			if (c->scheduled || seen(t, &c->choice))
+				continue;
+			bool gone;
+			s = schedule_one(plan, opt, res, c, &gone, diags);
+			if (s == PD_OK && gone)
+				drop(res, i--);
+			changed = true;
+		}
+		if (s == PD_OK)
+			s = pd_i_rank(res, opt->objective);
+		if (!changed)
+			break;
+	}
+	free(t);
+	return s;
+}
