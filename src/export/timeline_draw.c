@@ -166,8 +166,7 @@ static axis make_axis(const pd_i_timeline *t)
 	a.scale = (a.x1 - a.x0) / span;
 	a.unit_us = span >= 2000 ? 1000 : 1;
 	a.unit = span >= 2000 ? "ms" : "\u00b5s";
-	double raw = span / a.unit_us / 10, p = pow(10, floor(log10(raw))), m = raw / p;
-	a.step = (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+	a.step = pd_i_nice_step(span / a.unit_us, 10);
 	return a;
 }
 

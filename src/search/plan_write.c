@@ -281,7 +281,7 @@ static bool strategy_unchanged(const pd_plan *p, const pd_choice *c)
 {
 	const pd_strategy *st = &p->strategy;
 	if (!p->expanded || st->n_replicas != (uint32_t)c->dp ||
-	    (st->has_declared_gpus && st->declared_gpus != c->dp * c->pp * choice_size(c)))
+	    (st->has_declared_gpus && st->declared_gpus != pd_choice_gpus(c)))
 		return false;
 	for (uint32_t r = 0; r < st->n_replicas; r++) {
 		if (st->replicas[r].n_stages != (uint32_t)c->pp)
@@ -291,21 +291,6 @@ static bool strategy_unchanged(const pd_plan *p, const pd_choice *c)
 				return false;
 	}
 	return true;
-}
-
-/* "DP 1 x PP 1 x TP 1, EP 2" and the options that are not the default. */
-static void describe(out *o, const pd_plan *p, const pd_choice *c)
-{
-	putf(o, "DP %lld x PP %lld x TP %lld", (long long)c->dp, (long long)c->pp,
-	     (long long)c->tp);
-	if (c->sp)
-		puts_(o, " with SP");
-	if (p->model.experts > 0)
-		putf(o, ", EP %lld", (long long)c->ep);
-	if (c->redundant > 0)
-		putf(o, ", %lld redundant experts", (long long)c->redundant);
-	if (c->dense_tp != c->tp)
-		putf(o, ", dense TP %lld", (long long)c->dense_tp);
 }
 
 static void strategy_comment(out *o, const pd_plan *p, const pd_choice *c, const char *why)
@@ -326,8 +311,9 @@ static void strategy_comment(out *o, const pd_plan *p, const pd_choice *c, const
 		     (long long)s.gpus);
 	else
 		putf(o, " (%lld GPUs)", (long long)s.gpus);
-	putf(o, "; now %lld GPUs: ", (long long)(c->dp * c->pp * choice_size(c)));
-	describe(o, p, c);
+	char desc[200];
+	putf(o, "; now %lld GPUs: %s", (long long)pd_choice_gpus(c),
+	     pd_choice_describe(c, desc, sizeof(desc)));
 	if (why && *why) {
 		puts_(o, " (");
 		put_comment_text(o, why);
@@ -364,7 +350,7 @@ static void write_stage(out *o, const pd_model *m, const pd_choice *c, int64_t k
 
 static void write_strategy(out *o, const pd_plan *p, const pd_choice *c)
 {
-	putf(o, "<strategy gpus=\"%lld\">", (long long)(c->dp * c->pp * choice_size(c)));
+	putf(o, "<strategy gpus=\"%lld\">", (long long)pd_choice_gpus(c));
 	line(o, 1);
 	putf(o, "<replica count=\"%lld\">", (long long)c->dp);
 	for (int64_t k = 0; k < c->pp; k++)
