@@ -98,7 +98,8 @@ static pd_status frontier(pd_search_result *res)
 	for (uint32_t i = 0; i < n; i++)
 		idx[i] = i;
 	frontier_base = res->candidates;
-	qsort(idx, n, sizeof(*idx), fcmp);
+	if (n > 1)
+		qsort(idx, n, sizeof(*idx), fcmp);
 	double best = -INFINITY;
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < n; i++) {
@@ -116,7 +117,8 @@ static pd_status frontier(pd_search_result *res)
 pd_status pd_i_rank(pd_search_result *res, pd_objective o)
 {
 	sort_objective = o;
-	qsort(res->candidates, res->n_candidates, sizeof(*res->candidates), qcmp);
+	if (res->n_candidates > 1)
+		qsort(res->candidates, res->n_candidates, sizeof(*res->candidates), qcmp);
 	free(res->frontier);
 	res->frontier = NULL;
 	PD_CHECK(frontier(res));
