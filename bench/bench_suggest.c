@@ -32,10 +32,10 @@ static int one_search(void *ctx)
 
 static void row(const char *label, const suggest_run *s, const bench_timing *t)
 {
-	printf("  %-22s %8llu strategies %7u candidates  best %7.3f s  median %7.3f s  "
-	       "%9.0f strategies/s\n",
+	printf("  %-18s %7llu strategies %6u candidates  best %6.3f s  median %6.3f s  "
+	       "cpu %6.3f s  %7.0f strategies/s\n",
 	       label, (unsigned long long)s->evaluated, s->candidates, t->best, t->median,
-	       t->best > 0 ? (double)s->evaluated / t->best : 0);
+	       t->cpu_best, t->best > 0 ? (double)s->evaluated / t->best : 0);
 }
 
 int bench_suggest(const bench_opts *o, const char *path)

@@ -3,10 +3,13 @@
 #include "plandag/pipeline.h"
 #include "search/search_internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_ROUNDS 4
+#define MAX_BATCH 4 /* compilations at once: each may hold a DAG of 3 M elements */
 
 const char *pd_search_why(pd_objective o)
 {
@@ -82,37 +85,70 @@ static void share(pd_search_result *res, const pd_candidate *k, const pd_compila
 	}
 }
 
-/* Compiles candidate k; *gone when the compiled plan breaks a rule (dropped). */
-static pd_status schedule_one(const pd_plan *plan, const pd_search_options *opt,
-                              pd_search_result *res, pd_candidate *k, bool *gone,
-                              pd_diag_list *diags)
+/* Applies the compilation of candidate k (status s); *gone when the compiled plan
+ * breaks a rule (then it is dropped). */
+static pd_status apply(pd_search_result *res, pd_candidate *k, pd_compilation *comp,
+                       pd_status s, bool *gone, pd_diag_list *diags)
 {
-	pd_compilation comp;
-	pd_status s = compile(plan, opt, &k->choice, &comp);
 	bool misses = false;
 	*gone = false;
-	if (s == PD_IO && !comp.plan) {
-		pd_compilation_release(&comp);
+	if (s == PD_IO && !comp->plan)
 		return PD_IO;
-	}
-	if (comp.plan && breaks(&comp.diags, &misses)) {
+	if (comp->plan && breaks(&comp->diags, &misses)) {
 		char buf[160];
 		pd_diag_add(diags, PD_RULE_USAGE, PD_WARNING, 0, 0,
 		            "internal: the written plan of %s breaks a rule; dropped",
 		            pd_choice_describe(&k->choice, buf, sizeof(buf)));
 		*gone = true;
-	} else if (comp.reached == PD_STAGE_CHECK) {
+	} else if (comp->reached == PD_STAGE_CHECK) {
 		pd_candidate v;
-		pd_i_candidate_fill(comp.plan, &comp.analysis, &k->choice, &v);
+		pd_i_candidate_fill(comp->plan, &comp->analysis, &k->choice, &v);
 		v.meets_targets = !misses;
 		v.scheduled = true;
 		*k = v;
-		share(res, k, &comp);
+		share(res, k, comp);
 	} else {
 		k->meets_targets = k->meets_targets && !misses; /* too large: estimate stays */
 	}
-	pd_compilation_release(&comp);
 	return PD_OK;
+}
+
+/* One compilation of a batch, run on a thread of its own. */
+typedef struct job {
+	const pd_plan *plan;
+	const pd_search_options *opt;
+	pd_choice choice;
+	pd_compilation comp;
+	pd_status status;
+	pthread_t thread;
+	bool started;
+} job;
+
+static void *run_job(void *arg)
+{
+	job *j = arg;
+	j->status = compile(j->plan, j->opt, &j->choice, &j->comp);
+	return NULL;
+}
+
+/* Compiles jobs[0..n) at once (the first on the calling thread). */
+static void run_batch(job *jobs, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++)
+		jobs[i].started = pthread_create(&jobs[i].thread, NULL, run_job, &jobs[i]) == 0;
+	run_job(&jobs[0]);
+	for (uint32_t i = 1; i < n; i++) {
+		if (jobs[i].started)
+			pthread_join(jobs[i].thread, NULL);
+		else
+			run_job(&jobs[i]);
+	}
+}
+
+static uint32_t batch_size(const pd_search_options *opt)
+{
+	long n = opt->threads > 0 ? opt->threads : sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > MAX_BATCH ? MAX_BATCH : (uint32_t)n;
 }
 
 static void drop(pd_search_result *res, uint32_t i)
@@ -138,6 +174,42 @@ static bool seen(tried *t, const pd_choice *c)
 	return false;
 }
 
+/* One round: the untried candidates among the first k, compiled a batch at a time on
+ * every core, applied in rank order (so the result does not depend on the threads). */
+static pd_status round_once(const pd_plan *plan, const pd_search_options *opt,
+                            pd_search_result *res, uint32_t k, tried *t, bool *changed,
+                            pd_diag_list *diags)
+{
+	uint32_t idx[64], n = 0;
+	for (uint32_t i = 0; i < k && i < res->n_candidates; i++)
+		if (!res->candidates[i].scheduled && !seen(t, &res->candidates[i].choice))
+			idx[n++] = i;
+	*changed = n > 0;
+	job jobs[MAX_BATCH];
+	pd_status s = PD_OK;
+	uint32_t b = batch_size(opt), gone_before = 0;
+	for (uint32_t first = 0; first < n; first += b) {
+		uint32_t m = n - first < b ? n - first : b;
+		for (uint32_t j = 0; j < m; j++)
+			jobs[j] = (job){.plan = plan, .opt = opt,
+			                .choice = res->candidates[idx[first + j] - gone_before].choice};
+		run_batch(jobs, m);
+		for (uint32_t j = 0; j < m; j++) {
+			bool gone = false;
+			uint32_t at = idx[first + j] - gone_before;
+			if (s == PD_OK)
+				s = apply(res, &res->candidates[at], &jobs[j].comp, jobs[j].status, &gone,
+				          diags);
+			if (s == PD_OK && gone) {
+				drop(res, at);
+				gone_before++;
+			}
+			pd_compilation_release(&jobs[j].comp);
+		}
+	}
+	return s;
+}
+
 pd_status pd_i_refine(const pd_plan *plan, const pd_search_options *opt, pd_search_result *res,
                       pd_diag_list *diags)
 {
@@ -148,22 +220,11 @@ pd_status pd_i_refine(const pd_plan *plan, const pd_search_options *opt, pd_sear
 	if (!t)
 		return PD_IO;
 	pd_status s = PD_OK;
-	for (int round = 0; round < MAX_ROUNDS && s == PD_OK; round++) {
-		bool changed = false;
-		for (uint32_t i = 0; i < k && i < res->n_candidates && s == PD_OK; i++) {
-			pd_candidate *c = &res->candidates[i];
-			if (c->scheduled || seen(t, &c->choice))
-				continue;
-			bool gone;
-			s = schedule_one(plan, opt, res, c, &gone, diags);
-			if (s == PD_OK && gone)
-				drop(res, i--);
-			changed = true;
-		}
+	bool changed = true;
+	for (int round = 0; round < MAX_ROUNDS && s == PD_OK && changed; round++) {
+		s = round_once(plan, opt, res, k, t, &changed, diags);
 		if (s == PD_OK)
 			s = pd_i_rank(res, opt->objective);
-		if (!changed)
-			break;
 	}
 	free(t);
 	return s;
