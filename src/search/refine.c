@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #define MAX_ROUNDS 4
+#define MAX_FRONTIER 8 /* frontier points compiled after the best K */
 #define MAX_BATCH 4 /* compilations at once: each may hold a DAG of 3 M elements */
 
 const char *pd_search_why(pd_objective o)
@@ -40,9 +41,9 @@ static bool breaks(const pd_diag_list *l, bool *misses)
 }
 
 static pd_status compile(const pd_plan *plan, const pd_search_options *opt,
-                         const pd_choice *c, pd_compilation *comp)
+                         const pd_choice *c, uint64_t max_elements, pd_compilation *comp)
 {
-	pd_compile_options copt = {.lower = 1, .max_elements = PD_I_SEARCH_MAX_ELEMENTS};
+	pd_compile_options copt = {.lower = 1, .max_elements = max_elements};
 	if (!opt->text) {
 		pd_plan *p;
 		PD_CHECK(pd_i_search_build_plan(plan, c, &p));
@@ -118,6 +119,7 @@ typedef struct job {
 	const pd_plan *plan;
 	const pd_search_options *opt;
 	pd_choice choice;
+	uint64_t max_elements;
 	pd_compilation comp;
 	pd_status status;
 	pthread_t thread;
@@ -127,7 +129,7 @@ typedef struct job {
 static void *run_job(void *arg)
 {
 	job *j = arg;
-	j->status = compile(j->plan, j->opt, &j->choice, &j->comp);
+	j->status = compile(j->plan, j->opt, &j->choice, j->max_elements, &j->comp);
 	return NULL;
 }
 
@@ -174,24 +176,19 @@ static bool seen(tried *t, const pd_choice *c)
 	return false;
 }
 
-/* One round: the untried candidates among the first k, compiled a batch at a time on
- * every core, applied in rank order (so the result does not depend on the threads). */
-static pd_status round_once(const pd_plan *plan, const pd_search_options *opt,
-                            pd_search_result *res, uint32_t k, tried *t, bool *changed,
-                            pd_diag_list *diags)
+/* Compiles the candidates idx[0..n) (ascending) a batch at a time on every core and
+ * applies the results in that order, so the result does not depend on the threads. */
+static pd_status compile_all(const pd_plan *plan, const pd_search_options *opt,
+                             uint64_t max_elements, pd_search_result *res, const uint32_t *idx,
+                             uint32_t n, pd_diag_list *diags)
 {
-	uint32_t idx[64], n = 0;
-	for (uint32_t i = 0; i < k && i < res->n_candidates; i++)
-		if (!res->candidates[i].scheduled && !seen(t, &res->candidates[i].choice))
-			idx[n++] = i;
-	*changed = n > 0;
 	job jobs[MAX_BATCH];
 	pd_status s = PD_OK;
 	uint32_t b = batch_size(opt), gone_before = 0;
 	for (uint32_t first = 0; first < n; first += b) {
 		uint32_t m = n - first < b ? n - first : b;
 		for (uint32_t j = 0; j < m; j++)
-			jobs[j] = (job){.plan = plan, .opt = opt,
+			jobs[j] = (job){.plan = plan, .opt = opt, .max_elements = max_elements,
 			                .choice = res->candidates[idx[first + j] - gone_before].choice};
 		run_batch(jobs, m);
 		for (uint32_t j = 0; j < m; j++) {
@@ -210,6 +207,35 @@ static pd_status round_once(const pd_plan *plan, const pd_search_options *opt,
 	return s;
 }
 
+/* The untried candidates among the first k (ascending indices); their number. */
+static uint32_t untried_top(const pd_search_result *res, uint32_t k, tried *t, uint32_t *idx)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < k && i < res->n_candidates; i++)
+		if (!res->candidates[i].scheduled && !seen(t, &res->candidates[i].choice))
+			idx[n++] = i;
+	return n;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The untried frontier points, at most MAX_FRONTIER, ascending. */
+static uint32_t untried_frontier(const pd_search_result *res, tried *t, uint32_t *idx)
+{
+	uint32_t n = 0;
+	for (uint32_t f = 0; f < res->n_frontier && n < MAX_FRONTIER; f++) {
+		uint32_t i = res->frontier[f];
+		if (!res->candidates[i].scheduled && !seen(t, &res->candidates[i].choice))
+			idx[n++] = i;
+	}
+	qsort(idx, n, sizeof(*idx), cmp_u32);
+	return n;
+}
+
 pd_status pd_i_refine(const pd_plan *plan, const pd_search_options *opt, pd_search_result *res,
                       pd_diag_list *diags)
 {
@@ -220,9 +246,15 @@ pd_status pd_i_refine(const pd_plan *plan, const pd_search_options *opt, pd_sear
 	if (!t)
 		return PD_IO;
 	pd_status s = PD_OK;
-	bool changed = true;
-	for (int round = 0; round < MAX_ROUNDS && s == PD_OK && changed; round++) {
-		s = round_once(plan, opt, res, k, t, &changed, diags);
+	uint32_t idx[64], n = 1;
+	for (int round = 0; round < MAX_ROUNDS && s == PD_OK && n > 0; round++) {
+		n = untried_top(res, k, t, idx);
+		s = compile_all(plan, opt, PD_I_SEARCH_MAX_ELEMENTS, res, idx, n, diags);
+		if (s == PD_OK)
+			s = pd_i_rank(res, opt->objective);
+	}
+	if (s == PD_OK && (n = untried_frontier(res, t, idx)) > 0) {
+		s = compile_all(plan, opt, PD_I_SEARCH_FRONTIER_ELEMENTS, res, idx, n, diags);
 		if (s == PD_OK)
 			s = pd_i_rank(res, opt->objective);
 	}

@@ -20,6 +20,8 @@
 /* Lowering a candidate above this many nodes + edges takes about a second; such a
  * candidate keeps its estimate (scheduled = false). */
 #define PD_I_SEARCH_MAX_ELEMENTS 3000000ull
+/* The frontier points besides the best K are compiled only when cheap (a few 0.1 s). */
+#define PD_I_SEARCH_FRONTIER_ELEMENTS 500000ull
 
 /* A growable array of candidates (malloc'd). */
 typedef struct pd_i_cands {
@@ -101,7 +103,8 @@ pd_status pd_i_unreachable(const pd_plan *plan, const pd_search_options *opt,
 /* Compiles the best opt->top_k candidates like `plandag compile` (written with
  * pd_search_plan_xml and parsed back when opt->text is given, else built with
  * pd_i_search_build_plan), replaces their figures with the scheduled ones and ranks
- * again, until the best top_k are scheduled (or too large to lower: estimate kept). */
+ * again, until the best top_k are scheduled (or too large to lower: estimate kept);
+ * then the frontier points whose DAG is small (PD_I_SEARCH_FRONTIER_ELEMENTS). */
 pd_status pd_i_refine(const pd_plan *plan, const pd_search_options *opt, pd_search_result *res,
                       pd_diag_list *diags);
 
