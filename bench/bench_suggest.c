@@ -43,7 +43,8 @@ int bench_suggest(const bench_opts *o, const char *path)
 	pd_plan *plan = NULL;
 	pd_diag_list dl;
 	pd_diag_list_init(&dl);
-	if (pd_plan_parse_file(path, &plan, &dl) != PD_OK || pd_plan_expand(plan, &dl) != PD_OK) {
+	if (pd_plan_parse_file(path, &plan, &dl) != PD_OK ||
+	    pd_plan_expand(plan, &dl) != PD_OK) {
 		pd_diag_list_print(stderr, path, &dl);
 		pd_diag_list_release(&dl);
 		pd_plan_destroy(plan);
@@ -64,7 +65,8 @@ int bench_suggest(const bench_opts *o, const char *path)
 	row(label, &all, &tn);
 	printf("  speed-up %.2fx with %d threads; same strategies: %s\n",
 	       tn.best > 0 ? t1.best / tn.best : 0, all.threads,
-	       one.evaluated == all.evaluated && one.candidates == all.candidates ? "yes" : "NO");
+	       one.evaluated == all.evaluated && one.candidates == all.candidates ? "yes"
+	                                                                          : "NO");
 	pd_plan_destroy(plan);
 	return t1.failed || tn.failed;
 }

@@ -136,7 +136,8 @@ static pd_status compile_parsed(const pd_compile_options *opt, pd_compilation *c
 {
 	c->reached = PD_STAGE_PARSE;
 	size_t before = c->diags.errors;
-	pd_status s = say_why(c, pd_plan_expand(c->plan, &c->diags), before, "expanding the plan");
+	pd_status s =
+	    say_why(c, pd_plan_expand(c->plan, &c->diags), before, "expanding the plan");
 	if (s != PD_OK)
 		return finish(c, s);
 	c->reached = PD_STAGE_EXPAND;

@@ -318,8 +318,14 @@ static void test_names(void)
 		CU_ASSERT_EQUAL(pd_objective_from_name(pd_objective_name((pd_objective)o)), o);
 	CU_ASSERT_EQUAL(pd_objective_from_name("gpu"), -1);
 	CU_ASSERT_EQUAL(pd_objective_from_name(NULL), -1);
-	pd_choice c = {.dp = 2, .pp = 3, .tp = 4, .sp = true, .dense_tp = 4, .ep = 16,
-	               .redundant = 0, .micro_batches = 1};
+	pd_choice c = {.dp = 2,
+	               .pp = 3,
+	               .tp = 4,
+	               .sp = true,
+	               .dense_tp = 4,
+	               .ep = 16,
+	               .redundant = 0,
+	               .micro_batches = 1};
 	char buf[128];
 	CU_ASSERT_EQUAL(pd_choice_gpus(&c), 96);
 	CU_ASSERT_STRING_EQUAL(pd_choice_describe(&c, buf, sizeof(buf)),
@@ -333,7 +339,8 @@ static CU_TestInfo tests[] = {
     {"same result at every thread count", test_same_result_at_every_thread_count},
     {"hostile plans are bounded", test_hostile_plans_are_bounded},
     {"cannot fit says the arithmetic", test_cannot_fit_says_the_arithmetic},
-    {"unreachable throughput says GPUs needed", test_unreachable_throughput_says_gpus_needed},
+    {"unreachable throughput says GPUs needed",
+     test_unreachable_throughput_says_gpus_needed},
     {"reachable target is met", test_reachable_target_is_met},
     {"budget prunes and says so", test_budget_prunes_and_says_so},
     {"names", test_names},

@@ -78,7 +78,8 @@ static void test_seed_suggestion_checks_and_compiles(void)
 	cJSON *j = run_json(pd_test_path(SEED), "gpus", 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	int best = (int)num(j, "best");
-	const cJSON *b = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "candidates"), best);
+	const cJSON *b =
+	    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "candidates"), best);
 	CU_ASSERT(num(b, "gpus") >= 1 && num(b, "gpus") <= 2);
 	const char *verdict;
 	double t = compiled_tokens(xml, &verdict);
@@ -177,14 +178,15 @@ static bool keys_are(const cJSON *o, const char *const *keys, size_t n)
 
 static void test_json_keys_exact(void)
 {
-	static const char *const root[] = {"plan",     "objective", "original", "candidates",
+	static const char *const root[] = {"plan",     "objective", "original",  "candidates",
 	                                   "frontier", "best",      "reachable", "evaluated"};
 	static const char *const orig[] = {"verdict", "gpus", "tokens_per_ms"};
-	static const char *const cand[] = {"gpus",    "tokens_per_ms", "tokens_per_s_per_gpu",
-	                                   "step_latency_us", "ttft_ms", "tpot_ms",
-	                                   "peak_memory_fraction", "strategy"};
-	static const char *const strat[] = {"dp",       "pp", "tp", "sp", "dense_tp", "ep",
-	                                    "redundant_experts", "micro_batches", "overlap"};
+	static const char *const cand[] = {
+	    "gpus",    "tokens_per_ms", "tokens_per_s_per_gpu", "step_latency_us",
+	    "ttft_ms", "tpot_ms",       "peak_memory_fraction", "strategy"};
+	static const char *const strat[] = {
+	    "dp",     "pp", "tp", "sp", "dense_tp", "ep", "redundant_experts", "micro_batches",
+	    "overlap"};
 	cJSON *j = run_json(pd_test_path(SEED), "per-gpu", 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT(keys_are(j, root, 8));
@@ -201,7 +203,8 @@ static void test_json_keys_exact(void)
 	CU_ASSERT(keys_are(cJSON_GetObjectItem(c0, "strategy"), strat, 9));
 	CU_ASSERT(cJSON_IsBool(cJSON_GetObjectItem(j, "reachable")));
 	CU_ASSERT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "frontier")) >= 1);
-	CU_ASSERT(num(j, "evaluated") >= cJSON_GetArraySize(cJSON_GetObjectItem(j, "candidates")) / 3);
+	CU_ASSERT(num(j, "evaluated") >=
+	          cJSON_GetArraySize(cJSON_GetObjectItem(j, "candidates")) / 3);
 	cJSON_Delete(j);
 }
 

@@ -24,7 +24,7 @@ pd_status pd_report_write_picture(FILE *f, pd_report_format fmt, const pd_compil
 /* What `plandag suggest` prints and writes to NAME-suggest.md: the search, the plan as
  * written (orig: its compilation, as `check` judges it) and the result. */
 typedef struct pd_suggest_report {
-	const char *plan;        /* plan/@name */
+	const char *plan; /* plan/@name */
 	const pd_compilation *orig;
 	const pd_search_options *opt;
 	const pd_search_result *res;
@@ -34,6 +34,7 @@ typedef struct pd_suggest_report {
 /* Markdown: the verdict on the plan as written and why it falls short, the frontier as
  * a table (the winner marked), the winner, what was pruned, the unreachable target.
  * JSON: the object docs/suggest.md describes (section JSON).  PD_IO on a write error. */
-pd_status pd_suggest_report_write(FILE *f, pd_report_format fmt, const pd_suggest_report *r);
+pd_status pd_suggest_report_write(FILE *f, pd_report_format fmt,
+                                  const pd_suggest_report *r);
 
 #endif

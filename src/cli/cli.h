@@ -39,8 +39,8 @@ typedef struct cli {
 	const char *format; /* report: md|json */
 	const char *emit;
 	const char *view;
-	const char *dump;  /* expand|lower */
-	const char *topic; /* help COMMAND */
+	const char *dump;      /* expand|lower */
+	const char *topic;     /* help COMMAND */
 	const char *objective; /* suggest: gpus|throughput|per-gpu|latency */
 	const char *max_gpus;  /* suggest --max-gpus N (as written) */
 	const char *top;       /* suggest --top K (as written) */

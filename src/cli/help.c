@@ -71,7 +71,8 @@ static const char *option_help(const cli_option *o, char *buf, size_t size)
 		return o->help;
 	char all[256], dflt[256];
 	snprintf(buf, size,
-	         "compile: comma list of %s, or none (default %s); suggest: comma list of the words %s "
+	         "compile: comma list of %s, or none (default %s); suggest: comma list of the "
+	         "words %s "
 	         "(default all)",
 	         pd_cli_emit_words(all, sizeof(all), ", ", ~0u),
 	         pd_cli_emit_words(dflt, sizeof(dflt), ",", PD_EMIT_DEFAULT),

@@ -34,9 +34,9 @@ static int parse_emit(const char *list, unsigned *mask)
 			char word[64];
 			snprintf(word, sizeof(word), "%.*s", (int)(n < 63 ? n : 63), p);
 			const char *names[] = {"plan", "png", "report"};
-			return pd_cli_usage_error("suggest --emit takes a comma list of "
-			                          PD_CLI_SUGGEST_EMIT_WORDS,
-			                          word, pd_suggest(word, names, 3));
+			return pd_cli_usage_error(
+			    "suggest --emit takes a comma list of " PD_CLI_SUGGEST_EMIT_WORDS, word,
+			    pd_suggest(word, names, 3));
 		}
 		*mask |= bit;
 		p += n + (p[n] == ',');
@@ -170,8 +170,8 @@ static int write_files(const char *dir, unsigned mask, const outputs *o,
 		if (xml_done)
 			unlink(o->xml);
 		if (diags.n == 0)
-			fprintf(stderr, "plandag: error: cannot write the files into %s: %s [io]\n", dir,
-			        strerror(errno ? errno : EIO));
+			fprintf(stderr, "plandag: error: cannot write the files into %s: %s [io]\n",
+			        dir, strerror(errno ? errno : EIO));
 	}
 	pd_diag_list_print(stderr, dir, &diags);
 	pd_diag_list_release(&diags);
@@ -237,8 +237,12 @@ static int search_and_write(const cli *c, const pd_compilation *comp, const char
 		return PD_IO;
 	}
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	pd_suggest_report r = {.plan = comp->plan->name, .orig = comp, .opt = opt, .res = &res,
-	                       .threads = opt->threads > 0 ? opt->threads : (int)(cores > 0 ? cores : 1)};
+	pd_suggest_report r = {.plan = comp->plan->name,
+	                       .orig = comp,
+	                       .opt = opt,
+	                       .res = &res,
+	                       .threads = opt->threads > 0 ? opt->threads
+	                                                   : (int)(cores > 0 ? cores : 1)};
 	pd_report_format fmt =
 	    c->format && strcmp(c->format, "json") == 0 ? PD_REPORT_JSON : PD_REPORT_MD;
 	int rc = res.reachable ? PD_OK : PD_INVALID;

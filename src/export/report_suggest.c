@@ -29,8 +29,8 @@ static void md_row(FILE *f, const pd_candidate *k, const char *mark)
 	fprintf(f, "| %s | %lld | %s | %s | %s | %s | %s | %s | %s | %s |\n", mark,
 	        (long long)k->gpus, fig(a, sizeof(a), "%.2f", k->tokens_per_ms),
 	        fig(b, sizeof(b), "%.1f", k->tokens_per_s_per_gpu),
-	        fig(c, sizeof(c), "%.1f", k->step_latency_us), fig(d, sizeof(d), "%.3f", k->ttft_ms),
-	        fig(e, sizeof(e), "%.3f", k->tpot_ms),
+	        fig(c, sizeof(c), "%.1f", k->step_latency_us),
+	        fig(d, sizeof(d), "%.3f", k->ttft_ms), fig(e, sizeof(e), "%.3f", k->tpot_ms),
 	        fig(g, sizeof(g), "%.0f %%", 100.0 * k->peak_memory_fraction),
 	        pd_choice_describe(&k->choice, s, sizeof(s)),
 	        k->scheduled ? "scheduled" : "estimate");
@@ -39,11 +39,13 @@ static void md_row(FILE *f, const pd_candidate *k, const char *mark)
 static void md_table(FILE *f, const pd_suggest_report *r)
 {
 	const pd_search_result *res = r->res;
-	fputs("Pareto frontier (fewer GPUs, more tokens/s per GPU; no candidate beats a row on "
-	      "both):\n\n| | GPUs | tokens/ms | tokens/s per GPU | step (us) | TTFT (ms) | TPOT "
-	      "(ms) | peak memory | strategy | figures |\n|---|---|---|---|---|---|---|---|---|---|"
-	      "\n",
-	      f);
+	fputs(
+	    "Pareto frontier (fewer GPUs, more tokens/s per GPU; no candidate beats a row on "
+	    "both):\n\n| | GPUs | tokens/ms | tokens/s per GPU | step (us) | TTFT (ms) | TPOT "
+	    "(ms) | peak memory | strategy | figures "
+	    "|\n|---|---|---|---|---|---|---|---|---|---|"
+	    "\n",
+	    f);
 	bool best_shown = false;
 	for (uint32_t i = 0; i < res->n_frontier; i++) {
 		bool is_best = (int64_t)res->frontier[i] == res->best;
@@ -75,8 +77,8 @@ static void md_original(FILE *f, const pd_suggest_report *r)
 	bool valid = o->diags.errors == 0 && o->status == PD_OK;
 	fprintf(f, "The plan as written: **%s**", valid ? "valid" : "invalid");
 	if (o->reached >= PD_STAGE_VALIDATE)
-		fprintf(f, ", %lld GPUs (structural), %.2f tokens/ms", (long long)an->gpus_structural,
-		        an->tokens_per_ms);
+		fprintf(f, ", %lld GPUs (structural), %.2f tokens/ms",
+		        (long long)an->gpus_structural, an->tokens_per_ms);
 	fputs(".\n", f);
 	size_t shown = 0;
 	for (size_t i = 0; i < o->diags.n && shown < MAX_ORIGINAL_ERRORS; i++) {
@@ -87,7 +89,8 @@ static void md_original(FILE *f, const pd_suggest_report *r)
 		shown++;
 	}
 	if (o->diags.errors > shown)
-		fprintf(f, "- and %zu more error(s): run `plandag check`\n", o->diags.errors - shown);
+		fprintf(f, "- and %zu more error(s): run `plandag check`\n",
+		        o->diags.errors - shown);
 }
 
 /* Why the plan as written falls short of the winner. */
@@ -102,8 +105,9 @@ static void md_short(FILE *f, const pd_suggest_report *r)
 		fputs("It falls short because it breaks the rules above; ", f);
 	else
 		fputs("It is valid; ", f);
-	fprintf(f, "the suggestion uses %lld GPUs instead of %lld and gives %.2f tokens/ms "
-	           "instead of %.2f",
+	fprintf(f,
+	        "the suggestion uses %lld GPUs instead of %lld and gives %.2f tokens/ms "
+	        "instead of %.2f",
 	        (long long)b->gpus, (long long)an->gpus_structural, b->tokens_per_ms,
 	        an->tokens_per_ms);
 	if (an->gpus_structural > 0 && an->tokens_per_ms > 0)
@@ -121,10 +125,12 @@ static void md_winner(FILE *f, const pd_suggest_report *r)
 		fputs("No strategy passes every rule on this cluster: nothing to suggest.\n", f);
 		return;
 	}
-	fprintf(f, "%s: **%s** on %lld GPUs: %.2f tokens/ms, %.1f tokens/s per GPU, step %.1f "
-	           "us, peak memory %.0f %% (%s).\n",
-	        res->reachable ? "Suggested" : "Best reachable", pd_choice_describe(&b->choice, s, sizeof(s)),
-	        (long long)b->gpus, b->tokens_per_ms, b->tokens_per_s_per_gpu, b->step_latency_us,
+	fprintf(f,
+	        "%s: **%s** on %lld GPUs: %.2f tokens/ms, %.1f tokens/s per GPU, step %.1f "
+	        "us, peak memory %.0f %% (%s).\n",
+	        res->reachable ? "Suggested" : "Best reachable",
+	        pd_choice_describe(&b->choice, s, sizeof(s)), (long long)b->gpus,
+	        b->tokens_per_ms, b->tokens_per_s_per_gpu, b->step_latency_us,
 	        100.0 * b->peak_memory_fraction,
 	        b->scheduled ? "figures of the lowered, scheduled DAG, as `plandag compile` of "
 	                       "the written plan reports them"
@@ -138,9 +144,10 @@ static void md_winner(FILE *f, const pd_suggest_report *r)
 		fprintf(f, "The target would need about %lld GPUs of this kind.\n",
 		        (long long)res->gpus_needed);
 	else
-		fputs("Adding GPUs of this kind does not reach it (searched clusters up to 16 times "
-		      "the nodes).\n",
-		      f);
+		fputs(
+		    "Adding GPUs of this kind does not reach it (searched clusters up to 16 times "
+		    "the nodes).\n",
+		    f);
 }
 
 static void md_search(FILE *f, const pd_suggest_report *r)
@@ -148,9 +155,11 @@ static void md_search(FILE *f, const pd_suggest_report *r)
 	const pd_search_result *res = r->res;
 	fprintf(f, "Objective: %s. Targets: ", pd_objective_name(r->opt->objective));
 	md_targets(f, &r->orig->plan->workload);
-	fprintf(f, ".\nSearched %llu strategies in %.2f s on %d thread(s); %u pass every rule "
-	           "of `check`.\n",
-	        (unsigned long long)res->evaluated, res->seconds, r->threads, res->n_candidates);
+	fprintf(f,
+	        ".\nSearched %llu strategies in %.2f s on %d thread(s); %u pass every rule "
+	        "of `check`.\n",
+	        (unsigned long long)res->evaluated, res->seconds, r->threads,
+	        res->n_candidates);
 	if (res->pruned_why)
 		fprintf(f, "Pruned %llu without evaluating them: %s.\n",
 		        (unsigned long long)res->pruned, res->pruned_why);

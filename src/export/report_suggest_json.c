@@ -47,9 +47,9 @@ static cJSON *j_original(const pd_compilation *c)
 	bool valid = c->diags.errors == 0 && c->status == PD_OK;
 	bool figures = c->reached >= PD_STAGE_VALIDATE;
 	cJSON_AddItemToObject(o, "verdict", cJSON_CreateString(valid ? "valid" : "invalid"));
-	cJSON_AddItemToObject(o, "gpus", figures ? cJSON_CreateNumber(
-	                                               (double)c->analysis.gpus_structural)
-	                                         : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "gpus",
+	                      figures ? cJSON_CreateNumber((double)c->analysis.gpus_structural)
+	                              : cJSON_CreateNull());
 	cJSON_AddItemToObject(o, "tokens_per_ms",
 	                      figures && c->analysis.throughput_source != PD_THROUGHPUT_NONE
 	                          ? num(c->analysis.tokens_per_ms)
@@ -71,8 +71,9 @@ static cJSON *j_root(const pd_suggest_report *r)
 	cJSON *fr = cJSON_AddArrayToObject(root, "frontier");
 	for (uint32_t i = 0; i < res->n_frontier; i++)
 		cJSON_AddItemToArray(fr, cJSON_CreateNumber((double)res->frontier[i]));
-	cJSON_AddItemToObject(root, "best", res->best >= 0 ? cJSON_CreateNumber((double)res->best)
-	                                                   : cJSON_CreateNull());
+	cJSON_AddItemToObject(root, "best",
+	                      res->best >= 0 ? cJSON_CreateNumber((double)res->best)
+	                                     : cJSON_CreateNull());
 	cJSON_AddItemToObject(root, "reachable", cJSON_CreateBool(res->reachable));
 	cJSON_AddItemToObject(root, "evaluated", cJSON_CreateNumber((double)res->evaluated));
 	return root;

@@ -76,7 +76,9 @@ pd_status pd_i_search_build_plan(const pd_plan *plan, const pd_choice *c, pd_pla
 	p->arena = a;
 	for (int64_t i = 0; i < c->pp; i++)
 		fill_stage(plan, c, i, &st[i]);
-	*r = (pd_replica){.count = c->dp, .stages = st, .n_stages = (uint32_t)c->pp,
+	*r = (pd_replica){.count = c->dp,
+	                  .stages = st,
+	                  .n_stages = (uint32_t)c->pp,
 	                  .loc = plan->strategy.loc};
 	p->strategy.replicas = r;
 	p->strategy.n_replicas = 1;
@@ -89,7 +91,8 @@ void pd_i_candidate_fill(const pd_plan *cplan, const pd_analysis *an, const pd_c
 {
 	double peak = 0;
 	for (uint32_t i = 0; i < an->n_memory; i++)
-		if (an->memory[i].capacity > 0 && an->memory[i].total / an->memory[i].capacity > peak)
+		if (an->memory[i].capacity > 0 &&
+		    an->memory[i].total / an->memory[i].capacity > peak)
 			peak = an->memory[i].total / an->memory[i].capacity;
 	int64_t reps = (int64_t)(cplan->strategy.n_replicas ? cplan->strategy.n_replicas : 1);
 	double scale = (double)c->dp / (double)reps;

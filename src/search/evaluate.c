@@ -51,7 +51,8 @@ static pd_status validate_choice(const pd_plan *plan, const pd_choice *c, pd_pla
 	if (s == PD_OK && pd_plan_validate(p, an, &l) == PD_IO)
 		s = PD_IO;
 	(*evaluated)++;
-	bool bad = s != PD_OK || breaks_rules(&l) || an->throughput_source == PD_THROUGHPUT_NONE;
+	bool bad =
+	    s != PD_OK || breaks_rules(&l) || an->throughput_source == PD_THROUGHPUT_NONE;
 	pd_diag_list_release(&l);
 	if (bad) {
 		pd_plan_destroy(p);
@@ -63,8 +64,8 @@ static pd_status validate_choice(const pd_plan *plan, const pd_choice *c, pd_pla
 
 bool pd_i_replicas_aligned(const pd_cluster *cl, int64_t gpus)
 {
-	int64_t units[2] = {cl->gpus_per_node, cl->nvlink_domain > 0 ? cl->nvlink_domain
-	                                                             : cl->gpus_per_node};
+	int64_t units[2] = {cl->gpus_per_node,
+	                    cl->nvlink_domain > 0 ? cl->nvlink_domain : cl->gpus_per_node};
 	for (int i = 0; i < 2; i++)
 		if (units[i] > 0 && gpus % units[i] != 0 && units[i] % gpus != 0)
 			return false;
@@ -97,8 +98,8 @@ static pd_status add_dp(const pd_plan *plan, const pd_plan *one, const pd_analys
 	return s;
 }
 
-pd_status pd_i_evaluate_shape(const pd_plan *plan, const pd_i_space *sp, const pd_choice *shape,
-                              pd_i_cands *out, uint64_t *evaluated)
+pd_status pd_i_evaluate_shape(const pd_plan *plan, const pd_i_space *sp,
+                              const pd_choice *shape, pd_i_cands *out, uint64_t *evaluated)
 {
 	pd_plan *one;
 	pd_analysis an;
@@ -113,7 +114,8 @@ pd_status pd_i_evaluate_shape(const pd_plan *plan, const pd_i_space *sp, const p
 	}
 	pd_status s = PD_OK;
 	for (int i = 0; i < 3 && s == PD_OK; i++) {
-		bool dup = dps[i] < 1 || (i > 0 && dps[i] == dps[0]) || (i == 2 && dps[2] == dps[1]);
+		bool dup =
+		    dps[i] < 1 || (i > 0 && dps[i] == dps[0]) || (i == 2 && dps[2] == dps[1]);
 		pd_choice c = *shape;
 		c.dp = dps[i];
 		if (!dup)

@@ -22,10 +22,12 @@ static int cmp_i64(int64_t a, int64_t b)
  * the order the candidates came in. */
 int pd_i_choice_cmp(const pd_choice *a, const pd_choice *b)
 {
-	int64_t x[9] = {a->dp, a->pp, a->tp, a->sp, a->dense_tp, a->ep, a->redundant,
-	                a->micro_batches, a->two_batch};
-	int64_t y[9] = {b->dp, b->pp, b->tp, b->sp, b->dense_tp, b->ep, b->redundant,
-	                b->micro_batches, b->two_batch};
+	int64_t x[9] = {a->dp,       a->pp, a->tp,        a->sp,
+	                a->dense_tp, a->ep, a->redundant, a->micro_batches,
+	                a->two_batch};
+	int64_t y[9] = {b->dp,       b->pp, b->tp,        b->sp,
+	                b->dense_tp, b->ep, b->redundant, b->micro_batches,
+	                b->two_batch};
 	for (int i = 0; i < 9; i++)
 		if (x[i] != y[i])
 			return cmp_i64(x[i], y[i]);

@@ -10,7 +10,7 @@
 
 #define MAX_ROUNDS 4
 #define MAX_FRONTIER 8 /* frontier points compiled after the best K */
-#define MAX_BATCH 4 /* compilations at once: each may hold a DAG of 3 M elements */
+#define MAX_BATCH 4    /* compilations at once: each may hold a DAG of 3 M elements */
 
 const char *pd_search_why(pd_objective o)
 {
@@ -179,8 +179,8 @@ static bool seen(tried *t, const pd_choice *c)
 /* Compiles the candidates idx[0..n) (ascending) a batch at a time on every core and
  * applies the results in that order, so the result does not depend on the threads. */
 static pd_status compile_all(const pd_plan *plan, const pd_search_options *opt,
-                             uint64_t max_elements, pd_search_result *res, const uint32_t *idx,
-                             uint32_t n, pd_diag_list *diags)
+                             uint64_t max_elements, pd_search_result *res,
+                             const uint32_t *idx, uint32_t n, pd_diag_list *diags)
 {
 	job jobs[MAX_BATCH];
 	pd_status s = PD_OK;
@@ -188,7 +188,9 @@ static pd_status compile_all(const pd_plan *plan, const pd_search_options *opt,
 	for (uint32_t first = 0; first < n; first += b) {
 		uint32_t m = n - first < b ? n - first : b;
 		for (uint32_t j = 0; j < m; j++)
-			jobs[j] = (job){.plan = plan, .opt = opt, .max_elements = max_elements,
+			jobs[j] = (job){.plan = plan,
+			                .opt = opt,
+			                .max_elements = max_elements,
 			                .choice = res->candidates[idx[first + j] - gone_before].choice};
 		run_batch(jobs, m);
 		for (uint32_t j = 0; j < m; j++) {
@@ -208,7 +210,8 @@ static pd_status compile_all(const pd_plan *plan, const pd_search_options *opt,
 }
 
 /* The untried candidates among the first k (ascending indices); their number. */
-static uint32_t untried_top(const pd_search_result *res, uint32_t k, tried *t, uint32_t *idx)
+static uint32_t untried_top(const pd_search_result *res, uint32_t k, tried *t,
+                            uint32_t *idx)
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < k && i < res->n_candidates; i++)
@@ -236,8 +239,8 @@ static uint32_t untried_frontier(const pd_search_result *res, tried *t, uint32_t
 	return n;
 }
 
-pd_status pd_i_refine(const pd_plan *plan, const pd_search_options *opt, pd_search_result *res,
-                      pd_diag_list *diags)
+pd_status pd_i_refine(const pd_plan *plan, const pd_search_options *opt,
+                      pd_search_result *res, pd_diag_list *diags)
 {
 	uint32_t k = opt->top_k > 0 ? (uint32_t)opt->top_k : PD_I_SEARCH_TOP_K;
 	if (k > 64)

@@ -36,7 +36,8 @@ const char *pd_choice_describe(const pd_choice *c, char *buf, size_t size)
 	if (c->ep > 1 && n >= 0 && (size_t)n < size)
 		n += snprintf(buf + n, size - (size_t)n, ", EP %lld", (long long)c->ep);
 	if (c->redundant > 0 && n >= 0 && (size_t)n < size)
-		n += snprintf(buf + n, size - (size_t)n, " (+%lld redundant)", (long long)c->redundant);
+		n += snprintf(buf + n, size - (size_t)n, " (+%lld redundant)",
+		              (long long)c->redundant);
 	if (c->dense_tp != c->tp && n >= 0 && (size_t)n < size)
 		n += snprintf(buf + n, size - (size_t)n, ", dense TP %lld", (long long)c->dense_tp);
 	if (c->micro_batches > 1 && n >= 0 && (size_t)n < size)
@@ -67,7 +68,8 @@ static void cannot_fit(const pd_plan *plan, const pd_i_space *sp, pd_diag_list *
 {
 	const pd_workload *w = &plan->workload;
 	pd_diag *d = pd_diag_add(
-	    diags, PD_RULE_MEMORY_CAPACITY, PD_ERROR, plan->model.loc.line, plan->model.loc.column,
+	    diags, PD_RULE_MEMORY_CAPACITY, PD_ERROR, plan->model.loc.line,
+	    plan->model.loc.column,
 	    "the model cannot fit %lld GPU(s) with any strategy: its weights and the KV cache "
 	    "of %lld sequences x %lld tokens need at least %.1f GB, more than %lld x %.1f GB "
 	    "usable (gpu-memory %.1f GB less the 10 %% reserve)",
@@ -104,7 +106,8 @@ pd_status pd_i_search_core(const pd_plan *plan, const pd_search_options *opt,
 	return run_space(plan, opt, sp, res);
 }
 
-static void note_pruned(const pd_plan *plan, const pd_search_result *res, pd_diag_list *diags)
+static void note_pruned(const pd_plan *plan, const pd_search_result *res,
+                        pd_diag_list *diags)
 {
 	if (!res->pruned_why)
 		return;
@@ -114,8 +117,8 @@ static void note_pruned(const pd_plan *plan, const pd_search_result *res, pd_dia
 	            res->pruned_why);
 }
 
-pd_status pd_search(const pd_plan *plan, const pd_search_options *opt, pd_search_result *res,
-                    pd_diag_list *diags)
+pd_status pd_search(const pd_plan *plan, const pd_search_options *opt,
+                    pd_search_result *res, pd_diag_list *diags)
 {
 	double t0 = now_s();
 	pd_search_options o = *opt;

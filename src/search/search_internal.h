@@ -36,12 +36,12 @@ bool pd_i_cands_push(pd_i_cands *a, const pd_candidate *c);
 typedef struct pd_i_space {
 	pd_choice *shapes;
 	uint32_t n;
-	int64_t max_gpus;      /* GPUs a candidate may use: cluster or --max-gpus */
-	int64_t min_replica;   /* GPUs a replica needs at least (memory lower bound) */
-	uint64_t pruned;       /* shapes skipped before evaluation */
-	char why[512];         /* what was pruned, "" when nothing */
-	double floor_bytes;    /* weights + KV cache of one replica, unsharded */
-	double usable_bytes;   /* per GPU: capacity - reserve */
+	int64_t max_gpus;    /* GPUs a candidate may use: cluster or --max-gpus */
+	int64_t min_replica; /* GPUs a replica needs at least (memory lower bound) */
+	uint64_t pruned;     /* shapes skipped before evaluation */
+	char why[512];       /* what was pruned, "" when nothing */
+	double floor_bytes;  /* weights + KV cache of one replica, unsharded */
+	double usable_bytes; /* per GPU: capacity - reserve */
 } pd_i_space;
 
 /* Enumerates the shapes of plan within opt's bounds, pruning memory lower bounds first,
@@ -75,8 +75,8 @@ bool pd_i_replicas_aligned(const pd_cluster *cl, int64_t gpus);
 /* Evaluates one shape (dp = 1) and appends the candidates of the dp that matter: 1, the
  * least meeting the throughput target, the most that fits.  *evaluated counts the plans
  * validated.  PD_IO when out of memory. */
-pd_status pd_i_evaluate_shape(const pd_plan *plan, const pd_i_space *sp, const pd_choice *shape,
-                              pd_i_cands *out, uint64_t *evaluated);
+pd_status pd_i_evaluate_shape(const pd_plan *plan, const pd_i_space *sp,
+                              const pd_choice *shape, pd_i_cands *out, uint64_t *evaluated);
 
 /* Evaluates every shape on threads workers (0 = online cores); appends to out in the
  * order of sp->shapes whatever the thread count. */
@@ -105,8 +105,7 @@ pd_status pd_i_unreachable(const pd_plan *plan, const pd_search_options *opt,
  * pd_i_search_build_plan), replaces their figures with the scheduled ones and ranks
  * again, until the best top_k are scheduled (or too large to lower: estimate kept);
  * then the frontier points whose DAG is small (PD_I_SEARCH_FRONTIER_ELEMENTS). */
-pd_status pd_i_refine(const pd_plan *plan, const pd_search_options *opt, pd_search_result *res,
-                      pd_diag_list *diags);
-
+pd_status pd_i_refine(const pd_plan *plan, const pd_search_options *opt,
+                      pd_search_result *res, pd_diag_list *diags);
 
 #endif

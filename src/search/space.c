@@ -45,18 +45,19 @@ static double work_us(const pd_plan *p, const pd_choice *c)
 {
 	double gpus = (double)pd_choice_gpus(c);
 	double slots = (double)(p->model.experts + c->redundant);
-	return 25.0 + 0.25 * gpus + 0.02 * slots * (double)c->pp + 0.002 * (double)p->model.layers;
+	return 25.0 + 0.25 * gpus + 0.02 * slots * (double)c->pp +
+	       0.002 * (double)p->model.layers;
 }
 
 typedef struct gen {
 	const pd_plan *p;
 	pd_i_space *sp;
 	int level;
-	uint64_t stride;   /* keep every stride-th shape (level N_LEVELS) */
-	uint64_t seen;     /* shapes generated that passed the memory bound */
-	uint64_t memory;   /* shapes below the memory bound */
+	uint64_t stride; /* keep every stride-th shape (level N_LEVELS) */
+	uint64_t seen;   /* shapes generated that passed the memory bound */
+	uint64_t memory; /* shapes below the memory bound */
 	double work_us;
-	bool store;        /* false: count only */
+	bool store; /* false: count only */
 	pd_choice *out;
 	uint32_t n, cap;
 	bool oom;
@@ -185,8 +186,8 @@ static void generate(gen *g)
 {
 	const pd_plan *p = g->p;
 	const pd_model *m = &p->model;
-	int64_t tp_cap = p->cluster.nvlink_domain > 0 ? p->cluster.nvlink_domain
-	                                              : p->cluster.gpus_per_node;
+	int64_t tp_cap =
+	    p->cluster.nvlink_domain > 0 ? p->cluster.nvlink_domain : p->cluster.gpus_per_node;
 	tp_cap = tp_cap < MAX_TP ? tp_cap : MAX_TP;
 	for (size_t k = 0; k < N_PP; k++) {
 		if (!pp_allowed(g, PP_TABLE[k]))
@@ -194,8 +195,8 @@ static void generate(gen *g)
 		for (int64_t tp = 1; tp <= tp_cap; tp++) {
 			if (m->heads % tp != 0 || PP_TABLE[k] * tp > g->sp->max_gpus)
 				continue;
-			pd_choice c = {.dp = 1, .pp = PP_TABLE[k], .tp = tp, .ep = 1,
-			               .micro_batches = 1};
+			pd_choice c = {
+			    .dp = 1, .pp = PP_TABLE[k], .tp = tp, .ep = 1, .micro_batches = 1};
 			if (m->experts > 0)
 				vary_experts(g, c);
 			else
@@ -204,7 +205,8 @@ static void generate(gen *g)
 	}
 }
 
-static uint64_t run(const pd_plan *p, pd_i_space *sp, int level, uint64_t stride, double *us)
+static uint64_t run(const pd_plan *p, pd_i_space *sp, int level, uint64_t stride,
+                    double *us)
 {
 	gen g = {.p = p, .sp = sp, .level = level, .stride = stride};
 	generate(&g);
@@ -216,7 +218,8 @@ static uint64_t run(const pd_plan *p, pd_i_space *sp, int level, uint64_t stride
 static void memory_bound(const pd_plan *p, pd_i_space *sp)
 {
 	sp->floor_bytes = pd_i_memory_floor(p, &sp->usable_bytes);
-	double need = sp->usable_bytes > 0 ? ceil(sp->floor_bytes / sp->usable_bytes) : INFINITY;
+	double need =
+	    sp->usable_bytes > 0 ? ceil(sp->floor_bytes / sp->usable_bytes) : INFINITY;
 	sp->min_replica = need > (double)INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)need;
 	if (sp->min_replica < 1)
 		sp->min_replica = 1;
@@ -227,11 +230,12 @@ static void say_pruned(pd_i_space *sp, uint64_t memory, int level, uint64_t stri
 {
 	size_t n = 0;
 	if (memory)
-		n += (size_t)snprintf(sp->why + n, sizeof(sp->why) - n,
-		                      "%llu strategies with fewer than %lld GPUs per replica (weights "
-		                      "+ KV cache %.1f GB, %.1f GB usable per GPU)",
-		                      (unsigned long long)memory, (long long)sp->min_replica,
-		                      sp->floor_bytes / 1e9, sp->usable_bytes / 1e9);
+		n += (size_t)snprintf(
+		    sp->why + n, sizeof(sp->why) - n,
+		    "%llu strategies with fewer than %lld GPUs per replica (weights "
+		    "+ KV cache %.1f GB, %.1f GB usable per GPU)",
+		    (unsigned long long)memory, (long long)sp->min_replica, sp->floor_bytes / 1e9,
+		    sp->usable_bytes / 1e9);
 	if (level > 0 && n < sizeof(sp->why))
 		n += (size_t)snprintf(sp->why + n, sizeof(sp->why) - n,
 		                      "%s%llu more for the time budget:", n ? "; " : "",
