@@ -272,6 +272,40 @@ static void test_unreachable_throughput_says_gpus_needed(void)
 	free(text);
 }
 
+/* A TPOT the allowed GPUs cannot reach but a larger stage can: the GPUs it would take. */
+static void test_unreachable_latency_searches_larger_clusters(void)
+{
+	char *text = pd_test_edit_file(SEED, "micro-batches=\"1\"",
+	                               "micro-batches=\"1\" target-tpot=\"5\"");
+	pd_plan *p = load_text(text);
+	pd_search_options o = {.top_k = 1, .max_gpus = 2};
+	pd_search_result r;
+	pd_diag_list dl;
+	search(p, &o, &r, &dl);
+	CU_ASSERT_FALSE(r.reachable);
+	CU_ASSERT(r.best >= 0);
+	CU_ASSERT(r.gpus_needed > 2);
+	CU_ASSERT(r.gpus_needed <= 64);
+	for (uint32_t k = 0; k < r.n_candidates; k++)
+		CU_ASSERT(r.candidates[k].gpus <= 2);
+	pd_search_result_release(&r);
+	pd_diag_list_release(&dl);
+	pd_plan_destroy(p);
+	free(text);
+	/* a TPOT no stage of these GPUs reaches: adding GPUs does not help (-1) */
+	text = pd_test_edit_file(SEED, "micro-batches=\"1\"",
+	                         "micro-batches=\"1\" target-tpot=\"0.001\"");
+	p = load_text(text);
+	o = (pd_search_options){.top_k = 1};
+	search(p, &o, &r, &dl);
+	CU_ASSERT_FALSE(r.reachable);
+	CU_ASSERT_EQUAL(r.gpus_needed, -1);
+	pd_search_result_release(&r);
+	pd_diag_list_release(&dl);
+	pd_plan_destroy(p);
+	free(text);
+}
+
 static void test_reachable_target_is_met(void)
 {
 	char *text = pd_test_edit_file(SEED, "micro-batches=\"1\"",
@@ -341,6 +375,8 @@ static CU_TestInfo tests[] = {
     {"cannot fit says the arithmetic", test_cannot_fit_says_the_arithmetic},
     {"unreachable throughput says GPUs needed",
      test_unreachable_throughput_says_gpus_needed},
+    {"unreachable latency searches larger clusters",
+     test_unreachable_latency_searches_larger_clusters},
     {"reachable target is met", test_reachable_target_is_met},
     {"budget prunes and says so", test_budget_prunes_and_says_so},
     {"names", test_names},
