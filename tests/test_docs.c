@@ -99,7 +99,7 @@ static void format_doc_should_describe_every_element_and_attribute(void)
 		free(sec);
 		elements++;
 	}
-	CU_ASSERT_EQUAL(elements, 11);
+	CU_ASSERT_EQUAL(elements, 12);
 	CU_ASSERT_TRUE(attributes >= 40);
 	free(xsd);
 	free(doc);

@@ -5,6 +5,10 @@
  *   3. stages without gpus                        -> the next free GPUs, max(TP, EP)
  *   4. MoE models                                 -> the expert layout of every stage
  *
+ * A pooled plan's replicas are all in strategy.replicas (the prefill pool's first), so
+ * the next free GPUs continue from the prefill pool's stages into the decode pool's; the
+ * pools' replica ranges are recomputed after step 2.
+ *
  * Nothing here judges the plan: whatever is odd is left for the rules to report.
  */
 #include "plan/layout.h"
@@ -177,6 +181,7 @@ pd_status pd_plan_expand(pd_plan *plan, pd_diag_list *diags)
 	if (plan->strategy.shorthand)
 		PD_CHECK(expand_shorthand(plan));
 	PD_CHECK(expand_counts(plan, diags));
+	pd_i_pools_reindex(plan);
 	PD_CHECK(assign_gpus(plan, diags));
 	PD_CHECK(place_experts(plan));
 	plan->expanded = true;

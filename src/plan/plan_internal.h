@@ -76,4 +76,7 @@ void pd_i_check_hierarchy(pd_i_reader *r, xmlDoc *doc);
  * diagnostics for values the XSD cannot check.  PD_IO only when out of memory. */
 pd_status pd_i_build_plan(pd_i_reader *r, xmlDoc *doc, pd_plan *plan);
 
+/* After expand: each pool's first_replica / n_replicas from replica.pool (pools.c). */
+void pd_i_pools_reindex(pd_plan *plan);
+
 #endif

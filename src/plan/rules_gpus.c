@@ -212,12 +212,23 @@ static void report_overlap(pd_i_ctx *c, const pd_stage *s, const int32_t *ids, u
 	if (first.replica == self.replica && first.stage == self.stage)
 		d = pd_i_report(c, PD_RULE_GPU_OVERLAP, PD_ERROR, s->loc,
 		                "stage GPUs %s are listed more than once", text);
-	else
+	else if (pd_plan_is_pooled(c->plan) &&
+	         c->plan->strategy.replicas[first.replica].pool !=
+	             c->plan->strategy.replicas[self.replica].pool) {
+		char a[64], b[64];
+		pd_i_describe_replica(c->plan, (uint32_t)self.replica, a, sizeof(a));
+		pd_i_describe_replica(c->plan, (uint32_t)first.replica, b, sizeof(b));
+		d = pd_i_report(c, PD_RULE_GPU_OVERLAP, PD_ERROR, s->loc,
+		                "stage GPUs %s of %s stage %d already belong to %s stage %d: a GPU "
+		                "serves one pool",
+		                text, a, (int)self.stage, b, (int)first.stage);
+	} else
 		d = pd_i_report(
 		    c, PD_RULE_GPU_OVERLAP, PD_ERROR, s->loc,
 		    "stage GPUs %s of replica %d stage %d already belong to replica %d stage %d",
 		    text, (int)self.replica, (int)self.stage, (int)first.replica, (int)first.stage);
-	pd_diag_fix(d, "give every stage of every replica GPUs of its own");
+	pd_diag_fix(d, "give every stage of every replica%s GPUs of its own",
+	            pd_plan_is_pooled(c->plan) ? " of every pool" : "");
 }
 
 static pd_status check_stage_overlap(pd_i_ctx *c, gpu_owner *own, int64_t size,

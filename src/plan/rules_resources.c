@@ -257,6 +257,10 @@ static void validate_latency(const pd_plan *plan, const pd_analysis *an,
 void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an, pd_diag_list *diags)
 {
 	const pd_workload *w = &plan->workload;
+	if (pd_plan_is_pooled(plan)) {
+		pd_i_validate_pooled_targets(plan, an, diags);
+		return;
+	}
 	validate_latency(plan, an, diags);
 	if (!w->has_target || an->throughput_source == PD_THROUGHPUT_NONE ||
 	    an->tokens_per_ms >= w->target)

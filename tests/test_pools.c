@@ -1,0 +1,147 @@
+/* test_pools.c - pooled plans (docs/pools.md): the examples parse, expand and validate;
+ * each pool's view has its phase, batch and context; the next free GPUs continue from
+ * the prefill pool into the decode pool; the KV hand-over bytes are the formula worked
+ * by hand; every pooled case of a rule fires at its line with a fix. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define DEEPSEEK "examples/deepseek-v3-pd-352-h800.xml"
+#define MIXTRAL "examples/mixtral-pd-pair.xml"
+
+static pd_plan *load_valid(const char *rel, pd_analysis *an)
+{
+	pd_plan *plan = NULL;
+	pd_diag_list l;
+	pd_diag_list_init(&l);
+	pd_status s = pd_test_load(rel, &plan, an, &l);
+	CU_ASSERT_EQUAL(s, PD_OK);
+	CU_ASSERT_EQUAL(l.errors, 0);
+	if (s != PD_OK || l.errors)
+		pd_test_dump_diags(&l);
+	pd_diag_list_release(&l);
+	return plan;
+}
+
+static void examples_should_validate(void)
+{
+	const char *files[] = {DEEPSEEK, MIXTRAL};
+	for (size_t i = 0; i < 2; i++) {
+		pd_analysis an;
+		pd_plan *plan = load_valid(files[i], &an);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+		CU_ASSERT_TRUE(pd_plan_is_pooled(plan));
+		CU_ASSERT_EQUAL(plan->strategy.n_pools, 2);
+		CU_ASSERT_EQUAL(an.n_pools, 2);
+		CU_ASSERT_EQUAL(an.n_memory, (uint32_t)an.gpus_structural);
+		CU_ASSERT_EQUAL(an.n_memory, an.pools[0].n_memory + an.pools[1].n_memory);
+		CU_ASSERT_TRUE(an.ttft_ms > 0 && an.tpot_ms > 0 && an.tokens_per_ms > 0);
+		pd_plan_destroy(plan);
+	}
+}
+
+/* The DeepSeek example: pools in phase order, the view of each pool, the context. */
+static void views_should_carry_each_pools_phase_batch_and_context(void)
+{
+	pd_analysis an;
+	pd_plan *plan = load_valid(DEEPSEEK, &an);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+	pd_plan pre, dec;
+	pd_plan_pool_view(plan, 0, &pre);
+	pd_plan_pool_view(plan, 1, &dec);
+	CU_ASSERT_EQUAL(pre.workload.phase, PD_PREFILL);
+	CU_ASSERT_EQUAL(pre.workload.batch, 128);
+	CU_ASSERT_EQUAL(pre.workload.context, 4096);
+	CU_ASSERT_EQUAL(pre.workload.micro_batches, 1);
+	CU_ASSERT_EQUAL(dec.workload.phase, PD_DECODE);
+	CU_ASSERT_EQUAL(dec.workload.batch, 10240);
+	CU_ASSERT_EQUAL(dec.workload.context, 4096 + 1024);
+	CU_ASSERT_EQUAL(pre.strategy.n_pools, 0);
+	CU_ASSERT_EQUAL(pre.strategy.n_replicas, 1);
+	CU_ASSERT_EQUAL(dec.strategy.n_replicas, 1);
+	CU_ASSERT_EQUAL(pre.strategy.replicas[0].stages[0].n_gpus, 32);
+	CU_ASSERT_EQUAL(dec.strategy.replicas[0].stages[0].n_gpus, 320);
+	CU_ASSERT_EQUAL(dec.strategy.replicas[0].stages[0].gpus[0], 32);
+	CU_ASSERT_EQUAL(plan->strategy.replicas[1].pool, 1);
+	/* the decode pool's KV: 128 sequences of 5120 tokens, 61 x 576 x 2 bytes each */
+	CU_ASSERT_DOUBLE_EQUAL(an.pools[1].memory[0].kv_cache, 128.0 * 5120 * 61 * 576 * 2, 1);
+	/* the prefill pool's: 128 prompts over 8 attention groups, 16 of 4096 tokens each */
+	CU_ASSERT_DOUBLE_EQUAL(an.pools[0].memory[0].kv_cache, 16.0 * 4096 * 61 * 576 * 2, 1);
+	pd_plan_destroy(plan);
+}
+
+/* Hand-over bytes per request: the prompt's KV of every layer, worked by hand. */
+static void handover_bytes_should_match_the_formula(void)
+{
+	pd_analysis an;
+	pd_plan *plan = load_valid(DEEPSEEK, &an);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+	/* MLA, kv-dtype bf16: 61 layers x (512 + 64) x 2 bytes x 4096 tokens */
+	CU_ASSERT_DOUBLE_EQUAL(an.handover_bytes_per_request, 61.0 * 576 * 2 * 4096, 0.5);
+	CU_ASSERT_DOUBLE_EQUAL(an.handover_bytes_per_step, 128.0 * 61 * 576 * 2 * 4096, 1);
+	/* 8 groups of 16 prompts; the latent split over the 4 TP ranks of a group */
+	CU_ASSERT_DOUBLE_EQUAL(an.handover_bytes_per_gpu, 16.0 * 61 * 576 * 2 * 4096 / 4, 1);
+	CU_ASSERT_TRUE(an.handover_network);
+	pd_plan_destroy(plan);
+
+	plan = load_valid(MIXTRAL, &an);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+	/* GQA, bf16: 32 layers x 2 x 8 KV heads x 128 x 2 bytes x 2048 tokens */
+	CU_ASSERT_DOUBLE_EQUAL(an.handover_bytes_per_request, 32.0 * 2 * 8 * 128 * 2 * 2048,
+	                       0.5);
+	/* 4 groups of 4 prompts, each TP rank sends its own 4 heads (half) */
+	CU_ASSERT_DOUBLE_EQUAL(an.handover_bytes_per_gpu, 4.0 * 32 * 2 * 8 * 128 * 2 * 2048 / 2,
+	                       1);
+	CU_ASSERT_TRUE(an.handover_network);
+	CU_ASSERT_DOUBLE_EQUAL(an.ttft_ms * 1000, an.pools[0].step_latency_us + an.handover_us,
+	                       1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(an.tpot_ms * 1000, an.pools[1].step_latency_us, 1e-6);
+	pd_plan_destroy(plan);
+}
+
+/* Without gpus the prefill pool's stages take the first GPUs even when written second. */
+static void next_free_gpus_should_start_with_the_prefill_pool(void)
+{
+	char *text = pd_test_read_file(pd_test_path(MIXTRAL), NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	/* swap the two pools' phases and batches: the decode pool now comes first */
+	char *pre = strstr(text, "<pool phase=\"prefill\" batch=\"16\">");
+	char *dec = strstr(text, "<pool phase=\"decode\" batch=\"256\">");
+	CU_ASSERT_FATAL(pre && dec);
+	memcpy(pre, "<pool phase=\"decode\"  batch=\"256\">", strlen("<pool phase=\"decode\"  batch=\"256\">"));
+	memcpy(dec, "<pool phase=\"prefill\" batch=\"16\"> ", strlen("<pool phase=\"prefill\" batch=\"16\"> "));
+	pd_plan *plan = NULL;
+	pd_analysis an;
+	pd_diag_list l;
+	pd_diag_list_init(&l);
+	CU_ASSERT_EQUAL(pd_test_load_text(text, "swapped.xml", &plan, &an, &l), PD_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+	CU_ASSERT_EQUAL(plan->strategy.pools[0].phase, PD_PREFILL);
+	CU_ASSERT_EQUAL(plan->strategy.pools[0].batch, 16);
+	CU_ASSERT_EQUAL(plan->strategy.replicas[0].stages[0].gpus[0], 0);
+	CU_ASSERT_EQUAL(plan->strategy.replicas[1].stages[0].gpus[0], 8);
+	CU_ASSERT_TRUE(plan->strategy.pools[1].loc.line < plan->strategy.pools[0].loc.line);
+	pd_diag_list_release(&l);
+	pd_plan_destroy(plan);
+	free(text);
+}
+
+static CU_TestInfo tests[] = {
+    {"examples_should_validate", examples_should_validate},
+    {"views_should_carry_each_pools_phase_batch_and_context",
+     views_should_carry_each_pools_phase_batch_and_context},
+    {"handover_bytes_should_match_the_formula", handover_bytes_should_match_the_formula},
+    {"next_free_gpus_should_start_with_the_prefill_pool",
+     next_free_gpus_should_start_with_the_prefill_pool},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+    {"pools", NULL, NULL, NULL, NULL, tests},
+    CU_SUITE_INFO_NULL,
+};
+
+PD_TEST_MAIN(suites)
