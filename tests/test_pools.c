@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pool_cases.h"
 #include "testutil.h"
 
 #define DEEPSEEK "examples/deepseek-v3-pd-352-h800.xml"
@@ -129,7 +130,79 @@ static void next_free_gpus_should_start_with_the_prefill_pool(void)
 	free(text);
 }
 
+/* Each invalid pooled plan: its rule at its line, with its severity and a fix; a plan
+ * with only warnings still validates. */
+static void rules_should_flag_each_pooled_case_at_its_line(void)
+{
+	for (size_t i = 0; i < N_POOL_CASES; i++) {
+		const pool_case *k = &pool_cases[i];
+		char rel[256];
+		snprintf(rel, sizeof(rel), "tests/plans/invalid/%s.xml", k->file);
+		long line = pd_test_line_of(pd_test_path(rel), k->marker);
+		CU_ASSERT_TRUE_FATAL(line > 0);
+		pd_plan *plan = NULL;
+		pd_analysis an;
+		pd_diag_list l;
+		pd_diag_list_init(&l);
+		pd_status s = pd_test_load(rel, &plan, &an, &l);
+		CU_ASSERT_EQUAL(s, k->severity == PD_ERROR ? PD_INVALID : PD_OK);
+		int d = pd_test_find_diag(&l, k->rule, line);
+		CU_ASSERT_TRUE(d >= 0);
+		if (d >= 0) {
+			CU_ASSERT_EQUAL(l.items[d].severity, k->severity);
+			CU_ASSERT_PTR_NOT_NULL(l.items[d].fix);
+		} else {
+			fprintf(stderr, "\n  %s: no [%s] at line %ld\n", k->file, k->rule, line);
+			pd_test_dump_diags(&l);
+		}
+		pd_diag_list_release(&l);
+		pd_plan_destroy(plan);
+	}
+}
+
+/* The numbers the pooled messages quote: the largest decode batch that fits, the
+ * bandwidth a hand-over would need, the replicas that balance the pools. */
+static void messages_should_quote_the_arithmetic(void)
+{
+	static const struct {
+		const char *file, *rule, *text;
+	} want[] = {
+	    /* (80 GB - 8 reserve - 12.88 weights - activations) / (2560 x 65536 B) per group */
+	    {"memory-capacity-decode-pool", PD_RULE_MEMORY_CAPACITY, "batch=\"1408\""},
+	    {"memory-capacity-decode-pool", PD_RULE_MEMORY_CAPACITY, "2560 tokens"},
+	    {"latency-target-handover", PD_RULE_LATENCY_TARGET, "inter-node-bandwidth"},
+	    {"latency-target-handover", PD_RULE_LATENCY_TARGET, "0.5369 GB"},
+	    {"pool-balance", PD_RULE_POOL_BALANCE, "decode replica(s)"},
+	    {"gpu-overlap-pools", PD_RULE_GPU_OVERLAP, "the prefill pool's replica 0"},
+	    {"multiplicative-gpu-count-pools", PD_RULE_MULTIPLICATIVE,
+	     "prefill pool 8 + decode pool 8"},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char rel[256];
+		snprintf(rel, sizeof(rel), "tests/plans/invalid/%s.xml", want[i].file);
+		pd_plan *plan = NULL;
+		pd_analysis an;
+		pd_diag_list l;
+		pd_diag_list_init(&l);
+		pd_test_load(rel, &plan, &an, &l);
+		int d = pd_test_find_diag(&l, want[i].rule, 0);
+		CU_ASSERT_TRUE_FATAL(d >= 0);
+		const pd_diag *g = &l.items[d];
+		bool found = strstr(g->message, want[i].text) ||
+		             (g->fix && strstr(g->fix, want[i].text));
+		CU_ASSERT_TRUE(found);
+		if (!found)
+			fprintf(stderr, "\n  %s: no \"%s\" in: %s / %s\n", want[i].file, want[i].text,
+			        g->message, g->fix ? g->fix : "");
+		pd_diag_list_release(&l);
+		pd_plan_destroy(plan);
+	}
+}
+
 static CU_TestInfo tests[] = {
+    {"rules_should_flag_each_pooled_case_at_its_line",
+     rules_should_flag_each_pooled_case_at_its_line},
+    {"messages_should_quote_the_arithmetic", messages_should_quote_the_arithmetic},
     {"examples_should_validate", examples_should_validate},
     {"views_should_carry_each_pools_phase_batch_and_context",
      views_should_carry_each_pools_phase_batch_and_context},

@@ -16,6 +16,7 @@ typedef struct pd_i_ctx {
 	const pd_plan *plan;
 	pd_analysis *an;
 	pd_diag_list *diags;
+	const pd_pool *pool; /* the pool whose view `plan` is (pooled plans), else NULL */
 } pd_i_ctx;
 
 /* Appends a diagnostic at loc unless one with the same rule, place and message was

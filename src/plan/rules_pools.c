@@ -36,7 +36,7 @@ static pd_status validate_pool(const pd_plan *plan, uint32_t p, pd_analysis *an,
 {
 	pd_plan v;
 	pd_plan_pool_view(plan, p, &v);
-	pd_i_ctx c = {.plan = &v, .an = an, .diags = diags};
+	pd_i_ctx c = {.plan = &v, .an = an, .diags = diags, .pool = &plan->strategy.pools[p]};
 	memset(an, 0, sizeof(*an));
 	pd_i_params_compute(&v.model, an);
 	pd_i_gpu_counts(&c);
@@ -316,6 +316,31 @@ static pd_loc second_pool_loc(const pd_plan *plan)
 	return at;
 }
 
+/* The fix of pool-balance: replicas of the slower pool (index slow) that match the
+ * faster one, or fewer replicas of the faster one when it has several. */
+static void balance_fix(pd_diag *g, const pd_plan *plan, const pd_analysis *an,
+                        int slow, int fast)
+{
+	const pd_pool *ps = &plan->strategy.pools[slow], *pf = &plan->strategy.pools[fast];
+	double ratio = an->pools[fast].sequences_per_s / an->pools[slow].sequences_per_s;
+	double ns = ceil((double)ps->n_replicas * ratio - 1e-9);
+	double nf = floor((double)pf->n_replicas / ratio + 1e-9);
+	double gs = (double)an->pools[slow].gpus_structural / (ps->n_replicas ? ps->n_replicas : 1);
+	double gf = (double)an->pools[fast].gpus_structural / (pf->n_replicas ? pf->n_replicas : 1);
+	if (nf >= 1 && nf < (double)pf->n_replicas)
+		pd_diag_fix(g,
+		            "balance them: %.0f %s replica(s) (%.0f GPUs) for this %s pool, or %.0f "
+		            "%s replica(s) (%.0f GPUs) for this %s pool",
+		            ns, pd_phase_name(ps->phase), ns * gs, pd_phase_name(pf->phase), nf,
+		            pd_phase_name(pf->phase), nf * gf, pd_phase_name(ps->phase));
+	else
+		pd_diag_fix(g,
+		            "balance them: %.0f %s replica(s) (%.0f GPUs) for this %s pool, or a "
+		            "%s pool that serves %.0f %% fewer sequences per step",
+		            ns, pd_phase_name(ps->phase), ns * gs, pd_phase_name(pf->phase),
+		            pd_phase_name(pf->phase), 100.0 * (1.0 - 1.0 / ratio));
+}
+
 /* pool-balance (warning): supply and demand within 25 % of each other. */
 static void pool_balance(const pd_plan *plan, const pd_analysis *an, pd_diag_list *diags)
 {
@@ -327,7 +352,6 @@ static void pool_balance(const pd_plan *plan, const pd_analysis *an, pd_diag_lis
 	if (s <= 0 || d <= 0 || fmax(s, d) <= 1.25 * fmin(s, d))
 		return;
 	pd_loc at = second_pool_loc(plan);
-	double ratio = d / s;
 	pd_diag *g = pd_diag_add(
 	    diags, PD_RULE_POOL_BALANCE, PD_WARNING, at.line, at.column,
 	    "the prefill pool supplies %.4g sequences/s (%u replica(s) x %lld prompts every "
@@ -337,15 +361,7 @@ static void pool_balance(const pd_plan *plan, const pd_analysis *an, pd_diag_lis
 	    d, dec->n_replicas, (long long)dec->batch, (long long)plan->workload.output_tokens,
 	    an->pools[di].step_latency_us / 1000.0, s < d ? "decode" : "prefill",
 	    100.0 * (1.0 - fmin(s, d) / fmax(s, d)));
-	double n_pre = ceil((double)pre->n_replicas * ratio - 1e-9);
-	double n_dec = ceil((double)dec->n_replicas / ratio - 1e-9);
-	pd_diag_fix(g,
-	            "balance them: %.0f prefill replica(s) (%.0f GPUs) for this decode pool, or "
-	            "%.0f decode replica(s) (%.0f GPUs) for this prefill pool",
-	            fmax(n_pre, 1), fmax(n_pre, 1) * (double)an->pools[pi].gpus_structural /
-	                                (pre->n_replicas ? pre->n_replicas : 1),
-	            fmax(n_dec, 1), fmax(n_dec, 1) * (double)an->pools[di].gpus_structural /
-	                                (dec->n_replicas ? dec->n_replicas : 1));
+	balance_fix(g, plan, an, s < d ? pi : di, s < d ? di : pi);
 }
 
 void pd_i_validate_pooled_targets(const pd_plan *plan, const pd_analysis *an,
