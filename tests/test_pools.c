@@ -2,6 +2,7 @@
  * each pool's view has its phase, batch and context; the next free GPUs continue from
  * the prefill pool into the decode pool; the KV hand-over bytes are the formula worked
  * by hand; every pooled case of a rule fires at its line with a fix. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,7 +200,129 @@ static void messages_should_quote_the_arithmetic(void)
 	}
 }
 
+/* pd_analysis_set_pool_steps recomputes TTFT, TPOT and the deployment's throughput from
+ * the given steps, and pd_validate_throughput judges the targets on them. */
+static void pool_steps_should_drive_ttft_tpot_and_throughput(void)
+{
+	pd_analysis an;
+	pd_plan *plan = load_valid(MIXTRAL, &an);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+	const double steps[2] = {100000.0, 20000.0}; /* 100 ms prefill, 20 ms decode */
+	pd_analysis_set_pool_steps(plan, &an, steps);
+	CU_ASSERT_EQUAL(an.throughput_source, PD_THROUGHPUT_DAG);
+	CU_ASSERT_DOUBLE_EQUAL(an.ttft_ms, 100.0 + an.handover_us / 1000.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(an.tpot_ms, 20.0, 1e-9);
+	/* prefill supplies 16 / 0.1 s = 160 sequences/s; decode serves 256 / (0.02 x 512) =
+	 * 25: the deployment generates 25 x 512 tokens/s = 12.8 tokens/ms */
+	CU_ASSERT_DOUBLE_EQUAL(an.pools[0].sequences_per_s, 160.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(an.pools[1].sequences_per_s, 25.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(an.tokens_per_ms, 12.8, 1e-9);
+	pd_diag_list l;
+	pd_diag_list_init(&l);
+	pd_validate_throughput(plan, &an, &l);
+	CU_ASSERT_EQUAL(l.errors, 0); /* 20 ms < target-tpot 50 */
+	CU_ASSERT_TRUE(pd_test_find_diag(&l, PD_RULE_POOL_BALANCE, 0) >= 0);
+	const double slow[2] = {100000.0, 60000.0};
+	pd_analysis_set_pool_steps(plan, &an, slow);
+	pd_validate_throughput(plan, &an, &l); /* pool-balance replaced, not repeated */
+	CU_ASSERT_TRUE(pd_test_find_diag(&l, PD_RULE_LATENCY_TARGET, 0) >= 0);
+	size_t balance = 0;
+	for (size_t i = 0; i < l.n; i++)
+		balance += strcmp(l.items[i].rule, PD_RULE_POOL_BALANCE) == 0;
+	CU_ASSERT_EQUAL(balance, 1);
+	pd_diag_list_release(&l);
+	pd_plan_destroy(plan);
+}
+
+static cJSON *json_report(const char *rel, pd_compilation *c)
+{
+	pd_compile_options opt = {.lower = 0};
+	pd_compile_file(pd_test_path(rel), &opt, c);
+	char *text = pd_test_report(c, PD_REPORT_JSON, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	cJSON *j = cJSON_Parse(text);
+	free(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	return j;
+}
+
+static double num_at(const cJSON *o, const char *key)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
+	CU_ASSERT_TRUE(cJSON_IsNumber(m));
+	return cJSON_IsNumber(m) ? m->valuedouble : -1;
+}
+
+/* JSON: pools [...] and handover {...} with the analysis' numbers; throughput keeps its
+ * keys, ttft_ms and tpot_ms both filled. */
+static void report_json_should_describe_pools_and_handover(void)
+{
+	pd_compilation c;
+	cJSON *j = json_report(DEEPSEEK, &c);
+	const cJSON *pools = cJSON_GetObjectItemCaseSensitive(j, "pools");
+	CU_ASSERT_TRUE_FATAL(cJSON_IsArray(pools) && cJSON_GetArraySize(pools) == 2);
+	const cJSON *pre = cJSON_GetArrayItem(pools, 0), *dec = cJSON_GetArrayItem(pools, 1);
+	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItemCaseSensitive(pre, "phase")->valuestring,
+	                       "prefill");
+	CU_ASSERT_EQUAL(num_at(pre, "gpus"), 32);
+	CU_ASSERT_EQUAL(num_at(dec, "gpus"), 320);
+	CU_ASSERT_EQUAL(num_at(dec, "replicas"), 1);
+	CU_ASSERT_EQUAL(num_at(dec, "batch"), 10240);
+	CU_ASSERT_EQUAL(num_at(pre, "context"), 4096);
+	CU_ASSERT_EQUAL(num_at(dec, "context"), 5120);
+	CU_ASSERT_DOUBLE_EQUAL(num_at(dec, "step_latency_us"),
+	                       c.analysis.pools[1].step_latency_us, 1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(num_at(pre, "sequences_per_s"), c.analysis.pools[0].sequences_per_s,
+	                       1e-9);
+	double frac = num_at(dec, "peak_memory_fraction");
+	CU_ASSERT_TRUE(frac > 0 && frac < 1);
+	CU_ASSERT_TRUE(num_at(dec, "tokens_per_s_per_gpu") > 0);
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "handover");
+	CU_ASSERT_DOUBLE_EQUAL(num_at(h, "bytes_per_request"), 61.0 * 576 * 2 * 4096, 0.5);
+	CU_ASSERT_DOUBLE_EQUAL(num_at(h, "bytes_per_step"), 128.0 * 61 * 576 * 2 * 4096, 1);
+	CU_ASSERT_DOUBLE_EQUAL(num_at(h, "time_us"), c.analysis.handover_us, 1e-6);
+	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItemCaseSensitive(h, "link")->valuestring,
+	                       "network");
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "throughput");
+	CU_ASSERT_DOUBLE_EQUAL(num_at(t, "ttft_ms"), c.analysis.ttft_ms, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(num_at(t, "tpot_ms"), c.analysis.tpot_ms, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(num_at(t, "tokens_per_ms"), c.analysis.tokens_per_ms, 1e-9);
+	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItemCaseSensitive(t, "phase")->valuestring,
+	                       "pooled");
+	cJSON_Delete(j);
+	pd_compilation_release(&c);
+	/* a plan without pools has neither member */
+	j = json_report("examples/mixtral-8x7b-tp2-ep8.xml", &c);
+	CU_ASSERT_PTR_NULL(cJSON_GetObjectItemCaseSensitive(j, "pools"));
+	CU_ASSERT_PTR_NULL(cJSON_GetObjectItemCaseSensitive(j, "handover"));
+	cJSON_Delete(j);
+	pd_compilation_release(&c);
+}
+
+static void report_md_should_have_a_pools_section(void)
+{
+	pd_compilation c;
+	pd_compile_options opt = {.lower = 0};
+	pd_compile_file(pd_test_path(MIXTRAL), &opt, &c);
+	char *md = pd_test_report(&c, PD_REPORT_MD, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "## Pools"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "| prefill | 8 | 1 | 16 | 2048 |"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "| decode | 8 | 1 | 256 | 2560 |"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "- per request: 268.44 MB"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "over the scale-out network"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "- TTFT: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "- TPOT: "));
+	free(md);
+	pd_compilation_release(&c);
+}
+
 static CU_TestInfo tests[] = {
+    {"pool_steps_should_drive_ttft_tpot_and_throughput",
+     pool_steps_should_drive_ttft_tpot_and_throughput},
+    {"report_json_should_describe_pools_and_handover",
+     report_json_should_describe_pools_and_handover},
+    {"report_md_should_have_a_pools_section", report_md_should_have_a_pools_section},
     {"rules_should_flag_each_pooled_case_at_its_line",
      rules_should_flag_each_pooled_case_at_its_line},
     {"messages_should_quote_the_arithmetic", messages_should_quote_the_arithmetic},
