@@ -68,6 +68,18 @@ static void views_should_carry_each_pools_phase_batch_and_context(void)
 	CU_ASSERT_EQUAL(dec.strategy.replicas[0].stages[0].n_gpus, 320);
 	CU_ASSERT_EQUAL(dec.strategy.replicas[0].stages[0].gpus[0], 32);
 	CU_ASSERT_EQUAL(plan->strategy.replicas[1].pool, 1);
+	/* the expanded hierarchy names each pool with the context it uses */
+	char *tree = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&tree, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	pd_plan_print_tree(plan, f);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(tree, "pool prefill: 1 replica(s), batch 128, "
+	                                    "micro-batches 1, context 4096\n  replica 0"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(tree, "pool decode: 1 replica(s), batch 10240, "
+	                                    "micro-batches 1, context 5120\n  replica 1"));
+	free(tree);
 	/* the decode pool's KV: 128 sequences of 5120 tokens, 61 x 576 x 2 bytes each */
 	CU_ASSERT_DOUBLE_EQUAL(an.pools[1].memory[0].kv_cache, 128.0 * 5120 * 61 * 576 * 2, 1);
 	/* the prefill pool's: 128 prompts over 8 attention groups, 16 of 4096 tokens each */

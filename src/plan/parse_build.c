@@ -749,6 +749,11 @@ static void pooled_workload(builder *b)
 			pool->batch = w->batch;
 		if (!pool->has_micro_batches)
 			pool->micro_batches = 1;
+		if (w->overlap_two_batch && pool->micro_batches > 1)
+			bad_attribute(b, pool->loc, "micro-batches",
+			              "remove micro-batches from the <pool>: overlap=\"two-batch\" "
+			              "splits the batch into its two halves itself",
+			              "overlap=\"two-batch\" with micro-batches > 1 in a pool");
 	}
 }
 
