@@ -125,8 +125,10 @@ static void next_free_gpus_should_start_with_the_prefill_pool(void)
 	char *pre = strstr(text, "<pool phase=\"prefill\" batch=\"16\">");
 	char *dec = strstr(text, "<pool phase=\"decode\" batch=\"256\">");
 	CU_ASSERT_FATAL(pre && dec);
-	memcpy(pre, "<pool phase=\"decode\"  batch=\"256\">", strlen("<pool phase=\"decode\"  batch=\"256\">"));
-	memcpy(dec, "<pool phase=\"prefill\" batch=\"16\"> ", strlen("<pool phase=\"prefill\" batch=\"16\"> "));
+	memcpy(pre, "<pool phase=\"decode\"  batch=\"256\">",
+	       strlen("<pool phase=\"decode\"  batch=\"256\">"));
+	memcpy(dec, "<pool phase=\"prefill\" batch=\"16\"> ",
+	       strlen("<pool phase=\"prefill\" batch=\"16\"> "));
 	pd_plan *plan = NULL;
 	pd_analysis an;
 	pd_diag_list l;
@@ -201,8 +203,8 @@ static void messages_should_quote_the_arithmetic(void)
 		int d = pd_test_find_diag(&l, want[i].rule, 0);
 		CU_ASSERT_TRUE_FATAL(d >= 0);
 		const pd_diag *g = &l.items[d];
-		bool found = strstr(g->message, want[i].text) ||
-		             (g->fix && strstr(g->fix, want[i].text));
+		bool found =
+		    strstr(g->message, want[i].text) || (g->fix && strstr(g->fix, want[i].text));
 		CU_ASSERT_TRUE(found);
 		if (!found)
 			fprintf(stderr, "\n  %s: no \"%s\" in: %s / %s\n", want[i].file, want[i].text,
@@ -284,8 +286,8 @@ static void report_json_should_describe_pools_and_handover(void)
 	CU_ASSERT_EQUAL(num_at(dec, "context"), 5120);
 	CU_ASSERT_DOUBLE_EQUAL(num_at(dec, "step_latency_us"),
 	                       c.analysis.pools[1].step_latency_us, 1e-6);
-	CU_ASSERT_DOUBLE_EQUAL(num_at(pre, "sequences_per_s"), c.analysis.pools[0].sequences_per_s,
-	                       1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(num_at(pre, "sequences_per_s"),
+	                       c.analysis.pools[0].sequences_per_s, 1e-9);
 	double frac = num_at(dec, "peak_memory_fraction");
 	CU_ASSERT_TRUE(frac > 0 && frac < 1);
 	CU_ASSERT_TRUE(num_at(dec, "tokens_per_s_per_gpu") > 0);

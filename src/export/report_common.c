@@ -387,7 +387,8 @@ void pd_i_report_pool_row(const pd_compilation *c, uint32_t p, pd_i_report_pool 
 	                          .step_us = pa->step_latency_us,
 	                          .sequences_per_s = pa->sequences_per_s};
 	if (out->has_step && pa->gpus_structural > 0)
-		out->tokens_per_s_per_gpu = pa->tokens_per_ms * 1000.0 / (double)pa->gpus_structural;
+		out->tokens_per_s_per_gpu =
+		    pa->tokens_per_ms * 1000.0 / (double)pa->gpus_structural;
 	for (uint32_t i = 0; i < pa->n_memory; i++) {
 		const pd_gpu_memory *m = &pa->memory[i];
 		if (m->capacity > 0 && m->total / m->capacity > out->peak_memory_fraction)

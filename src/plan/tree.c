@@ -206,6 +206,7 @@ void pd_plan_print_tree(const pd_plan *p, FILE *f)
 		        pd_phase_name(pool->phase), pool->n_replicas, (long long)pool->batch,
 		        (long long)pool->micro_batches,
 		        (long long)pd_plan_pool_context(p, pool->phase));
-		print_replicas(f, p, pool->first_replica, end <= st->n_replicas ? end : st->n_replicas);
+		print_replicas(f, p, pool->first_replica,
+		               end <= st->n_replicas ? end : st->n_replicas);
 	}
 }
