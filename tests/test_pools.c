@@ -329,6 +329,13 @@ static void report_md_should_have_a_pools_section(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(md, "- TPOT: "));
 	free(md);
 	pd_compilation_release(&c);
+	/* pool-balance's impact line quotes supply and demand */
+	pd_compile_file(pd_test_path("tests/plans/invalid/pool-balance.xml"), &opt, &c);
+	md = pd_test_report(&c, PD_REPORT_MD, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "prefill supplies 57.46 vs decode serves 9.592"));
+	free(md);
+	pd_compilation_release(&c);
 }
 
 static CU_TestInfo tests[] = {

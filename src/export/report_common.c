@@ -252,6 +252,14 @@ bool pd_i_report_impact(const pd_compilation *c, const pd_diag *d, char *buf, si
 		return impact_throughput(p, an, buf, size);
 	if (strcmp(d->rule, PD_RULE_MULTIPLICATIVE) == 0)
 		return impact_gpus(p, an, buf, size);
+	if (strcmp(d->rule, PD_RULE_POOL_BALANCE) == 0 && an->n_pools == 2 &&
+	    an->pools[1].sequences_per_s > 0) {
+		snprintf(buf, size,
+		         "prefill supplies %.4g vs decode serves %.4g sequences/s (ratio %.3g)",
+		         an->pools[0].sequences_per_s, an->pools[1].sequences_per_s,
+		         an->pools[0].sequences_per_s / an->pools[1].sequences_per_s);
+		return true;
+	}
 	if (strcmp(d->rule, PD_RULE_PARAMS_MISMATCH) == 0 && p->model.has_params &&
 	    an->params_computed > 0) {
 		snprintf(buf, size, "declared %.4g vs computed %.4g parameters (%+.1f %%)",
