@@ -99,12 +99,14 @@ static double stage_handover(const pd_plan *plan, const pd_stage *s, const pd_re
 	double tokens = seqs * (double)pd_plan_pool_context(plan, PD_PREFILL);
 	double bytes = pd_i_kv_bytes(m, (double)(moe + dense), tokens) /
 	               (double)pd_i_kv_send_ranks(m, pd_i_tp(s));
+	/* one step per decode stage met (a layer no decode stage serves is layer-coverage's) */
 	for (int64_t l = s->first_layer; dec && l <= s->last_layer; l++) {
 		const pd_stage *d = stage_of_layer(dec, l);
-		if (d && d->n_gpus && s->n_gpus && d->gpus && s->gpus)
+		if (!d)
+			break;
+		if (d->n_gpus && s->n_gpus && d->gpus && s->gpus)
 			*network |= pd_i_pair_uses_network(&plan->cluster, s->gpus[0], d->gpus[0]);
-		if (d)
-			l = d->last_layer;
+		l = d->last_layer;
 	}
 	return bytes;
 }
