@@ -116,6 +116,42 @@ static void handover_bytes_should_match_the_formula(void)
 	pd_plan_destroy(plan);
 }
 
+/* Both pools in one node: the hand-over runs over NVLink, at its bandwidth. */
+static void handover_inside_a_node_should_use_nvlink(void)
+{
+	static const char plan_text[] =
+	    "<plan name=\"pair-one-node\">\n"
+	    "  <model name=\"mixtral-8x7b\" layers=\"32\" hidden=\"4096\" heads=\"32\" "
+	    "kv-heads=\"8\" head-dim=\"128\" vocab=\"32000\" experts=\"8\" top-k=\"2\" "
+	    "expert-ffn=\"14336\" dtype=\"bf16\"/>\n"
+	    "  <cluster nodes=\"1\" gpus-per-node=\"8\" gpu=\"h100-sxm\"/>\n"
+	    "  <workload input-tokens=\"1024\" output-tokens=\"256\"/>\n"
+	    "  <strategy gpus=\"8\">\n"
+	    "    <pool phase=\"prefill\" batch=\"8\"><replica><stage layers=\"0-31\">"
+	    "<attention tp=\"2\"/><moe ep=\"4\"/></stage></replica></pool>\n"
+	    "    <pool phase=\"decode\" batch=\"64\"><replica><stage layers=\"0-31\">"
+	    "<attention tp=\"2\"/><moe ep=\"4\"/></stage></replica></pool>\n"
+	    "  </strategy>\n"
+	    "</plan>\n";
+	pd_plan *plan = NULL;
+	pd_analysis an;
+	pd_diag_list l;
+	pd_diag_list_init(&l);
+	CU_ASSERT_EQUAL(pd_test_load_text(plan_text, "pair-one-node.xml", &plan, &an, &l), PD_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+	CU_ASSERT_EQUAL(plan->strategy.replicas[1].stages[0].gpus[0], 4);
+	CU_ASSERT_FALSE(an.handover_network);
+	/* 2 groups of 4 prompts of 1024 tokens; each GPU sends its 4 of the 8 KV heads */
+	double bytes = 4.0 * 1024 * 32 * 2 * 8 * 128 * 2 / 2;
+	CU_ASSERT_DOUBLE_EQUAL(an.handover_bytes_per_gpu, bytes, 0.5);
+	const pd_cluster *c = &plan->cluster;
+	CU_ASSERT_DOUBLE_EQUAL(an.handover_us,
+	                       c->comm_latency_us + bytes / (c->intra_bandwidth * c->nvlink_eff) * 1e6,
+	                       1e-6);
+	pd_diag_list_release(&l);
+	pd_plan_destroy(plan);
+}
+
 /* Without gpus the prefill pool's stages take the first GPUs even when written second. */
 static void next_free_gpus_should_start_with_the_prefill_pool(void)
 {
@@ -351,6 +387,7 @@ static CU_TestInfo tests[] = {
     {"views_should_carry_each_pools_phase_batch_and_context",
      views_should_carry_each_pools_phase_batch_and_context},
     {"handover_bytes_should_match_the_formula", handover_bytes_should_match_the_formula},
+    {"handover_inside_a_node_should_use_nvlink", handover_inside_a_node_should_use_nvlink},
     {"next_free_gpus_should_start_with_the_prefill_pool",
      next_free_gpus_should_start_with_the_prefill_pool},
     CU_TEST_INFO_NULL,

@@ -86,26 +86,47 @@ static const pd_stage *stage_of_layer(const pd_replica *dec, int64_t l)
 	return NULL;
 }
 
-/* Hand-over of one prefill stage: bytes its busiest GPU sends in one step and whether
- * that crosses the network (to any decode stage serving its layers). */
-static double stage_handover(const pd_plan *plan, const pd_stage *s, const pd_replica *dec,
+/* Whether any GPU of prefill stage s sends over the network to decode stage d, under
+ * the DAG's pairing (docs/pools.md): group q of prefill replica r goes to decode group
+ * (j x G + q) mod G' (j = r / decode replicas), TP rank k to decode rank k mod TP'. */
+static bool pair_network(const pd_cluster *cl, const pd_stage *s, const pd_stage *d,
+                         uint32_t j)
+{
+	int64_t tp = pd_i_tp(s), tpd = pd_i_tp(d), g = pd_i_groups(s), gd = pd_i_groups(d);
+	for (uint32_t i = 0; i < s->n_gpus; i++) {
+		int64_t q = (int64_t)i / tp, k = (int64_t)i % tp;
+		int64_t to = (((int64_t)j * g + q) % gd) * tpd + k % tpd;
+		if (to < d->n_gpus && pd_i_pair_uses_network(cl, s->gpus[i], d->gpus[to]))
+			return true;
+	}
+	return false;
+}
+
+/* Hand-over of one prefill stage of replica r: bytes its busiest GPU sends in one step
+ * and whether a send crosses the network (to any decode stage serving its layers). */
+static double stage_handover(const pd_plan *plan, const pd_stage *s, uint32_t r,
                              bool *network)
 {
 	const pd_model *m = &plan->model;
-	const pd_pool *pre = &plan->strategy.pools[pd_i_pool_of_phase(plan, PD_PREFILL)];
+	const pd_strategy *st = &plan->strategy;
+	const pd_pool *pre = &st->pools[pd_i_pool_of_phase(plan, PD_PREFILL)];
+	const pd_pool *dp = &st->pools[pd_i_pool_of_phase(plan, PD_DECODE)];
 	int64_t moe, dense;
 	pd_i_stage_layers(m, s, &moe, &dense);
 	double seqs = ceil((double)pre->batch / (double)pd_i_groups(s));
 	double tokens = seqs * (double)pd_plan_pool_context(plan, PD_PREFILL);
 	double bytes = pd_i_kv_bytes(m, (double)(moe + dense), tokens) /
 	               (double)pd_i_kv_send_ranks(m, pd_i_tp(s));
+	if (dp->n_replicas == 0 || !s->gpus)
+		return bytes;
+	const pd_replica *dec = &st->replicas[dp->first_replica + r % dp->n_replicas];
 	/* one step per decode stage met (a layer no decode stage serves is layer-coverage's) */
-	for (int64_t l = s->first_layer; dec && l <= s->last_layer; l++) {
+	for (int64_t l = s->first_layer; l <= s->last_layer; l++) {
 		const pd_stage *d = stage_of_layer(dec, l);
 		if (!d)
 			break;
-		if (d->n_gpus && s->n_gpus && d->gpus && s->gpus)
-			*network |= pd_i_pair_uses_network(&plan->cluster, s->gpus[0], d->gpus[0]);
+		if (d->gpus && d->n_gpus)
+			*network |= pair_network(&plan->cluster, s, d, r / dp->n_replicas);
 		l = d->last_layer;
 	}
 	return bytes;
@@ -116,7 +137,6 @@ static void handover(const pd_plan *plan, pd_analysis *an)
 {
 	const pd_strategy *st = &plan->strategy;
 	const pd_pool *pre = &st->pools[pd_i_pool_of_phase(plan, PD_PREFILL)];
-	const pd_pool *dec = &st->pools[pd_i_pool_of_phase(plan, PD_DECODE)];
 	double input = (double)pd_plan_pool_context(plan, PD_PREFILL);
 	an->handover_bytes_per_request =
 	    pd_i_kv_bytes(&plan->model, (double)plan->model.layers, input);
@@ -126,12 +146,9 @@ static void handover(const pd_plan *plan, pd_analysis *an)
 	an->handover_network = false;
 	for (uint32_t r = 0; r < pre->n_replicas; r++) {
 		const pd_replica *rep = &st->replicas[pre->first_replica + r];
-		const pd_replica *to = dec->n_replicas
-		                           ? &st->replicas[dec->first_replica + r % dec->n_replicas]
-		                           : NULL;
 		for (uint32_t s = 0; s < rep->n_stages; s++) {
 			bool net = false;
-			double b = stage_handover(plan, &rep->stages[s], to, &net);
+			double b = stage_handover(plan, &rep->stages[s], r, &net);
 			if (b > an->handover_bytes_per_gpu)
 				an->handover_bytes_per_gpu = b;
 			an->handover_network |= net;
