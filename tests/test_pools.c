@@ -116,6 +116,38 @@ static void handover_bytes_should_match_the_formula(void)
 	pd_plan_destroy(plan);
 }
 
+/* A workload phase in a pooled plan is a schema warning at <workload>; a pool without
+ * batch takes the workload's, its micro-batches default to 1; input-tokens to context. */
+static void workload_defaults_should_reach_the_pools(void)
+{
+	char *text = pd_test_edit_file(MIXTRAL,
+	                               "<workload input-tokens=\"2048\" output-tokens=\"512\"",
+	                               "<workload phase=\"decode\" batch=\"16\" context=\"1024\" "
+	                               "output-tokens=\"512\"");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	char *b = strstr(text, "<pool phase=\"prefill\" batch=\"16\">");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	static const char no_batch[] = "<pool phase=\"prefill\"           >";
+	CU_ASSERT_EQUAL_FATAL(strlen(no_batch), strlen("<pool phase=\"prefill\" batch=\"16\">"));
+	memcpy(b, no_batch, strlen(no_batch));
+	pd_plan *plan = NULL;
+	pd_analysis an;
+	pd_diag_list l;
+	pd_diag_list_init(&l);
+	CU_ASSERT_EQUAL(pd_test_load_text(text, "defaults.xml", &plan, &an, &l), PD_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+	int d = pd_test_find_diag(&l, PD_RULE_SCHEMA, plan->workload.loc.line);
+	CU_ASSERT_TRUE(d >= 0 && l.items[d].severity == PD_WARNING && l.items[d].fix);
+	CU_ASSERT_EQUAL(plan->strategy.pools[0].batch, 16);
+	CU_ASSERT_FALSE(plan->strategy.pools[0].has_batch);
+	CU_ASSERT_EQUAL(plan->strategy.pools[0].micro_batches, 1);
+	CU_ASSERT_EQUAL(pd_plan_pool_context(plan, PD_PREFILL), 1024);
+	CU_ASSERT_EQUAL(pd_plan_pool_context(plan, PD_DECODE), 1024 + 512);
+	pd_diag_list_release(&l);
+	pd_plan_destroy(plan);
+	free(text);
+}
+
 /* Both pools in one node: the hand-over runs over NVLink, at its bandwidth. */
 static void handover_inside_a_node_should_use_nvlink(void)
 {
@@ -158,13 +190,14 @@ static void next_free_gpus_should_start_with_the_prefill_pool(void)
 	char *text = pd_test_read_file(pd_test_path(MIXTRAL), NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	/* swap the two pools' phases and batches: the decode pool now comes first */
-	char *pre = strstr(text, "<pool phase=\"prefill\" batch=\"16\">");
-	char *dec = strstr(text, "<pool phase=\"decode\" batch=\"256\">");
+	static const char pre_tag[] = "<pool phase=\"prefill\" batch=\"16\">";
+	static const char dec_tag[] = "<pool phase=\"decode\" batch=\"256\">";
+	CU_ASSERT_EQUAL_FATAL(strlen(pre_tag), strlen(dec_tag));
+	char *pre = strstr(text, pre_tag);
+	char *dec = strstr(text, dec_tag);
 	CU_ASSERT_FATAL(pre && dec);
-	memcpy(pre, "<pool phase=\"decode\"  batch=\"256\">",
-	       strlen("<pool phase=\"decode\"  batch=\"256\">"));
-	memcpy(dec, "<pool phase=\"prefill\" batch=\"16\"> ",
-	       strlen("<pool phase=\"prefill\" batch=\"16\"> "));
+	memcpy(pre, dec_tag, strlen(dec_tag));
+	memcpy(dec, pre_tag, strlen(pre_tag));
 	pd_plan *plan = NULL;
 	pd_analysis an;
 	pd_diag_list l;
@@ -387,6 +420,7 @@ static CU_TestInfo tests[] = {
     {"views_should_carry_each_pools_phase_batch_and_context",
      views_should_carry_each_pools_phase_batch_and_context},
     {"handover_bytes_should_match_the_formula", handover_bytes_should_match_the_formula},
+    {"workload_defaults_should_reach_the_pools", workload_defaults_should_reach_the_pools},
     {"handover_inside_a_node_should_use_nvlink", handover_inside_a_node_should_use_nvlink},
     {"next_free_gpus_should_start_with_the_prefill_pool",
      next_free_gpus_should_start_with_the_prefill_pool},
