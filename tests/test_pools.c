@@ -120,15 +120,16 @@ static void handover_bytes_should_match_the_formula(void)
  * batch takes the workload's, its micro-batches default to 1; input-tokens to context. */
 static void workload_defaults_should_reach_the_pools(void)
 {
-	char *text = pd_test_edit_file(MIXTRAL,
-	                               "<workload input-tokens=\"2048\" output-tokens=\"512\"",
-	                               "<workload phase=\"decode\" batch=\"16\" context=\"1024\" "
-	                               "output-tokens=\"512\"");
+	char *text =
+	    pd_test_edit_file(MIXTRAL, "<workload input-tokens=\"2048\" output-tokens=\"512\"",
+	                      "<workload phase=\"decode\" batch=\"16\" context=\"1024\" "
+	                      "output-tokens=\"512\"");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	char *b = strstr(text, "<pool phase=\"prefill\" batch=\"16\">");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	static const char no_batch[] = "<pool phase=\"prefill\"           >";
-	CU_ASSERT_EQUAL_FATAL(strlen(no_batch), strlen("<pool phase=\"prefill\" batch=\"16\">"));
+	CU_ASSERT_EQUAL_FATAL(strlen(no_batch),
+	                      strlen("<pool phase=\"prefill\" batch=\"16\">"));
 	memcpy(b, no_batch, strlen(no_batch));
 	pd_plan *plan = NULL;
 	pd_analysis an;
