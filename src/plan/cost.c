@@ -372,6 +372,25 @@ double pd_i_comm_us(const pd_cluster *c, double bytes, bool network)
 	return tm(c, PD_I_TIME_COMM_LATENCY) + (bw > 0 ? bytes / bw * 1e6 : 0);
 }
 
+double pd_i_kv_bytes(const pd_model *m, double layers, double tokens)
+{
+	return tokens * layers * pd_i_kv_elements(m, 1) * pd_dtype_bytes(pd_model_kv_dtype(m));
+}
+
+int64_t pd_i_kv_send_ranks(const pd_model *m, int64_t tp)
+{
+	tp = tp < 1 ? 1 : tp;
+	if (pd_model_is_mla(m) || m->kv_heads >= tp || m->kv_heads < 1)
+		return tp;
+	return m->kv_heads;
+}
+
+bool pd_i_pair_uses_network(const pd_cluster *c, int32_t a, int32_t b)
+{
+	int32_t pair[2] = {a, b};
+	return pd_i_group_spans_nodes(c, pair, 2);
+}
+
 double pd_i_ring_allreduce_bytes(double payload, double n)
 {
 	return 2 * (n - 1) / n * payload;

@@ -13,6 +13,9 @@
  *   all-to-all = latency + max(NVLink part, network part), split by
  *             destination, x expert-imbalance                       pd_i_all_to_all_us
  *   ring all-reduce bytes = 2 (n - 1) / n * payload pd_i_ring_allreduce_bytes
+ *   KV hand-over bytes = tokens x layers x pd_i_kv_elements(m, 1) x kv-dtype bytes
+ *             (the prompt's KV, unsharded), split over pd_i_kv_send_ranks ranks of an
+ *             attention group; time = pd_i_comm_us on its link      pd_i_kv_bytes
  *
  * One pd_i_shape describes what one stage processes per micro-batch; one work function
  * per operator (pd_i_work_*) gives its FLOPs and bytes from it.  The operator catalogue
@@ -120,6 +123,18 @@ void pd_i_all_to_all_split(const pd_i_shape *x, double *nvlink, double *network)
  * receive). */
 double pd_i_all_to_all_us(const pd_i_shape *x);
 double pd_i_ring_allreduce_bytes(double payload, double n);
+/* KV cache bytes of `tokens` tokens over `layers` layers of the whole model, unsharded
+ * (MLA: (kv-lora-rank + qk-rope-dim) x kv bytes per layer; GQA: 2 x kv-heads x head-dim
+ * x kv bytes): what a pooled plan hands over from prefill to decode. */
+double pd_i_kv_bytes(const pd_model *m, double layers, double tokens);
+/* TP ranks of an attention group that send its KV in the hand-over, each an equal share
+ * (1 / ranks) of the group's bytes: every rank for MLA (the latent, replicated over TP,
+ * is split by tokens) and for GQA with kv-heads >= TP (each its own heads); kv-heads
+ * ranks for GQA with kv-heads < TP (a replicated head is sent by one holder only). */
+int64_t pd_i_kv_send_ranks(const pd_model *m, int64_t tp);
+/* Whether prefill GPU `a` and decode GPU `b` talk over the scale-out network (different
+ * NVLink domains) rather than NVLink. */
+bool pd_i_pair_uses_network(const pd_cluster *c, int32_t a, int32_t b);
 /* Whether the n GPUs (cluster ids) span more than one NVLink domain (GPU ids
  * k*nvlink_domain ... (k+1)*nvlink_domain - 1 share one; nvlink-domain defaults to
  * gpus-per-node, so without it this is "span more than one node"). */

@@ -5,6 +5,10 @@
  *   3. stages without gpus                        -> the next free GPUs, max(TP, EP)
  *   4. MoE models                                 -> the expert layout of every stage
  *
+ * A pooled plan's replicas are all in strategy.replicas (the prefill pool's first), so
+ * the next free GPUs continue from the prefill pool's stages into the decode pool's; the
+ * pools' replica ranges are recomputed after step 2.
+ *
  * Nothing here judges the plan: whatever is odd is left for the rules to report.
  */
 #include "plan/layout.h"
@@ -137,7 +141,8 @@ static pd_status assign_gpus(pd_plan *p, pd_diag_list *diags)
 		return PD_IO;
 	int64_t next = 0;
 	pd_status s = PD_OK;
-	for (uint32_t i = 0; i < st->n_replicas && s == PD_OK; i++)
+	bool full = false; /* said once: the stages after it keep no GPUs */
+	for (uint32_t i = 0; i < st->n_replicas && s == PD_OK && !full; i++)
 		for (uint32_t k = 0; k < st->replicas[i].n_stages && s == PD_OK; k++) {
 			pd_stage *g = &st->replicas[i].stages[k];
 			if (g->gpus_given)
@@ -145,6 +150,7 @@ static pd_status assign_gpus(pd_plan *p, pd_diag_list *diags)
 			int64_t size = g->tp > g->ep ? g->tp : g->ep;
 			if (next + size > PD_MAX_EXPANDED) {
 				too_big(p, diags, "GPUs");
+				full = true;
 				break;
 			}
 			g->gpus = pd_arena_calloc(p->arena, (size_t)size, sizeof(*g->gpus));
@@ -194,6 +200,7 @@ pd_status pd_plan_expand(pd_plan *plan, pd_diag_list *diags)
 	if (plan->strategy.shorthand)
 		PD_CHECK(expand_shorthand(plan));
 	PD_CHECK(expand_counts(plan, diags));
+	pd_i_pools_reindex(plan);
 	PD_CHECK(assign_gpus(plan, diags));
 	PD_CHECK(place_experts(plan));
 	plan->expanded = true;

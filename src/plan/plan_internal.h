@@ -82,4 +82,7 @@ void pd_i_pp_split(int64_t layers, int64_t pp, int64_t i, int64_t *first, int64_
  * diagnostics for values the XSD cannot check.  PD_IO only when out of memory. */
 pd_status pd_i_build_plan(pd_i_reader *r, xmlDoc *doc, pd_plan *plan);
 
+/* After expand: each pool's first_replica / n_replicas from replica.pool (pools.c). */
+void pd_i_pools_reindex(pd_plan *plan);
+
 #endif
