@@ -217,6 +217,7 @@ static void hubs_after(lower_ctx *x, int32_t layer, uint32_t group_size, uint32_
 {
 	if (!x->dag) { /* counting: n_groups hubs, one collective edge per GPU */
 		x->n_nodes += n_groups;
+		x->n_hubs += n_groups;
 		x->n_edges += (uint64_t)n_groups * group_size;
 		return;
 	}
@@ -891,9 +892,16 @@ static pd_status count_class(lower_ctx *x, class_count *c)
 	c->de = c->e;              /* two-batch overlap: one unit, no second */
 	if (x->overlap)
 		return PD_OK;
+	/* the per-lane counts are those of one micro-batch: keep them from the second */
+	uint64_t *one = malloc((x->n_lanes ? x->n_lanes : 1) * sizeof(uint64_t));
+	if (!one)
+		return PD_IO;
+	memcpy(one, x->lane_nodes, x->n_lanes * sizeof(uint64_t));
 	x->mb = 1;
 	emit_micro_batch(x);
 	c->de = x->n_edges - c->e; /* the second micro-batch alone: with its control edges */
+	memcpy(x->lane_nodes, one, x->n_lanes * sizeof(uint64_t));
+	free(one);
 	return PD_OK;
 }
 
