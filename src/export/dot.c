@@ -314,6 +314,31 @@ static pd_status add_edge(builder *b, Agnode_t **an, const pd_edge *ed)
 	return PD_OK;
 }
 
+/* A kv_recv whose kv_send the view leaves out has no edge: hang it under the node drawn
+ * before it on its GPU by an invisible edge (Graphviz 2.43 leaks the layout of a graph
+ * with such a node in a cluster, and the hand-over's arrival then sits after the step,
+ * as it runs). */
+static pd_status anchor_lone_recvs(builder *b, Agnode_t **an, Agnode_t **last)
+{
+	const pd_dag *dag = b->dag;
+	for (int32_t g = 0; g < b->n_gpu_cl; g++)
+		last[g] = NULL;
+	for (uint32_t v = 0; v < dag->n_nodes; v++) {
+		const pd_node *n = &dag->nodes[v];
+		if (!an[v] || n->gpu < 0 || n->gpu >= b->n_gpu_cl)
+			continue;
+		Agnode_t *prev = last[n->gpu];
+		last[n->gpu] = an[v];
+		if (n->kind != PD_N_KV_RECV || !prev || agdegree(b->g, an[v], 1, 1) > 0)
+			continue;
+		Agedge_t *e = agedge(b->g, prev, an[v], NULL, 1);
+		if (!e)
+			return PD_IO;
+		agsafeset(e, "style", "invis", "solid");
+	}
+	return PD_OK;
+}
+
 /* Nodes and edges of a selection (keep == NULL: everything). */
 static pd_status add_nodes_and_edges(builder *b, const uint8_t *keep)
 {
@@ -346,6 +371,8 @@ static pd_status add_nodes_and_edges(builder *b, const uint8_t *keep)
 		s = add_edge(b, an, &dag->edges[e]);
 	if (s == PD_OK)
 		s = order_gpus(b, first);
+	if (s == PD_OK && dag->n_pools)
+		s = anchor_lone_recvs(b, an, first); /* first[] is scratch from here */
 	free(first);
 	free(an);
 	return s;
