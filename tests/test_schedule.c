@@ -139,7 +139,14 @@ static void check_plan(const char *rel, size_t *compared)
 			printf("\n  %s: makespan %.3f us, longest path %.3f us (no streams %.3f)", rel,
 			       s.makespan_us, ref, plain);
 		CU_ASSERT_DOUBLE_EQUAL(s.makespan_us, ref, 1e-9 * ref);
-		CU_ASSERT_DOUBLE_EQUAL(s.makespan_us, plain, 1e-9 * ref); /* nothing overlaps */
+		/* nothing overlaps; but a pooled plan's kv_sends wait on their comm stream for
+		 * the step's collectives, later than their data (the attention of their layer)
+		 * alone would let them start */
+		if (pd_plan_is_pooled(c.plan)) {
+			CU_ASSERT_TRUE(s.makespan_us >= plain * (1 - 1e-9));
+		} else {
+			CU_ASSERT_DOUBLE_EQUAL(s.makespan_us, plain, 1e-9 * ref);
+		}
 		CU_ASSERT_DOUBLE_EQUAL(c.cp.latency_us, s.makespan_us, 1e-12 * ref);
 		CU_ASSERT_DOUBLE_EQUAL(path_sum(c.dag, &c.cp), s.makespan_us, 1e-9 * ref);
 		CU_ASSERT_TRUE(s.makespan_us > 0);

@@ -42,6 +42,8 @@ void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64
 	x->copies = 1;
 	x->imbalance = 1;
 	x->imbalance_recv = p->workload.expert_imbalance > 1 ? p->workload.expert_imbalance : 1;
+	x->kv_rank = 0;
+	x->kv_seqs = x->kv_layers = 0;
 }
 
 void pd_i_shape_set_gpus(pd_i_shape *x, const int32_t *gpus, uint32_t n)
@@ -318,6 +320,40 @@ pd_i_work pd_i_work_pp(const pd_i_shape *x)
 {
 	double payload = sp_tokens(x) * (double)x->m->hidden * x->w;
 	return (pd_i_work){0, payload, payload, false};
+}
+
+/* floor(a·b / c) and ceil(a·b / c) for a, b >= 0, c > 0 (plan-sized values: the schema
+ * bounds tokens, heads and TP far below overflow). */
+static int64_t share_floor(int64_t a, int64_t b, int64_t c)
+{
+	return a * b / c;
+}
+
+static int64_t share_ceil(int64_t a, int64_t b, int64_t c)
+{
+	return (a * b + c - 1) / c;
+}
+
+double pd_i_kv_send_bytes(const pd_model *m, int64_t tp, int64_t rank, double seqs,
+                          int64_t tokens, double layers)
+{
+	tp = tp > 0 ? tp : 1;
+	if (pd_model_is_mla(m)) { /* the latent, split by token over the group */
+		int64_t t = share_floor(rank + 1, tokens, tp) - share_floor(rank, tokens, tp);
+		return seqs * pd_i_kv_bytes(m, layers, (double)t);
+	}
+	/* heads h with floor(h·tp / H) == rank: h in [ceil(rank·H/tp), ceil((rank+1)·H/tp));
+	 * the bytes of one head are exact: the whole KV is a multiple of H */
+	int64_t H = m->kv_heads > 0 ? m->kv_heads : 1;
+	int64_t heads = share_ceil(rank + 1, H, tp) - share_ceil(rank, H, tp);
+	return seqs * (pd_i_kv_bytes(m, layers, (double)tokens) / (double)H) * (double)heads;
+}
+
+pd_i_work pd_i_work_kv(const pd_i_shape *x)
+{
+	double b = pd_i_kv_send_bytes(x->m, (int64_t)x->t, x->kv_rank, x->kv_seqs,
+	                              (int64_t)x->context, x->kv_layers);
+	return (pd_i_work){0, b, b, false};
 }
 
 double pd_i_memory_us(const pd_cluster *c, double bytes)

@@ -49,6 +49,10 @@ typedef struct pd_i_shape {
 	double copies;         /* copies of the routed expert costed (redundant experts): 1 */
 	double imbalance;      /* factor on the routed expert's tokens (the busiest GPU): 1 */
 	double imbalance_recv; /* expert-imbalance: what the busiest GPU receives / mean */
+	/* the KV hand-over of a pooled plan (pd_i_work_kv): the sender's TP rank in its
+	 * attention group, the sequences and layers it hands over (0 otherwise) */
+	int64_t kv_rank;
+	double kv_seqs, kv_layers;
 } pd_i_shape;
 
 void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64_t tp,
@@ -103,6 +107,21 @@ pd_i_work pd_i_work_ep_all_to_all(const pd_i_shape *x); /* ep_dispatch and ep_co
  * crosses the boundary, its attention group's activations, or with SP on the receiving
  * stage only its 1/TP sequence shard. */
 pd_i_work pd_i_work_pp(const pd_i_shape *x);
+/* kv_send / kv_recv (§13, docs/pools.md): the prompt KV cache that TP rank kv_rank of a
+ * prefill attention group hands over for kv_seqs sequences of `context` tokens and
+ * kv_layers layers, pd_i_kv_send_bytes of the shape. */
+pd_i_work pd_i_work_kv(const pd_i_shape *x);
+
+/* What TP rank `rank` (0 <= rank < tp) of an attention group sends of the prompt KV of
+ * `seqs` sequences of `tokens` tokens over `layers` layers, so that the group's ranks
+ * together send seqs x pd_i_kv_bytes(m, layers, tokens) exactly, each element once: GQA splits
+ * the KV heads, head h sent by rank floor(h·tp / kv_heads) (its own heads when kv_heads
+ * >= tp; one holder of a head replicated over tp / kv_heads ranks when fewer); MLA's
+ * latent, held whole by every rank, is split by token: rank k sends tokens
+ * floor(k·tokens / tp) .. floor((k+1)·tokens / tp) - 1.  Zero for a rank with nothing
+ * to send. */
+double pd_i_kv_send_bytes(const pd_model *m, int64_t tp, int64_t rank, double seqs,
+                          int64_t tokens, double layers);
 
 double pd_i_compute_us(const pd_cluster *c, double flops, double bytes);
 /* The HBM term of pd_i_compute_us alone (a node is memory-bound when it decides). */
