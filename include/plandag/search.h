@@ -59,6 +59,10 @@ typedef struct pd_candidate {
 	double peak_memory_fraction; /* the fullest GPU: total / capacity */
 	bool meets_targets;          /* every target of the workload (none given: true) */
 	bool scheduled; /* figures from the lowered, scheduled DAG (else the estimate) */
+	/* A pooled plan (docs/suggest.md): choice is the decode pool's strategy and prefill
+	 * the prefill pool's, each with dp = its pool's replicas; ttft_ms and tpot_ms are
+	 * both set.  prefill.dp = 0 for a plan without pools. */
+	pd_choice prefill;
 } pd_candidate;
 
 typedef struct pd_search_options {
@@ -113,6 +117,16 @@ const char *pd_search_why(pd_objective o);
  * or when orig is not a plan. */
 char *pd_search_plan_xml(const pd_plan *plan, const char *orig, size_t len, const pd_choice *c,
                          const char *why, size_t *out_len);
+
+/* The suggested plan of a pooled plan (two <pool> elements): the original file with its
+ * <strategy> rewritten, a prefill pool of prefill->dp replicas of that strategy and a
+ * decode pool of decode->dp replicas, each pool keeping its batch (micro-batches from
+ * its choice), a comment before it saying what changed and why.  The workload is kept
+ * (its overlap must be that of both choices).  NULL when out of memory, when orig is not
+ * a plan or when plan has no pools. */
+char *pd_search_pooled_plan_xml(const pd_plan *plan, const char *orig, size_t len,
+                                const pd_choice *prefill, const pd_choice *decode,
+                                const char *why, size_t *out_len);
 
 /* A unified diff (`diff -u` format, 3 lines of context) from text a to text b, labelled
  * a_name and b_name, written to f.  Returns the number of changed hunks (0: identical),

@@ -209,8 +209,11 @@ static int prepare(const cli *c, const pd_compilation *comp, const char *text, s
 	snprintf(o->xml, sizeof(o->xml), "%s/%s-suggested.xml", dir, name);
 	snprintf(o->png, sizeof(o->png), "%s/%s-pareto.png", dir, name);
 	snprintf(o->md, sizeof(o->md), "%s/%s-suggest.md", dir, name);
-	o->text = pd_search_plan_xml(comp->plan, text, len, &best->choice,
-	                             pd_search_why(opt->objective), &o->len);
+	const char *why = pd_search_why(opt->objective);
+	o->text = best->prefill.dp > 0
+	              ? pd_search_pooled_plan_xml(comp->plan, text, len, &best->prefill,
+	                                          &best->choice, why, &o->len)
+	              : pd_search_plan_xml(comp->plan, text, len, &best->choice, why, &o->len);
 	if (!o->text) {
 		fprintf(stderr, "%s: error: cannot write the suggested plan: out of memory [io]\n",
 		        c->shown);
@@ -284,10 +287,6 @@ int pd_cli_suggest(const cli *c)
 	if (!comp.plan || comp.reached < PD_STAGE_EXPAND) {
 		pd_diag_list_print(stderr, c->shown, &comp.diags);
 		rc = comp.status == PD_OK ? PD_INVALID : comp.status;
-	} else if (pd_plan_is_pooled(comp.plan)) {
-		rc = pd_cli_usage_error("suggest does not yet size pools: the plan has <pool> "
-		                        "elements",
-		                        c->shown, NULL);
 	} else {
 		rc = search_and_write(c, &comp, text, len, &opt, mask);
 	}

@@ -23,17 +23,27 @@ static const pd_candidate *best_of(const pd_suggest_report *r)
 	return res->best >= 0 ? &res->candidates[res->best] : NULL;
 }
 
+/* The strategy in one short string; a pooled one names both pools. */
+static const char *describe(const pd_candidate *k, char *buf, size_t size)
+{
+	if (k->prefill.dp <= 0)
+		return pd_choice_describe(&k->choice, buf, size);
+	char p[200], d[200];
+	snprintf(buf, size, "prefill %s; decode %s", pd_choice_describe(&k->prefill, p, sizeof(p)),
+	         pd_choice_describe(&k->choice, d, sizeof(d)));
+	return buf;
+}
+
 static void md_row(FILE *f, const pd_candidate *k, const char *mark)
 {
-	char a[32], b[32], c[32], d[32], e[32], g[32], s[200];
+	char a[32], b[32], c[32], d[32], e[32], g[32], s[420];
 	fprintf(f, "| %s | %lld | %s | %s | %s | %s | %s | %s | %s | %s |\n", mark,
 	        (long long)k->gpus, fig(a, sizeof(a), "%.2f", k->tokens_per_ms),
 	        fig(b, sizeof(b), "%.1f", k->tokens_per_s_per_gpu),
 	        fig(c, sizeof(c), "%.1f", k->step_latency_us),
 	        fig(d, sizeof(d), "%.3f", k->ttft_ms), fig(e, sizeof(e), "%.3f", k->tpot_ms),
 	        fig(g, sizeof(g), "%.0f %%", 100.0 * k->peak_memory_fraction),
-	        pd_choice_describe(&k->choice, s, sizeof(s)),
-	        k->scheduled ? "scheduled" : "estimate");
+	        describe(k, s, sizeof(s)), k->scheduled ? "scheduled" : "estimate");
 }
 
 static void md_table(FILE *f, const pd_suggest_report *r)
@@ -120,7 +130,7 @@ static void md_winner(FILE *f, const pd_suggest_report *r)
 {
 	const pd_search_result *res = r->res;
 	const pd_candidate *b = best_of(r);
-	char s[200];
+	char s[420];
 	if (!b) {
 		fputs("No strategy passes every rule on this cluster: nothing to suggest.\n", f);
 		return;
@@ -129,12 +139,16 @@ static void md_winner(FILE *f, const pd_suggest_report *r)
 	        "%s: **%s** on %lld GPUs: %.2f tokens/ms, %.1f tokens/s per GPU, step %.1f "
 	        "us, peak memory %.0f %% (%s).\n",
 	        res->reachable ? "Suggested" : "Best reachable",
-	        pd_choice_describe(&b->choice, s, sizeof(s)), (long long)b->gpus,
+	        describe(b, s, sizeof(s)), (long long)b->gpus,
 	        b->tokens_per_ms, b->tokens_per_s_per_gpu, b->step_latency_us,
 	        100.0 * b->peak_memory_fraction,
 	        b->scheduled ? "figures of the lowered, scheduled DAG, as `plandag compile` of "
 	                       "the written plan reports them"
 	                     : "roofline estimate: too large to lower here");
+	if (b->prefill.dp > 0)
+		fprintf(f, "TTFT %.1f ms, TPOT %.2f ms: prefill pool %lld GPUs, decode pool %lld GPUs.\n",
+		        b->ttft_ms, b->tpot_ms, (long long)pd_choice_gpus(&b->prefill),
+		        (long long)pd_choice_gpus(&b->choice));
 	if (res->reachable)
 		return;
 	fputs("\n**No strategy meets every target** (", f);

@@ -38,6 +38,17 @@ static cJSON *j_candidate(const pd_candidate *k)
 	cJSON_AddItemToObject(o, "tpot_ms", num(k->tpot_ms));
 	cJSON_AddItemToObject(o, "peak_memory_fraction", num(k->peak_memory_fraction));
 	cJSON_AddItemToObject(o, "strategy", j_strategy(&k->choice));
+	if (k->prefill.dp > 0) { /* a pooled plan: both pools (docs/suggest.md) */
+		cJSON *pools = cJSON_AddArrayToObject(o, "pools");
+		const pd_choice *c[2] = {&k->prefill, &k->choice};
+		for (int i = 0; i < 2; i++) {
+			cJSON *p = cJSON_CreateObject();
+			cJSON_AddItemToObject(p, "phase", cJSON_CreateString(i ? "decode" : "prefill"));
+			cJSON_AddItemToObject(p, "gpus", cJSON_CreateNumber((double)pd_choice_gpus(c[i])));
+			cJSON_AddItemToObject(p, "strategy", j_strategy(c[i]));
+			cJSON_AddItemToArray(pools, p);
+		}
+	}
 	return o;
 }
 

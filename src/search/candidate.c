@@ -105,3 +105,17 @@ void pd_i_candidate_fill(const pd_plan *cplan, const pd_analysis *an, const pd_c
 	out->tpot_ms = prefill ? NAN : an->step_latency_us / 1000.0;
 	out->peak_memory_fraction = peak;
 }
+
+void pd_i_candidate_fill_pooled(const pd_plan *cplan, const pd_analysis *an,
+                                const pd_candidate *k, pd_candidate *out)
+{
+	pd_i_candidate_fill(cplan, an, &k->choice, out);
+	out->prefill = k->prefill;
+	out->gpus = an->gpus_structural;
+	out->tokens_per_ms = an->tokens_per_ms;
+	out->tokens_per_s_per_gpu =
+	    out->gpus > 0 ? an->tokens_per_ms * 1000.0 / (double)out->gpus : 0;
+	out->ttft_ms = an->ttft_ms;
+	out->tpot_ms = an->tpot_ms;
+	out->step_latency_us = an->tpot_ms * 1000.0;
+}

@@ -324,39 +324,46 @@ static void strategy_comment(out *o, const pd_plan *p, const pd_choice *c, const
 
 /* ---- the new <strategy> ---- */
 
-static void write_stage(out *o, const pd_model *m, const pd_choice *c, int64_t k)
+/* Stage k of c, `base` levels deeper than a plain strategy's (1 inside a <pool>). */
+static void write_stage(out *o, const pd_model *m, const pd_choice *c, int64_t k, int base)
 {
 	int64_t first, n;
 	pd_i_pp_split(m->layers, c->pp, k, &first, &n);
-	line(o, 2);
+	line(o, base + 2);
 	putf(o, "<stage layers=\"%lld-%lld\">", (long long)first, (long long)(first + n - 1));
-	line(o, 3);
+	line(o, base + 3);
 	putf(o, "<attention tp=\"%lld\" sp=\"%s\"/>", (long long)c->tp,
 	     c->sp ? "true" : "false");
 	if (m->experts > 0) {
-		line(o, 3);
+		line(o, base + 3);
 		putf(o, "<moe ep=\"%lld\"", (long long)c->ep);
 		if (c->redundant > 0)
 			putf(o, " redundant-experts=\"%lld\"", (long long)c->redundant);
 		puts_(o, "/>");
 	}
 	if (c->dense_tp != c->tp && !pd_model_layer_is_moe(m, first)) {
-		line(o, 3);
+		line(o, base + 3);
 		putf(o, "<dense-ffn tp=\"%lld\"/>", (long long)c->dense_tp);
 	}
-	line(o, 2);
+	line(o, base + 2);
 	puts_(o, "</stage>");
+}
+
+/* <replica count=dp> with c's stages, `base` levels deeper than a plain strategy's. */
+static void write_replica(out *o, const pd_plan *p, const pd_choice *c, int base)
+{
+	line(o, base + 1);
+	putf(o, "<replica count=\"%lld\">", (long long)c->dp);
+	for (int64_t k = 0; k < c->pp; k++)
+		write_stage(o, &p->model, c, k, base);
+	line(o, base + 1);
+	puts_(o, "</replica>");
 }
 
 static void write_strategy(out *o, const pd_plan *p, const pd_choice *c)
 {
 	putf(o, "<strategy gpus=\"%lld\">", (long long)pd_choice_gpus(c));
-	line(o, 1);
-	putf(o, "<replica count=\"%lld\">", (long long)c->dp);
-	for (int64_t k = 0; k < c->pp; k++)
-		write_stage(o, &p->model, c, k);
-	line(o, 1);
-	puts_(o, "</replica>");
+	write_replica(o, p, c, 0);
 	line(o, 0);
 	puts_(o, "</strategy>");
 }
@@ -558,6 +565,79 @@ char *pd_search_plan_xml(const pd_plan *plan, const char *orig, size_t len,
 		edit_workload(&ed, &f, w, c);
 	if (!strategy_unchanged(plan, c))
 		edit_strategy(&ed, &f, plan, c, why);
+	char *text = ed.failed ? NULL : apply(&ed, orig, len, out_len);
+	for (int i = 0; i < ed.n; i++)
+		pd_i_strbuf_release(&ed.e[i].text);
+	return text;
+}
+
+/* ---- a pooled plan (docs/suggest.md, "Pooled plans") ---- */
+
+/* <pool phase batch [micro-batches]> holding c's replicas; batch: the pool's. */
+static void write_pool(out *o, const pd_plan *p, const pd_pool *pool, const pd_choice *c)
+{
+	line(o, 1);
+	putf(o, "<pool phase=\"%s\" batch=\"%lld\"", pd_phase_name(pool->phase),
+	     (long long)(pool->has_batch ? pool->batch : p->workload.batch));
+	if (c->micro_batches != 1)
+		putf(o, " micro-batches=\"%lld\"", (long long)c->micro_batches);
+	puts_(o, ">");
+	write_replica(o, p, c, 1);
+	line(o, 1);
+	puts_(o, "</pool>");
+}
+
+static void pooled_comment(out *o, const pd_choice *pre, const pd_choice *dec, const char *why)
+{
+	char a[200], b[200];
+	putf(o, "<!-- plandag suggest: strategy rewritten; now %lld GPUs: prefill pool %lld GPUs "
+	        "(%s), decode pool %lld GPUs (%s)",
+	     (long long)(pd_choice_gpus(pre) + pd_choice_gpus(dec)), (long long)pd_choice_gpus(pre),
+	     pd_choice_describe(pre, a, sizeof(a)), (long long)pd_choice_gpus(dec),
+	     pd_choice_describe(dec, b, sizeof(b)));
+	if (why && *why) {
+		puts_(o, " (");
+		put_comment_text(o, why);
+		puts_(o, ")");
+	}
+	puts_(o, " -->");
+}
+
+static void edit_pooled_strategy(editor *ed, const finder *f, const pd_plan *p,
+                                 const pd_choice *pre, const pd_choice *dec, const char *why)
+{
+	const pd_pool *pools = p->strategy.pools, *pp = &pools[0], *dp = &pools[1];
+	if (pp->phase != PD_PREFILL) {
+		pp = &pools[1];
+		dp = &pools[0];
+	}
+	out o = begin(ed, f->strategy.start);
+	pooled_comment(&o, pre, dec, why);
+	line(&o, 0);
+	putf(&o, "<strategy gpus=\"%lld\">", (long long)(pd_choice_gpus(pre) + pd_choice_gpus(dec)));
+	write_pool(&o, p, pp, pre);
+	write_pool(&o, p, dp, dec);
+	line(&o, 0);
+	puts_(&o, "</strategy>");
+	end(ed, &o, f->strategy.start, f->strategy.end);
+}
+
+char *pd_search_pooled_plan_xml(const pd_plan *plan, const char *orig, size_t len,
+                                const pd_choice *prefill, const pd_choice *decode,
+                                const char *why, size_t *out_len)
+{
+	finder f;
+	if (!plan || !orig || !prefill || !decode || !pd_plan_is_pooled(plan) ||
+	    plan->strategy.n_pools != 2 || !choice_sane(plan, prefill) ||
+	    !choice_sane(plan, decode) || prefill->two_batch != decode->two_batch ||
+	    prefill->two_batch != plan->workload.overlap_two_batch ||
+	    !find_elements(orig, len, &f))
+		return NULL;
+	const char *lf = memchr(orig, '\n', len);
+	editor ed = {.buf = orig, .nl = lf && lf > orig && lf[-1] == '\r' ? "\r\n" : "\n"};
+	out top = begin(&ed, f.strategy.start);
+	ed.unit = top.indent[0] ? top.indent : "  ";
+	edit_pooled_strategy(&ed, &f, plan, prefill, decode, why);
 	char *text = ed.failed ? NULL : apply(&ed, orig, len, out_len);
 	for (int i = 0; i < ed.n; i++)
 		pd_i_strbuf_release(&ed.e[i].text);

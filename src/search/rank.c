@@ -61,7 +61,9 @@ static int compare(const pd_candidate *a, const pd_candidate *b, pd_objective o)
 	int r = cmp_objective(a, b, o);
 	if (!r)
 		r = cmp_more(a->tokens_per_ms, b->tokens_per_ms);
-	return r ? r : pd_i_choice_cmp(&a->choice, &b->choice);
+	if (!r)
+		r = pd_i_choice_cmp(&a->choice, &b->choice);
+	return r ? r : pd_i_choice_cmp(&a->prefill, &b->prefill);
 }
 
 bool pd_i_better(const pd_candidate *a, const pd_candidate *b, pd_objective o)

@@ -41,19 +41,27 @@ static bool breaks(const pd_diag_list *l, bool *misses)
 }
 
 static pd_status compile(const pd_plan *plan, const pd_search_options *opt,
-                         const pd_choice *c, uint64_t max_elements, pd_compilation *comp)
+                         const pd_candidate *k, uint64_t max_elements, pd_compilation *comp)
 {
 	pd_compile_options copt = {.lower = 1, .max_elements = max_elements};
-	if (!opt->text) {
+	const pd_choice *c = &k->choice;
+	bool pooled = k->prefill.dp > 0;
+	if (!opt->text && !pooled) {
 		pd_plan *p;
 		PD_CHECK(pd_i_search_build_plan(plan, c, &p));
 		return pd_compile_plan(p, &copt, comp);
 	}
 	size_t len = 0;
-	char *xml = pd_search_plan_xml(plan, opt->text, opt->text_len, c,
-	                               pd_search_why(opt->objective), &len);
-	if (!xml)
-		return PD_IO;
+	const char *why = pd_search_why(opt->objective);
+	char *xml = !opt->text ? NULL
+	            : pooled   ? pd_search_pooled_plan_xml(plan, opt->text, opt->text_len,
+	                                                   &k->prefill, c, why, &len)
+	                       : pd_search_plan_xml(plan, opt->text, opt->text_len, c, why, &len);
+	if (!xml) {
+		memset(comp, 0, sizeof(*comp));
+		pd_diag_list_init(&comp->diags);
+		return opt->text ? PD_IO : PD_OK; /* a pooled plan without its text: estimate */
+	}
 	pd_status s = pd_compile_memory(xml, len, plan->path, &copt, comp);
 	free(xml);
 	return s;
@@ -95,7 +103,8 @@ static pd_status apply(pd_search_result *res, pd_candidate *k, pd_compilation *c
 	*gone = false;
 	if (s == PD_IO && !comp->plan)
 		return PD_IO;
-	if (comp->plan && breaks(&comp->diags, &misses)) {
+	bool unbalanced = k->prefill.dp > 0 && pd_diag_list_has(&comp->diags, PD_RULE_POOL_BALANCE);
+	if (comp->plan && (breaks(&comp->diags, &misses) || unbalanced)) {
 		char buf[160];
 		pd_diag_add(diags, PD_RULE_USAGE, PD_WARNING, 0, 0,
 		            "internal: the written plan of %s breaks a rule; dropped",
@@ -103,11 +112,15 @@ static pd_status apply(pd_search_result *res, pd_candidate *k, pd_compilation *c
 		*gone = true;
 	} else if (comp->reached == PD_STAGE_CHECK) {
 		pd_candidate v;
-		pd_i_candidate_fill(comp->plan, &comp->analysis, &k->choice, &v);
+		if (k->prefill.dp > 0) {
+			pd_i_candidate_fill_pooled(comp->plan, &comp->analysis, k, &v);
+		} else {
+			pd_i_candidate_fill(comp->plan, &comp->analysis, &k->choice, &v);
+			share(res, k, comp);
+		}
 		v.meets_targets = !misses;
 		v.scheduled = true;
 		*k = v;
-		share(res, k, comp);
 	} else {
 		k->meets_targets = k->meets_targets && !misses; /* too large: estimate stays */
 	}
@@ -118,7 +131,7 @@ static pd_status apply(pd_search_result *res, pd_candidate *k, pd_compilation *c
 typedef struct job {
 	const pd_plan *plan;
 	const pd_search_options *opt;
-	pd_choice choice;
+	pd_candidate cand;
 	uint64_t max_elements;
 	pd_compilation comp;
 	pd_status status;
@@ -129,7 +142,7 @@ typedef struct job {
 static void *run_job(void *arg)
 {
 	job *j = arg;
-	j->status = compile(j->plan, j->opt, &j->choice, j->max_elements, &j->comp);
+	j->status = compile(j->plan, j->opt, &j->cand, j->max_elements, &j->comp);
 	return NULL;
 }
 
@@ -161,18 +174,21 @@ static void drop(pd_search_result *res, uint32_t i)
 }
 
 typedef struct tried {
-	pd_choice v[MAX_ROUNDS * 64];
+	pd_choice v[MAX_ROUNDS * 64], pre[MAX_ROUNDS * 64];
 	uint32_t n;
 } tried;
 
 /* Whether c was compiled already (a candidate too large to lower keeps its estimate). */
-static bool seen(tried *t, const pd_choice *c)
+static bool seen(tried *t, const pd_candidate *k)
 {
 	for (uint32_t i = 0; i < t->n; i++)
-		if (pd_i_choice_cmp(&t->v[i], c) == 0)
+		if (pd_i_choice_cmp(&t->v[i], &k->choice) == 0 &&
+		    pd_i_choice_cmp(&t->pre[i], &k->prefill) == 0)
 			return true;
-	if (t->n < sizeof(t->v) / sizeof(t->v[0]))
-		t->v[t->n++] = *c;
+	if (t->n < sizeof(t->v) / sizeof(t->v[0])) {
+		t->pre[t->n] = k->prefill;
+		t->v[t->n++] = k->choice;
+	}
 	return false;
 }
 
@@ -191,7 +207,7 @@ static pd_status compile_all(const pd_plan *plan, const pd_search_options *opt,
 			jobs[j] = (job){.plan = plan,
 			                .opt = opt,
 			                .max_elements = max_elements,
-			                .choice = res->candidates[idx[first + j] - gone_before].choice};
+			                .cand = res->candidates[idx[first + j] - gone_before]};
 		run_batch(jobs, m);
 		for (uint32_t j = 0; j < m; j++) {
 			bool gone = false;
@@ -215,7 +231,7 @@ static uint32_t untried_top(const pd_search_result *res, uint32_t k, tried *t,
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < k && i < res->n_candidates; i++)
-		if (!res->candidates[i].scheduled && !seen(t, &res->candidates[i].choice))
+		if (!res->candidates[i].scheduled && !seen(t, &res->candidates[i]))
 			idx[n++] = i;
 	return n;
 }
@@ -232,7 +248,7 @@ static uint32_t untried_frontier(const pd_search_result *res, tried *t, uint32_t
 	uint32_t n = 0;
 	for (uint32_t f = 0; f < res->n_frontier && n < MAX_FRONTIER; f++) {
 		uint32_t i = res->frontier[f];
-		if (!res->candidates[i].scheduled && !seen(t, &res->candidates[i].choice))
+		if (!res->candidates[i].scheduled && !seen(t, &res->candidates[i]))
 			idx[n++] = i;
 	}
 	qsort(idx, n, sizeof(*idx), cmp_u32);

@@ -122,16 +122,17 @@ pd_status pd_search(const pd_plan *plan, const pd_search_options *opt,
 {
 	double t0 = now_s();
 	pd_search_options o = *opt;
-	pd_i_space sp;
-	pd_status s = pd_i_search_core(plan, &o, res, &sp);
-	if (s == PD_OK && sp.min_replica > sp.max_gpus)
+	pd_i_space sp = {0};
+	bool pooled = pd_plan_is_pooled(plan);
+	pd_status s = pooled ? pd_i_search_pools(plan, &o, res) : pd_i_search_core(plan, &o, res, &sp);
+	if (s == PD_OK && !pooled && sp.min_replica > sp.max_gpus)
 		cannot_fit(plan, &sp, diags);
 	if (s == PD_OK)
 		note_pruned(plan, res, diags);
 	if (s == PD_OK && res->n_candidates > 0)
 		s = pd_i_refine(plan, &o, res, diags);
 	if (s == PD_OK && !res->reachable && res->n_candidates > 0)
-		s = pd_i_unreachable(plan, &o, res);
+		s = pooled ? pd_i_unreachable_pools(plan, res) : pd_i_unreachable(plan, &o, res);
 	pd_i_space_release(&sp);
 	res->seconds = now_s() - t0;
 	return s;

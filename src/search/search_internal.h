@@ -72,6 +72,16 @@ bool pd_i_meets_targets(const pd_plan *cplan, const pd_analysis *an, double toke
  * replica, tokens/ms times dp. */
 bool pd_i_replicas_aligned(const pd_cluster *cl, int64_t gpus);
 
+/* The same for a pooled candidate k compiled as a pooled plan: the deployment's figures
+ * (generated tokens/ms, TTFT, TPOT; the step is the decode step). */
+void pd_i_candidate_fill_pooled(const pd_plan *cplan, const pd_analysis *an,
+                                const pd_candidate *k, pd_candidate *out);
+
+/* The search of a pooled plan (pools.c): each pool through its view, the best shapes
+ * paired, replica counts balanced within pool-balance and the GPUs allowed. */
+pd_status pd_i_search_pools(const pd_plan *plan, const pd_search_options *opt,
+                            pd_search_result *res);
+
 /* Evaluates one shape (dp = 1) and appends the candidates of the dp that matter: 1, the
  * least meeting the throughput target, the most that fits.  *evaluated counts the plans
  * validated.  PD_IO when out of memory. */
@@ -99,6 +109,11 @@ pd_status pd_i_search_core(const pd_plan *plan, const pd_search_options *opt,
  * nodes (-1 when none does: adding GPUs does not reach it). */
 pd_status pd_i_unreachable(const pd_plan *plan, const pd_search_options *opt,
                            pd_search_result *res);
+
+/* The same for a pooled plan: whole copies of the best deployment (both pools) for a
+ * throughput target; -1 for a latency target (the pools' stages already are searched on
+ * the whole cluster). */
+pd_status pd_i_unreachable_pools(const pd_plan *plan, pd_search_result *res);
 
 /* Compiles the best opt->top_k candidates like `plandag compile` (written with
  * pd_search_plan_xml and parsed back when opt->text is given, else built with

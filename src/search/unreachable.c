@@ -66,3 +66,15 @@ pd_status pd_i_unreachable(const pd_plan *plan, const pd_search_options *opt,
 		res->gpus_needed = k.gpus;
 	return PD_OK;
 }
+
+pd_status pd_i_unreachable_pools(const pd_plan *plan, pd_search_result *res)
+{
+	const pd_workload *w = &plan->workload;
+	const pd_candidate *b = &res->candidates[res->best];
+	res->gpus_needed = -1;
+	bool latency_ok = (!w->has_target_ttft || b->ttft_ms <= w->target_ttft_ms) &&
+	                  (!w->has_target_tpot || b->tpot_ms <= w->target_tpot_ms);
+	if (latency_ok && w->has_target && b->tokens_per_ms > 0)
+		res->gpus_needed = (int64_t)ceil(w->target / b->tokens_per_ms) * b->gpus;
+	return PD_OK;
+}
