@@ -252,6 +252,34 @@ static void test_nothing_partial_on_failure(void)
 	CU_ASSERT_NOT_EQUAL(stat(pd_test_join(dir, NAME "-suggest.md"), &st), 0);
 }
 
+/* A pooled plan: both pools sized, the written plan balanced and meeting TTFT and TPOT. */
+static void test_pooled_plan_gets_two_pools(void)
+{
+	const char *dir = pd_test_tmpdir("suggest-pools");
+	pd_run_result r;
+	pd_run_plandag(&r, "suggest", pd_test_path("examples/mixtral-pd-pair.xml"), "-o", dir,
+	               "--diff", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "prefill pool"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "+    <pool phase=\"decode\""));
+	CU_ASSERT_PTR_NULL(strstr(r.err, "does not yet size pools"));
+	pd_run_release(&r);
+	const char *xml = pd_test_join(dir, "mixtral-pd-pair-suggested.xml");
+	pd_run_plandag(&r, "check", xml, NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "valid (0 error(s), 0 warning(s))"));
+	pd_run_release(&r);
+	pd_run_plandag(&r, "report", "--format", "json", xml, NULL);
+	cJSON *rep = cJSON_Parse(r.out);
+	pd_run_release(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
+	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(rep, "verdict")->valuestring, "valid");
+	const cJSON *t = cJSON_GetObjectItem(rep, "throughput");
+	CU_ASSERT(num(t, "ttft_ms") <= 2000);
+	CU_ASSERT(num(t, "tpot_ms") <= 50);
+	cJSON_Delete(rep);
+}
+
 static void test_help_lists_suggest(void)
 {
 	pd_run_result r;
@@ -274,6 +302,7 @@ static CU_TestInfo tests[] = {
     {"JSON keys exact", test_json_keys_exact},
     {"usage errors exit 2", test_usage_errors_exit_2},
     {"nothing partial on failure", test_nothing_partial_on_failure},
+    {"pooled plan gets two pools", test_pooled_plan_gets_two_pools},
     {"help lists suggest", test_help_lists_suggest},
     CU_TEST_INFO_NULL,
 };
