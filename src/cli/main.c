@@ -77,8 +77,9 @@ const cli_command pd_cli_commands[] = {
      "per-gpu; latency).  Writes DIR/NAME-suggested.xml (a plan that passes check, a "
      "comment on every changed element), NAME-pareto.png and NAME-suggest.md, all or "
      "none.  An unreachable target is said with the best reachable figure and the GPUs it "
-     "would need.  Exit 0 when the suggestion meets every target, 1 when none does "
-     "(docs/suggest.md).",
+     "would need.  A pooled plan gets both pools sized (prefill against target-ttft, "
+     "decode against target-tpot, replica counts balanced within pool-balance).  Exit 0 "
+     "when the suggestion meets every target, 1 when none does (docs/suggest.md).",
      "*.xml", pd_cli_suggest},
     {"help", PD_CMD_HELP, "[COMMAND]", "this overview, or the help of COMMAND",
      "Prints the overview of every command, or the help of COMMAND (the same as "
