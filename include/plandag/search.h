@@ -97,7 +97,7 @@ typedef struct pd_search_result {
 } pd_search_result;
 
 /* Searches the strategies of an expanded plan (whatever its strategy says, valid or
- * not).  On PD_OK *res is filled (release with pd_search_result_release).  Diagnostics
+ * not; a pooled plan gets both pools sized, its candidates' prefill set).  On PD_OK *res is filled (release with pd_search_result_release).  Diagnostics
  * say why nothing can fit (the memory arithmetic) or what was pruned.  Returns PD_IO when
  * out of memory. */
 pd_status pd_search(const pd_plan *plan, const pd_search_options *opt, pd_search_result *res,
