@@ -116,6 +116,7 @@ static void user_facing_text_should_refer_only_to_the_repository(void)
 	    "README.md",
 	    "docs/plan-format.md",
 	    "docs/rules.md",
+	    "docs/pools.md",
 	    "docs/gpus.md",
 	    "schemas/plan.xsd",
 	    "schemas/graphml.xsd",

@@ -68,6 +68,18 @@ static void views_should_carry_each_pools_phase_batch_and_context(void)
 	CU_ASSERT_EQUAL(dec.strategy.replicas[0].stages[0].n_gpus, 320);
 	CU_ASSERT_EQUAL(dec.strategy.replicas[0].stages[0].gpus[0], 32);
 	CU_ASSERT_EQUAL(plan->strategy.replicas[1].pool, 1);
+	/* the expanded hierarchy names each pool with the context it uses */
+	char *tree = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&tree, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	pd_plan_print_tree(plan, f);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(tree, "pool prefill: 1 replica(s), batch 128, "
+	                                    "micro-batches 1, context 4096\n  replica 0"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(tree, "pool decode: 1 replica(s), batch 10240, "
+	                                    "micro-batches 1, context 5120\n  replica 1"));
+	free(tree);
 	/* the decode pool's KV: 128 sequences of 5120 tokens, 61 x 576 x 2 bytes each */
 	CU_ASSERT_DOUBLE_EQUAL(an.pools[1].memory[0].kv_cache, 128.0 * 5120 * 61 * 576 * 2, 1);
 	/* the prefill pool's: 128 prompts over 8 attention groups, 16 of 4096 tokens each */
@@ -104,17 +116,89 @@ static void handover_bytes_should_match_the_formula(void)
 	pd_plan_destroy(plan);
 }
 
+/* A workload phase in a pooled plan is a schema warning at <workload>; a pool without
+ * batch takes the workload's, its micro-batches default to 1; input-tokens to context. */
+static void workload_defaults_should_reach_the_pools(void)
+{
+	char *text =
+	    pd_test_edit_file(MIXTRAL, "<workload input-tokens=\"2048\" output-tokens=\"512\"",
+	                      "<workload phase=\"decode\" batch=\"16\" context=\"1024\" "
+	                      "output-tokens=\"512\"");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	char *b = strstr(text, "<pool phase=\"prefill\" batch=\"16\">");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	static const char no_batch[] = "<pool phase=\"prefill\"           >";
+	CU_ASSERT_EQUAL_FATAL(strlen(no_batch),
+	                      strlen("<pool phase=\"prefill\" batch=\"16\">"));
+	memcpy(b, no_batch, strlen(no_batch));
+	pd_plan *plan = NULL;
+	pd_analysis an;
+	pd_diag_list l;
+	pd_diag_list_init(&l);
+	CU_ASSERT_EQUAL(pd_test_load_text(text, "defaults.xml", &plan, &an, &l), PD_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+	int d = pd_test_find_diag(&l, PD_RULE_SCHEMA, plan->workload.loc.line);
+	CU_ASSERT_TRUE(d >= 0 && l.items[d].severity == PD_WARNING && l.items[d].fix);
+	CU_ASSERT_EQUAL(plan->strategy.pools[0].batch, 16);
+	CU_ASSERT_FALSE(plan->strategy.pools[0].has_batch);
+	CU_ASSERT_EQUAL(plan->strategy.pools[0].micro_batches, 1);
+	CU_ASSERT_EQUAL(pd_plan_pool_context(plan, PD_PREFILL), 1024);
+	CU_ASSERT_EQUAL(pd_plan_pool_context(plan, PD_DECODE), 1024 + 512);
+	pd_diag_list_release(&l);
+	pd_plan_destroy(plan);
+	free(text);
+}
+
+/* Both pools in one node: the hand-over runs over NVLink, at its bandwidth. */
+static void handover_inside_a_node_should_use_nvlink(void)
+{
+	static const char plan_text[] =
+	    "<plan name=\"pair-one-node\">\n"
+	    "  <model name=\"mixtral-8x7b\" layers=\"32\" hidden=\"4096\" heads=\"32\" "
+	    "kv-heads=\"8\" head-dim=\"128\" vocab=\"32000\" experts=\"8\" top-k=\"2\" "
+	    "expert-ffn=\"14336\" dtype=\"bf16\"/>\n"
+	    "  <cluster nodes=\"1\" gpus-per-node=\"8\" gpu=\"h100-sxm\"/>\n"
+	    "  <workload input-tokens=\"1024\" output-tokens=\"256\"/>\n"
+	    "  <strategy gpus=\"8\">\n"
+	    "    <pool phase=\"prefill\" batch=\"8\"><replica><stage layers=\"0-31\">"
+	    "<attention tp=\"2\"/><moe ep=\"4\"/></stage></replica></pool>\n"
+	    "    <pool phase=\"decode\" batch=\"64\"><replica><stage layers=\"0-31\">"
+	    "<attention tp=\"2\"/><moe ep=\"4\"/></stage></replica></pool>\n"
+	    "  </strategy>\n"
+	    "</plan>\n";
+	pd_plan *plan = NULL;
+	pd_analysis an;
+	pd_diag_list l;
+	pd_diag_list_init(&l);
+	CU_ASSERT_EQUAL(pd_test_load_text(plan_text, "pair-one-node.xml", &plan, &an, &l), PD_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+	CU_ASSERT_EQUAL(plan->strategy.replicas[1].stages[0].gpus[0], 4);
+	CU_ASSERT_FALSE(an.handover_network);
+	/* 2 groups of 4 prompts of 1024 tokens; each GPU sends its 4 of the 8 KV heads */
+	double bytes = 4.0 * 1024 * 32 * 2 * 8 * 128 * 2 / 2;
+	CU_ASSERT_DOUBLE_EQUAL(an.handover_bytes_per_gpu, bytes, 0.5);
+	const pd_cluster *c = &plan->cluster;
+	CU_ASSERT_DOUBLE_EQUAL(an.handover_us,
+	                       c->comm_latency_us + bytes / (c->intra_bandwidth * c->nvlink_eff) * 1e6,
+	                       1e-6);
+	pd_diag_list_release(&l);
+	pd_plan_destroy(plan);
+}
+
 /* Without gpus the prefill pool's stages take the first GPUs even when written second. */
 static void next_free_gpus_should_start_with_the_prefill_pool(void)
 {
 	char *text = pd_test_read_file(pd_test_path(MIXTRAL), NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	/* swap the two pools' phases and batches: the decode pool now comes first */
-	char *pre = strstr(text, "<pool phase=\"prefill\" batch=\"16\">");
-	char *dec = strstr(text, "<pool phase=\"decode\" batch=\"256\">");
+	static const char pre_tag[] = "<pool phase=\"prefill\" batch=\"16\">";
+	static const char dec_tag[] = "<pool phase=\"decode\" batch=\"256\">";
+	CU_ASSERT_EQUAL_FATAL(strlen(pre_tag), strlen(dec_tag));
+	char *pre = strstr(text, pre_tag);
+	char *dec = strstr(text, dec_tag);
 	CU_ASSERT_FATAL(pre && dec);
-	memcpy(pre, "<pool phase=\"decode\"  batch=\"256\">", strlen("<pool phase=\"decode\"  batch=\"256\">"));
-	memcpy(dec, "<pool phase=\"prefill\" batch=\"16\"> ", strlen("<pool phase=\"prefill\" batch=\"16\"> "));
+	memcpy(pre, dec_tag, strlen(dec_tag));
+	memcpy(dec, pre_tag, strlen(pre_tag));
 	pd_plan *plan = NULL;
 	pd_analysis an;
 	pd_diag_list l;
@@ -189,8 +273,8 @@ static void messages_should_quote_the_arithmetic(void)
 		int d = pd_test_find_diag(&l, want[i].rule, 0);
 		CU_ASSERT_TRUE_FATAL(d >= 0);
 		const pd_diag *g = &l.items[d];
-		bool found = strstr(g->message, want[i].text) ||
-		             (g->fix && strstr(g->fix, want[i].text));
+		bool found =
+		    strstr(g->message, want[i].text) || (g->fix && strstr(g->fix, want[i].text));
 		CU_ASSERT_TRUE(found);
 		if (!found)
 			fprintf(stderr, "\n  %s: no \"%s\" in: %s / %s\n", want[i].file, want[i].text,
@@ -272,8 +356,8 @@ static void report_json_should_describe_pools_and_handover(void)
 	CU_ASSERT_EQUAL(num_at(dec, "context"), 5120);
 	CU_ASSERT_DOUBLE_EQUAL(num_at(dec, "step_latency_us"),
 	                       c.analysis.pools[1].step_latency_us, 1e-6);
-	CU_ASSERT_DOUBLE_EQUAL(num_at(pre, "sequences_per_s"), c.analysis.pools[0].sequences_per_s,
-	                       1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(num_at(pre, "sequences_per_s"),
+	                       c.analysis.pools[0].sequences_per_s, 1e-9);
 	double frac = num_at(dec, "peak_memory_fraction");
 	CU_ASSERT_TRUE(frac > 0 && frac < 1);
 	CU_ASSERT_TRUE(num_at(dec, "tokens_per_s_per_gpu") > 0);
@@ -315,6 +399,13 @@ static void report_md_should_have_a_pools_section(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(md, "- TPOT: "));
 	free(md);
 	pd_compilation_release(&c);
+	/* pool-balance's impact line quotes supply and demand */
+	pd_compile_file(pd_test_path("tests/plans/invalid/pool-balance.xml"), &opt, &c);
+	md = pd_test_report(&c, PD_REPORT_MD, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "prefill supplies 57.46 vs decode serves 9.592"));
+	free(md);
+	pd_compilation_release(&c);
 }
 
 static CU_TestInfo tests[] = {
@@ -330,6 +421,8 @@ static CU_TestInfo tests[] = {
     {"views_should_carry_each_pools_phase_batch_and_context",
      views_should_carry_each_pools_phase_batch_and_context},
     {"handover_bytes_should_match_the_formula", handover_bytes_should_match_the_formula},
+    {"workload_defaults_should_reach_the_pools", workload_defaults_should_reach_the_pools},
+    {"handover_inside_a_node_should_use_nvlink", handover_inside_a_node_should_use_nvlink},
     {"next_free_gpus_should_start_with_the_prefill_pool",
      next_free_gpus_should_start_with_the_prefill_pool},
     CU_TEST_INFO_NULL,

@@ -84,9 +84,11 @@ void pd_analysis_set_throughput(const pd_plan *plan, pd_analysis *an,
  * deployment's figures (TTFT, TPOT, tokens_per_ms) from them. */
 void pd_analysis_set_pool_steps(const pd_plan *plan, pd_analysis *an, const double *step_us);
 
-/* The `throughput-target` and `latency-target` rules on the current estimate.  pd_plan_validate() calls it
- * with the roofline estimate; call it again (after removing the old diagnostic with
- * pd_diag_list_remove_rule) when the DAG estimate replaces it. */
+/* The `throughput-target` and `latency-target` rules on the current estimate.
+ * pd_plan_validate() calls it with the roofline estimate; call it again (after removing the
+ * old diagnostic with pd_diag_list_remove_rule) when the DAG estimate replaces it.  On a
+ * pooled plan it judges the deployment (TTFT, TPOT, generated tokens/ms) and the
+ * `pool-balance` rule, whose old diagnostics it removes itself. */
 void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an,
                             pd_diag_list *diags);
 

@@ -252,6 +252,14 @@ bool pd_i_report_impact(const pd_compilation *c, const pd_diag *d, char *buf, si
 		return impact_throughput(p, an, buf, size);
 	if (strcmp(d->rule, PD_RULE_MULTIPLICATIVE) == 0)
 		return impact_gpus(p, an, buf, size);
+	if (strcmp(d->rule, PD_RULE_POOL_BALANCE) == 0 && an->n_pools == 2 &&
+	    an->pools[1].sequences_per_s > 0) {
+		snprintf(buf, size,
+		         "prefill supplies %.4g vs decode serves %.4g sequences/s (ratio %.3g)",
+		         an->pools[0].sequences_per_s, an->pools[1].sequences_per_s,
+		         an->pools[0].sequences_per_s / an->pools[1].sequences_per_s);
+		return true;
+	}
 	if (strcmp(d->rule, PD_RULE_PARAMS_MISMATCH) == 0 && p->model.has_params &&
 	    an->params_computed > 0) {
 		snprintf(buf, size, "declared %.4g vs computed %.4g parameters (%+.1f %%)",
@@ -387,7 +395,8 @@ void pd_i_report_pool_row(const pd_compilation *c, uint32_t p, pd_i_report_pool 
 	                          .step_us = pa->step_latency_us,
 	                          .sequences_per_s = pa->sequences_per_s};
 	if (out->has_step && pa->gpus_structural > 0)
-		out->tokens_per_s_per_gpu = pa->tokens_per_ms * 1000.0 / (double)pa->gpus_structural;
+		out->tokens_per_s_per_gpu =
+		    pa->tokens_per_ms * 1000.0 / (double)pa->gpus_structural;
 	for (uint32_t i = 0; i < pa->n_memory; i++) {
 		const pd_gpu_memory *m = &pa->memory[i];
 		if (m->capacity > 0 && m->total / m->capacity > out->peak_memory_fraction)

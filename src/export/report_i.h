@@ -96,9 +96,10 @@ bool pd_i_report_latency(const pd_compilation *c, double *ttft, bool *has_ttft,
 /* ---- pooled plans (report_common.c, docs/pools.md) ---- */
 /* One pool of a pooled plan as the report prints it. */
 typedef struct pd_i_report_pool {
-	const char *phase;                      /* "prefill" or "decode" */
-	int64_t gpus, replicas, batch, context; /* context: the tokens its memory and time use */
-	bool has_step;                          /* the step was estimated */
+	const char *phase; /* "prefill" or "decode" */
+	int64_t gpus, replicas, batch;
+	int64_t context; /* the tokens per sequence its memory and time use */
+	bool has_step;   /* the step was estimated */
 	double step_us;
 	double tokens_per_s_per_gpu; /* prefill: prompt tokens; decode: generated tokens */
 	double peak_memory_fraction; /* the fullest GPU of the pool: total / capacity */

@@ -166,9 +166,9 @@ static cJSON *j_throughput(jb *b, const pd_compilation *c)
 	put(b, o, "step_latency_us", num_or_null(has, an->step_latency_us));
 	put(b, o, "step_tokens", num_or_null(has, an->step_tokens));
 	put(b, o, "source", str_or_null(pd_i_report_source_name(an->throughput_source)));
-	put(b, o, "phase", cJSON_CreateString(pd_plan_is_pooled(c->plan)
-	                                          ? "pooled"
-	                                          : pd_phase_name(w->phase)));
+	put(b, o, "phase",
+	    cJSON_CreateString(pd_plan_is_pooled(c->plan) ? "pooled"
+	                                                  : pd_phase_name(w->phase)));
 	double per_gpu = 0, ttft, tpot;
 	bool has_gpu = pd_i_report_tokens_per_gpu(c, &per_gpu), has_ttft, has_tpot;
 	pd_i_report_latency(c, &ttft, &has_ttft, &tpot, &has_tpot);

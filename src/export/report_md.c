@@ -321,8 +321,9 @@ static void md_pooled_throughput(FILE *f, const pd_compilation *c)
 	                                                   : "roofline estimate",
 	        (long long)w->output_tokens);
 	if (an->n_pools == 2)
-		fprintf(f, "- balance: the prefill pool supplies %.2f sequences/s, the decode pool "
-		           "serves %.2f\n",
+		fprintf(f,
+		        "- balance: the prefill pool supplies %.2f sequences/s, the decode pool "
+		        "serves %.2f\n",
 		        an->pools[0].sequences_per_s, an->pools[1].sequences_per_s);
 	if (w->has_target)
 		fprintf(f, "- target: %.2f tokens/ms (%s)\n", w->target,

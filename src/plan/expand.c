@@ -124,7 +124,8 @@ static pd_status assign_gpus(pd_plan *p, pd_diag_list *diags)
 		return PD_IO;
 	int64_t next = 0;
 	pd_status s = PD_OK;
-	for (uint32_t i = 0; i < st->n_replicas && s == PD_OK; i++)
+	bool full = false; /* said once: the stages after it keep no GPUs */
+	for (uint32_t i = 0; i < st->n_replicas && s == PD_OK && !full; i++)
 		for (uint32_t k = 0; k < st->replicas[i].n_stages && s == PD_OK; k++) {
 			pd_stage *g = &st->replicas[i].stages[k];
 			if (g->gpus_given)
@@ -132,6 +133,7 @@ static pd_status assign_gpus(pd_plan *p, pd_diag_list *diags)
 			int64_t size = g->tp > g->ep ? g->tp : g->ep;
 			if (next + size > PD_MAX_EXPANDED) {
 				too_big(p, diags, "GPUs");
+				full = true;
 				break;
 			}
 			g->gpus = pd_arena_calloc(p->arena, (size_t)size, sizeof(*g->gpus));

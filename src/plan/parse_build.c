@@ -733,11 +733,12 @@ static void pooled_workload(builder *b)
 	if (!pd_plan_is_pooled(p))
 		return;
 	if (!w->has_output_tokens)
-		bad_combination(b, at,
-		                "add output-tokens=\"N\" to <workload> (the tokens generated per "
-		                "request, e.g. 1024)",
-		                "a pooled plan needs <workload output-tokens>: the decode pool holds "
-		                "the KV of input-tokens + output-tokens per sequence");
+		bad_combination(
+		    b, at,
+		    "add output-tokens=\"N\" to <workload> (the tokens generated per "
+		    "request, e.g. 1024)",
+		    "a pooled plan needs <workload output-tokens>: the decode pool holds "
+		    "the KV of input-tokens + output-tokens per sequence");
 	if (!(w->assumed & PD_ASSUMED_PHASE))
 		pd_diag_fix(pd_diag_add(b->r->diags, PD_RULE_SCHEMA, PD_WARNING, at.line, at.column,
 		                        "<workload phase> is ignored in a pooled plan: each <pool> "
@@ -749,6 +750,11 @@ static void pooled_workload(builder *b)
 			pool->batch = w->batch;
 		if (!pool->has_micro_batches)
 			pool->micro_batches = 1;
+		if (w->overlap_two_batch && pool->micro_batches > 1)
+			bad_attribute(b, pool->loc, "micro-batches",
+			              "remove micro-batches from the <pool>: overlap=\"two-batch\" "
+			              "splits the batch into its two halves itself",
+			              "overlap=\"two-batch\" with micro-batches > 1 in a pool");
 	}
 }
 

@@ -24,7 +24,7 @@ static const struct level {
     {"plan", ""},         {"model", "plan"},      {"cluster", "plan"},
     {"workload", "plan"}, {"strategy", "plan"},   {"replica", "strategy"},
     {"stage", "replica"}, {"attention", "stage"}, {"moe", "stage"},
-    {"place", "moe"},     {"dense-ffn", "stage"},   {"pool", "strategy"},
+    {"place", "moe"},     {"dense-ffn", "stage"}, {"pool", "strategy"},
 };
 
 static bool named(const xmlNode *n, const char *name)
@@ -164,9 +164,9 @@ static void check_shorthand(pd_i_reader *r, const xmlNode *n, pd_loc at)
 static void pool_error(pd_i_reader *r, const xmlNode *n, const char *fix, const char *msg)
 {
 	pd_loc at = pd_i_text_loc(&r->text, n, false);
-	pd_diag_fix(pd_diag_add(r->diags, PD_RULE_HIERARCHY, PD_ERROR, at.line, at.column,
-	                        "%s", msg),
-	            "%s", fix);
+	pd_diag_fix(
+	    pd_diag_add(r->diags, PD_RULE_HIERARCHY, PD_ERROR, at.line, at.column, "%s", msg),
+	    "%s", fix);
 	r->errors++;
 }
 
@@ -194,10 +194,11 @@ static void check_pool(pd_i_reader *r, const xmlNode *n, int seen[2])
 	}
 	xmlFree(ph);
 	if (!has_replica(n))
-		pool_error(r, n,
-		           "add the pool's <replica> elements (e.g. <replica count=\"1\"><stage "
-		           "layers=\"0-...\">...</stage></replica>) or remove the pool",
-		           "<pool> without replicas: a pool serves its phase on its replicas' GPUs");
+		pool_error(
+		    r, n,
+		    "add the pool's <replica> elements (e.g. <replica count=\"1\"><stage "
+		    "layers=\"0-...\">...</stage></replica>) or remove the pool",
+		    "<pool> without replicas: a pool serves its phase on its replicas' GPUs");
 }
 
 /* A pooled strategy: only pools (a bare <replica> is an error at its line), one
@@ -225,7 +226,8 @@ static void check_pools(pd_i_reader *r, const xmlNode *strategy, pd_loc at)
 		                        seen[1] == 0 ? "prefill" : "decode"),
 		            "add <pool phase=\"%s\"> with its replicas, or write the replicas "
 		            "directly in <strategy> with <workload phase=\"%s\">",
-		            seen[1] == 0 ? "prefill" : "decode", seen[1] == 0 ? "decode" : "prefill");
+		            seen[1] == 0 ? "prefill" : "decode",
+		            seen[1] == 0 ? "decode" : "prefill");
 		r->errors++;
 	}
 }

@@ -86,25 +86,48 @@ static const pd_stage *stage_of_layer(const pd_replica *dec, int64_t l)
 	return NULL;
 }
 
-/* Hand-over of one prefill stage: bytes its busiest GPU sends in one step and whether
- * that crosses the network (to any decode stage serving its layers). */
-static double stage_handover(const pd_plan *plan, const pd_stage *s, const pd_replica *dec,
+/* Whether any GPU of prefill stage s sends over the network to decode stage d, under
+ * the DAG's pairing (docs/pools.md): group q of prefill replica r goes to decode group
+ * (j x G + q) mod G' (j = r / decode replicas), TP rank k to decode rank k mod TP'. */
+static bool pair_network(const pd_cluster *cl, const pd_stage *s, const pd_stage *d,
+                         uint32_t j)
+{
+	int64_t tp = pd_i_tp(s), tpd = pd_i_tp(d), g = pd_i_groups(s), gd = pd_i_groups(d);
+	for (uint32_t i = 0; i < s->n_gpus; i++) {
+		int64_t q = (int64_t)i / tp, k = (int64_t)i % tp;
+		int64_t to = (((int64_t)j * g + q) % gd) * tpd + k % tpd;
+		if (to < d->n_gpus && pd_i_pair_uses_network(cl, s->gpus[i], d->gpus[to]))
+			return true;
+	}
+	return false;
+}
+
+/* Hand-over of one prefill stage of replica r: bytes its busiest GPU sends in one step
+ * and whether a send crosses the network (to any decode stage serving its layers). */
+static double stage_handover(const pd_plan *plan, const pd_stage *s, uint32_t r,
                              bool *network)
 {
 	const pd_model *m = &plan->model;
-	const pd_pool *pre = &plan->strategy.pools[pd_i_pool_of_phase(plan, PD_PREFILL)];
+	const pd_strategy *st = &plan->strategy;
+	const pd_pool *pre = &st->pools[pd_i_pool_of_phase(plan, PD_PREFILL)];
+	const pd_pool *dp = &st->pools[pd_i_pool_of_phase(plan, PD_DECODE)];
 	int64_t moe, dense;
 	pd_i_stage_layers(m, s, &moe, &dense);
 	double seqs = ceil((double)pre->batch / (double)pd_i_groups(s));
 	double tokens = seqs * (double)pd_plan_pool_context(plan, PD_PREFILL);
 	double bytes = pd_i_kv_bytes(m, (double)(moe + dense), tokens) /
 	               (double)pd_i_kv_send_ranks(m, pd_i_tp(s));
-	for (int64_t l = s->first_layer; dec && l <= s->last_layer; l++) {
+	if (dp->n_replicas == 0 || !s->gpus)
+		return bytes;
+	const pd_replica *dec = &st->replicas[dp->first_replica + r % dp->n_replicas];
+	/* one step per decode stage met (a layer no decode stage serves is layer-coverage's) */
+	for (int64_t l = s->first_layer; l <= s->last_layer; l++) {
 		const pd_stage *d = stage_of_layer(dec, l);
-		if (d && d->n_gpus && s->n_gpus && d->gpus && s->gpus)
-			*network |= pd_i_pair_uses_network(&plan->cluster, s->gpus[0], d->gpus[0]);
-		if (d)
-			l = d->last_layer;
+		if (!d)
+			break;
+		if (d->gpus && d->n_gpus)
+			*network |= pair_network(&plan->cluster, s, d, r / dp->n_replicas);
+		l = d->last_layer;
 	}
 	return bytes;
 }
@@ -114,7 +137,6 @@ static void handover(const pd_plan *plan, pd_analysis *an)
 {
 	const pd_strategy *st = &plan->strategy;
 	const pd_pool *pre = &st->pools[pd_i_pool_of_phase(plan, PD_PREFILL)];
-	const pd_pool *dec = &st->pools[pd_i_pool_of_phase(plan, PD_DECODE)];
 	double input = (double)pd_plan_pool_context(plan, PD_PREFILL);
 	an->handover_bytes_per_request =
 	    pd_i_kv_bytes(&plan->model, (double)plan->model.layers, input);
@@ -124,20 +146,18 @@ static void handover(const pd_plan *plan, pd_analysis *an)
 	an->handover_network = false;
 	for (uint32_t r = 0; r < pre->n_replicas; r++) {
 		const pd_replica *rep = &st->replicas[pre->first_replica + r];
-		const pd_replica *to =
-		    dec->n_replicas ? &st->replicas[dec->first_replica + r % dec->n_replicas] : NULL;
 		for (uint32_t s = 0; s < rep->n_stages; s++) {
 			bool net = false;
-			double b = stage_handover(plan, &rep->stages[s], to, &net);
+			double b = stage_handover(plan, &rep->stages[s], r, &net);
 			if (b > an->handover_bytes_per_gpu)
 				an->handover_bytes_per_gpu = b;
 			an->handover_network |= net;
 		}
 	}
-	an->handover_us = an->handover_bytes_per_gpu > 0
-	                      ? pd_i_comm_us(&plan->cluster, an->handover_bytes_per_gpu,
-	                                     an->handover_network)
-	                      : 0;
+	an->handover_us =
+	    an->handover_bytes_per_gpu > 0
+	        ? pd_i_comm_us(&plan->cluster, an->handover_bytes_per_gpu, an->handover_network)
+	        : 0;
 }
 
 /* Sequences per second a pool moves: supply of prefill, demand of decode. */
@@ -145,7 +165,8 @@ static double pool_sequences(const pd_plan *plan, uint32_t p, const pd_analysis 
 {
 	const pd_pool *pool = &plan->strategy.pools[p];
 	double step_s = pa->step_latency_us / 1e6;
-	double out = (double)(plan->workload.output_tokens > 0 ? plan->workload.output_tokens : 1);
+	double out =
+	    (double)(plan->workload.output_tokens > 0 ? plan->workload.output_tokens : 1);
 	if (step_s <= 0)
 		return 0;
 	double seqs = (double)pool->n_replicas * (double)pool->batch / step_s;
@@ -228,9 +249,10 @@ static void handover_too_slow(const pd_plan *plan, const pd_analysis *an,
 	pd_loc at = workload_loc(plan);
 	double bw = an->handover_network ? cl->inter_bandwidth : cl->intra_bandwidth;
 	double latency_us = pd_i_comm_us(cl, 0, an->handover_network);
-	double eff = an->handover_us > latency_us
-	                 ? an->handover_bytes_per_gpu / ((an->handover_us - latency_us) / 1e6) / bw
-	                 : 1;
+	double eff =
+	    an->handover_us > latency_us
+	        ? an->handover_bytes_per_gpu / ((an->handover_us - latency_us) / 1e6) / bw
+	        : 1;
 	double window_s = (target_ms * 1000.0 - latency_us) / 1e6;
 	double need = window_s > 0 ? an->handover_bytes_per_gpu / window_s / eff : INFINITY;
 	pd_diag *d = pd_diag_add(
@@ -239,12 +261,12 @@ static void handover_too_slow(const pd_plan *plan, const pd_analysis *an,
 	    "%s at %.4g GB/s) and misses target-ttft=\"%.4g\"",
 	    an->handover_us / 1000.0, an->handover_bytes_per_gpu / 1e9,
 	    an->handover_network ? "the scale-out network" : "NVLink", bw / 1e9, target_ms);
-	pd_diag_fix(d,
-	            "the link would need at least %.4g GB/s per GPU (%s): raise it, spread the "
-	            "hand-over over more prefill GPUs (more attention groups, a smaller prefill "
-	            "batch), or raise target-ttft",
-	            need / 1e9,
-	            an->handover_network ? "inter-node-bandwidth" : "intra-node-bandwidth");
+	pd_diag_fix(
+	    d,
+	    "the link would need at least %.4g GB/s per GPU (%s): raise it, spread the "
+	    "hand-over over more prefill GPUs (more attention groups, a smaller prefill "
+	    "batch), or raise target-ttft",
+	    need / 1e9, an->handover_network ? "inter-node-bandwidth" : "intra-node-bandwidth");
 }
 
 /* latency-target of a pooled plan: TTFT = prefill step + hand-over, TPOT = decode step
@@ -261,13 +283,14 @@ static void pooled_latency(const pd_plan *plan, const pd_analysis *an, pd_diag_l
 		handover_too_slow(plan, an, diags, w->target_ttft_ms);
 	else if (w->has_target_ttft && an->ttft_ms > w->target_ttft_ms)
 		pd_diag_fix(
-		    pd_diag_add(diags, PD_RULE_LATENCY_TARGET, PD_ERROR, at.line, at.column,
-		                "estimated TTFT %.4g ms (%s: prefill step of %lld prompts of %lld "
-		                "tokens %.4g ms + KV hand-over %.4g ms) misses target-ttft=\"%.4g\"",
-		                an->ttft_ms, source_name(an), (long long)pre->batch,
-		                (long long)pd_plan_pool_context(plan, PD_PREFILL),
-		                an->pools[pi].step_latency_us / 1000.0, an->handover_us / 1000.0,
-		                w->target_ttft_ms),
+		    pd_diag_add(
+		        diags, PD_RULE_LATENCY_TARGET, PD_ERROR, at.line, at.column,
+		        "estimated TTFT %.4g ms (%s: prefill step of %lld prompts of %lld "
+		        "tokens %.4g ms + KV hand-over %.4g ms) misses target-ttft=\"%.4g\"",
+		        an->ttft_ms, source_name(an), (long long)pre->batch,
+		        (long long)pd_plan_pool_context(plan, PD_PREFILL),
+		        an->pools[pi].step_latency_us / 1000.0, an->handover_us / 1000.0,
+		        w->target_ttft_ms),
 		    "give the prefill pool a smaller batch (and more replicas for the same "
 		    "supply) or larger stages (larger tp or ep), or raise target-ttft");
 	if (w->has_target_tpot && an->tpot_ms > w->target_tpot_ms)
@@ -300,8 +323,9 @@ static void pooled_throughput(const pd_plan *plan, const pd_analysis *an,
 	    "sequences/s, the decode pool serves %.4g, each of %lld output tokens) is below "
 	    "the target %.4g tokens/ms",
 	    an->tokens_per_ms, source_name(an), s, dm, (long long)w->output_tokens, w->target);
-	pd_diag_fix(d, "add replicas to the %s pool (the slower one), or lower "
-	               "target-throughput",
+	pd_diag_fix(d,
+	            "add replicas to the %s pool (the slower one), or lower "
+	            "target-throughput",
 	            s < dm ? "prefill" : "decode");
 }
 
@@ -318,21 +342,24 @@ static pd_loc second_pool_loc(const pd_plan *plan)
 
 /* The fix of pool-balance: replicas of the slower pool (index slow) that match the
  * faster one, or fewer replicas of the faster one when it has several. */
-static void balance_fix(pd_diag *g, const pd_plan *plan, const pd_analysis *an,
-                        int slow, int fast)
+static void balance_fix(pd_diag *g, const pd_plan *plan, const pd_analysis *an, int slow,
+                        int fast)
 {
 	const pd_pool *ps = &plan->strategy.pools[slow], *pf = &plan->strategy.pools[fast];
 	double ratio = an->pools[fast].sequences_per_s / an->pools[slow].sequences_per_s;
 	double ns = ceil((double)ps->n_replicas * ratio - 1e-9);
 	double nf = floor((double)pf->n_replicas / ratio + 1e-9);
-	double gs = (double)an->pools[slow].gpus_structural / (ps->n_replicas ? ps->n_replicas : 1);
-	double gf = (double)an->pools[fast].gpus_structural / (pf->n_replicas ? pf->n_replicas : 1);
+	double gs =
+	    (double)an->pools[slow].gpus_structural / (ps->n_replicas ? ps->n_replicas : 1);
+	double gf =
+	    (double)an->pools[fast].gpus_structural / (pf->n_replicas ? pf->n_replicas : 1);
 	if (nf >= 1 && nf < (double)pf->n_replicas)
-		pd_diag_fix(g,
-		            "balance them: %.0f %s replica(s) (%.0f GPUs) for this %s pool, or %.0f "
-		            "%s replica(s) (%.0f GPUs) for this %s pool",
-		            ns, pd_phase_name(ps->phase), ns * gs, pd_phase_name(pf->phase), nf,
-		            pd_phase_name(pf->phase), nf * gf, pd_phase_name(ps->phase));
+		pd_diag_fix(
+		    g,
+		    "balance them: %.0f %s replica(s) (%.0f GPUs) for this %s pool, or %.0f "
+		    "%s replica(s) (%.0f GPUs) for this %s pool",
+		    ns, pd_phase_name(ps->phase), ns * gs, pd_phase_name(pf->phase), nf,
+		    pd_phase_name(pf->phase), nf * gf, pd_phase_name(ps->phase));
 	else
 		pd_diag_fix(g,
 		            "balance them: %.0f %s replica(s) (%.0f GPUs) for this %s pool, or a "

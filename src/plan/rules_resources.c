@@ -108,16 +108,18 @@ static bool report_decode_pool(pd_i_ctx *c, const pd_stage *s, const char *text,
 	pd_diag *d = pd_i_report(
 	    c, PD_RULE_MEMORY_CAPACITY, PD_ERROR, s->loc,
 	    "the decode pool's KV cache does not fit: stage GPUs %s hold %.0f sequences x %lld "
-	    "tokens (input-tokens + output-tokens) x %.4g KB per token = %.4g GB of KV + weights %.4g + "
+	    "tokens (input-tokens + output-tokens) x %.4g KB per token = %.4g GB of KV + "
+	    "weights %.4g + "
 	    "activations %.4g + 10 %% reserve %.4g = %.4g GB, over %.4g GB",
 	    text, seqs, (long long)wl->context, per_seq / (double)wl->context / 1e3,
 	    w->kv_cache / GB, w->weights / GB, w->activations / GB, w->reserve / GB,
 	    w->total / GB, w->capacity / GB);
-	pd_diag_fix(d,
-	            "the largest decode batch that fits is %.0f per replica (%.0f per attention "
-	            "group): set <pool phase=\"decode\" batch=\"%.0f\">, or serve these %.0f "
-	            "sequences on %.0f replicas (%.0f GPUs)",
-	            fit * groups, fit, fit * groups, total, reps, reps * rep_gpus);
+	pd_diag_fix(
+	    d,
+	    "the largest decode batch that fits is %.0f per replica (%.0f per attention "
+	    "group): set <pool phase=\"decode\" batch=\"%.0f\">, or serve these %.0f "
+	    "sequences on %.0f replicas (%.0f GPUs)",
+	    fit * groups, fit, fit * groups, total, reps, reps * rep_gpus);
 	return true;
 }
 
