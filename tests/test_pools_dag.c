@@ -311,7 +311,8 @@ static void nodes_should_carry_their_pools_phase(void)
 }
 
 /* The compile pipeline gives each pool its step: the makespan over its own GPUs
- * (hand-over aside), within the roofline's 5 % like a one-phase plan (test_check). */
+ * (hand-over aside), within the roofline's 5 % like a one-phase plan (test_check) when
+ * the pool runs no two-batch overlap (which the roofline estimates on its own terms). */
 static void pipeline_should_give_each_pool_its_scheduled_step(void)
 {
 	for (size_t i = 0; i < 2; i++) {
@@ -335,7 +336,11 @@ static void pipeline_should_give_each_pool_its_scheduled_step(void)
 			CU_ASSERT_EQUAL(a->throughput_source, PD_THROUGHPUT_DAG);
 			CU_ASSERT_DOUBLE_EQUAL(a->step_latency_us, end, 1e-9 * end);
 			double roof = r.analysis.pools[p].step_latency_us;
-			CU_ASSERT_TRUE(end > 0 && fabs(roof - end) / end <= 0.05);
+			pd_plan v;
+			pd_plan_pool_view(c.plan, p, &v);
+			CU_ASSERT_TRUE(end > 0);
+			if (!v.workload.overlap_two_batch)
+				CU_ASSERT_TRUE(fabs(roof - end) / end <= 0.05);
 			if (getenv("PD_TEST_VERBOSE"))
 				printf("\n  %s pool %u: DAG %.1f us, roofline %.1f us", EXAMPLES[i], p, end,
 				       roof);
