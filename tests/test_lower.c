@@ -109,10 +109,12 @@ static void expected_pooled(const pd_plan *p, uint64_t k[PD_N__COUNT])
 			for (uint32_t s = 0; s < v.strategy.replicas[r].n_stages; s++) {
 				const pd_stage *st = &v.strategy.replicas[r].stages[s];
 				uint64_t tp = (uint64_t)st->tp, G = st->n_gpus / tp;
-				uint64_t ranks = pd_model_is_mla(&p->model) || (uint64_t)p->model.kv_heads >= tp
-				                     ? tp
-				                     : (uint64_t)p->model.kv_heads;
-				uint64_t groups = (uint64_t)v.workload.batch < G ? (uint64_t)v.workload.batch : G;
+				uint64_t ranks =
+				    pd_model_is_mla(&p->model) || (uint64_t)p->model.kv_heads >= tp
+				        ? tp
+				        : (uint64_t)p->model.kv_heads;
+				uint64_t groups =
+				    (uint64_t)v.workload.batch < G ? (uint64_t)v.workload.batch : G;
 				uint64_t L = (uint64_t)(st->last_layer - st->first_layer + 1);
 				k[PD_N_KV_SEND] += groups * ranks * L;
 				k[PD_N_KV_RECV] += groups * ranks * L;

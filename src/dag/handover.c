@@ -46,15 +46,16 @@ static void gpu_pairs(const pd_plan *plan, const pd_plan *view, const pd_stage *
 			continue;
 		uint32_t dtp = ds->tp > 0 ? (uint32_t)ds->tp : 1, dG = ds->n_gpus / dtp;
 		uint32_t dq = (uint32_t)(((uint64_t)j * G + q) % dG);
-		pd_i_kv_pair p = {.gi = gi,
-		                  .src_gpu = st->gpus[gi],
-		                  .dst_gpu = ds->gpus[dq * dtp +
-		                                      (uint32_t)pd_i_kv_dst_rank(&plan->model, k, tp, dtp)],
-		                  .dst_replica = dr,
-		                  .dst_stage = s,
-		                  .first_layer = a,
-		                  .last_layer = b,
-		                  .bytes = bytes};
+		pd_i_kv_pair p = {
+		    .gi = gi,
+		    .src_gpu = st->gpus[gi],
+		    .dst_gpu =
+		        ds->gpus[dq * dtp + (uint32_t)pd_i_kv_dst_rank(&plan->model, k, tp, dtp)],
+		    .dst_replica = dr,
+		    .dst_stage = s,
+		    .first_layer = a,
+		    .last_layer = b,
+		    .bytes = bytes};
 		fn(arg, &p);
 	}
 }

@@ -119,8 +119,9 @@ int64_t pd_i_kv_dst_rank(const pd_model *m, int64_t k, int64_t tp, int64_t dtp);
 
 /* What TP rank `rank` (0 <= rank < tp) of an attention group sends of the prompt KV of
  * `seqs` sequences of `tokens` tokens over `layers` layers, so that the group's ranks
- * together send seqs x pd_i_kv_bytes(m, layers, tokens) exactly, each element once: GQA splits
- * the KV heads, head h sent by rank floor(h·tp / kv_heads) (its own heads when kv_heads
+ * together send seqs x pd_i_kv_bytes(m, layers, tokens) exactly, each element once: GQA
+ * splits the KV heads, head h sent by rank floor(h·tp / kv_heads) (its own heads when
+ * kv_heads
  * >= tp; one holder of a head replicated over tp / kv_heads ranks when fewer); MLA's
  * latent, held whole by every rank, is split by token: rank k sends tokens
  * floor(k·tokens / tp) .. floor((k+1)·tokens / tp) - 1.  Zero for a rank with nothing
