@@ -170,8 +170,7 @@ static void handover_inside_a_node_should_use_nvlink(void)
 	pd_analysis an;
 	pd_diag_list l;
 	pd_diag_list_init(&l);
-	CU_ASSERT_EQUAL(pd_test_load_text(plan_text, "pair-one-node.xml", &plan, &an, &l),
-	                PD_OK);
+	CU_ASSERT_EQUAL(pd_test_load_text(plan_text, "pair-one-node.xml", &plan, &an, &l), PD_OK);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
 	CU_ASSERT_EQUAL(plan->strategy.replicas[1].stages[0].gpus[0], 4);
 	CU_ASSERT_FALSE(an.handover_network);
@@ -179,9 +178,9 @@ static void handover_inside_a_node_should_use_nvlink(void)
 	double bytes = 4.0 * 1024 * 32 * 2 * 8 * 128 * 2 / 2;
 	CU_ASSERT_DOUBLE_EQUAL(an.handover_bytes_per_gpu, bytes, 0.5);
 	const pd_cluster *c = &plan->cluster;
-	CU_ASSERT_DOUBLE_EQUAL(
-	    an.handover_us,
-	    c->comm_latency_us + bytes / (c->intra_bandwidth * c->nvlink_eff) * 1e6, 1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(an.handover_us,
+	                       c->comm_latency_us + bytes / (c->intra_bandwidth * c->nvlink_eff) * 1e6,
+	                       1e-6);
 	pd_diag_list_release(&l);
 	pd_plan_destroy(plan);
 }
