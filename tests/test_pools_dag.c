@@ -87,8 +87,9 @@ static double node_bytes(const pd_dag *d, uint32_t v)
 	return d->costs[d->nodes[v].cost].bytes;
 }
 
-static void lowered_pooled_dag_should_check_and_hand_over_exactly_the_prompt_kv(const char *rel,
-                                                                                const char *text)
+static void
+lowered_pooled_dag_should_check_and_hand_over_exactly_the_prompt_kv(const char *rel,
+                                                                    const char *text)
 {
 	loaded L;
 	load_and_lower(rel, text, &L);
@@ -98,7 +99,8 @@ static void lowered_pooled_dag_should_check_and_hand_over_exactly_the_prompt_kv(
 	CU_ASSERT_EQUAL(pd_dag_check_placement(L.dag, &d), PD_OK);
 	pd_test_dump_diags(&d);
 	const pd_pool *pre = pool_of_phase(L.plan, PD_PREFILL);
-	double sum = 0, want = (double)pre->n_replicas * (double)pre->batch * request_kv_bytes(L.plan);
+	double sum = 0,
+	       want = (double)pre->n_replicas * (double)pre->batch * request_kv_bytes(L.plan);
 	uint64_t sends = 0, recvs = 0;
 	for (uint32_t v = 0; v < L.dag->n_nodes; v++) {
 		sends += L.dag->nodes[v].kind == PD_N_KV_SEND;
@@ -264,7 +266,8 @@ static void count_should_equal_the_lowering_whole_and_in_parts(void)
 		CU_ASSERT_EQUAL(nodes, L.dag->n_nodes);
 		CU_ASSERT_EQUAL(edges, L.dag->n_edges);
 		const pd_pool *dec = pool_of_phase(L.plan, PD_DECODE);
-		int32_t first_decode_gpu = L.plan->strategy.replicas[dec->first_replica].stages[0].gpus[0];
+		int32_t first_decode_gpu =
+		    L.plan->strategy.replicas[dec->first_replica].stages[0].gpus[0];
 		const int32_t filters[][3] = {{-1, -1, 0},
 		                              {-1, -1, first_decode_gpu},
 		                              {(int32_t)dec->first_replica, -1, -1},
@@ -272,11 +275,12 @@ static void count_should_equal_the_lowering_whole_and_in_parts(void)
 		                              {-1, 0, -1}};
 		for (size_t f = 0; f < sizeof(filters) / sizeof(filters[0]); f++) {
 			const int32_t *x = filters[f];
-			CU_ASSERT_EQUAL(pd_dag_count_part(L.plan, x[0], x[1], x[2], &part, &hubs), PD_OK);
+			CU_ASSERT_EQUAL(pd_dag_count_part(L.plan, x[0], x[1], x[2], &part, &hubs),
+			                PD_OK);
 			uint64_t sel = nodes_selected(L.dag, x[0], x[1], x[2]);
 			if (part != sel)
-				fprintf(stderr, "count_part(%d, %d, %d) = %llu, DAG %llu\n", x[0], x[1], x[2],
-				        (unsigned long long)part, (unsigned long long)sel);
+				fprintf(stderr, "count_part(%d, %d, %d) = %llu, DAG %llu\n", x[0], x[1],
+				        x[2], (unsigned long long)part, (unsigned long long)sel);
 			CU_ASSERT_EQUAL(part, sel);
 		}
 		release(&L);
@@ -311,7 +315,8 @@ static void nodes_should_carry_their_pools_phase(void)
 }
 
 /* The compile pipeline gives each pool its step: the makespan over its own GPUs
- * (hand-over aside), within the roofline's 5 % like a one-phase plan (test_check). */
+ * (hand-over aside), within the roofline's 5 % like a one-phase plan (test_check) when
+ * the pool runs no two-batch overlap (which the roofline estimates on its own terms). */
 static void pipeline_should_give_each_pool_its_scheduled_step(void)
 {
 	for (size_t i = 0; i < 2; i++) {
@@ -335,7 +340,11 @@ static void pipeline_should_give_each_pool_its_scheduled_step(void)
 			CU_ASSERT_EQUAL(a->throughput_source, PD_THROUGHPUT_DAG);
 			CU_ASSERT_DOUBLE_EQUAL(a->step_latency_us, end, 1e-9 * end);
 			double roof = r.analysis.pools[p].step_latency_us;
-			CU_ASSERT_TRUE(end > 0 && fabs(roof - end) / end <= 0.05);
+			pd_plan v;
+			pd_plan_pool_view(c.plan, p, &v);
+			CU_ASSERT_TRUE(end > 0);
+			if (!v.workload.overlap_two_batch)
+				CU_ASSERT_TRUE(fabs(roof - end) / end <= 0.05);
 			if (getenv("PD_TEST_VERBOSE"))
 				printf("\n  %s pool %u: DAG %.1f us, roofline %.1f us", EXAMPLES[i], p, end,
 				       roof);

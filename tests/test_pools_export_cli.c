@@ -54,8 +54,8 @@ static const char *compile_all(const char *name)
 	snprintf(rel, sizeof(rel), "examples/%s.xml", name);
 	const char *dir = pd_test_tmpdir("pools-export");
 	pd_run_result r;
-	int st = pd_run_plandag(&r, "compile", pd_test_path(rel), "-o", dir, "--emit", ALL, "-q",
-	                        NULL);
+	int st = pd_run_plandag(&r, "compile", pd_test_path(rel), "-o", dir, "--emit", ALL,
+	                        "-q", NULL);
 	if (st != 0)
 		fprintf(stderr, "%s", r.err);
 	CU_ASSERT_EQUAL_FATAL(st, 0);
@@ -154,9 +154,9 @@ static void verify_should_refuse_a_broken_hand_over(void)
 {
 	const char *dir = compile_all("mixtral-pd-pair");
 	/* the first kv_recv turned into a pp_recv: its kv_send is paired with no kv_recv */
-	expect_verify(edited(dir, "<data key=\"kind\">kv_recv</data>", "kv_recv", "pp_recv",
-	                     "unpaired"),
-	              1, "is not paired with exactly one kv_recv [placement]");
+	expect_verify(
+	    edited(dir, "<data key=\"kind\">kv_recv</data>", "kv_recv", "pp_recv", "unpaired"),
+	    1, "is not paired with exactly one kv_recv [placement]");
 	/* the first kv_recv receives a byte less than its kv_send sends */
 	const char *p = edited(dir, "<data key=\"kind\">kv_recv</data>", "<data key=\"bytes\">",
 	                       "<data key=\"bytes\">1", "bytes");
@@ -170,8 +170,9 @@ static void verify_should_refuse_a_broken_hand_over(void)
 	                     "phase\">decode", "phase"),
 	              1, "has phase decode but gpu 0 runs the prefill step");
 	/* a malformed pools record is a schema error */
-	expect_verify(edited(dir, "<data key=\"g_pools\">", "prefill:0-0", "prefill:0-x", "pools"),
-	              1, "[schema]");
+	expect_verify(
+	    edited(dir, "<data key=\"g_pools\">", "prefill:0-0", "prefill:0-x", "pools"), 1,
+	    "[schema]");
 }
 
 static CU_TestInfo tests[] = {

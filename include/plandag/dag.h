@@ -81,9 +81,9 @@ typedef struct pd_node {
 		int32_t expert; /* expert id for `expert` nodes, else -1 */
 		int32_t group;  /* for hubs: index of the member group in dag->groups */
 	};
-	uint32_t cost;  /* index into dag->costs */
-	uint8_t kind;   /* pd_node_kind */
-	uint8_t phase;  /* pd_phase of the step it belongs to (its pool's in a pooled plan) */
+	uint32_t cost; /* index into dag->costs */
+	uint8_t kind;  /* pd_node_kind */
+	uint8_t phase; /* pd_phase of the step it belongs to (its pool's in a pooled plan) */
 	uint8_t pad_[2];
 } pd_node;
 

@@ -418,7 +418,8 @@ static void check_pp(finder *f, uint32_t v, const pd_node *n)
  * exactly one). */
 static uint32_t kv_partner(const pd_dag *d, uint32_t v, int send)
 {
-	const uint32_t *off = send ? d->out_off : d->in_off, *ids = send ? d->out_edge : d->in_edge;
+	const uint32_t *off = send ? d->out_off : d->in_off,
+	               *ids = send ? d->out_edge : d->in_edge;
 	uint32_t other = UINT32_MAX, c = 0;
 	pd_node_kind want = send ? PD_N_KV_RECV : PD_N_KV_SEND;
 	for (uint32_t i = off[v]; i < off[v + 1]; i++) {
@@ -457,8 +458,8 @@ static void check_kv(finder *f, uint32_t v, const pd_node *n)
 	if (w == UINT32_MAX) {
 		describe(f, v, what, sizeof(what));
 		finding(f, "pair every kv_send with exactly one kv_recv by a comm edge",
-		        "%s n%u (%s) is not paired with exactly one %s", send ? "kv_send" : "kv_recv",
-		        v, what, send ? "kv_recv" : "kv_send");
+		        "%s n%u (%s) is not paired with exactly one %s",
+		        send ? "kv_send" : "kv_recv", v, what, send ? "kv_recv" : "kv_send");
 		return;
 	}
 	if (!send)
@@ -466,18 +467,20 @@ static void check_kv(finder *f, uint32_t v, const pd_node *n)
 	const pd_node *r = &d->nodes[w];
 	if (node_bytes(d, v) != node_bytes(d, w) || r->layer != n->layer) {
 		describe(f, v, what, sizeof(what));
-		finding(f, "a kv_recv receives exactly what its kv_send sends: same bytes, same layer",
-		        "kv_send n%u (%s) sends %.0f bytes of layer %d but kv_recv n%u receives %.0f "
-		        "bytes of layer %d",
-		        v, what, node_bytes(d, v), (int)n->layer, w, node_bytes(d, w), (int)r->layer);
+		finding(
+		    f, "a kv_recv receives exactly what its kv_send sends: same bytes, same layer",
+		    "kv_send n%u (%s) sends %.0f bytes of layer %d but kv_recv n%u receives %.0f "
+		    "bytes of layer %d",
+		    v, what, node_bytes(d, v), (int)n->layer, w, node_bytes(d, w), (int)r->layer);
 	}
 	int ps = gpu_phase(d, n->gpu), pr = gpu_phase(d, r->gpu);
 	if ((ps >= 0 && ps != PD_PREFILL) || (pr >= 0 && pr != PD_DECODE)) {
 		describe(f, v, what, sizeof(what));
-		finding(f, "hand the KV over from a GPU of the prefill pool to one of the decode pool",
-		        "kv_send n%u (%s) goes from gpu %d to gpu %d, not from the prefill pool to the "
-		        "decode pool",
-		        v, what, (int)n->gpu, (int)r->gpu);
+		finding(
+		    f, "hand the KV over from a GPU of the prefill pool to one of the decode pool",
+		    "kv_send n%u (%s) goes from gpu %d to gpu %d, not from the prefill pool to the "
+		    "decode pool",
+		    v, what, (int)n->gpu, (int)r->gpu);
 	}
 }
 

@@ -8,7 +8,8 @@
  * prefill stage holds the KV of floor((q+1)B/G) - floor(qB/G) of its B sequences; TP
  * rank k of it sends what pd_i_kv_send_bytes gives (each KV element once) to the decode
  * stage serving each of its layers, to that stage's attention group (j x G + q) mod G'
- * and the rank of it that holds the first KV head rank k sends (MLA: rank k mod TP').
+ * and the rank of it that holds the first KV head rank k sends (MLA: rank k mod TP';
+ * pd_i_kv_dst_rank).
  * One pair per layer: a prefill stage whose layers span two
  * decode stages sends to both, split by layers.
  */
@@ -20,18 +21,6 @@
 static double group_seqs(int64_t B, uint32_t q, uint32_t G)
 {
 	return (double)((B * (int64_t)(q + 1)) / G - (B * (int64_t)q) / G);
-}
-
-/* The TP rank of a decode group of dtp GPUs that receives what prefill rank k of tp
- * sends: GQA, the decode rank holding the first KV head rank k sends (head
- * ceil(k·H / tp)); MLA, whose latent every rank holds, rank k mod dtp. */
-static uint32_t dst_rank(const pd_model *m, uint32_t k, uint32_t tp, uint32_t dtp)
-{
-	if (pd_model_is_mla(m) || m->kv_heads <= 0)
-		return k % dtp;
-	uint64_t H = (uint64_t)m->kv_heads, h = ((uint64_t)k * H + tp - 1) / tp;
-	uint64_t r = h * dtp / H;
-	return (uint32_t)(r < dtp ? r : dtp - 1);
 }
 
 /* The runs of one prefill GPU (index gi of stage st) towards decode replica dr. */
@@ -57,14 +46,16 @@ static void gpu_pairs(const pd_plan *plan, const pd_plan *view, const pd_stage *
 			continue;
 		uint32_t dtp = ds->tp > 0 ? (uint32_t)ds->tp : 1, dG = ds->n_gpus / dtp;
 		uint32_t dq = (uint32_t)(((uint64_t)j * G + q) % dG);
-		pd_i_kv_pair p = {.gi = gi,
-		                  .src_gpu = st->gpus[gi],
-		                  .dst_gpu = ds->gpus[dq * dtp + dst_rank(&plan->model, k, tp, dtp)],
-		                  .dst_replica = dr,
-		                  .dst_stage = s,
-		                  .first_layer = a,
-		                  .last_layer = b,
-		                  .bytes = bytes};
+		pd_i_kv_pair p = {
+		    .gi = gi,
+		    .src_gpu = st->gpus[gi],
+		    .dst_gpu =
+		        ds->gpus[dq * dtp + (uint32_t)pd_i_kv_dst_rank(&plan->model, k, tp, dtp)],
+		    .dst_replica = dr,
+		    .dst_stage = s,
+		    .first_layer = a,
+		    .last_layer = b,
+		    .bytes = bytes};
 		fn(arg, &p);
 	}
 }

@@ -670,8 +670,9 @@ static void kv_lower(void *arg, const pd_i_kv_pair *p)
 		uint32_t v = node(x, p->gi, PD_N_KV_SEND, (int32_t)l, -1, cost);
 		size_t at = (size_t)(l - x->si.st->first_layer) * x->si.S + p->gi;
 		edge(x, p->gi, x->kv_attn[at], v, PD_E_DATA);
-		x->pend[x->n_pend++] = (struct kv_pending){v, p->dst_gpu, (int32_t)p->dst_replica,
-		                                           (int32_t)p->dst_stage, (int32_t)l, p->bytes};
+		x->pend[x->n_pend++] = (struct kv_pending){
+		    v,          p->dst_gpu, (int32_t)p->dst_replica, (int32_t)p->dst_stage,
+		    (int32_t)l, p->bytes};
 	}
 }
 
@@ -1163,9 +1164,9 @@ static pd_status fill_pools(pd_dag *d, const pd_plan *p)
 		pd_plan v;
 		pd_plan_pool_view(p, i, &v);
 		const pd_pool *pl = &p->strategy.pools[i];
-		d->pools[i] = (pd_dag_pool){pl->phase, (int32_t)pl->first_replica,
-		                            (int32_t)pl->n_replicas, step_micro_batches(&v.workload),
-		                            step_tokens(&v.workload)};
+		d->pools[i] =
+		    (pd_dag_pool){pl->phase, (int32_t)pl->first_replica, (int32_t)pl->n_replicas,
+		                  step_micro_batches(&v.workload), step_tokens(&v.workload)};
 		if (d->pools[i].micro_batches > d->micro_batches)
 			d->micro_batches = d->pools[i].micro_batches; /* labels name micro-batches */
 		d->phase = pl->phase;

@@ -1037,9 +1037,9 @@ static void resolve_context(reader *rd)
 	for (uint32_t p = 0; p < d->n_pools; p++)
 		if (d->n_replicas > 0 &&
 		    d->pools[p].first_replica + d->pools[p].n_replicas > d->n_replicas)
-			context_error(rd, "graph key pools names replica %lld, beyond the %lld replicas",
-			              d->pools[p].first_replica + d->pools[p].n_replicas - 1,
-			              d->n_replicas);
+			context_error(
+			    rd, "graph key pools names replica %lld, beyond the %lld replicas",
+			    d->pools[p].first_replica + d->pools[p].n_replicas - 1, d->n_replicas);
 	for (int32_t g = 0; d->gpu && g < d->n_gpus && g < rd->gpu_records; g++)
 		d->gpu[g].pool = pd_dag_replica_pool(d, d->gpu[g].replica);
 }

@@ -76,7 +76,7 @@ static void tw_double(tw *w, double v)
 /* The family names of `cat` (ops.h pd_i_family). */
 static const char *const family_cat[PD_I_F__COUNT] = {
     [PD_I_F_COMPUTE] = "compute", [PD_I_F_TP] = "tp",   [PD_I_F_EP] = "ep",
-    [PD_I_F_PP] = "pp",           [PD_I_F_HUB] = "hub",       [PD_I_F_KV] = "kv",
+    [PD_I_F_PP] = "pp",           [PD_I_F_HUB] = "hub", [PD_I_F_KV] = "kv",
 };
 
 int pd_i_view_selects(const pd_view *view)

@@ -349,6 +349,16 @@ double pd_i_kv_send_bytes(const pd_model *m, int64_t tp, int64_t rank, double se
 	return seqs * (pd_i_kv_bytes(m, layers, (double)tokens) / (double)H) * (double)heads;
 }
 
+int64_t pd_i_kv_dst_rank(const pd_model *m, int64_t k, int64_t tp, int64_t dtp)
+{
+	tp = tp > 0 ? tp : 1;
+	dtp = dtp > 0 ? dtp : 1;
+	if (pd_model_is_mla(m) || m->kv_heads <= 0)
+		return k % dtp;
+	int64_t h = share_ceil(k, m->kv_heads, tp), r = h * dtp / m->kv_heads;
+	return r < dtp ? r : dtp - 1;
+}
+
 pd_i_work pd_i_work_kv(const pd_i_shape *x)
 {
 	double b = pd_i_kv_send_bytes(x->m, (int64_t)x->t, x->kv_rank, x->kv_seqs,

@@ -111,11 +111,17 @@ pd_i_work pd_i_work_pp(const pd_i_shape *x);
  * prefill attention group hands over for kv_seqs sequences of `context` tokens and
  * kv_layers layers, pd_i_kv_send_bytes of the shape. */
 pd_i_work pd_i_work_kv(const pd_i_shape *x);
+/* The TP rank of a decode attention group of dtp GPUs that receives what prefill rank k
+ * (of tp) sends in the hand-over: GQA, the decode rank holding the first KV head rank k
+ * sends (head ceil(k·kv_heads / tp), held by rank floor(head·dtp / kv_heads)); MLA,
+ * whose latent every rank holds, rank k mod dtp. */
+int64_t pd_i_kv_dst_rank(const pd_model *m, int64_t k, int64_t tp, int64_t dtp);
 
 /* What TP rank `rank` (0 <= rank < tp) of an attention group sends of the prompt KV of
  * `seqs` sequences of `tokens` tokens over `layers` layers, so that the group's ranks
- * together send seqs x pd_i_kv_bytes(m, layers, tokens) exactly, each element once: GQA splits
- * the KV heads, head h sent by rank floor(h·tp / kv_heads) (its own heads when kv_heads
+ * together send seqs x pd_i_kv_bytes(m, layers, tokens) exactly, each element once: GQA
+ * splits the KV heads, head h sent by rank floor(h·tp / kv_heads) (its own heads when
+ * kv_heads
  * >= tp; one holder of a head replicated over tp / kv_heads ranks when fewer); MLA's
  * latent, held whole by every rank, is split by token: rank k sends tokens
  * floor(k·tokens / tp) .. floor((k+1)·tokens / tp) - 1.  Zero for a rank with nothing
