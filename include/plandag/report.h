@@ -33,7 +33,7 @@ typedef struct pd_suggest_report {
 
 /* Markdown: the verdict on the plan as written and why it falls short, the frontier as
  * a table (the winner marked), the winner, what was pruned, the unreachable target.
- * JSON: the object docs/suggest.md describes.  PD_IO on a write error. */
+ * JSON: the object docs/suggest.md describes (section JSON).  PD_IO on a write error. */
 pd_status pd_suggest_report_write(FILE *f, pd_report_format fmt, const pd_suggest_report *r);
 
 #endif

@@ -30,7 +30,7 @@ typedef enum pd_objective {
 const char *pd_objective_name(pd_objective o);
 int pd_objective_from_name(const char *s);
 
-/* One strategy: the JSON `strategy` object of DESIGN §12 member by member.  Every replica
+/* One strategy: the JSON `strategy` object of docs/suggest.md member by member.  Every replica
  * is the same; stage i of pp takes layers split as evenly as possible (earlier stages
  * take the remainder); each stage has max(tp, ep) GPUs. */
 typedef struct pd_choice {

@@ -100,10 +100,20 @@ static pd_status expand_counts(pd_plan *p, pd_diag_list *diags)
 	return PD_OK;
 }
 
-/* The GPUs named explicitly anywhere: never handed out to a stage without gpus. */
-static unsigned char *explicit_gpus(const pd_strategy *st)
+/* The GPUs named explicitly anywhere: never handed out to a stage without gpus.  The
+ * map covers ids 0 .. *size-1 (the largest id named, + 1), not every possible id: a plan
+ * without explicit GPUs (every plan `suggest` builds) costs nothing here. */
+static unsigned char *explicit_gpus(const pd_strategy *st, int64_t *size)
 {
-	unsigned char *used = calloc(PD_MAX_GPUS, 1);
+	int64_t n = 1;
+	for (uint32_t i = 0; i < st->n_replicas; i++)
+		for (uint32_t s = 0; s < st->replicas[i].n_stages; s++) {
+			const pd_stage *g = &st->replicas[i].stages[s];
+			for (uint32_t j = 0; g->gpus_given && j < g->n_gpus; j++)
+				if (g->gpus[j] >= n && g->gpus[j] < PD_MAX_GPUS)
+					n = (int64_t)g->gpus[j] + 1;
+		}
+	unsigned char *used = calloc((size_t)n, 1);
 	if (!used)
 		return NULL;
 	for (uint32_t i = 0; i < st->n_replicas; i++)
@@ -113,6 +123,7 @@ static unsigned char *explicit_gpus(const pd_strategy *st)
 				if (g->gpus[j] >= 0 && g->gpus[j] < PD_MAX_GPUS)
 					used[g->gpus[j]] = 1;
 		}
+	*size = n;
 	return used;
 }
 
@@ -120,7 +131,8 @@ static unsigned char *explicit_gpus(const pd_strategy *st)
 static pd_status assign_gpus(pd_plan *p, pd_diag_list *diags)
 {
 	pd_strategy *st = &p->strategy;
-	unsigned char *used = explicit_gpus(st);
+	int64_t n_used;
+	unsigned char *used = explicit_gpus(st, &n_used);
 	if (!used)
 		return PD_IO;
 	int64_t next = 0;
@@ -141,7 +153,7 @@ static pd_status assign_gpus(pd_plan *p, pd_diag_list *diags)
 				break;
 			}
 			for (int64_t j = 0; j < size; j++, next++) {
-				while (next < PD_MAX_GPUS && used[next])
+				while (next < n_used && used[next])
 					next++;
 				g->gpus[j] = (int32_t)next;
 			}

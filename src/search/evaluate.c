@@ -84,10 +84,10 @@ static pd_status add(pd_i_cands *out, const pd_plan *cplan, const pd_analysis *a
 static pd_status add_dp(const pd_plan *plan, const pd_plan *one, const pd_analysis *an1,
                         pd_choice c, pd_i_cands *out, uint64_t *evaluated)
 {
-	int64_t gpus = pd_choice_gpus(&c);
-	if (c.dp == 1 || pd_i_replicas_aligned(&plan->cluster, gpus))
+	int64_t gpus = pd_choice_gpus(&c); /* all replicas */
+	if (c.dp == 1 || pd_i_replicas_aligned(&plan->cluster, gpus / c.dp))
 		return add(out, one, an1, &c);
-	if (gpus * c.dp > MAX_VALIDATED_GPUS)
+	if (gpus > MAX_VALIDATED_GPUS)
 		return PD_OK;
 	pd_plan *p;
 	pd_analysis an;
