@@ -42,6 +42,7 @@ typedef struct side {
 typedef struct differ {
 	side a, b;
 	int64_t *v1, *v2; /* forward and reverse furthest x per diagonal */
+	int64_t reach;    /* the diagonals -reach..reach of this search are set */
 	int64_t budget;   /* steps left */
 } differ;
 
@@ -145,14 +146,14 @@ static bool forward_round(differ *d, int64_t dd, int64_t o, int64_t a0, int64_t 
                           int64_t n, int64_t m, int64_t *klo, int64_t *khi, int64_t *sx,
                           int64_t *sy)
 {
-	int64_t delta = n - m, max_d = o - 1;
+	int64_t delta = n - m, r = d->reach;
 	for (int64_t k = -dd + *klo; k <= dd - *khi; k += 2) {
 		int64_t x = forward(d, k, dd, o, a0, b0, n, m), y = x - k, k2 = delta - k;
 		if (x > n)
 			*khi += 2;
 		else if (y > m)
 			*klo += 2;
-		else if ((delta & 1) && k2 >= -max_d && k2 <= max_d && d->v2[o + k2] >= 0 &&
+		else if ((delta & 1) && k2 >= -r && k2 <= r && d->v2[o + k2] >= 0 &&
 		         x >= n - d->v2[o + k2]) {
 			*sx = x, *sy = y;
 			return true;
@@ -165,14 +166,14 @@ static bool reverse_round(differ *d, int64_t dd, int64_t o, int64_t a1, int64_t 
                           int64_t n, int64_t m, int64_t *klo, int64_t *khi, int64_t *sx,
                           int64_t *sy)
 {
-	int64_t delta = n - m, max_d = o - 1;
+	int64_t delta = n - m, r = d->reach;
 	for (int64_t k = -dd + *klo; k <= dd - *khi; k += 2) {
 		int64_t x = reverse(d, k, dd, o, a1, b1, n, m), y = x - k, k1 = delta - k;
 		if (x > n)
 			*khi += 2;
 		else if (y > m)
 			*klo += 2;
-		else if (!(delta & 1) && k1 >= -max_d && k1 <= max_d && d->v1[o + k1] >= 0 &&
+		else if (!(delta & 1) && k1 >= -r && k1 <= r && d->v1[o + k1] >= 0 &&
 		         d->v1[o + k1] >= n - x) {
 			*sx = d->v1[o + k1], *sy = d->v1[o + k1] - k1;
 			return true;
@@ -190,9 +191,12 @@ static bool middle(differ *d, int64_t a0, int64_t b0, int64_t n, int64_t m, int6
 	int64_t max_d = (n + m + 1) / 2, o = max_d + 1, lim = 256;
 	while (lim * lim < n + m)
 		lim *= 2;
-	for (int64_t i = 0; i <= 2 * o; i++)
+	/* only the diagonals this search can reach: a part split off a large one costs
+	 * its own size, not the whole's */
+	d->reach = (lim < max_d ? lim : max_d) + 1;
+	for (int64_t i = o - d->reach; i <= o + d->reach; i++)
 		d->v1[i] = d->v2[i] = -1;
-	d->budget -= 2 * o;
+	d->budget -= 2 * d->reach;
 	d->v1[o + 1] = d->v2[o + 1] = 0;
 	int64_t k1lo = 0, k1hi = 0, k2lo = 0, k2hi = 0;
 	for (int64_t dd = 0; dd <= max_d && d->budget > 0; dd++) {
