@@ -37,7 +37,8 @@ static void assert_written_plan_balanced(const pd_plan *p, const char *text, siz
                                          const pd_candidate *k)
 {
 	size_t n = 0;
-	char *xml = pd_search_pooled_plan_xml(p, text, len, &k->prefill, &k->choice, "test", &n);
+	char *xml =
+	    pd_search_pooled_plan_xml(p, text, len, &k->prefill, &k->choice, "test", &n);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(xml);
 	pd_plan *w = NULL;
 	pd_analysis an;
@@ -103,8 +104,8 @@ static void test_pooled_same_at_every_thread_count(void)
 	CU_ASSERT_EQUAL_FATAL(r[0].n_candidates, r[1].n_candidates);
 	CU_ASSERT_EQUAL(r[0].evaluated, r[1].evaluated);
 	for (uint32_t k = 0; k < r[0].n_candidates; k++) {
-		CU_ASSERT_EQUAL(pd_i_choice_cmp(&r[0].candidates[k].choice, &r[1].candidates[k].choice),
-		                0);
+		CU_ASSERT_EQUAL(
+		    pd_i_choice_cmp(&r[0].candidates[k].choice, &r[1].candidates[k].choice), 0);
 		CU_ASSERT_EQUAL(
 		    pd_i_choice_cmp(&r[0].candidates[k].prefill, &r[1].candidates[k].prefill), 0);
 		CU_ASSERT_EQUAL(r[0].candidates[k].tokens_per_ms, r[1].candidates[k].tokens_per_ms);
@@ -132,11 +133,12 @@ static void test_deepseek_pools_through_the_binary(void)
 	cJSON *j = cJSON_Parse(r.out);
 	pd_run_release(&r);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	const cJSON *b = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "candidates"), (int)num(j, "best"));
+	const cJSON *b =
+	    cJSON_GetArrayItem(cJSON_GetObjectItem(j, "candidates"), (int)num(j, "best"));
 	const cJSON *pools = cJSON_GetObjectItem(b, "pools");
 	CU_ASSERT_EQUAL(cJSON_GetArraySize(pools), 2);
-	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(cJSON_GetArrayItem(pools, 0), "phase")->valuestring,
-	                       "prefill");
+	CU_ASSERT_STRING_EQUAL(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(pools, 0), "phase")->valuestring, "prefill");
 	CU_ASSERT_EQUAL(num(cJSON_GetArrayItem(pools, 0), "gpus") +
 	                    num(cJSON_GetArrayItem(pools, 1), "gpus"),
 	                num(b, "gpus"));

@@ -29,7 +29,8 @@ static const char *describe(const pd_candidate *k, char *buf, size_t size)
 	if (k->prefill.dp <= 0)
 		return pd_choice_describe(&k->choice, buf, size);
 	char p[200], d[200];
-	snprintf(buf, size, "prefill %s; decode %s", pd_choice_describe(&k->prefill, p, sizeof(p)),
+	snprintf(buf, size, "prefill %s; decode %s",
+	         pd_choice_describe(&k->prefill, p, sizeof(p)),
 	         pd_choice_describe(&k->choice, d, sizeof(d)));
 	return buf;
 }
@@ -138,17 +139,18 @@ static void md_winner(FILE *f, const pd_suggest_report *r)
 	fprintf(f,
 	        "%s: **%s** on %lld GPUs: %.2f tokens/ms, %.1f tokens/s per GPU, step %.1f "
 	        "us, peak memory %.0f %% (%s).\n",
-	        res->reachable ? "Suggested" : "Best reachable",
-	        describe(b, s, sizeof(s)), (long long)b->gpus,
-	        b->tokens_per_ms, b->tokens_per_s_per_gpu, b->step_latency_us,
-	        100.0 * b->peak_memory_fraction,
+	        res->reachable ? "Suggested" : "Best reachable", describe(b, s, sizeof(s)),
+	        (long long)b->gpus, b->tokens_per_ms, b->tokens_per_s_per_gpu,
+	        b->step_latency_us, 100.0 * b->peak_memory_fraction,
 	        b->scheduled ? "figures of the lowered, scheduled DAG, as `plandag compile` of "
 	                       "the written plan reports them"
 	                     : "roofline estimate: too large to lower here");
 	if (b->prefill.dp > 0)
-		fprintf(f, "TTFT %.1f ms, TPOT %.2f ms: prefill pool %lld GPUs, decode pool %lld GPUs.\n",
-		        b->ttft_ms, b->tpot_ms, (long long)pd_choice_gpus(&b->prefill),
-		        (long long)pd_choice_gpus(&b->choice));
+		fprintf(
+		    f,
+		    "TTFT %.1f ms, TPOT %.2f ms: prefill pool %lld GPUs, decode pool %lld GPUs.\n",
+		    b->ttft_ms, b->tpot_ms, (long long)pd_choice_gpus(&b->prefill),
+		    (long long)pd_choice_gpus(&b->choice));
 	if (res->reachable)
 		return;
 	fputs("\n**No strategy meets every target** (", f);

@@ -44,7 +44,8 @@ static cJSON *j_candidate(const pd_candidate *k)
 		for (int i = 0; i < 2; i++) {
 			cJSON *p = cJSON_CreateObject();
 			cJSON_AddItemToObject(p, "phase", cJSON_CreateString(i ? "decode" : "prefill"));
-			cJSON_AddItemToObject(p, "gpus", cJSON_CreateNumber((double)pd_choice_gpus(c[i])));
+			cJSON_AddItemToObject(p, "gpus",
+			                      cJSON_CreateNumber((double)pd_choice_gpus(c[i])));
 			cJSON_AddItemToObject(p, "strategy", j_strategy(c[i]));
 			cJSON_AddItemToArray(pools, p);
 		}

@@ -587,14 +587,16 @@ static void write_pool(out *o, const pd_plan *p, const pd_pool *pool, const pd_c
 	puts_(o, "</pool>");
 }
 
-static void pooled_comment(out *o, const pd_choice *pre, const pd_choice *dec, const char *why)
+static void pooled_comment(out *o, const pd_choice *pre, const pd_choice *dec,
+                           const char *why)
 {
 	char a[200], b[200];
-	putf(o, "<!-- plandag suggest: strategy rewritten; now %lld GPUs: prefill pool %lld GPUs "
-	        "(%s), decode pool %lld GPUs (%s)",
-	     (long long)(pd_choice_gpus(pre) + pd_choice_gpus(dec)), (long long)pd_choice_gpus(pre),
-	     pd_choice_describe(pre, a, sizeof(a)), (long long)pd_choice_gpus(dec),
-	     pd_choice_describe(dec, b, sizeof(b)));
+	putf(o,
+	     "<!-- plandag suggest: strategy rewritten; now %lld GPUs: prefill pool %lld GPUs "
+	     "(%s), decode pool %lld GPUs (%s)",
+	     (long long)(pd_choice_gpus(pre) + pd_choice_gpus(dec)),
+	     (long long)pd_choice_gpus(pre), pd_choice_describe(pre, a, sizeof(a)),
+	     (long long)pd_choice_gpus(dec), pd_choice_describe(dec, b, sizeof(b)));
 	if (why && *why) {
 		puts_(o, " (");
 		put_comment_text(o, why);
@@ -604,7 +606,8 @@ static void pooled_comment(out *o, const pd_choice *pre, const pd_choice *dec, c
 }
 
 static void edit_pooled_strategy(editor *ed, const finder *f, const pd_plan *p,
-                                 const pd_choice *pre, const pd_choice *dec, const char *why)
+                                 const pd_choice *pre, const pd_choice *dec,
+                                 const char *why)
 {
 	const pd_pool *pools = p->strategy.pools, *pp = &pools[0], *dp = &pools[1];
 	if (pp->phase != PD_PREFILL) {
@@ -614,7 +617,8 @@ static void edit_pooled_strategy(editor *ed, const finder *f, const pd_plan *p,
 	out o = begin(ed, f->strategy.start);
 	pooled_comment(&o, pre, dec, why);
 	line(&o, 0);
-	putf(&o, "<strategy gpus=\"%lld\">", (long long)(pd_choice_gpus(pre) + pd_choice_gpus(dec)));
+	putf(&o, "<strategy gpus=\"%lld\">",
+	     (long long)(pd_choice_gpus(pre) + pd_choice_gpus(dec)));
 	write_pool(&o, p, pp, pre);
 	write_pool(&o, p, dp, dec);
 	line(&o, 0);

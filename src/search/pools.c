@@ -66,7 +66,8 @@ static pd_status search_pool(const pd_plan *view, const pd_search_options *opt,
 	pd_status s = pd_i_search_core(view, &o, &r, &sp);
 	side->evaluated += r.evaluated;
 	side->pruned += r.pruned;
-	for (uint32_t i = 0; s == PD_OK && i < r.n_candidates && side->n < SHAPES_PER_POOL; i++) {
+	for (uint32_t i = 0; s == PD_OK && i < r.n_candidates && side->n < SHAPES_PER_POOL;
+	     i++) {
 		const pd_candidate *k = &r.candidates[i];
 		if (k->choice.dp != 1 || k->choice.two_batch != view->workload.overlap_two_batch ||
 		    k->step_latency_us <= 0)

@@ -56,7 +56,7 @@ static pd_status compile(const pd_plan *plan, const pd_search_options *opt,
 	char *xml = !opt->text ? NULL
 	            : pooled   ? pd_search_pooled_plan_xml(plan, opt->text, opt->text_len,
 	                                                   &k->prefill, c, why, &len)
-	                       : pd_search_plan_xml(plan, opt->text, opt->text_len, c, why, &len);
+	                     : pd_search_plan_xml(plan, opt->text, opt->text_len, c, why, &len);
 	if (!xml) {
 		memset(comp, 0, sizeof(*comp));
 		pd_diag_list_init(&comp->diags);
@@ -103,7 +103,8 @@ static pd_status apply(pd_search_result *res, pd_candidate *k, pd_compilation *c
 	*gone = false;
 	if (s == PD_IO && !comp->plan)
 		return PD_IO;
-	bool unbalanced = k->prefill.dp > 0 && pd_diag_list_has(&comp->diags, PD_RULE_POOL_BALANCE);
+	bool unbalanced =
+	    k->prefill.dp > 0 && pd_diag_list_has(&comp->diags, PD_RULE_POOL_BALANCE);
 	if (comp->plan && (breaks(&comp->diags, &misses) || unbalanced)) {
 		char buf[160];
 		pd_diag_add(diags, PD_RULE_USAGE, PD_WARNING, 0, 0,

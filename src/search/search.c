@@ -124,7 +124,8 @@ pd_status pd_search(const pd_plan *plan, const pd_search_options *opt,
 	pd_search_options o = *opt;
 	pd_i_space sp = {0};
 	bool pooled = pd_plan_is_pooled(plan);
-	pd_status s = pooled ? pd_i_search_pools(plan, &o, res) : pd_i_search_core(plan, &o, res, &sp);
+	pd_status s =
+	    pooled ? pd_i_search_pools(plan, &o, res) : pd_i_search_core(plan, &o, res, &sp);
 	if (s == PD_OK && !pooled && sp.min_replica > sp.max_gpus)
 		cannot_fit(plan, &sp, diags);
 	if (s == PD_OK)
