@@ -117,7 +117,7 @@ static void test_every_candidate_passes_the_rules(void)
 		uint32_t step = r.n_candidates / 60 + 1; /* about 60 of each plan, spread */
 		for (uint32_t k = 0; k < r.n_candidates; k += step)
 			assert_passes_rules(p, &r.candidates[k]);
-		CU_ASSERT(r.evaluated >= r.n_candidates / 3);
+		CU_ASSERT(r.evaluated >= r.n_candidates); /* candidates are among the tried */
 		pd_search_result_release(&r);
 		pd_diag_list_release(&dl);
 		pd_plan_destroy(p);
@@ -340,7 +340,7 @@ static void test_budget_prunes_and_says_so(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r.pruned_why);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.pruned_why, "time budget"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.pruned_why, "GPUs per replica"));
-	CU_ASSERT(pd_diag_list_has(&dl, PD_RULE_USAGE));
+	CU_ASSERT(pd_diag_list_has(&dl, PD_RULE_SUGGEST));
 	pd_search_result_release(&r);
 	pd_diag_list_release(&dl);
 	pd_plan_destroy(p);

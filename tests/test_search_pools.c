@@ -73,6 +73,7 @@ static void test_pooled_candidates_are_balanced(void)
 		pd_diag_list_init(&dl);
 		CU_ASSERT_EQUAL_FATAL(pd_search(p, &o, &r, &dl), PD_OK);
 		CU_ASSERT(r.reachable);
+		CU_ASSERT(r.evaluated >= r.n_candidates);
 		CU_ASSERT_FATAL(r.best >= 0);
 		CU_ASSERT(r.candidates[r.best].scheduled);
 		CU_ASSERT(r.candidates[r.best].ttft_ms <= p->workload.target_ttft_ms);

@@ -201,10 +201,12 @@ static void test_json_keys_exact(void)
 	CU_ASSERT(cJSON_IsNull(cJSON_GetObjectItem(c0, "ttft_ms"))); /* decode: no TTFT */
 	CU_ASSERT(cJSON_IsNumber(cJSON_GetObjectItem(c0, "tpot_ms")));
 	CU_ASSERT(keys_are(cJSON_GetObjectItem(c0, "strategy"), strat, 9));
+	const cJSON *ov = cJSON_GetObjectItem(cJSON_GetObjectItem(c0, "strategy"), "overlap");
+	CU_ASSERT(cJSON_IsString(ov) && (strcmp(ov->valuestring, "none") == 0 ||
+	                                 strcmp(ov->valuestring, "two-batch") == 0));
 	CU_ASSERT(cJSON_IsBool(cJSON_GetObjectItem(j, "reachable")));
 	CU_ASSERT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "frontier")) >= 1);
-	CU_ASSERT(num(j, "evaluated") >=
-	          cJSON_GetArraySize(cJSON_GetObjectItem(j, "candidates")) / 3);
+	CU_ASSERT(num(j, "evaluated") >= cJSON_GetArraySize(cJSON_GetObjectItem(j, "candidates")));
 	cJSON_Delete(j);
 }
 

@@ -39,6 +39,7 @@ typedef enum pd_severity { PD_ERROR, PD_WARNING, PD_NOTE } pd_severity;
 #define PD_RULE_TRACE "trace" /* a Chakra trace set (plandag verify DIR.chakra) */
 #define PD_RULE_IO "io"
 #define PD_RULE_USAGE "usage" /* a request that cannot be met (exit 2) */
+#define PD_RULE_SUGGEST "suggest" /* what `suggest` pruned or dropped (notes, warnings) */
 
 typedef struct pd_diag {
 	const char *rule; /* one of the PD_RULE_* ids (static string) */

@@ -86,8 +86,12 @@ static pd_status add_dp(const pd_plan *plan, const pd_plan *one, const pd_analys
                         pd_choice c, pd_i_cands *out, uint64_t *evaluated)
 {
 	int64_t gpus = pd_choice_gpus(&c); /* all replicas */
-	if (c.dp == 1 || pd_i_replicas_aligned(&plan->cluster, gpus / c.dp))
+	if (c.dp == 1)
 		return add(out, one, an1, &c);
+	if (pd_i_replicas_aligned(&plan->cluster, gpus / c.dp)) {
+		(*evaluated)++; /* derived from the shape's figures, counted as tried */
+		return add(out, one, an1, &c);
+	}
 	if (gpus > MAX_VALIDATED_GPUS)
 		return PD_OK;
 	pd_plan *p;

@@ -106,7 +106,7 @@ static pd_candidate combine(const pd_plan *plan, const pool_shape *p, const pool
  * false when none fits. */
 static bool best_of_pair(const pd_plan *plan, const pool_shape *p, const pool_shape *d,
                          int64_t max_gpus, double handover_ms, pd_objective o,
-                         pd_candidate *best)
+                         pd_candidate *best, uint64_t *tried)
 {
 	bool any = false;
 	for (int64_t rd = 1; rd <= MAX_REPLICAS && rd * d->k.gpus < max_gpus; rd++) {
@@ -121,6 +121,7 @@ static bool best_of_pair(const pd_plan *plan, const pool_shape *p, const pool_sh
 			    tries[i] * p->k.gpus + rd * d->k.gpus > max_gpus)
 				continue;
 			pd_candidate k = combine(plan, p, d, tries[i], rd, handover_ms);
+			(*tried)++;
 			if (!any || pd_i_better(&k, best, o))
 				*best = k;
 			any = true;
@@ -131,12 +132,13 @@ static bool best_of_pair(const pd_plan *plan, const pool_shape *p, const pool_sh
 
 static pd_status pair_all(const pd_plan *plan, const pool_side *pre, const pool_side *dec,
                           int64_t max_gpus, double handover_ms, pd_objective o,
-                          pd_i_cands *out)
+                          pd_i_cands *out, uint64_t *tried)
 {
 	for (uint32_t i = 0; i < pre->n; i++)
 		for (uint32_t j = 0; j < dec->n; j++) {
 			pd_candidate k;
-			if (best_of_pair(plan, &pre->v[i], &dec->v[j], max_gpus, handover_ms, o, &k) &&
+			if (best_of_pair(plan, &pre->v[i], &dec->v[j], max_gpus, handover_ms, o, &k,
+			                 tried) &&
 			    !pd_i_cands_push(out, &k))
 				return PD_IO;
 		}
@@ -174,10 +176,10 @@ pd_status pd_i_search_pools(const pd_plan *plan, const pd_search_options *opt,
 		s = search_pool(&vd, opt, dec);
 	pd_i_cands all = {0};
 	if (s == PD_OK)
-		s = pair_all(plan, pre, dec, max, handover, opt->objective, &all);
+		s = pair_all(plan, pre, dec, max, handover, opt->objective, &all, &res->evaluated);
 	res->candidates = all.v;
 	res->n_candidates = all.n;
-	res->evaluated = pre->evaluated + dec->evaluated;
+	res->evaluated += pre->evaluated + dec->evaluated; /* + the deployments paired */
 	res->pruned = pre->pruned + dec->pruned;
 	free(pre);
 	return s == PD_OK ? pd_i_rank(res, opt->objective) : s;

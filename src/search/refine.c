@@ -107,7 +107,7 @@ static pd_status apply(pd_search_result *res, pd_candidate *k, pd_compilation *c
 	    k->prefill.dp > 0 && pd_diag_list_has(&comp->diags, PD_RULE_POOL_BALANCE);
 	if (comp->plan && (breaks(&comp->diags, &misses) || unbalanced)) {
 		char buf[160];
-		pd_diag_add(diags, PD_RULE_USAGE, PD_WARNING, 0, 0,
+		pd_diag_add(diags, PD_RULE_SUGGEST, PD_WARNING, 0, 0,
 		            "internal: the written plan of %s breaks a rule; dropped",
 		            pd_choice_describe(&k->choice, buf, sizeof(buf)));
 		*gone = true;

@@ -111,7 +111,7 @@ static void note_pruned(const pd_plan *plan, const pd_search_result *res,
 {
 	if (!res->pruned_why)
 		return;
-	pd_diag_add(diags, PD_RULE_USAGE, PD_NOTE, plan->strategy.loc.line, 0,
+	pd_diag_add(diags, PD_RULE_SUGGEST, PD_NOTE, plan->strategy.loc.line, 0,
 	            "suggest evaluated %llu strategies and pruned %llu: %s",
 	            (unsigned long long)res->evaluated, (unsigned long long)res->pruned,
 	            res->pruned_why);
