@@ -44,12 +44,14 @@ static void search(const pd_plan *p, const pd_search_options *o, pd_search_resul
 	CU_ASSERT_EQUAL_FATAL(pd_search(p, o, r, dl), PD_OK);
 }
 
-static bool dominates(const pd_candidate *a, const pd_candidate *b)
+static bool equal3(const pd_candidate *a, const pd_candidate *b)
 {
-	return a->gpus <= b->gpus && a->tokens_per_s_per_gpu >= b->tokens_per_s_per_gpu &&
-	       (a->gpus < b->gpus || a->tokens_per_s_per_gpu > b->tokens_per_s_per_gpu);
+	return a->gpus == b->gpus && a->tokens_per_s_per_gpu == b->tokens_per_s_per_gpu &&
+	       a->step_latency_us == b->step_latency_us;
 }
 
+/* The frontier over (fewer GPUs, more tokens/s per GPU, shorter step): no candidate
+ * dominates a frontier point, every other candidate is dominated by (or equal to) one. */
 static void test_frontier_is_pareto(void)
 {
 	for (size_t i = 0; i < sizeof(PLANS) / sizeof(PLANS[0]); i++) {
@@ -60,23 +62,26 @@ static void test_frontier_is_pareto(void)
 		search(p, &o, &r, &dl);
 		CU_ASSERT(r.n_candidates > 0);
 		CU_ASSERT(r.n_frontier > 0);
+		bool *on = calloc(r.n_candidates, sizeof(*on));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(on);
 		for (uint32_t f = 0; f < r.n_frontier; f++) {
 			const pd_candidate *fp = &r.candidates[r.frontier[f]];
+			on[r.frontier[f]] = true;
 			if (f > 0)
-				CU_ASSERT(fp->gpus > r.candidates[r.frontier[f - 1]].gpus);
+				CU_ASSERT(fp->gpus >= r.candidates[r.frontier[f - 1]].gpus);
 			for (uint32_t k = 0; k < r.n_candidates; k++)
-				CU_ASSERT_FALSE(dominates(&r.candidates[k], fp));
+				CU_ASSERT_FALSE(pd_i_dominates(&r.candidates[k], fp));
 		}
-		/* and every candidate off the frontier is dominated or tied by a frontier point */
 		for (uint32_t k = 0; k < r.n_candidates; k++) {
-			bool covered = false;
+			bool covered = on[k];
 			for (uint32_t f = 0; f < r.n_frontier && !covered; f++) {
 				const pd_candidate *fp = &r.candidates[r.frontier[f]];
-				covered = fp->gpus <= r.candidates[k].gpus &&
-				          fp->tokens_per_s_per_gpu >= r.candidates[k].tokens_per_s_per_gpu;
+				covered =
+				    pd_i_dominates(fp, &r.candidates[k]) || equal3(fp, &r.candidates[k]);
 			}
 			CU_ASSERT(covered);
 		}
+		free(on);
 		pd_search_result_release(&r);
 		pd_diag_list_release(&dl);
 		pd_plan_destroy(p);
@@ -144,6 +149,14 @@ static void test_seed_gets_two_gpus_and_ep16(void)
 		        r.candidates[k].gpus == 16;
 	}
 	CU_ASSERT(ep16);
+	/* the frontier trades GPUs for a shorter step: 2, 4, 8 and 16 GPUs are on it */
+	int64_t want[4] = {2, 4, 8, 16};
+	for (int w = 0; w < 4; w++) {
+		bool found = false;
+		for (uint32_t f = 0; f < r.n_frontier; f++)
+			found |= r.candidates[r.frontier[f]].gpus == want[w];
+		CU_ASSERT(found);
+	}
 	/* nothing with fewer GPUs than the best passes */
 	for (uint32_t k = 0; k < r.n_candidates; k++)
 		CU_ASSERT(r.candidates[k].gpus >= b->gpus);

@@ -206,7 +206,8 @@ static void test_json_keys_exact(void)
 	                                 strcmp(ov->valuestring, "two-batch") == 0));
 	CU_ASSERT(cJSON_IsBool(cJSON_GetObjectItem(j, "reachable")));
 	CU_ASSERT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "frontier")) >= 1);
-	CU_ASSERT(num(j, "evaluated") >= cJSON_GetArraySize(cJSON_GetObjectItem(j, "candidates")));
+	CU_ASSERT(num(j, "evaluated") >=
+	          cJSON_GetArraySize(cJSON_GetObjectItem(j, "candidates")));
 	cJSON_Delete(j);
 }
 

@@ -50,13 +50,11 @@ static void md_row(FILE *f, const pd_candidate *k, const char *mark)
 static void md_table(FILE *f, const pd_suggest_report *r)
 {
 	const pd_search_result *res = r->res;
-	fputs(
-	    "Pareto frontier (fewer GPUs, more tokens/s per GPU; no candidate beats a row on "
-	    "both):\n\n| | GPUs | tokens/ms | tokens/s per GPU | step (us) | TTFT (ms) | TPOT "
-	    "(ms) | peak memory | strategy | figures "
-	    "|\n|---|---|---|---|---|---|---|---|---|---|"
-	    "\n",
-	    f);
+	fputs("Pareto frontier (fewer GPUs, more tokens/s per GPU, shorter step: no candidate "
+	      "is as good on all three and better on one):\n\n| | GPUs | tokens/ms | tokens/s "
+	      "per GPU | step (us) | TTFT (ms) | TPOT (ms) | peak memory | strategy | figures "
+	      "|\n|---|---|---|---|---|---|---|---|---|---|\n",
+	      f);
 	bool best_shown = false;
 	for (uint32_t i = 0; i < res->n_frontier; i++) {
 		bool is_best = (int64_t)res->frontier[i] == res->best;

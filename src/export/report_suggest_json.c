@@ -23,7 +23,8 @@ static cJSON *j_strategy(const pd_choice *c)
 	cJSON_AddItemToObject(o, "ep", cJSON_CreateNumber((double)c->ep));
 	cJSON_AddItemToObject(o, "redundant_experts", cJSON_CreateNumber((double)c->redundant));
 	cJSON_AddItemToObject(o, "micro_batches", cJSON_CreateNumber((double)c->micro_batches));
-	cJSON_AddItemToObject(o, "overlap", cJSON_CreateString(c->two_batch ? "two-batch" : "none"));
+	cJSON_AddItemToObject(o, "overlap",
+	                      cJSON_CreateString(c->two_batch ? "two-batch" : "none"));
 	return o;
 }
 

@@ -9,8 +9,9 @@
  *              more than 16 times the smallest, else linear; "GPUs"
  *   y axis     tokens/s per GPU from 0, linear; "tokens/s per GPU"
  *   marks      small blue dot: meets every target; small hollow grey-violet circle: misses
- * one; orange line and dots: the frontier in ascending GPUs; large red diamond: the winner
- * (res->best), labelled with pd_choice_describe
+ * one; orange line and dots: the frontier in ascending GPUs, each point labelled with
+ * its step latency (the frontier's third criterion; labels that would overlap are left
+ * out); large red diamond: the winner (res->best), labelled with pd_choice_describe
  *
  * Candidates without a finite figure are left out; no candidate at all leaves the axes
  * and the words "no strategy passed the rules".  Ticks follow pd_i_nice_step, the tick
@@ -254,6 +255,48 @@ static void frontier(cairo_t *cr, const pd_search_result *res, const scale *x,
 	}
 }
 
+#define MAX_LABELS 64
+
+typedef struct box {
+	double x0, y0, x1, y1;
+} box;
+
+static bool overlaps(const box *a, const box *b)
+{
+	return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
+}
+
+/* Each frontier point labelled with its step (TPOT in decode, TTFT in prefill: the
+ * frontier's third criterion), above it; a label that would overlap one already drawn
+ * is left out. */
+static void frontier_labels(cairo_t *cr, const pd_search_result *res, const scale *x,
+                            const scale *y)
+{
+	box drawn[MAX_LABELS];
+	int n = 0;
+	cairo_set_font_size(cr, FONT - 2);
+	for (uint32_t i = 0; i < res->n_frontier && n < MAX_LABELS; i++) {
+		uint32_t f = res->frontier[i];
+		if (f >= res->n_candidates || (int64_t)f == res->best ||
+		    !drawable(&res->candidates[f]) || !isfinite(res->candidates[f].step_latency_us))
+			continue; /* the winner's own label says its step */
+		const pd_candidate *k = &res->candidates[f];
+		char s[32];
+		snprintf(s, sizeof(s), "%.3g ms", k->step_latency_us / 1000.0);
+		double w = text_width(cr, s), a = px(x, (double)k->gpus) - w / 2,
+		       b = px(y, k->tokens_per_s_per_gpu) - FRONTIER_DOT - 4;
+		box bx = {a - 2, b - (FONT - 2), a + w + 2, b + 2};
+		bool free = bx.x0 > 0 && bx.x1 < W && bx.y0 > TOP;
+		for (int j = 0; j < n && free; j++)
+			free = !overlaps(&bx, &drawn[j]);
+		if (!free)
+			continue;
+		drawn[n++] = bx;
+		text(cr, a, b, s, 0);
+	}
+	cairo_set_font_size(cr, FONT);
+}
+
 /* The winner's diamond and its label on a pale box, right of it or, near the right
  * edge, left of it. */
 static void winner(cairo_t *cr, const pd_search_result *res, const scale *x, const scale *y)
@@ -265,7 +308,8 @@ static void winner(cairo_t *cr, const pd_search_result *res, const scale *x, con
 	double a = px(x, (double)k->gpus), b = px(y, k->tokens_per_s_per_gpu);
 	diamond(cr, a, b, WINNER);
 	char d[200], s[240];
-	snprintf(s, sizeof(s), "suggested: %s", pd_choice_describe(&k->choice, d, sizeof(d)));
+	snprintf(s, sizeof(s), "suggested: %s, step %.3g ms",
+	         pd_choice_describe(&k->choice, d, sizeof(d)), k->step_latency_us / 1000.0);
 	double w = text_width(cr, s), tx = a + WINNER + 6, ty = fmax(b - WINNER - 4, TOP + 14);
 	if (tx + w > W - 4)
 		tx = fmax(4, a - WINNER - 6 - w);
@@ -296,7 +340,8 @@ static void title(cairo_t *cr, const pd_search_result *res, const char *name)
 static void legend(cairo_t *cr)
 {
 	static const char *const label[] = {"meets every target", "misses a target",
-	                                    "Pareto frontier", "suggested plan"};
+	                                    "Pareto frontier (labelled with its step)",
+	                                    "suggested plan"};
 	double x = 24, y = 54;
 	for (int i = 0; i < 4; i++) {
 		if (i == 0 || i == 1)
@@ -325,6 +370,7 @@ static void draw(cairo_t *cr, const pd_search_result *res, const char *name)
 		text(cr, (x.p0 + x.p1) / 2, (y.p0 + y.p1) / 2, "no strategy passed the rules", 0.5);
 	candidates(cr, res, &x, &y);
 	frontier(cr, res, &x, &y);
+	frontier_labels(cr, res, &x, &y);
 	winner(cr, res, &x, &y);
 }
 

@@ -80,7 +80,7 @@ static int qcmp(const void *a, const void *b)
 
 static _Thread_local const pd_candidate *frontier_base;
 
-/* Ascending GPUs, then descending tokens/s per GPU, then candidate index. */
+/* Ascending GPUs, then descending tokens/s per GPU, then ascending step, then index. */
 static int fcmp(const void *a, const void *b)
 {
 	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
@@ -88,12 +88,33 @@ static int fcmp(const void *a, const void *b)
 	int r = cmp_i64(x->gpus, y->gpus);
 	if (!r)
 		r = cmp_more(x->tokens_per_s_per_gpu, y->tokens_per_s_per_gpu);
+	if (!r)
+		r = cmp_more(-x->step_latency_us, -y->step_latency_us);
 	return r ? r : cmp_i64(i, j);
 }
 
-/* A point is on the frontier when no candidate has as few GPUs and at least as many
- * tokens/s per GPU with one of the two strictly better: the sweep in ascending GPUs
- * keeps a point only when it beats every point before it. */
+bool pd_i_dominates(const pd_candidate *a, const pd_candidate *b)
+{
+	bool no_worse = a->gpus <= b->gpus &&
+	                a->tokens_per_s_per_gpu >= b->tokens_per_s_per_gpu &&
+	                a->step_latency_us <= b->step_latency_us;
+	bool better = a->gpus < b->gpus || a->tokens_per_s_per_gpu > b->tokens_per_s_per_gpu ||
+	              a->step_latency_us < b->step_latency_us;
+	return no_worse && better;
+}
+
+/* As good on all three criteria (a duplicate of a frontier point is left off it). */
+static bool covers(const pd_candidate *a, const pd_candidate *b)
+{
+	return pd_i_dominates(a, b) ||
+	       (a->gpus == b->gpus && a->tokens_per_s_per_gpu == b->tokens_per_s_per_gpu &&
+	        a->step_latency_us == b->step_latency_us);
+}
+
+/* The frontier over three criteria a deployer trades: fewer GPUs, more tokens/s per GPU,
+ * a shorter step (TPOT in decode, TTFT in prefill).  In the order of fcmp a point can
+ * only be covered by one before it, and a point covered by any earlier point is covered
+ * by an earlier frontier point, so each is checked against the frontier so far. */
 static pd_status frontier(pd_search_result *res)
 {
 	uint32_t n = res->n_candidates, *idx = malloc(((size_t)n + 1) * sizeof(*idx));
@@ -104,14 +125,14 @@ static pd_status frontier(pd_search_result *res)
 	frontier_base = res->candidates;
 	if (n > 1)
 		qsort(idx, n, sizeof(*idx), fcmp);
-	double best = -INFINITY;
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		double v = res->candidates[idx[i]].tokens_per_s_per_gpu;
-		if (v > best) {
-			best = v;
+		const pd_candidate *c = &res->candidates[idx[i]];
+		bool covered = false;
+		for (uint32_t f = 0; f < k && !covered; f++)
+			covered = covers(&res->candidates[idx[f]], c);
+		if (!covered)
 			idx[k++] = idx[i];
-		}
 	}
 	res->frontier = idx;
 	res->n_frontier = k;

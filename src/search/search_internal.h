@@ -97,6 +97,9 @@ pd_status pd_i_evaluate_all(const pd_plan *plan, const pd_i_space *sp, int threa
 int pd_i_choice_cmp(const pd_choice *a, const pd_choice *b);
 /* Whether a beats b under objective o (meets every target first). */
 bool pd_i_better(const pd_candidate *a, const pd_candidate *b, pd_objective o);
+/* Whether a dominates b on the frontier's three criteria: no more GPUs, at least the
+ * tokens/s per GPU, no longer step, and strictly better on one. */
+bool pd_i_dominates(const pd_candidate *a, const pd_candidate *b);
 /* Sorts res->candidates by objective, fills the frontier, best and reachable. */
 pd_status pd_i_rank(pd_search_result *res, pd_objective o);
 /* The search without refinement: the space, every shape, the ranking.  *sp is the
