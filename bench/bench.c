@@ -40,7 +40,9 @@ static const char usage_text[] =
     "2000000)\n"
     "  --no-igraph-attrs      write igraph's GraphML without attributes\n"
     "  --tmp DIR              where outputs are written and removed (default " PD_BENCH_TMP
-    ")\n";
+    ")\n"
+    "  --suggest [PLAN.xml]   time the suggest search instead, 1 thread vs every core\n"
+    "                         (default " PD_BENCH_PLANS "/suggest-deepseek-v3-1024.xml)\n";
 
 /* Parses the options; plans are the remaining arguments from *first on. */
 static int parse_args(int argc, char **argv, bench_opts *o, int *child, int *first)
@@ -50,6 +52,8 @@ static int parse_args(int argc, char **argv, bench_opts *o, int *child, int *fir
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--child") == 0)
 			*child = 1;
+		else if (strcmp(a, "--suggest") == 0)
+			o->suggest = 1;
 		else if (strcmp(a, "--no-igraph-attrs") == 0)
 			o->igraph_attrs = 0;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
@@ -169,6 +173,9 @@ int main(int argc, char **argv)
 		return rc;
 	if (mkdir(o.tmp_root, 0777) != 0 && errno != EEXIST)
 		return fprintf(stderr, "plandag-bench: cannot create %s\n", o.tmp_root), 3;
+	if (o.suggest)
+		return bench_suggest(&o, first < argc ? argv[first]
+		                                      : PD_BENCH_PLANS "/suggest-deepseek-v3-1024.xml");
 	if (!child)
 		return drive(argc, argv, &o, first);
 	if (first != argc - 1)

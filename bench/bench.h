@@ -29,11 +29,15 @@ typedef struct bench_opts {
 	int igraph_attrs;          /* set attributes before igraph's GraphML writer */
 	const char *tmp_root;      /* outputs go to a fresh directory under it */
 	const char *results;       /* targets are appended here (one line each) */
+	int suggest;               /* --suggest: time the strategy search instead */
 } bench_opts;
 
 /* Measures one plan and prints its table; label is "small", "medium", "large" or the
  * file's base name and selects which targets apply.  Returns 0 when every stage ran. */
 int bench_plan(const bench_opts *o, const char *path, const char *label);
+/* plandag-bench --suggest: pd_search on one plan with 1 thread and with every core
+ * (bench_suggest.c); prints strategies/s, the search time and the speed-up. */
+int bench_suggest(const bench_opts *o, const char *path);
 
 /* ---- bench_util.c ---- */
 

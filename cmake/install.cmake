@@ -49,6 +49,7 @@ install(FILES ${CMAKE_SOURCE_DIR}/schemas/plan.xsd ${CMAKE_SOURCE_DIR}/schemas/g
         DESTINATION ${CMAKE_INSTALL_DATADIR}/plandag)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/docs/plan-format.md
         ${CMAKE_SOURCE_DIR}/docs/rules.md ${CMAKE_SOURCE_DIR}/docs/executors.md
+        ${CMAKE_SOURCE_DIR}/docs/pools.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # pkg-config: relocatable (paths relative to the .pc file).

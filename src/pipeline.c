@@ -89,6 +89,21 @@ static pd_status lower(pd_compilation *c)
 	return say_why(c, pd_dag_lower(c->plan, &c->analysis, &c->dag), before, doing);
 }
 
+/* A pooled plan: each pool's step is the makespan over its own GPUs (the hand-over is
+ * not part of it), and the analysis takes them all at once. */
+static pd_status set_pool_steps(pd_compilation *c)
+{
+	double steps[2] = {0, 0}; /* at most one pool per phase (the `hierarchy` rule) */
+	pd_schedule s = {0};
+	if (c->dag->n_pools > 2)
+		return PD_IO;
+	PD_CHECK(pd_dag_schedule(c->dag, &s));
+	pd_dag_pool_steps(c->dag, &s, steps);
+	pd_schedule_release(&s);
+	pd_analysis_set_pool_steps(c->plan, &c->analysis, steps);
+	return PD_OK;
+}
+
 static pd_status lower_and_check(const pd_compile_options *opt, pd_compilation *c)
 {
 	progress(opt, c, "lowering");
@@ -107,7 +122,10 @@ static pd_status lower_and_check(const pd_compile_options *opt, pd_compilation *
 	PD_CHECK(say_why(c, pd_dag_critical_path(c->dag, &c->cp), c->diags.errors,
 	                 "finding the critical path"));
 	c->reached = PD_STAGE_CHECK;
-	pd_analysis_set_throughput(c->plan, &c->analysis, c->cp.latency_us);
+	if (pd_plan_is_pooled(c->plan))
+		PD_CHECK(say_why(c, set_pool_steps(c), c->diags.errors, "scheduling the pools"));
+	else
+		pd_analysis_set_throughput(c->plan, &c->analysis, c->cp.latency_us);
 	pd_diag_list_remove_rule(&c->diags, PD_RULE_THROUGHPUT_TARGET);
 	pd_diag_list_remove_rule(&c->diags, PD_RULE_LATENCY_TARGET);
 	pd_validate_throughput(c->plan, &c->analysis, &c->diags);
@@ -131,20 +149,13 @@ static pd_status size_and_lower(pd_compilation *c, const pd_compile_options *opt
 	return lower_and_check(opt, c);
 }
 
-pd_status pd_compile_file(const char *path, const pd_compile_options *opt,
-                          pd_compilation *c)
+/* Everything after parsing: expand, validate, lower, check. */
+static pd_status compile_parsed(const pd_compile_options *opt, pd_compilation *c)
 {
-	memset(c, 0, sizeof(*c));
-	c->path = path;
-	pd_diag_list_init(&c->diags);
-
-	pd_status s =
-	    say_why(c, pd_plan_parse_file(path, &c->plan, &c->diags), 0, "reading the plan");
-	if (s != PD_OK)
-		return finish(c, s);
 	c->reached = PD_STAGE_PARSE;
 	size_t before = c->diags.errors;
-	s = say_why(c, pd_plan_expand(c->plan, &c->diags), before, "expanding the plan");
+	pd_status s =
+	    say_why(c, pd_plan_expand(c->plan, &c->diags), before, "expanding the plan");
 	if (s != PD_OK)
 		return finish(c, s);
 	c->reached = PD_STAGE_EXPAND;
@@ -157,6 +168,41 @@ pd_status pd_compile_file(const char *path, const pd_compile_options *opt,
 	if (!opt || !opt->lower || blocking_errors(&c->diags) > 0)
 		return finish(c, PD_OK);
 	return finish(c, size_and_lower(c, opt));
+}
+
+pd_status pd_compile_file(const char *path, const pd_compile_options *opt,
+                          pd_compilation *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->path = path;
+	pd_diag_list_init(&c->diags);
+	pd_status s =
+	    say_why(c, pd_plan_parse_file(path, &c->plan, &c->diags), 0, "reading the plan");
+	if (s != PD_OK)
+		return finish(c, s);
+	return compile_parsed(opt, c);
+}
+
+pd_status pd_compile_memory(const char *buf, size_t len, const char *name,
+                            const pd_compile_options *opt, pd_compilation *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->path = name;
+	pd_diag_list_init(&c->diags);
+	pd_status s = say_why(c, pd_plan_parse_memory(buf, len, name, &c->plan, &c->diags), 0,
+	                      "reading the plan");
+	if (s != PD_OK)
+		return finish(c, s);
+	return compile_parsed(opt, c);
+}
+
+pd_status pd_compile_plan(pd_plan *plan, const pd_compile_options *opt, pd_compilation *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->path = plan->path;
+	c->plan = plan;
+	pd_diag_list_init(&c->diags);
+	return compile_parsed(opt, c);
 }
 
 void pd_compilation_release(pd_compilation *c)
@@ -183,9 +229,10 @@ static void print_kinds(FILE *f, const pd_dag_stats *st)
 	fputc('\n', f);
 }
 
-static void print_critical_path(FILE *f, const pd_critical_path *cp)
+static void print_critical_path(FILE *f, const pd_critical_path *cp, bool pooled)
 {
-	fprintf(f, "  critical path: %.1f us over %u nodes; top contributors:\n",
+	fprintf(f, "  critical path%s: %.1f us over %u nodes; top contributors:\n",
+	        pooled ? " of the whole DAG (both pools and the KV hand-over)" : "",
 	        cp->latency_us, cp->n);
 	for (uint32_t i = 0; i < cp->n_top && i < 5; i++) {
 		const struct pd_cp_contrib *t = &cp->top[i];
@@ -195,11 +242,38 @@ static void print_critical_path(FILE *f, const pd_critical_path *cp)
 	}
 }
 
+/* A pooled plan: "  prefill pool: step 3295.4 ms; decode pool: step 30.017 ms; TTFT
+ * 3310.2 ms (target 5000 ms), TPOT 30.017 ms (target 50 ms)" */
+static void print_pool_latency(FILE *f, const pd_compilation *c)
+{
+	const pd_analysis *an = &c->analysis;
+	const pd_workload *w = &c->plan->workload;
+	fputs(" ", f);
+	for (uint32_t p = 0; p < an->n_pools && p < c->plan->strategy.n_pools; p++)
+		fprintf(f, " %s pool: step %.3f ms;",
+		        pd_phase_name(c->plan->strategy.pools[p].phase),
+		        an->pools[p].step_latency_us / 1000.0);
+	fprintf(f, " TTFT %.3f ms", an->ttft_ms);
+	if (w->has_target_ttft)
+		fprintf(f, " (target %.3f ms)", w->target_ttft_ms);
+	fprintf(f, ", TPOT %.3f ms", an->tpot_ms);
+	if (w->has_target_tpot)
+		fprintf(f, " (target %.3f ms)", w->target_tpot_ms);
+	fputc('\n', f);
+}
+
 /* "  per GPU: 2459.2 tokens/s; TPOT 6.506 ms (target 10 ms)" */
 static void print_latency(FILE *f, const pd_compilation *c)
 {
 	const pd_analysis *an = &c->analysis;
 	const pd_workload *w = &c->plan->workload;
+	if (pd_plan_is_pooled(c->plan)) {
+		if (an->gpus_structural > 0)
+			fprintf(f, "  per GPU: %.1f tokens/s\n",
+			        an->tokens_per_ms * 1000.0 / (double)an->gpus_structural);
+		print_pool_latency(f, c);
+		return;
+	}
 	bool prefill = w->phase == PD_PREFILL;
 	fputs("  per GPU:", f);
 	if (an->gpus_structural > 0)
@@ -242,11 +316,12 @@ void pd_compilation_print_summary(const pd_compilation *c, FILE *f)
 		        (unsigned long long)c->est_nodes, (unsigned long long)c->est_edges);
 	}
 	if (c->reached == PD_STAGE_CHECK)
-		print_critical_path(f, &c->cp);
+		print_critical_path(f, &c->cp, pd_plan_is_pooled(p));
 	if (an->throughput_source != PD_THROUGHPUT_NONE) {
 		fprintf(f, "  throughput: %.2f tokens/ms (%s, step %.1f us)", an->tokens_per_ms,
-		        an->throughput_source == PD_THROUGHPUT_DAG ? "DAG critical path"
-		                                                   : "roofline estimate",
+		        an->throughput_source != PD_THROUGHPUT_DAG ? "roofline estimate"
+		        : pd_plan_is_pooled(p)                     ? "the pools' DAG schedules"
+		                                                   : "DAG critical path",
 		        an->step_latency_us);
 		if (p->workload.has_target)
 			fprintf(f, ", target %.2f", p->workload.target);

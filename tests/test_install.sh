@@ -21,7 +21,8 @@ libdir=$(dirname "$(find "$pfx" -name plandag.pc | head -1)")/..
 for f in bin/plandag include/plandag/plandag.h include/plandag/pipeline.h \
   share/man/man1/plandag.1 share/bash-completion/completions/plandag \
   share/plandag/plan.xsd share/plandag/graphml.xsd share/doc/plandag/plan-format.md \
-  share/doc/plandag/rules.md share/doc/plandag/executors.md share/plandag/chakra_et.proto; do
+  share/doc/plandag/rules.md share/doc/plandag/executors.md share/doc/plandag/pools.md \
+  share/plandag/chakra_et.proto; do
   [ -f "$pfx/$f" ] && ok "installed $f" || fail "not installed: $f"
 done
 for f in libplandag.a libplandag.so pkgconfig/plandag.pc cmake/plandag/plandagConfig.cmake \

@@ -40,7 +40,8 @@ static void expected_by_kind(const pd_plan *p, uint64_t k[PD_N__COUNT])
 {
 	memset(k, 0, sizeof(uint64_t) * PD_N__COUNT);
 	const pd_model *m = &p->model;
-	uint64_t mb = (uint64_t)p->workload.micro_batches;
+	/* two-batch overlap: its two halves are micro-batches 0 and 1 */
+	uint64_t mb = p->workload.overlap_two_batch ? 2 : (uint64_t)p->workload.micro_batches;
 	for (uint32_t r = 0; r < p->strategy.n_replicas; r++) {
 		const pd_replica *rep = &p->strategy.replicas[r];
 		for (uint32_t s = 0; s < rep->n_stages; s++) {
@@ -89,6 +90,38 @@ static void expected_by_kind(const pd_plan *p, uint64_t k[PD_N__COUNT])
 	}
 }
 
+/* A pooled plan (docs/pools.md): each pool's view as above, plus one kv_send and one
+ * kv_recv per layer from every prefill GPU whose TP rank sends (every rank for MLA,
+ * the kv-heads ranks holding a head for GQA) in an attention group with sequences. */
+static void expected_pooled(const pd_plan *p, uint64_t k[PD_N__COUNT])
+{
+	uint64_t part[PD_N__COUNT];
+	memset(k, 0, sizeof(uint64_t) * PD_N__COUNT);
+	for (uint32_t i = 0; i < p->strategy.n_pools; i++) {
+		pd_plan v;
+		pd_plan_pool_view(p, i, &v);
+		expected_by_kind(&v, part);
+		for (int n = 0; n < PD_N__COUNT; n++)
+			k[n] += part[n];
+		if (v.workload.phase != PD_PREFILL)
+			continue;
+		for (uint32_t r = 0; r < v.strategy.n_replicas; r++)
+			for (uint32_t s = 0; s < v.strategy.replicas[r].n_stages; s++) {
+				const pd_stage *st = &v.strategy.replicas[r].stages[s];
+				uint64_t tp = (uint64_t)st->tp, G = st->n_gpus / tp;
+				uint64_t ranks =
+				    pd_model_is_mla(&p->model) || (uint64_t)p->model.kv_heads >= tp
+				        ? tp
+				        : (uint64_t)p->model.kv_heads;
+				uint64_t groups =
+				    (uint64_t)v.workload.batch < G ? (uint64_t)v.workload.batch : G;
+				uint64_t L = (uint64_t)(st->last_layer - st->first_layer + 1);
+				k[PD_N_KV_SEND] += groups * ranks * L;
+				k[PD_N_KV_RECV] += groups * ranks * L;
+			}
+	}
+}
+
 /* Lowers p and checks counts by kind, pd_dag_count, comm and collective edges. */
 static void check_counts(const pd_plan *p, const pd_analysis *an, const char *what)
 {
@@ -97,7 +130,10 @@ static void check_counts(const pd_plan *p, const pd_analysis *an, const char *wh
 	pd_dag_stats st;
 	pd_dag_stats_compute(d, &st);
 	uint64_t want[PD_N__COUNT], nodes, edges;
-	expected_by_kind(p, want);
+	if (pd_plan_is_pooled(p))
+		expected_pooled(p, want);
+	else
+		expected_by_kind(p, want);
 	for (int k = 0; k < PD_N__COUNT; k++) {
 		if (st.by_kind[k] != want[k])
 			fprintf(stderr, "%s: %s: %llu nodes, expected %llu\n", what,
@@ -108,7 +144,7 @@ static void check_counts(const pd_plan *p, const pd_analysis *an, const char *wh
 	CU_ASSERT_EQUAL(pd_dag_count(p, &nodes, &edges), PD_OK);
 	CU_ASSERT_EQUAL(nodes, d->n_nodes);
 	CU_ASSERT_EQUAL(edges, d->n_edges);
-	CU_ASSERT_EQUAL(st.edges_by_kind[PD_E_COMM], want[PD_N_PP_SEND]);
+	CU_ASSERT_EQUAL(st.edges_by_kind[PD_E_COMM], want[PD_N_PP_SEND] + want[PD_N_KV_SEND]);
 	uint64_t members = want[PD_N_TP_ALLREDUCE] + want[PD_N_TP_REDUCE_SCATTER] +
 	                   want[PD_N_TP_ALL_GATHER] + want[PD_N_EP_DISPATCH] +
 	                   want[PD_N_EP_COMBINE];
@@ -285,7 +321,7 @@ static int check_file(const char *rel)
 	pd_diag_list_init(&dl);
 	pd_status s = pd_test_load(rel, &p, &an, &dl);
 	int valid = s == PD_OK;
-	if (valid)
+	if (valid) /* a pooled plan: expected_pooled */
 		check_counts(p, &an, rel);
 	pd_plan_destroy(p);
 	pd_diag_list_release(&dl);

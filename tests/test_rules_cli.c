@@ -70,6 +70,7 @@ static const cli_case cases[] = {
     {"latency-target-phase", "latency-target", "<workload", 0},
     {"over-provisioned", "over-provisioned", "<strategy", 0},
     {"over-provisioned-idle", "over-provisioned", "<strategy", 1},
+    {"pool-balance", "pool-balance", "<pool phase=\"decode\"", 0},
 };
 
 /* The diagnostic line "PATH:LINE:COL: severity: ... [rule]" is followed by "    fix:". */
@@ -120,7 +121,7 @@ static void every_rule_should_have_an_invalid_plan(void)
 	    PD_RULE_EP_PLACEMENT,     PD_RULE_GPU_RANGE,        PD_RULE_GPU_OVERLAP,
 	    PD_RULE_REPLICA_SHAPE,    PD_RULE_WORKLOAD_SPLIT,   PD_RULE_PARAMS_MISMATCH,
 	    PD_RULE_MEMORY_CAPACITY,  PD_RULE_TP_CROSSES_NODE,  PD_RULE_THROUGHPUT_TARGET,
-	    PD_RULE_OVER_PROVISIONED, PD_RULE_LATENCY_TARGET,
+	    PD_RULE_OVER_PROVISIONED, PD_RULE_LATENCY_TARGET,   PD_RULE_POOL_BALANCE,
 	};
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
 		bool found = false;

@@ -130,7 +130,9 @@ static void check_plan(const char *rel, size_t *compared)
 	pd_compile_options opt = {.lower = 1};
 	pd_compilation c;
 	pd_compile_file(pd_test_path(rel), &opt, &c);
-	if (c.reached == PD_STAGE_CHECK) {
+	/* a pooled plan's pools may overlap (two-batch), and its kv_sends wait on their comm
+	 * stream for the step's collectives: its steps are tested in test_pools_dag */
+	if (c.reached == PD_STAGE_CHECK && !pd_plan_is_pooled(c.plan)) {
 		pd_schedule s;
 		CU_ASSERT_EQUAL_FATAL(pd_dag_schedule(c.dag, &s), PD_OK);
 		double ref = ref_longest(c.dag, 1), plain = ref_longest(c.dag, 0);

@@ -10,7 +10,8 @@
 #include "dag/ops.h"
 #include "testutil.h"
 
-static const char *const FAMILY_CAT[PD_I_F__COUNT] = {"compute", "tp", "ep", "pp", "hub"};
+static const char *const FAMILY_CAT[PD_I_F__COUNT] = {"compute", "tp",  "ep",
+                                                      "pp",      "hub", "kv"};
 
 /* Compiles rel into a fresh directory with the extra arguments; returns the directory. */
 static const char *compile_into(const char *tag, const char *rel, const char *emit,

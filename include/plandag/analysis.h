@@ -59,6 +59,13 @@ typedef struct pd_analysis {
 	double handover_bytes_per_request; /* prompt KV cache of one request, every layer */
 	double handover_us;     /* one prefill step's KV hand-over on the links it uses */
 	double ttft_ms, tpot_ms; /* prefill step + hand-over; decode step (pooled plans) */
+	double handover_bytes_per_step; /* prefill replicas x prefill batch x per request */
+	double handover_bytes_per_gpu;  /* what the busiest prefill GPU sends in one step */
+	bool handover_network;          /* that GPU's hand-over crosses the scale-out network */
+	/* A pool's own analysis (an->pools[p]): the sequences per second it moves, the
+	 * prefill pool's supply (replicas x batch / step) or the decode pool's demand
+	 * (replicas x batch / (step x output-tokens)); the deployment's is the smaller. */
+	double sequences_per_s;
 } pd_analysis;
 
 /* Runs every rule except `schema` and `hierarchy` (the parser's) on an expanded plan,
@@ -67,7 +74,8 @@ typedef struct pd_analysis {
  * of memory. */
 pd_status pd_plan_validate(const pd_plan *plan, pd_analysis *an, pd_diag_list *diags);
 
-/* Replaces the throughput with the DAG critical path latency (microseconds). */
+/* Replaces the throughput with the DAG critical path latency (microseconds).  A pooled
+ * plan has one step per pool: use pd_analysis_set_pool_steps (this call leaves it). */
 void pd_analysis_set_throughput(const pd_plan *plan, pd_analysis *an,
                                 double step_latency_us);
 
@@ -76,9 +84,11 @@ void pd_analysis_set_throughput(const pd_plan *plan, pd_analysis *an,
  * deployment's figures (TTFT, TPOT, tokens_per_ms) from them. */
 void pd_analysis_set_pool_steps(const pd_plan *plan, pd_analysis *an, const double *step_us);
 
-/* The `throughput-target` and `latency-target` rules on the current estimate.  pd_plan_validate() calls it
- * with the roofline estimate; call it again (after removing the old diagnostic with
- * pd_diag_list_remove_rule) when the DAG estimate replaces it. */
+/* The `throughput-target` and `latency-target` rules on the current estimate.
+ * pd_plan_validate() calls it with the roofline estimate; call it again (after removing the
+ * old diagnostic with pd_diag_list_remove_rule) when the DAG estimate replaces it.  On a
+ * pooled plan it judges the deployment (TTFT, TPOT, generated tokens/ms) and the
+ * `pool-balance` rule, whose old diagnostics it removes itself. */
 void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an,
                             pd_diag_list *diags);
 

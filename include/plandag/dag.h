@@ -40,12 +40,14 @@ typedef enum pd_node_kind {
 	PD_N_SAMPLE,
 	PD_N_PP_SEND,
 	PD_N_COLLECTIVE, /* hub of one collective instance (gpu = -1) */
+	PD_N_KV_SEND,    /* KV hand-over of a pooled plan: on a prefill GPU (§13) */
+	PD_N_KV_RECV,    /* its arrival on the decode GPU serving the same layer */
 	PD_N__COUNT
 } pd_node_kind;
 
 typedef enum pd_edge_kind {
 	PD_E_DATA,       /* same GPU */
-	PD_E_COMM,       /* pp_send -> pp_recv */
+	PD_E_COMM,       /* pp_send -> pp_recv, kv_send -> kv_recv */
 	PD_E_CONTROL,    /* order on one GPU (micro-batch m -> m+1) */
 	PD_E_COLLECTIVE, /* member -> hub */
 	PD_E__COUNT
@@ -81,7 +83,8 @@ typedef struct pd_node {
 	};
 	uint32_t cost; /* index into dag->costs */
 	uint8_t kind;  /* pd_node_kind */
-	uint8_t pad_[3];
+	uint8_t phase; /* pd_phase of the step it belongs to (its pool's in a pooled plan) */
+	uint8_t pad_[2];
 } pd_node;
 
 typedef struct pd_edge {
@@ -103,7 +106,18 @@ typedef struct pd_groups {
 typedef struct pd_dag_gpu {
 	int32_t replica, stage; /* -1 when the plan does not use this GPU */
 	double memory;          /* bytes the plan needs on it (weights+KV+act+reserve) */
+	int32_t pool;           /* index into dag->pools; -1 without pools or unused */
 } pd_dag_gpu;
+
+/* One pool of a pooled plan (§13, docs/pools.md): replicas first_replica ..
+ * first_replica + n_replicas - 1 of the DAG (numbered across the whole strategy), the
+ * phase of their step, its micro-batches and tokens per replica. */
+typedef struct pd_dag_pool {
+	pd_phase phase;
+	int32_t first_replica, n_replicas;
+	int32_t micro_batches;
+	double step_tokens;
+} pd_dag_pool;
 
 typedef struct pd_dag_stage {
 	int32_t replica, stage;
@@ -144,7 +158,17 @@ typedef struct pd_dag {
 	int32_t micro_batches;
 	pd_phase phase;
 	double step_tokens; /* tokens of one step per replica */
+	/* A pooled plan: one record per pool, in strategy.pools order (then micro_batches,
+	 * phase and step_tokens above are the decode pool's, or the last pool's); NULL and 0
+	 * for a one-phase plan. */
+	pd_dag_pool *pools;
+	uint32_t n_pools;
 } pd_dag;
+
+/* The pool of GPU g, -1 when none (a one-phase DAG, an unused or unknown GPU). */
+int32_t pd_dag_gpu_pool(const pd_dag *dag, int32_t gpu);
+/* The pool replica r belongs to, -1 when none. */
+int32_t pd_dag_replica_pool(const pd_dag *dag, int32_t replica);
 
 /* Creation and growth.  Every function returning pd_status returns PD_IO when out of
  * memory or when a 32-bit id would overflow. */
@@ -227,6 +251,12 @@ typedef struct pd_schedule {
  * has a cycle (*out is then empty). */
 pd_status pd_dag_schedule(const pd_dag *dag, pd_schedule *out);
 void pd_schedule_release(pd_schedule *s); /* accepts NULL and released schedules */
+
+/* A pooled DAG (dag->n_pools > 0): the step of each pool, step_us[p] = the latest end on
+ * the GPUs of pool p in schedule s, the KV hand-over (kv_send, kv_recv) left out: it is
+ * not part of either step (TTFT adds its time, docs/pools.md).  0 for a pool without
+ * nodes. */
+void pd_dag_pool_steps(const pd_dag *dag, const pd_schedule *s, double *step_us);
 
 /* Where the step goes on one GPU: the GPU of the last node to end (the end of the
  * critical path).  compute_us + memory_us = busy time of its compute stream (a node is

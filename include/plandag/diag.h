@@ -33,11 +33,13 @@ typedef enum pd_severity { PD_ERROR, PD_WARNING, PD_NOTE } pd_severity;
 #define PD_RULE_THROUGHPUT_TARGET "throughput-target"
 #define PD_RULE_LATENCY_TARGET "latency-target"
 #define PD_RULE_OVER_PROVISIONED "over-provisioned"
+#define PD_RULE_POOL_BALANCE "pool-balance" /* pooled plans (docs/pools.md) */
 #define PD_RULE_ACYCLIC "acyclic"
 #define PD_RULE_PLACEMENT "placement"
 #define PD_RULE_TRACE "trace" /* a Chakra trace set (plandag verify DIR.chakra) */
 #define PD_RULE_IO "io"
 #define PD_RULE_USAGE "usage" /* a request that cannot be met (exit 2) */
+#define PD_RULE_SUGGEST "suggest" /* what `suggest` pruned or dropped (notes, warnings) */
 
 typedef struct pd_diag {
 	const char *rule; /* one of the PD_RULE_* ids (static string) */

@@ -61,6 +61,12 @@ typedef struct pd_compilation {
  * Release c with pd_compilation_release() whatever the result. */
 pd_status pd_compile_file(const char *path, const pd_compile_options *opt,
                           pd_compilation *c);
+/* The same on a plan held in memory (len bytes of buf; name as messages call it):
+ * `suggest` compiles the plans it writes before writing them. */
+pd_status pd_compile_memory(const char *buf, size_t len, const char *name,
+                            const pd_compile_options *opt, pd_compilation *c);
+/* The same on a plan already parsed (not yet expanded); c takes plan over. */
+pd_status pd_compile_plan(pd_plan *plan, const pd_compile_options *opt, pd_compilation *c);
 void pd_compilation_release(pd_compilation *c);
 
 /* Prints the compile summary (nodes and edges by kind, GPUs, hubs, critical path,

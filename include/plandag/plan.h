@@ -266,6 +266,9 @@ static inline bool pd_plan_is_pooled(const pd_plan *plan)
  * the cost module and the lowering run on a view unchanged.  The view lives as long as
  * plan; nothing to free. */
 void pd_plan_pool_view(const pd_plan *plan, uint32_t p, pd_plan *view);
+/* The context (tokens per sequence) a pool of that phase uses: input-tokens (default
+ * the workload's context) for prefill, input-tokens + output-tokens for decode. */
+int64_t pd_plan_pool_context(const pd_plan *plan, pd_phase phase);
 
 /* Frees the plan and everything in its arena; accepts NULL. */
 void pd_plan_destroy(pd_plan *plan);

@@ -16,6 +16,7 @@
 #include "plandag/pipeline.h"
 #include "plandag/plan.h"
 #include "plandag/report.h"
+#include "plandag/search.h"
 #include "plandag/suggest.h"
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "plandag/analysis.h"
 #include "plandag/diag.h"
 #include "plandag/plan.h"
 
@@ -29,9 +30,9 @@ typedef enum pd_objective {
 const char *pd_objective_name(pd_objective o);
 int pd_objective_from_name(const char *s);
 
-/* One strategy: the JSON `strategy` object of DESIGN §12 member by member.  Every replica
- * is the same; stage i of pp takes layers split as evenly as possible (earlier stages
- * take the remainder); each stage has max(tp, ep) GPUs. */
+/* One strategy: the JSON `strategy` object of docs/suggest.md member by member.  Every
+ * replica is the same; stage i of pp takes layers split as evenly as possible (earlier
+ * stages take the remainder); each stage has max(tp, ep) GPUs. */
 typedef struct pd_choice {
 	int64_t dp, pp, tp;
 	bool sp;
@@ -58,6 +59,10 @@ typedef struct pd_candidate {
 	double peak_memory_fraction; /* the fullest GPU: total / capacity */
 	bool meets_targets;          /* every target of the workload (none given: true) */
 	bool scheduled; /* figures from the lowered, scheduled DAG (else the estimate) */
+	/* A pooled plan (docs/suggest.md): choice is the decode pool's strategy and prefill
+	 * the prefill pool's, each with dp = its pool's replicas; ttft_ms and tpot_ms are
+	 * both set.  prefill.dp = 0 for a plan without pools. */
+	pd_choice prefill;
 } pd_candidate;
 
 typedef struct pd_search_options {
@@ -66,6 +71,12 @@ typedef struct pd_search_options {
 	int top_k;        /* candidates lowered and scheduled for real; 0 = default */
 	int threads;      /* 0 = every online core */
 	double budget_s;  /* time budget before pruning harder; 0 = default */
+	/* The plan's file as read (text_len bytes), or NULL.  Given, the best top_k are
+	 * written with pd_search_plan_xml, parsed back and compiled, so that their figures
+	 * are those `plandag compile` gives the written plan; NULL: the plans built in
+	 * memory are compiled (the same structure). */
+	const char *text;
+	size_t text_len;
 } pd_search_options;
 
 typedef struct pd_search_result {
@@ -86,12 +97,16 @@ typedef struct pd_search_result {
 } pd_search_result;
 
 /* Searches the strategies of an expanded plan (whatever its strategy says, valid or
- * not).  On PD_OK *res is filled (release with pd_search_result_release).  Diagnostics
+ * not; a pooled plan gets both pools sized, its candidates' prefill set).  On PD_OK *res is filled (release with pd_search_result_release).  Diagnostics
  * say why nothing can fit (the memory arithmetic) or what was pruned.  Returns PD_IO when
  * out of memory. */
 pd_status pd_search(const pd_plan *plan, const pd_search_options *opt, pd_search_result *res,
                     pd_diag_list *diags);
 void pd_search_result_release(pd_search_result *res);
+
+/* Why the best candidate under objective o was suggested, one line for the comments of
+ * the suggested plan ("the fewest GPUs that meet every target, then ..."). */
+const char *pd_search_why(pd_objective o);
 
 /* The suggested plan as text: the original plan file (orig, len bytes) with its
  * <workload> and <strategy> elements rewritten for choice c (every other element, comment
@@ -102,6 +117,16 @@ void pd_search_result_release(pd_search_result *res);
  * or when orig is not a plan. */
 char *pd_search_plan_xml(const pd_plan *plan, const char *orig, size_t len, const pd_choice *c,
                          const char *why, size_t *out_len);
+
+/* The suggested plan of a pooled plan (two <pool> elements): the original file with its
+ * <strategy> rewritten, a prefill pool of prefill->dp replicas of that strategy and a
+ * decode pool of decode->dp replicas, each pool keeping its batch (micro-batches from
+ * its choice), a comment before it saying what changed and why.  The workload is kept
+ * (its overlap must be that of both choices).  NULL when out of memory, when orig is not
+ * a plan or when plan has no pools. */
+char *pd_search_pooled_plan_xml(const pd_plan *plan, const char *orig, size_t len,
+                                const pd_choice *prefill, const pd_choice *decode,
+                                const char *why, size_t *out_len);
 
 /* A unified diff (`diff -u` format, 3 lines of context) from text a to text b, labelled
  * a_name and b_name, written to f.  Returns the number of changed hunks (0: identical),

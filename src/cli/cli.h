@@ -12,6 +12,7 @@ enum {
 	PD_CMD_COMPILE = 1u << 2,
 	PD_CMD_VERIFY = 1u << 3,
 	PD_CMD_HELP = 1u << 4,
+	PD_CMD_SUGGEST = 1u << 5,
 	PD_CMD_ALL = 0xffffu,
 };
 
@@ -38,8 +39,12 @@ typedef struct cli {
 	const char *format; /* report: md|json */
 	const char *emit;
 	const char *view;
-	const char *dump;  /* expand|lower */
-	const char *topic; /* help COMMAND */
+	const char *dump;      /* expand|lower */
+	const char *topic;     /* help COMMAND */
+	const char *objective; /* suggest: gpus|throughput|per-gpu|latency */
+	const char *max_gpus;  /* suggest --max-gpus N (as written) */
+	const char *top;       /* suggest --top K (as written) */
+	int diff;              /* suggest --diff */
 	int quiet;
 	int allow_large;
 	int progress; /* 1 show, 0 do not, -1 when stderr is a terminal */
@@ -68,6 +73,10 @@ int pd_cli_report(const cli *c);
 int pd_cli_compile(const cli *c);
 int pd_cli_verify(const cli *c);
 int pd_cli_help(const cli *c);
+/* The words of suggest --emit, as help lists them and as the completion offers them. */
+#define PD_CLI_SUGGEST_EMIT_WORDS "plan png report"
+/* suggest.c */
+int pd_cli_suggest(const cli *c);
 
 /* help.c */
 void pd_cli_usage(FILE *f);

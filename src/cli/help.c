@@ -70,9 +70,13 @@ static const char *option_help(const cli_option *o, char *buf, size_t size)
 	if (o->complete != CC_EMIT)
 		return o->help;
 	char all[256], dflt[256];
-	snprintf(buf, size, "comma list of %s, or none (default %s)",
+	snprintf(buf, size,
+	         "compile: comma list of %s, or none (default %s); suggest: comma list of the "
+	         "words %s "
+	         "(default all)",
 	         pd_cli_emit_words(all, sizeof(all), ", ", ~0u),
-	         pd_cli_emit_words(dflt, sizeof(dflt), ",", PD_EMIT_DEFAULT));
+	         pd_cli_emit_words(dflt, sizeof(dflt), ",", PD_EMIT_DEFAULT),
+	         PD_CLI_SUGGEST_EMIT_WORDS);
 	return buf;
 }
 
@@ -249,7 +253,7 @@ static void completion_values(FILE *f)
 			fputs("        COMPREPLY=($(compgen -W \"", f);
 			for (size_t w = 0; pd_emit_word(w); w++)
 				fprintf(f, "%s ", pd_emit_word(w));
-			fputs("none\" -- \"$cur\")); return;;\n", f);
+			fprintf(f, "none %s\" -- \"$cur\")); return;;\n", PD_CLI_SUGGEST_EMIT_WORDS);
 		} else {
 			fprintf(f, "        COMPREPLY=($(compgen -W \"%s\" -- \"$cur\")); return;;\n",
 			        o->words ? o->words : "");

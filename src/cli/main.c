@@ -64,6 +64,23 @@ const cli_command pd_cli_commands[] = {
      "(src, dst, tag, size), every member of a group issues its collectives in one "
      "order with the same sizes, comm_size > 0.",
      "*.graphml", pd_cli_verify},
+    {"suggest", PD_CMD_SUGGEST, "PLAN.xml",
+     "search the strategies and write the corrected plan",
+     "Keeps the plan's model, cluster and workload and searches the strategies (replicas, "
+     "pipeline stages, stage size, attention TP, SP, dense TP, EP, redundant experts, "
+     "micro-batches, two-batch overlap) on at most the cluster's GPUs (--max-gpus).  Every "
+     "candidate goes through the rules of check and the cost module of compile; the best "
+     "--top are lowered and scheduled like compile does.  Prints the verdict on the plan "
+     "as written and why it falls short, the Pareto frontier (GPUs, tokens/ms, tokens/s "
+     "per GPU, step latency, TTFT/TPOT, peak memory, strategy) and the winner, ranked by "
+     "--objective (gpus: fewest GPUs meeting every target, then throughput; throughput; "
+     "per-gpu; latency).  Writes DIR/NAME-suggested.xml (a plan that passes check, a "
+     "comment on every changed element), NAME-pareto.png and NAME-suggest.md, all or "
+     "none.  An unreachable target is said with the best reachable figure and the GPUs it "
+     "would need.  A pooled plan gets both pools sized (prefill against target-ttft, "
+     "decode against target-tpot, replica counts balanced within pool-balance).  Exit 0 "
+     "when the suggestion meets every target, 1 when none does (docs/suggest.md).",
+     "*.xml", pd_cli_suggest},
     {"help", PD_CMD_HELP, "[COMMAND]", "this overview, or the help of COMMAND",
      "Prints the overview of every command, or the help of COMMAND (the same as "
      "'plandag COMMAND --help').",
@@ -82,16 +99,29 @@ const cli_option pd_cli_options[] = {
     {"help", 'h', NULL, PD_CMD_ALL, "show the help (of the command, when one is given)",
      NULL, CC_NONE, 0},
     {"version", 0, NULL, PD_CMD_ALL, "print the version", NULL, CC_NONE, 0},
-    {"format", 0, "FORMAT", PD_CMD_REPORT,
-     "md (Markdown, the default) or json (members plan, verdict, diagnostics, gpus, "
-     "params, kv_bytes_per_token, memory, throughput, dag, ...)",
+    {"format", 0, "FORMAT", PD_CMD_REPORT | PD_CMD_SUGGEST,
+     "md (Markdown, the default) or json (report: members plan, verdict, diagnostics, "
+     "gpus, params, kv_bytes_per_token, memory, throughput, dag, ...; suggest: plan, "
+     "objective, original, candidates, frontier, best, reachable, evaluated)",
      "md json", CC_WORDS, 0},
-    {"output", 'o', "DIR", PD_CMD_COMPILE,
+    {"output", 'o', "DIR", PD_CMD_COMPILE | PD_CMD_SUGGEST,
      "output directory, created if missing (default out/); '-o -' writes the one file "
      "that --emit names to standard output",
      NULL, CC_DIR, 0},
     /* help and completion come from the exporter table (help.c) */
-    {"emit", 0, "LIST", PD_CMD_COMPILE, NULL, NULL, CC_EMIT, 0},
+    {"emit", 0, "LIST", PD_CMD_COMPILE | PD_CMD_SUGGEST, NULL, NULL, CC_EMIT, 0},
+    {"objective", 0, "OBJ", PD_CMD_SUGGEST,
+     "suggest ranks by gpus (fewest GPUs meeting every target, then throughput; the "
+     "default), throughput (tokens/ms), per-gpu (tokens/s per GPU) or latency (step)",
+     "gpus throughput per-gpu latency", CC_WORDS, 0},
+    {"max-gpus", 0, "N", PD_CMD_SUGGEST,
+     "suggest uses at most N GPUs (default: the cluster's)", NULL, CC_NONE, 0},
+    {"top", 0, "K", PD_CMD_SUGGEST,
+     "suggest lowers and schedules the best K candidates for real (default 5, at most 64)",
+     NULL, CC_NONE, 0},
+    {"diff", 0, NULL, PD_CMD_SUGGEST,
+     "suggest prints the unified diff from the plan to the suggested plan", NULL, CC_NONE,
+     0},
     {"view", 0, "VIEW", PD_CMD_COMPILE,
      "picture view: overview, full, stage=S, gpu=G or layer=L (default: full up to 1000 "
      "nodes, overview above; a full picture above 4000 nodes is refused)",
@@ -177,6 +207,14 @@ static void take(parsed *p, size_t row, const char *val)
 		c->view = val;
 	else if (strcmp(n, "dump") == 0)
 		c->dump = val;
+	else if (strcmp(n, "objective") == 0)
+		c->objective = val;
+	else if (strcmp(n, "max-gpus") == 0)
+		c->max_gpus = val;
+	else if (strcmp(n, "top") == 0)
+		c->top = val;
+	else if (strcmp(n, "diff") == 0)
+		c->diff = 1;
 	else if (strcmp(n, "allow-large") == 0)
 		c->allow_large = 1;
 	else if (strcmp(n, "help-man") == 0)

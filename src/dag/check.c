@@ -414,6 +414,90 @@ static void check_pp(finder *f, uint32_t v, const pd_node *n)
 	        c, send ? "to" : "from", send ? "pp_recv" : "pp_send");
 }
 
+/* The other end of kv node v's only comm edge with a kv partner (UINT32_MAX unless
+ * exactly one). */
+static uint32_t kv_partner(const pd_dag *d, uint32_t v, int send)
+{
+	const uint32_t *off = send ? d->out_off : d->in_off,
+	               *ids = send ? d->out_edge : d->in_edge;
+	uint32_t other = UINT32_MAX, c = 0;
+	pd_node_kind want = send ? PD_N_KV_RECV : PD_N_KV_SEND;
+	for (uint32_t i = off[v]; i < off[v + 1]; i++) {
+		const pd_edge *ed = &d->edges[ids[i]];
+		uint32_t w = send ? ed->dst : ed->src;
+		if (ed->kind == PD_E_COMM && d->nodes[w].kind == want) {
+			other = w;
+			c++;
+		}
+	}
+	return c == 1 ? other : UINT32_MAX;
+}
+
+static double node_bytes(const pd_dag *d, uint32_t v)
+{
+	uint32_t c = d->nodes[v].cost;
+	return c < d->n_costs ? d->costs[c].bytes : 0;
+}
+
+/* The phase GPU g's pool runs (-1 when unknown). */
+static int gpu_phase(const pd_dag *d, int32_t g)
+{
+	int32_t p = pd_dag_gpu_pool(d, g);
+	return p >= 0 && (uint32_t)p < d->n_pools ? (int)d->pools[p].phase : -1;
+}
+
+/* A kv_send pairs with exactly one kv_recv (and the other way round) carrying the
+ * same bytes of the same layer, from a prefill GPU to a decode GPU; the layer is one
+ * that both GPUs' stages serve (checked in check_kv_layers). */
+static void check_kv(finder *f, uint32_t v, const pd_node *n)
+{
+	const pd_dag *d = f->dag;
+	int send = n->kind == PD_N_KV_SEND;
+	uint32_t w = kv_partner(d, v, send);
+	char what[128];
+	if (w == UINT32_MAX) {
+		describe(f, v, what, sizeof(what));
+		finding(f, "pair every kv_send with exactly one kv_recv by a comm edge",
+		        "%s n%u (%s) is not paired with exactly one %s",
+		        send ? "kv_send" : "kv_recv", v, what, send ? "kv_recv" : "kv_send");
+		return;
+	}
+	if (!send)
+		return; /* the pair is judged once, from its send */
+	const pd_node *r = &d->nodes[w];
+	if (node_bytes(d, v) != node_bytes(d, w) || r->layer != n->layer) {
+		describe(f, v, what, sizeof(what));
+		finding(
+		    f, "a kv_recv receives exactly what its kv_send sends: same bytes, same layer",
+		    "kv_send n%u (%s) sends %.0f bytes of layer %d but kv_recv n%u receives %.0f "
+		    "bytes of layer %d",
+		    v, what, node_bytes(d, v), (int)n->layer, w, node_bytes(d, w), (int)r->layer);
+	}
+	int ps = gpu_phase(d, n->gpu), pr = gpu_phase(d, r->gpu);
+	if ((ps >= 0 && ps != PD_PREFILL) || (pr >= 0 && pr != PD_DECODE)) {
+		describe(f, v, what, sizeof(what));
+		finding(
+		    f, "hand the KV over from a GPU of the prefill pool to one of the decode pool",
+		    "kv_send n%u (%s) goes from gpu %d to gpu %d, not from the prefill pool to the "
+		    "decode pool",
+		    v, what, (int)n->gpu, (int)r->gpu);
+	}
+}
+
+/* The node's phase is its pool's (a one-phase DAG: the DAG's). */
+static void check_phase(finder *f, uint32_t v, const pd_node *n)
+{
+	const pd_dag *d = f->dag;
+	int want = d->n_pools ? gpu_phase(d, n->gpu) : (int)d->phase;
+	if (want < 0 || n->phase == want)
+		return;
+	char what[128];
+	describe(f, v, what, sizeof(what));
+	finding(f, "give every node the phase of the pool its GPU belongs to",
+	        "node n%u (%s) has phase %s but gpu %d runs the %s step", v, what,
+	        pd_phase_name((pd_phase)n->phase), (int)n->gpu, pd_phase_name((pd_phase)want));
+}
+
 /* A member has exactly one collective edge, to a hub. */
 static void check_member(finder *f, uint32_t v)
 {
@@ -441,13 +525,57 @@ static pd_status check_nodes(finder *f)
 			continue;
 		}
 		check_node_gpu(f, v, n);
+		check_phase(f, v, n);
 		if (n->kind == PD_N_EXPERT)
 			check_expert(f, v, n);
 		else if (n->kind == PD_N_PP_SEND || n->kind == PD_N_PP_RECV)
 			check_pp(f, v, n);
+		else if (n->kind == PD_N_KV_SEND || n->kind == PD_N_KV_RECV)
+			check_kv(f, v, n);
 		else if (pd_node_kind_is_collective_member((pd_node_kind)n->kind))
 			check_member(f, v);
 	}
+	return PD_OK;
+}
+
+/* Every kv_send / kv_recv carries a layer its GPU serves: one that some other node of
+ * that GPU (an attention, a norm) computes. */
+static pd_status check_kv_layers(finder *f)
+{
+	const pd_dag *d = f->dag;
+	if (d->n_gpus <= 0 || !d->n_pools)
+		return PD_OK;
+	int32_t *lo = malloc((size_t)d->n_gpus * sizeof(int32_t));
+	int32_t *hi = malloc((size_t)d->n_gpus * sizeof(int32_t));
+	if (!lo || !hi) {
+		free(lo);
+		free(hi);
+		return PD_IO;
+	}
+	for (int32_t g = 0; g < d->n_gpus; g++)
+		lo[g] = INT32_MAX, hi[g] = -1;
+	for (uint32_t v = 0; v < d->n_nodes; v++) {
+		const pd_node *n = &d->nodes[v];
+		bool kv = n->kind == PD_N_KV_SEND || n->kind == PD_N_KV_RECV;
+		if (kv || n->gpu < 0 || n->gpu >= d->n_gpus || n->layer < 0)
+			continue;
+		lo[n->gpu] = n->layer < lo[n->gpu] ? n->layer : lo[n->gpu];
+		hi[n->gpu] = n->layer > hi[n->gpu] ? n->layer : hi[n->gpu];
+	}
+	for (uint32_t v = 0; v < d->n_nodes; v++) {
+		const pd_node *n = &d->nodes[v];
+		if ((n->kind != PD_N_KV_SEND && n->kind != PD_N_KV_RECV) || n->gpu < 0 ||
+		    n->gpu >= d->n_gpus || (n->layer >= lo[n->gpu] && n->layer <= hi[n->gpu]))
+			continue;
+		char what[128];
+		describe(f, v, what, sizeof(what));
+		finding(f, "hand each layer's KV over between GPUs whose stages serve that layer",
+		        "%s n%u (%s) hands over layer %d, which gpu %d does not serve",
+		        pd_node_kind_name((pd_node_kind)n->kind), v, what, (int)n->layer,
+		        (int)n->gpu);
+	}
+	free(lo);
+	free(hi);
 	return PD_OK;
 }
 
@@ -469,6 +597,8 @@ pd_status pd_dag_check_placement(const pd_dag *dag, pd_diag_list *diags)
 	pd_status s = index_stages(&f);
 	if (s == PD_OK)
 		s = check_nodes(&f);
+	if (s == PD_OK)
+		s = check_kv_layers(&f);
 	if (s == PD_OK)
 		check_memory(&f);
 	free(f.stage_idx);

@@ -85,4 +85,26 @@ pd_status pd_i_costs_stage(pd_dag *dag, const pd_i_stage_shape *sh, pd_i_costs *
 pd_status pd_i_costs_expert(pd_dag *dag, const pd_i_stage_shape *sh, uint32_t copies,
                             bool busiest, uint32_t *idx);
 
+/* ---- the KV hand-over of a pooled plan (src/dag/handover.c, docs/pools.md) ---- */
+
+/* One run of kv_send / kv_recv pairs: GPU index gi of a prefill stage hands the KV of
+ * layers first_layer .. last_layer over to dst_gpu, a GPU of stage dst_stage of decode
+ * replica dst_replica (indices into plan->strategy.replicas), `bytes` per layer. */
+typedef struct pd_i_kv_pair {
+	uint32_t gi;
+	int32_t src_gpu, dst_gpu;
+	uint32_t dst_replica, dst_stage;
+	int64_t first_layer, last_layer;
+	double bytes;
+} pd_i_kv_pair;
+
+typedef void (*pd_i_kv_fn)(void *arg, const pd_i_kv_pair *pair);
+
+/* Calls fn for every run of pairs that stage s of prefill replica r (an index into
+ * plan->strategy.replicas) hands over, GPU by GPU in stage order, then decode stage by
+ * decode stage: the one emitter behind both lowering and counting.  Nothing when the
+ * plan has no prefill and decode pool. */
+void pd_i_handover_pairs(const pd_plan *plan, uint32_t r, uint32_t s, pd_i_kv_fn fn,
+                         void *arg);
+
 #endif

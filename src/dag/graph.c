@@ -80,6 +80,7 @@ void pd_dag_destroy(pd_dag *dag)
 	}
 	free(dag->stages);
 	free(dag->gpu);
+	free(dag->pools);
 	free(d);
 }
 
@@ -429,6 +430,8 @@ static void dump_node(const pd_dag *dag, uint32_t v, FILE *f)
 	} else {
 		fprintf(f, " expert=%d", (int)n->expert);
 	}
+	if (dag->n_pools)
+		fprintf(f, " phase=%s", pd_phase_name((pd_phase)n->phase));
 	if (n->cost < dag->n_costs) {
 		const pd_cost *c = &dag->costs[n->cost];
 		fprintf(f, " flops=%.6g bytes=%.6g us=%.4f", c->flops, c->bytes, c->us);
@@ -451,6 +454,22 @@ void pd_dag_dump(const pd_dag *dag, FILE *f)
 		fprintf(f, "e%" PRIu32 " n%" PRIu32 " -> n%" PRIu32 " %s\n", e, ed->src, ed->dst,
 		        kn ? kn : "?");
 	}
+}
+
+int32_t pd_dag_replica_pool(const pd_dag *dag, int32_t replica)
+{
+	for (uint32_t p = 0; p < dag->n_pools; p++)
+		if (replica >= dag->pools[p].first_replica &&
+		    replica - dag->pools[p].first_replica < dag->pools[p].n_replicas)
+			return (int32_t)p;
+	return -1;
+}
+
+int32_t pd_dag_gpu_pool(const pd_dag *dag, int32_t gpu)
+{
+	if (!dag->gpu || gpu < 0 || gpu >= dag->n_gpus)
+		return -1;
+	return dag->gpu[gpu].pool;
 }
 
 void pd_dag_stage_sort_copies(pd_dag_stage *st)

@@ -127,6 +127,19 @@ typedef struct lower_ctx {
 	uint32_t *send_to;             /* pp_send ids of the boundary after: [mb*next + j] */
 	uint64_t n_nodes, n_edges;     /* counting: the sink */
 	uint64_t *lane_nodes, n_hubs;  /* counting: nodes of one GPU of each lane, hubs */
+	/* a pooled plan: `plan` is one pool's view, `whole` the plan (NULL otherwise) */
+	const pd_plan *whole;
+	uint8_t phase;      /* of every node emitted: the pool's */
+	int32_t r_base;     /* replica of the view's replica 0 in the whole strategy */
+	bool handover;      /* the prefill pool: its stages send their KV (kv_send) */
+	uint32_t *kv_attn;  /* lowering: last attention node of [layer - first][lane] */
+	struct kv_pending { /* lowering: kv_sends waiting for their kv_recv */
+		uint32_t send;
+		int32_t gpu, replica, stage, layer;
+		double bytes;
+	} * pend;
+	size_t n_pend, cap_pend;
+	pd_status kv_status; /* PD_IO once the hand-over ran out of memory */
 } lower_ctx;
 
 /* The sink is called once per node and edge: keep it inlined into the emitter. */
@@ -162,7 +175,8 @@ HOT uint32_t node(lower_ctx *x, uint32_t li, pd_node_kind kind, int32_t layer,
 	               .micro_batch = x->mb,
 	               .expert = expert,
 	               .cost = cost,
-	               .kind = (uint8_t)kind};
+	               .kind = (uint8_t)kind,
+	               .phase = x->phase};
 	return d->n_nodes++;
 }
 
@@ -203,6 +217,7 @@ static void hubs_after(lower_ctx *x, int32_t layer, uint32_t group_size, uint32_
 {
 	if (!x->dag) { /* counting: n_groups hubs, one collective edge per GPU */
 		x->n_nodes += n_groups;
+		x->n_hubs += n_groups;
 		x->n_edges += (uint64_t)n_groups * group_size;
 		return;
 	}
@@ -332,12 +347,17 @@ static void moe_combine(lower_ctx *x, int32_t layer)
 		ep_round(x, layer, PD_N_EP_COMBINE);
 }
 
-/* Every lane's chain of the n compute kinds, in order. */
+/* Every lane's chain of the n compute kinds, in order.  Lowering the prefill pool of a
+ * pooled plan, each lane's attention node of the layer is remembered: its KV is handed
+ * over from there (the last micro-batch's, once all of them have run). */
 static void chains(lower_ctx *x, int32_t layer, const pd_node_kind *kinds, size_t n)
 {
 	for (uint32_t li = 0; li < x->n_lanes; li++)
-		for (size_t i = 0; i < n; i++)
-			chain(x, li, kinds[i], layer, x->c.op[kinds[i]]);
+		for (size_t i = 0; i < n; i++) {
+			uint32_t v = chain(x, li, kinds[i], layer, x->c.op[kinds[i]]);
+			if (kinds[i] == PD_N_ATTENTION && x->kv_attn)
+				x->kv_attn[(size_t)(layer - x->si.st->first_layer) * x->si.S + li] = v;
+		}
 }
 
 /* The first part of a layer on every GPU of the stage, phase by phase: every GPU's
@@ -618,7 +638,74 @@ static pd_status stage_begin(lower_ctx *x, const pd_replica *rep, uint32_t s)
 	PD_CHECK(pd_i_costs_stage(x->dag, &sh, &x->c));
 	PD_CHECK(stage_expert_costs(x, &sh));
 	PD_CHECK(stage_groups(x));
+	if (x->handover) {
+		size_t L = (size_t)(x->si.st->last_layer - x->si.st->first_layer + 1);
+		PD_CHECK(grow_u32(&x->kv_attn, L * x->si.S));
+	}
 	return grow_u32(&x->send_to, (size_t)x->mbs * x->si.next_size);
+}
+
+/* ---- the KV hand-over (handover.c says who sends what to whom) ---- */
+
+/* Lowering: one kv_send per layer of the run on the prefill GPU, fed by that layer's
+ * attention node; its kv_recv waits in x->pend until the decode pool is lowered (its
+ * id then comes after the decode step, so the decode GPU's comm stream runs the step
+ * first: the handed-over requests join the next step). */
+static void kv_lower(void *arg, const pd_i_kv_pair *p)
+{
+	lower_ctx *x = arg;
+	const pd_cluster *cl = &x->plan->cluster;
+	bool spans = pd_i_group_spans_nodes(cl, (const int32_t[]){p->src_gpu, p->dst_gpu}, 2);
+	pd_cost c = {0, p->bytes, pd_i_comm_us(cl, p->bytes, spans), p->bytes, 0};
+	uint32_t cost = 0;
+	size_t L = (size_t)(p->last_layer - p->first_layer + 1);
+	if (x->kv_status == PD_OK)
+		x->kv_status = pd_dag_intern_cost(x->dag, &c, &cost);
+	if (x->kv_status == PD_OK && x->n_pend + L > x->cap_pend) {
+		size_t cap = (x->n_pend + L) * 2;
+		x->kv_status = grow((void **)&x->pend, cap, sizeof(*x->pend));
+		x->cap_pend = x->kv_status == PD_OK ? cap : x->cap_pend;
+	}
+	for (int64_t l = p->first_layer; x->kv_status == PD_OK && l <= p->last_layer; l++) {
+		uint32_t v = node(x, p->gi, PD_N_KV_SEND, (int32_t)l, -1, cost);
+		size_t at = (size_t)(l - x->si.st->first_layer) * x->si.S + p->gi;
+		edge(x, p->gi, x->kv_attn[at], v, PD_E_DATA);
+		x->pend[x->n_pend++] = (struct kv_pending){
+		    v,          p->dst_gpu, (int32_t)p->dst_replica, (int32_t)p->dst_stage,
+		    (int32_t)l, p->bytes};
+	}
+}
+
+/* The kv_sends of the stage just lowered (all its micro-batches have run). */
+static pd_status stage_handover(lower_ctx *x)
+{
+	if (!x->handover)
+		return PD_OK;
+	x->mb = 0;
+	pd_i_handover_pairs(x->whole, (uint32_t)x->r, (uint32_t)x->s, kv_lower, x);
+	return x->kv_status;
+}
+
+/* After the decode pool: the kv_recv of every pending kv_send, joined by a comm edge. */
+static pd_status emit_recvs(pd_dag *d, const lower_ctx *x)
+{
+	for (size_t i = 0; i < x->n_pend; i++) {
+		const struct kv_pending *k = &x->pend[i];
+		pd_cost c = {0, k->bytes, 0, k->bytes, 0};
+		pd_node n = {.gpu = k->gpu,
+		             .replica = k->replica,
+		             .stage = k->stage,
+		             .layer = k->layer,
+		             .expert = -1,
+		             .kind = PD_N_KV_RECV,
+		             .phase = PD_DECODE};
+		uint32_t v;
+		PD_CHECK(pd_dag_intern_cost(d, &c, &n.cost));
+		PD_ASSERT(d->n_nodes < d->cap_nodes && d->n_edges < d->cap_edges);
+		PD_CHECK(pd_dag_add_node(d, &n, &v));
+		PD_CHECK(pd_dag_add_edge(d, k->send, v, PD_E_COMM));
+	}
+	return PD_OK;
 }
 
 static void ctx_release(lower_ctx *x)
@@ -641,6 +728,8 @@ static void ctx_release(lower_ctx *x)
 	free(x->recv_from);
 	free(x->send_to);
 	free(x->lane_nodes);
+	free(x->kv_attn);
+	free(x->pend);
 }
 
 static pd_status lower_all(lower_ctx *x)
@@ -648,7 +737,7 @@ static pd_status lower_all(lower_ctx *x)
 	const pd_strategy *st = &x->plan->strategy;
 	for (uint32_t r = 0; r < st->n_replicas; r++) {
 		const pd_replica *rep = &st->replicas[r];
-		x->r = (int32_t)r;
+		x->r = x->r_base + (int32_t)r;
 		for (uint32_t s = 0; s < rep->n_stages; s++) {
 			x->s = (int32_t)s;
 			PD_CHECK(stage_begin(x, rep, s));
@@ -658,6 +747,7 @@ static pd_status lower_all(lower_ctx *x)
 			else
 				for (; x->mb < x->mbs; x->mb++)
 					emit_micro_batch(x);
+			PD_CHECK(stage_handover(x));
 			uint32_t *t = x->recv_from; /* this stage's sends feed the next */
 			x->recv_from = x->send_to;
 			x->send_to = t;
@@ -803,9 +893,16 @@ static pd_status count_class(lower_ctx *x, class_count *c)
 	c->de = c->e;              /* two-batch overlap: one unit, no second */
 	if (x->overlap)
 		return PD_OK;
+	/* the per-lane counts are those of one micro-batch: keep them from the second */
+	uint64_t *one = malloc((x->n_lanes ? x->n_lanes : 1) * sizeof(uint64_t));
+	if (!one)
+		return PD_IO;
+	memcpy(one, x->lane_nodes, x->n_lanes * sizeof(uint64_t));
 	x->mb = 1;
 	emit_micro_batch(x);
 	c->de = x->n_edges - c->e; /* the second micro-batch alone: with its control edges */
+	memcpy(x->lane_nodes, one, x->n_lanes * sizeof(uint64_t));
+	free(one);
 	return PD_OK;
 }
 
@@ -865,9 +962,38 @@ static pd_status count_stage(lower_ctx *x, count_memo *m, const pd_replica *rep,
 	return PD_OK;
 }
 
-/* The emitter in count mode, once per distinct class of stage and GPU, for one
+/* Whether the filter of cp selects a node of (replica, stage, gpu). */
+static bool part_selects(const count_part *cp, int64_t r, int64_t s, int32_t gpu)
+{
+	return (cp->replica < 0 || cp->replica == r) && (cp->stage < 0 || cp->stage == s) &&
+	       (cp->gpu < 0 || cp->gpu == gpu);
+}
+
+/* Counting the hand-over: what kv_lower and emit_recvs create for a run, a kv_send with
+ * its data edge and a kv_recv with its comm edge per layer. */
+typedef struct kv_count {
+	count_part *cp;
+	int64_t r, s;
+} kv_count;
+
+static void kv_counted(void *arg, const pd_i_kv_pair *p)
+{
+	const kv_count *k = arg;
+	uint64_t L = (uint64_t)(p->last_layer - p->first_layer + 1);
+	k->cp->nodes += 2 * L;
+	k->cp->edges += 2 * L;
+	if (part_selects(k->cp, k->r, k->s, p->src_gpu))
+		k->cp->part_nodes += L;
+	if (part_selects(k->cp, p->dst_replica, p->dst_stage, p->dst_gpu))
+		k->cp->part_nodes += L;
+}
+
+/* The emitter in count mode on one single-phase plan (or one pool's view, whose replica
+ * 0 is replica r_base of the whole strategy; with `whole`, the prefill pool's stages also
+ * count their hand-over), once per distinct class of stage and GPU, for one
  * micro-batch, multiplied: O(distinct classes x layers + GPUs), never O(nodes). */
-static pd_status count_all(const pd_plan *plan, count_part *cp)
+static pd_status count_plan(const pd_plan *plan, const pd_plan *whole, uint32_t r_base,
+                            count_part *cp)
 {
 	uint64_t mbs =
 	    plan->workload.micro_batches > 0 ? (uint64_t)plan->workload.micro_batches : 1;
@@ -878,16 +1004,34 @@ static pd_status count_all(const pd_plan *plan, count_part *cp)
 		mbs = 1; /* one unit: both halves */
 	count_memo *m = calloc(1, sizeof(*m));
 	pd_status s = m ? PD_OK : PD_IO;
+	bool kv = whole && plan->workload.phase == PD_PREFILL;
 	for (uint32_t r = 0; s == PD_OK && r < plan->strategy.n_replicas; r++) {
 		const pd_replica *rep = &plan->strategy.replicas[r];
-		for (uint32_t i = 0; s == PD_OK && i < rep->n_stages; i++)
-			s = count_stage(&x, m, rep, r, i, mbs, cp);
+		for (uint32_t i = 0; s == PD_OK && i < rep->n_stages; i++) {
+			s = count_stage(&x, m, rep, r_base + r, i, mbs, cp);
+			kv_count k = {cp, r_base + r, i};
+			if (s == PD_OK && kv)
+				pd_i_handover_pairs(whole, r_base + r, i, kv_counted, &k);
+		}
 	}
 	for (uint32_t i = 0; m && i < m->n; i++)
 		class_release(&m->c[i]);
 	free(m);
 	ctx_release(&x);
 	return s;
+}
+
+/* A pooled plan counts pool by pool (no class is shared: the phases differ). */
+static pd_status count_all(const pd_plan *plan, count_part *cp)
+{
+	if (!pd_plan_is_pooled(plan))
+		return count_plan(plan, NULL, 0, cp);
+	for (uint32_t p = 0; p < plan->strategy.n_pools; p++) {
+		pd_plan view;
+		pd_plan_pool_view(plan, p, &view);
+		PD_CHECK(count_plan(&view, plan, plan->strategy.pools[p].first_replica, cp));
+	}
+	return PD_OK;
 }
 
 pd_status pd_dag_count(const pd_plan *plan, uint64_t *nodes, uint64_t *edges)
@@ -921,14 +1065,14 @@ static pd_status fill_gpus(pd_dag *d, const pd_plan *p, const pd_analysis *an)
 	if (!d->gpu)
 		return PD_IO;
 	for (int64_t g = 0; g < n; g++)
-		d->gpu[g].replica = d->gpu[g].stage = -1;
+		d->gpu[g].replica = d->gpu[g].stage = d->gpu[g].pool = -1;
 	for (uint32_t r = 0; r < p->strategy.n_replicas; r++) {
 		const pd_replica *rep = &p->strategy.replicas[r];
 		for (uint32_t s = 0; s < rep->n_stages; s++)
 			for (uint32_t i = 0; i < rep->stages[s].n_gpus; i++) {
 				int32_t g = rep->stages[s].gpus[i];
 				if (g >= 0 && g < n)
-					d->gpu[g] = (pd_dag_gpu){(int32_t)r, (int32_t)s, 0};
+					d->gpu[g] = (pd_dag_gpu){(int32_t)r, (int32_t)s, 0, -1};
 			}
 	}
 	for (uint32_t i = 0; an && i < an->n_memory; i++)
@@ -995,18 +1139,98 @@ static pd_status fill_stages(pd_dag *d, const pd_plan *p)
 	return PD_OK;
 }
 
+/* Micro-batches of a step (two-batch overlap: its two halves) and its tokens per
+ * replica. */
+static int32_t step_micro_batches(const pd_workload *w)
+{
+	return w->overlap_two_batch ? 2 : w->micro_batches > 0 ? (int32_t)w->micro_batches : 1;
+}
+
+static double step_tokens(const pd_workload *w)
+{
+	return (double)w->batch * (w->phase == PD_PREFILL ? (double)w->context : 1);
+}
+
+/* A pooled plan: one pd_dag_pool per pool, and every GPU's pool by its replica. */
+static pd_status fill_pools(pd_dag *d, const pd_plan *p)
+{
+	uint32_t n = p->strategy.n_pools;
+	d->pools = calloc(n, sizeof(pd_dag_pool));
+	if (!d->pools)
+		return PD_IO;
+	d->n_pools = n;
+	d->micro_batches = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		pd_plan v;
+		pd_plan_pool_view(p, i, &v);
+		const pd_pool *pl = &p->strategy.pools[i];
+		d->pools[i] =
+		    (pd_dag_pool){pl->phase, (int32_t)pl->first_replica, (int32_t)pl->n_replicas,
+		                  step_micro_batches(&v.workload), step_tokens(&v.workload)};
+		if (d->pools[i].micro_batches > d->micro_batches)
+			d->micro_batches = d->pools[i].micro_batches; /* labels name micro-batches */
+		d->phase = pl->phase;
+		d->step_tokens = d->pools[i].step_tokens;
+	}
+	for (int32_t g = 0; g < d->n_gpus; g++)
+		d->gpu[g].pool = pd_dag_replica_pool(d, d->gpu[g].replica);
+	return PD_OK;
+}
+
 static pd_status fill_context(pd_dag *d, const pd_plan *p, const pd_analysis *an)
 {
 	const pd_workload *w = &p->workload;
 	d->name = p->name;
 	d->n_replicas = (int32_t)p->strategy.n_replicas;
-	d->micro_batches = w->micro_batches > 0 ? (int32_t)w->micro_batches : 1;
-	if (w->overlap_two_batch)
-		d->micro_batches = 2; /* the two halves */
+	d->micro_batches = step_micro_batches(w);
 	d->phase = w->phase;
-	d->step_tokens = (double)w->batch * (w->phase == PD_PREFILL ? (double)w->context : 1);
+	d->step_tokens = step_tokens(w);
 	PD_CHECK(fill_gpus(d, p, an));
+	if (pd_plan_is_pooled(p))
+		PD_CHECK(fill_pools(d, p));
 	return fill_stages(d, p);
+}
+
+/* Lowers one single-phase plan, or one pool's view of `whole` whose replica 0 is
+ * replica r_base; the prefill pool's stages hand their KV over (pending in *pend). */
+static pd_status lower_plan(pd_dag *d, const pd_plan *plan, const pd_plan *whole,
+                            uint32_t r_base, lower_ctx *keep)
+{
+	lower_ctx x = {.plan = plan,
+	               .dag = d,
+	               .decode = plan->workload.phase == PD_DECODE,
+	               .overlap = plan->workload.overlap_two_batch,
+	               .mbs = step_micro_batches(&plan->workload),
+	               .whole = whole,
+	               .phase = (uint8_t)plan->workload.phase,
+	               .r_base = (int32_t)r_base,
+	               .handover = whole && plan->workload.phase == PD_PREFILL,
+	               .pend = keep->pend,
+	               .n_pend = keep->n_pend,
+	               .cap_pend = keep->cap_pend};
+	pd_status s = lower_all(&x);
+	keep->pend = x.pend; /* the pending kv_sends outlive the pool's context */
+	keep->n_pend = x.n_pend;
+	keep->cap_pend = x.cap_pend;
+	x.pend = NULL;
+	ctx_release(&x);
+	return s;
+}
+
+/* Pool by pool, in strategy order (prefill's replicas first), then the kv_recvs. */
+static pd_status lower_pools(pd_dag *d, const pd_plan *plan)
+{
+	lower_ctx keep = {0};
+	pd_status s = PD_OK;
+	for (uint32_t p = 0; s == PD_OK && p < plan->strategy.n_pools; p++) {
+		pd_plan view;
+		pd_plan_pool_view(plan, p, &view);
+		s = lower_plan(d, &view, plan, plan->strategy.pools[p].first_replica, &keep);
+	}
+	if (s == PD_OK)
+		s = emit_recvs(d, &keep);
+	free(keep.pend);
+	return s;
 }
 
 static pd_status lower_into(pd_dag *d, const pd_plan *plan, const pd_analysis *an)
@@ -1017,14 +1241,9 @@ static pd_status lower_into(pd_dag *d, const pd_plan *plan, const pd_analysis *a
 		return PD_IO;
 	PD_CHECK(pd_dag_reserve(d, (uint32_t)nn, (uint32_t)ne));
 	PD_CHECK(fill_context(d, plan, an));
-	lower_ctx x = {.plan = plan,
-	               .dag = d,
-	               .decode = plan->workload.phase == PD_DECODE,
-	               .overlap = plan->workload.overlap_two_batch,
-	               .mbs = d->micro_batches};
-	pd_status s = lower_all(&x);
-	ctx_release(&x);
-	PD_CHECK(s);
+	lower_ctx none = {0};
+	PD_CHECK(pd_plan_is_pooled(plan) ? lower_pools(d, plan)
+	                                 : lower_plan(d, plan, NULL, 0, &none));
 	/* counting is this emitter with a counting sink: they agree by construction */
 	PD_ASSERT(d->n_nodes == nn && d->n_edges == ne);
 	return pd_dag_finalize(d);

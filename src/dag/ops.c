@@ -39,6 +39,9 @@ const pd_i_op pd_i_ops[PD_N__COUNT] = {
     [PD_N_SAMPLE] = COMPUTE("sample", pd_i_work_sample),
     [PD_N_PP_SEND] = COLL("pp_send", PD_I_F_PP, PD_I_COLL_NONE, pd_i_work_pp),
     [PD_N_COLLECTIVE] = COLL("collective", PD_I_F_HUB, PD_I_COLL_NONE, NULL),
+    [PD_N_KV_SEND] = COLL("kv_send", PD_I_F_KV, PD_I_COLL_NONE, pd_i_work_kv),
+    [PD_N_KV_RECV] = {"kv_recv", PD_I_F_KV, PD_I_STREAM_COMM, PD_I_COLL_NONE,
+                      PD_I_TIME_NONE, pd_i_work_kv},
 };
 
 const pd_i_family_style pd_i_family_styles[PD_I_F__COUNT] = {
@@ -48,6 +51,7 @@ const pd_i_family_style pd_i_family_styles[PD_I_F__COUNT] = {
     [PD_I_F_PP] = {"PP p2p (send / recv)", "cds", "#ead7f2", "#7b3f98"},
     [PD_I_F_HUB] = {"collective hub (one per instance)", "doubleoctagon", "#f8d0d0",
                     "#b03030"},
+    [PD_I_F_KV] = {"KV hand-over (prefill -> decode)", "cds", "#fff3b0", "#a07800"},
 };
 
 const char *pd_node_kind_name(pd_node_kind k)

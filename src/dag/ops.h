@@ -21,6 +21,7 @@ typedef enum pd_i_family {
 	PD_I_F_EP, /* expert-parallel collective member */
 	PD_I_F_PP, /* pipeline point-to-point */
 	PD_I_F_HUB,
+	PD_I_F_KV, /* KV hand-over of a pooled plan (kv_send / kv_recv) */
 	PD_I_F__COUNT
 } pd_i_family;
 

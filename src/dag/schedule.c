@@ -240,3 +240,17 @@ void pd_schedule_release(pd_schedule *s)
 	free(s->end_us);
 	memset(s, 0, sizeof(*s));
 }
+
+void pd_dag_pool_steps(const pd_dag *dag, const pd_schedule *s, double *step_us)
+{
+	for (uint32_t p = 0; p < dag->n_pools; p++)
+		step_us[p] = 0;
+	for (uint32_t v = 0; v < dag->n_nodes && v < s->n; v++) {
+		const pd_node *n = &dag->nodes[v];
+		int32_t p = pd_dag_gpu_pool(dag, n->gpu);
+		if (p < 0 || n->kind == PD_N_KV_SEND || n->kind == PD_N_KV_RECV)
+			continue;
+		if (s->end_us[v] > step_us[p])
+			step_us[p] = s->end_us[v];
+	}
+}

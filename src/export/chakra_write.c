@@ -226,7 +226,7 @@ static uint32_t peer_of(const pd_dag *dag, uint32_t v, bool send)
 		if (e->kind == PD_E_COMM)
 			return send ? e->dst : e->src;
 	}
-	PD_ASSERT(!"a pipeline send or receive without its peer");
+	PD_ASSERT(!"a pipeline or KV send or receive without its peer");
 	return 0;
 }
 
@@ -248,11 +248,12 @@ static void fill_collective(et_builder *b, uint32_t v, const pd_cost *c)
 	attr_false(b, "is_cpu_op");
 }
 
-/* pp_send / pp_recv: ranks, the tag (the receiving node's id: one per pair), bytes. */
+/* pp_send / pp_recv and kv_send / kv_recv: ranks, the tag (the receiving node's id:
+ * one per pair), bytes. */
 static void fill_p2p(et_builder *b, uint32_t v, const pd_cost *c)
 {
 	const pd_dag *dag = b->dag;
-	bool send = dag->nodes[v].kind == PD_N_PP_SEND;
+	bool send = dag->nodes[v].kind == PD_N_PP_SEND || dag->nodes[v].kind == PD_N_KV_SEND;
 	uint32_t peer = peer_of(dag, v, send);
 	int32_t me = b->rk->rank_of_gpu[dag->nodes[v].gpu];
 	int32_t other = b->rk->rank_of_gpu[dag->nodes[peer].gpu];
@@ -275,6 +276,7 @@ static void fill_attrs(et_builder *b, uint32_t v)
 		fill_collective(b, v, c);
 		break;
 	case PD_I_F_PP:
+	case PD_I_F_KV:
 		fill_p2p(b, v, c);
 		break;
 	default:

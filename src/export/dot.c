@@ -1,7 +1,9 @@
 /* dot.c - the DAG as a cgraph graph: DOT files and the pictures of render.c.
  *
  * Clusters nest replica > stage > GPU ("replica 0 / stage 1 / GPU 9 (node 1)"); hubs
- * sit in their stage's cluster, outside every GPU.  Shape and colour say the kind
+ * sit in their stage's cluster, outside every GPU.  A pooled plan puts each pool's
+ * replicas in a pool cluster ("prefill pool", "decode pool"); its KV hand-over edges
+ * run between them in the hand-over's colour.  Shape and colour say the kind
  * family, edge style the edge kind, and a legend cluster spells both out.  Every
  * attribute is declared with agattr() before the first node so agxset() can use the
  * symbols; output order follows node and edge ids, so the file is deterministic.
@@ -103,8 +105,9 @@ static void style_edge(Agedge_t *e, const syms *s, pd_edge_kind k)
 	agxset(e, s->e_pen, (char *)EDGE_STYLE[k].penwidth);
 }
 
-/* Legend: one sample node per family, one sample edge per edge kind. */
-static pd_status add_legend(Agraph_t *g, const syms *s)
+/* Legend: one sample node per family (the KV hand-over only for a pooled plan), one
+ * sample edge per edge kind. */
+static pd_status add_legend(Agraph_t *g, const syms *s, bool pooled)
 {
 	static const struct {
 		int from, to;
@@ -120,6 +123,8 @@ static pd_status add_legend(Agraph_t *g, const syms *s)
 	if (!c)
 		return PD_IO;
 	for (int f = 0; f < PD_I_F__COUNT; f++) {
+		if (f == PD_I_F_KV && !pooled)
+			continue;
 		snprintf(name, sizeof(name), "legend_%d", f);
 		if (!(n[f] = agnode(c, name, 1)))
 			return PD_IO;
@@ -160,6 +165,29 @@ static void unit_label(const builder *b, int level, int32_t g, const char *word,
 		snprintf(buf, size, "%s %d", word, (int)first);
 }
 
+/* A pooled plan: the cluster of replica r's pool ("prefill pool: replicas 0-1"), around
+ * its replicas; else (and for a replica of no pool) the root graph. */
+static Agraph_t *pool_cluster(builder *b, int32_t r)
+{
+	int32_t p = pd_dag_replica_pool(b->dag, r);
+	if (p < 0)
+		return b->g;
+	const pd_dag_pool *pl = &b->dag->pools[p];
+	const char *ph = pd_phase_name(pl->phase);
+	char name[48], label[96];
+	snprintf(name, sizeof(name), "cluster_pool_%s", ph);
+	Agraph_t *c = agsubg(b->g, name, 0);
+	if (c)
+		return c;
+	snprintf(label, sizeof(label), "%s pool: replica%s %d-%d", ph,
+	         pl->n_replicas > 1 ? "s" : "", (int)pl->first_replica,
+	         (int)(pl->first_replica + pl->n_replicas - 1));
+	c = cluster(b->g, &b->s, name, label, pl->phase == PD_PREFILL ? "#fdf6e3" : "#eef5fb");
+	if (c)
+		agxset(c, b->s.g_color, (char *)pd_i_family_styles[PD_I_F_KV].line);
+	return c;
+}
+
 /* The stage cluster of replica r / stage st; g is a GPU in it (for the labels of a
  * folded overview) or -1. */
 static Agraph_t *stage_cluster_of(builder *b, int32_t r, int32_t st, int32_t g)
@@ -167,9 +195,10 @@ static Agraph_t *stage_cluster_of(builder *b, int32_t r, int32_t st, int32_t g)
 	char name[64], label[160], rep[64], stage[64];
 	unit_label(b, 0, g, "replica", r, rep, sizeof(rep));
 	snprintf(name, sizeof(name), "cluster_r%d", (int)r);
-	Agraph_t *rc = agsubg(b->g, name, 0);
-	if (!rc)
-		rc = cluster(b->g, &b->s, name, rep, "#f4f4f4");
+	Agraph_t *pc = pool_cluster(b, r);
+	Agraph_t *rc = pc ? agsubg(pc, name, 0) : NULL;
+	if (pc && !rc)
+		rc = cluster(pc, &b->s, name, rep, "#f4f4f4");
 	snprintf(name, sizeof(name), "cluster_r%d_s%d", (int)r, (int)st);
 	Agraph_t *sc = rc ? agsubg(rc, name, 0) : NULL;
 	if (rc && !sc) {
@@ -280,6 +309,33 @@ static pd_status add_edge(builder *b, Agnode_t **an, const pd_edge *ed)
 		return PD_IO;
 	if (ed->kind < PD_E__COUNT)
 		style_edge(ae, &b->s, (pd_edge_kind)ed->kind);
+	if (ed->kind == PD_E_COMM && b->dag->nodes[ed->src].kind == PD_N_KV_SEND)
+		agxset(ae, b->s.e_color, (char *)pd_i_family_styles[PD_I_F_KV].line);
+	return PD_OK;
+}
+
+/* A kv_recv whose kv_send the view leaves out has no edge: hang it under the node drawn
+ * before it on its GPU by an invisible edge (Graphviz 2.43 leaks the layout of a graph
+ * with such a node in a cluster, and the hand-over's arrival then sits after the step,
+ * as it runs). */
+static pd_status anchor_lone_recvs(builder *b, Agnode_t **an, Agnode_t **last)
+{
+	const pd_dag *dag = b->dag;
+	for (int32_t g = 0; g < b->n_gpu_cl; g++)
+		last[g] = NULL;
+	for (uint32_t v = 0; v < dag->n_nodes; v++) {
+		const pd_node *n = &dag->nodes[v];
+		if (!an[v] || n->gpu < 0 || n->gpu >= b->n_gpu_cl)
+			continue;
+		Agnode_t *prev = last[n->gpu];
+		last[n->gpu] = an[v];
+		if (n->kind != PD_N_KV_RECV || !prev || agdegree(b->g, an[v], 1, 1) > 0)
+			continue;
+		Agedge_t *e = agedge(b->g, prev, an[v], NULL, 1);
+		if (!e)
+			return PD_IO;
+		agsafeset(e, "style", "invis", "solid");
+	}
 	return PD_OK;
 }
 
@@ -315,6 +371,8 @@ static pd_status add_nodes_and_edges(builder *b, const uint8_t *keep)
 		s = add_edge(b, an, &dag->edges[e]);
 	if (s == PD_OK)
 		s = order_gpus(b, first);
+	if (s == PD_OK && dag->n_pools)
+		s = anchor_lone_recvs(b, an, first); /* first[] is scratch from here */
 	free(first);
 	free(an);
 	return s;
@@ -942,7 +1000,7 @@ Agraph_t *pd_i_dot_build(const pd_dag *dag, const pd_view *view)
 		s = add_nodes_and_edges(&b, keep);
 	}
 	if (s == PD_OK && view->kind != PD_VIEW_OVERVIEW)
-		s = add_legend(b.g, &b.s);
+		s = add_legend(b.g, &b.s, dag->n_pools > 0);
 	pd_i_view_fold_release(&vf);
 	free(b.gpu_cl);
 	if (s != PD_OK) {

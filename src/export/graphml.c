@@ -9,12 +9,16 @@
  * Graph-level keys carry the deployment context so that `plandag verify` can check a
  * file alone (see README "GraphML deployment context"):
  *   plan, n_gpus, gpus_per_node, gpu_capacity, n_replicas, micro_batches, phase,
- *   step_tokens, and two compact lists
+ *   step_tokens, and three compact lists
  *   gpus   = "R/S:MEM;R/S:MEM;..."  one record per cluster GPU in id order: replica and
  *            stage using it (-1/-1 when unused) and the bytes the plan needs on it
  *   stages = "R/S:G,G,...;..."       one record per (replica, stage): the GPU hosting
  *            expert e at position e (-1 when unplaced); empty after ':' when dense;
  *            the further copies of a redundant expert follow its GPU as "+G+G"
+ *   pools  = "PHASE:FIRST-LAST:MB:TOKENS;..."  a pooled plan only (empty otherwise): per
+ *            pool its phase, its replicas (numbered across the strategy), micro-batches
+ *            and tokens of its step per replica
+ * Every node carries its phase (prefill|decode: its pool's, or the plan's).
  * Every node carries its stream and, when the DAG can be scheduled, its start_us and
  * end_us on the stream schedule (docs/time-model.md).
  */
@@ -241,7 +245,10 @@ static void put_node(out *o, const pd_dag *dag, const cost_text *ct, const pd_sc
 	if (hub)
 		put_group(o, dag, n->group);
 	put_schedule(o, dag, s, v);
-	PUT_LIT(o, "</node>\n");
+	const char *ph = pd_phase_name((pd_phase)n->phase);
+	PUT_LIT(o, "<data key=\"phase\">");
+	put(o, ph, strlen(ph));
+	PUT_LIT(o, "</data></node>\n");
 }
 
 static void put_edge(out *o, const pd_dag *dag, const cost_text *ct, uint32_t e)
@@ -324,6 +331,28 @@ static void put_stages(out *o, const pd_dag *dag)
 	PUT_LIT(o, "</data>\n");
 }
 
+static void put_pools(out *o, const pd_dag *dag)
+{
+	char num[48];
+	PUT_LIT(o, "<data key=\"g_pools\">");
+	for (uint32_t i = 0; i < dag->n_pools; i++) {
+		const pd_dag_pool *p = &dag->pools[i];
+		const char *ph = pd_phase_name(p->phase);
+		if (i)
+			PUT_LIT(o, ";");
+		put(o, ph, strlen(ph));
+		PUT_LIT(o, ":");
+		put_int(o, p->first_replica);
+		PUT_LIT(o, "-");
+		put_int(o, p->first_replica + p->n_replicas - 1);
+		PUT_LIT(o, ":");
+		put_int(o, p->micro_batches);
+		PUT_LIT(o, ":");
+		put(o, num, pd_i_fmt_double(num, sizeof(num), p->step_tokens));
+	}
+	PUT_LIT(o, "</data>\n");
+}
+
 static void put_context(out *o, const pd_dag *dag)
 {
 	char num[48];
@@ -345,6 +374,7 @@ static void put_context(out *o, const pd_dag *dag)
 	PUT_LIT(o, "</data>\n");
 	put_gpus(o, dag);
 	put_stages(o, dag);
+	put_pools(o, dag);
 }
 
 /* A DAG that cannot be scheduled (a cycle, in a file being verified) has no times. */

@@ -23,6 +23,7 @@ const pd_i_graphml_key pd_i_graphml_keys[GK__COUNT] = {
     [GK_STREAM] = {"stream", "node", "stream", "string", NONE},
     [GK_START_US] = {"start_us", "node", "start_us", "double", NONE},
     [GK_END_US] = {"end_us", "node", "end_us", "double", NONE},
+    [GK_PHASE] = {"phase", "node", "phase", "string", NONE},
     [GK_E_KIND] = {"e_kind", "edge", "kind", "string", NONE},
     [GK_E_BYTES] = {"e_bytes", "edge", "bytes", "double", NONE},
     [GK_G_PLAN] = {"g_plan", "graph", "plan", "string", NONE},
@@ -36,4 +37,5 @@ const pd_i_graphml_key pd_i_graphml_keys[GK__COUNT] = {
     [GK_G_STEP_TOKENS] = {"g_step_tokens", "graph", "step_tokens", "double", NONE},
     [GK_G_GPUS] = {"g_gpus", "graph", "gpus", "string", NONE},
     [GK_G_STAGES] = {"g_stages", "graph", "stages", "string", NONE},
+    [GK_G_POOLS] = {"g_pools", "graph", "pools", "string", NONE},
 };

@@ -24,6 +24,7 @@ typedef enum pd_i_gkey {
 	GK_STREAM,
 	GK_START_US,
 	GK_END_US,
+	GK_PHASE,
 	GK_E_KIND,
 	GK_E_BYTES,
 	GK_G_PLAN,
@@ -36,6 +37,7 @@ typedef enum pd_i_gkey {
 	GK_G_STEP_TOKENS,
 	GK_G_GPUS,
 	GK_G_STAGES,
+	GK_G_POOLS,
 	GK__COUNT
 } pd_i_gkey;
 

@@ -60,7 +60,7 @@ typedef struct rnode {
 	int32_t expert, group; /* kept apart: they share a union in pd_node */
 	long line;
 	double start_us, end_us; /* the schedule's, checked and not kept (-1: absent) */
-	uint8_t declared, has_kind;
+	uint8_t declared, has_kind, has_phase;
 	uint8_t stream; /* pd_stream as written, NO_STREAM when absent */
 } rnode;
 
@@ -410,6 +410,71 @@ static pd_status parse_size(const char *t, double *out)
 	return PD_OK;
 }
 
+/* "prefill" or "decode" (pd_phase_name). */
+static pd_status parse_phase(const char *t, pd_phase *out)
+{
+	for (int p = PD_DECODE; p <= PD_PREFILL; p++)
+		if (strcmp(t, pd_phase_name((pd_phase)p)) == 0) {
+			*out = (pd_phase)p;
+			return PD_OK;
+		}
+	return PD_INVALID;
+}
+
+/* One "PHASE:FIRST-LAST:MB:TOKENS" record at *p into *pl. */
+static pd_status parse_pool(const char **p, pd_dag_pool *pl)
+{
+	const char *colon = strchr(*p, ':');
+	char ph[16], *end;
+	if (!colon || colon - *p >= (long)sizeof(ph))
+		return PD_INVALID;
+	memcpy(ph, *p, (size_t)(colon - *p));
+	ph[colon - *p] = '\0';
+	PD_CHECK(parse_phase(ph, &pl->phase));
+	long long a = strtoll(colon + 1, &end, 10), b, mb;
+	if (end == colon + 1 || *end != '-')
+		return PD_INVALID;
+	const char *q = end + 1;
+	b = strtoll(q, &end, 10);
+	if (end == q || *end != ':' || a < 0 || b < a || b >= PD_MAX_GPUS)
+		return PD_INVALID;
+	q = end + 1;
+	mb = strtoll(q, &end, 10);
+	if (end == q || *end != ':' || mb < 1 || mb > K[GK_G_MB].hi)
+		return PD_INVALID;
+	q = end + 1;
+	double t = strtod(q, &end);
+	if (end == q || (*end != ';' && *end) || !(t >= 0 && t <= 1e300))
+		return PD_INVALID;
+	*pl = (pd_dag_pool){pl->phase, (int32_t)a, (int32_t)(b - a + 1), (int32_t)mb, t};
+	*p = end + (*end == ';');
+	return PD_OK;
+}
+
+/* pools = "PHASE:FIRST-LAST:MB:TOKENS;...": at most one pool per phase, replicas in
+ * increasing disjoint ranges (reconciled with n_replicas after reading). */
+static pd_status parse_pools(pd_dag *dag, const char *s)
+{
+	size_t n = count_records(s);
+	if (dag->pools || n > 2)
+		return PD_INVALID;
+	if (!n)
+		return PD_OK;
+	dag->pools = calloc(n, sizeof(pd_dag_pool));
+	if (!dag->pools)
+		return PD_IO;
+	const char *p = s;
+	for (size_t i = 0; i < n; i++) {
+		PD_CHECK(parse_pool(&p, &dag->pools[i]));
+		dag->n_pools++;
+	}
+	if (n == 2 && (dag->pools[0].phase == dag->pools[1].phase ||
+	               dag->pools[1].first_replica <
+	                   dag->pools[0].first_replica + dag->pools[0].n_replicas))
+		return PD_INVALID;
+	return PD_OK;
+}
+
 /* One graph-level value: PD_INVALID when malformed, PD_IO when out of memory. */
 static pd_status set_context(reader *rd, int field, const char *t)
 {
@@ -427,14 +492,15 @@ static pd_status set_context(reader *rd, int field, const char *t)
 	case GK_G_MB:
 		return parse_int_key(t, GK_G_MB, &dag->micro_batches);
 	case GK_G_PHASE:
-		dag->phase = strcmp(t, "prefill") == 0 ? PD_PREFILL : PD_DECODE;
-		return strcmp(t, "prefill") == 0 || strcmp(t, "decode") == 0 ? PD_OK : PD_INVALID;
+		return parse_phase(t, &dag->phase);
 	case GK_G_STEP_TOKENS:
 		return parse_size(t, &dag->step_tokens);
 	case GK_G_GPUS:
 		return parse_gpus(rd, t);
 	case GK_G_STAGES:
 		return dag->stages ? PD_INVALID : parse_stages(dag, t);
+	case GK_G_POOLS:
+		return parse_pools(dag, t);
 	default:
 		return PD_OK; /* plan name: informative only */
 	}
@@ -582,6 +648,13 @@ static pd_status set_node_field(reader *rd, rnode *n, int field, const char *t)
 		return parse_time(t, &n->start_us);
 	case GK_END_US:
 		return parse_time(t, &n->end_us);
+	case GK_PHASE: {
+		pd_phase ph;
+		PD_CHECK(parse_phase(t, &ph));
+		n->n.phase = (uint8_t)ph;
+		n->has_phase = 1;
+		return PD_OK;
+	}
 	default:
 		return PD_OK; /* label: derived, not read */
 	}
@@ -961,6 +1034,23 @@ static void resolve_context(reader *rd)
 	else if (d->n_gpus > 0 && d->n_stages > (uint32_t)d->n_gpus)
 		context_error(rd, "graph key stages lists %lld stages, more than the %lld GPUs",
 		              d->n_stages, d->n_gpus);
+	for (uint32_t p = 0; p < d->n_pools; p++)
+		if (d->n_replicas > 0 &&
+		    d->pools[p].first_replica + d->pools[p].n_replicas > d->n_replicas)
+			context_error(
+			    rd, "graph key pools names replica %lld, beyond the %lld replicas",
+			    d->pools[p].first_replica + d->pools[p].n_replicas - 1, d->n_replicas);
+	for (int32_t g = 0; d->gpu && g < d->n_gpus && g < rd->gpu_records; g++)
+		d->gpu[g].pool = pd_dag_replica_pool(d, d->gpu[g].replica);
+}
+
+/* A node written without a phase takes its pool's (by replica), else the DAG's. */
+static void default_phase(const pd_dag *d, rnode *n)
+{
+	if (n->has_phase)
+		return;
+	int32_t p = pd_dag_replica_pool(d, n->n.replica);
+	n->n.phase = (uint8_t)(p >= 0 ? d->pools[p].phase : d->phase);
 }
 
 /* One note naming the placement checks that lack their graph keys. */
@@ -998,8 +1088,10 @@ static pd_status build(reader *rd)
 	if (rd->graphs == 0)
 		bad(rd, 0, "no %s element", "<graph>");
 	resolve_context(rd);
-	for (uint32_t v = 0; v < rd->ids.n; v++)
+	for (uint32_t v = 0; v < rd->ids.n; v++) {
 		check_node(rd, v);
+		default_phase(rd->dag, &rd->nodes.v[v]);
+	}
 	if (rd->status != PD_OK)
 		return rd->status; /* nothing is built for a DAG that will not be checked */
 	PD_CHECK(pd_dag_reserve(rd->dag, rd->ids.n, rd->dag->n_edges));

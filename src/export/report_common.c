@@ -47,6 +47,12 @@ bool pd_i_report_latency(const pd_compilation *c, double *ttft, bool *has_ttft,
 {
 	const pd_analysis *an = &c->analysis;
 	bool has = an->throughput_source != PD_THROUGHPUT_NONE;
+	if (pd_plan_is_pooled(c->plan)) {
+		*has_ttft = *has_tpot = has;
+		*ttft = has ? an->ttft_ms : 0;
+		*tpot = has ? an->tpot_ms : 0;
+		return has;
+	}
 	bool prefill = c->plan->workload.phase == PD_PREFILL;
 	*has_ttft = has && prefill;
 	*has_tpot = has && !prefill;
@@ -246,6 +252,14 @@ bool pd_i_report_impact(const pd_compilation *c, const pd_diag *d, char *buf, si
 		return impact_throughput(p, an, buf, size);
 	if (strcmp(d->rule, PD_RULE_MULTIPLICATIVE) == 0)
 		return impact_gpus(p, an, buf, size);
+	if (strcmp(d->rule, PD_RULE_POOL_BALANCE) == 0 && an->n_pools == 2 &&
+	    an->pools[1].sequences_per_s > 0) {
+		snprintf(buf, size,
+		         "prefill supplies %.4g vs decode serves %.4g sequences/s (ratio %.3g)",
+		         an->pools[0].sequences_per_s, an->pools[1].sequences_per_s,
+		         an->pools[0].sequences_per_s / an->pools[1].sequences_per_s);
+		return true;
+	}
 	if (strcmp(d->rule, PD_RULE_PARAMS_MISMATCH) == 0 && p->model.has_params &&
 	    an->params_computed > 0) {
 		snprintf(buf, size, "declared %.4g vs computed %.4g parameters (%+.1f %%)",
@@ -366,4 +380,31 @@ void pd_i_report_gpu_list(const pd_analysis *an, uint32_t first, uint32_t end, c
 	if (used < size)
 		pd_i_format_ids(buf + used, size - used, ids, end - first);
 	free(ids);
+}
+
+void pd_i_report_pool_row(const pd_compilation *c, uint32_t p, pd_i_report_pool *out)
+{
+	const pd_pool *pool = &c->plan->strategy.pools[p];
+	const pd_analysis *pa = &c->analysis.pools[p];
+	*out = (pd_i_report_pool){.phase = pd_phase_name(pool->phase),
+	                          .gpus = pa->gpus_structural,
+	                          .replicas = pool->n_replicas,
+	                          .batch = pool->batch,
+	                          .context = pd_plan_pool_context(c->plan, pool->phase),
+	                          .has_step = pa->throughput_source != PD_THROUGHPUT_NONE,
+	                          .step_us = pa->step_latency_us,
+	                          .sequences_per_s = pa->sequences_per_s};
+	if (out->has_step && pa->gpus_structural > 0)
+		out->tokens_per_s_per_gpu =
+		    pa->tokens_per_ms * 1000.0 / (double)pa->gpus_structural;
+	for (uint32_t i = 0; i < pa->n_memory; i++) {
+		const pd_gpu_memory *m = &pa->memory[i];
+		if (m->capacity > 0 && m->total / m->capacity > out->peak_memory_fraction)
+			out->peak_memory_fraction = m->total / m->capacity;
+	}
+}
+
+const char *pd_i_report_handover_link(const pd_analysis *an)
+{
+	return an->handover_network ? "network" : "nvlink";
 }

@@ -88,13 +88,34 @@ pd_status pd_i_report_time_compute(const pd_compilation *c, pd_i_report_time *t)
 /* Tokens per second per GPU the plan uses; false when not estimated. */
 bool pd_i_report_tokens_per_gpu(const pd_compilation *c, double *out);
 /* The step in ms as TTFT (prefill plans) or TPOT (decode plans): *ttft or *tpot gets
- * it and its has_ flag; false when the step was not estimated. */
+ * it and its has_ flag; a pooled plan has both (prefill step + hand-over, decode step).
+ * False when the step was not estimated. */
 bool pd_i_report_latency(const pd_compilation *c, double *ttft, bool *has_ttft,
                          double *tpot, bool *has_tpot);
+
+/* ---- pooled plans (report_common.c, docs/pools.md) ---- */
+/* One pool of a pooled plan as the report prints it. */
+typedef struct pd_i_report_pool {
+	const char *phase; /* "prefill" or "decode" */
+	int64_t gpus, replicas, batch;
+	int64_t context; /* the tokens per sequence its memory and time use */
+	bool has_step;   /* the step was estimated */
+	double step_us;
+	double tokens_per_s_per_gpu; /* prefill: prompt tokens; decode: generated tokens */
+	double peak_memory_fraction; /* the fullest GPU of the pool: total / capacity */
+	double sequences_per_s;      /* prefill: supplied; decode: served */
+} pd_i_report_pool;
+/* Fills *out for pool p of c's pooled plan (c has the analysis). */
+void pd_i_report_pool_row(const pd_compilation *c, uint32_t p, pd_i_report_pool *out);
+/* The link of the hand-over: "network" (scale-out) or "nvlink". */
+const char *pd_i_report_handover_link(const pd_analysis *an);
 
 /* ---- the writers (report_md.c, report_json.c), called by report.c only ---- */
 pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *picture,
                          const char *caption);
 pd_status pd_i_report_json(FILE *f, const pd_compilation *c);
+
+/* report_suggest_json.c: the JSON of `plandag suggest` (pd_suggest_report_write). */
+pd_status pd_i_suggest_json(FILE *f, const pd_suggest_report *r);
 
 #endif

@@ -166,7 +166,9 @@ static cJSON *j_throughput(jb *b, const pd_compilation *c)
 	put(b, o, "step_latency_us", num_or_null(has, an->step_latency_us));
 	put(b, o, "step_tokens", num_or_null(has, an->step_tokens));
 	put(b, o, "source", str_or_null(pd_i_report_source_name(an->throughput_source)));
-	put(b, o, "phase", cJSON_CreateString(pd_phase_name(w->phase)));
+	put(b, o, "phase",
+	    cJSON_CreateString(pd_plan_is_pooled(c->plan) ? "pooled"
+	                                                  : pd_phase_name(w->phase)));
 	double per_gpu = 0, ttft, tpot;
 	bool has_gpu = pd_i_report_tokens_per_gpu(c, &per_gpu), has_ttft, has_tpot;
 	pd_i_report_latency(c, &ttft, &has_ttft, &tpot, &has_tpot);
@@ -176,6 +178,44 @@ static cJSON *j_throughput(jb *b, const pd_compilation *c)
 	put(b, o, "target_ttft_ms", num_or_null(w->has_target_ttft, w->target_ttft_ms));
 	put(b, o, "target_tpot_ms", num_or_null(w->has_target_tpot, w->target_tpot_ms));
 	return o;
+}
+
+static cJSON *j_pool(jb *b, const pd_compilation *c, uint32_t p)
+{
+	pd_i_report_pool r;
+	pd_i_report_pool_row(c, p, &r);
+	cJSON *o = cJSON_CreateObject();
+	put(b, o, "phase", cJSON_CreateString(r.phase));
+	put(b, o, "gpus", num((double)r.gpus));
+	put(b, o, "replicas", num((double)r.replicas));
+	put(b, o, "batch", num((double)r.batch));
+	put(b, o, "context", num((double)r.context));
+	put(b, o, "step_latency_us", num_or_null(r.has_step, r.step_us));
+	put(b, o, "tokens_per_s_per_gpu", num_or_null(r.has_step, r.tokens_per_s_per_gpu));
+	put(b, o, "peak_memory_fraction", num(r.peak_memory_fraction));
+	put(b, o, "sequences_per_s", num_or_null(r.has_step, r.sequences_per_s));
+	return o;
+}
+
+/* pools [{phase, gpus, replicas, batch, context, ...}] and handover {...}: only in the
+ * report of a pooled plan (docs/pools.md), so that other reports keep their bytes. */
+static void j_pooled(jb *b, cJSON *root, const pd_compilation *c)
+{
+	const pd_analysis *an = &c->analysis;
+	if (!pd_i_report_has_analysis(c) || !pd_plan_is_pooled(c->plan) ||
+	    an->n_pools < c->plan->strategy.n_pools)
+		return;
+	cJSON *a = cJSON_CreateArray();
+	for (uint32_t p = 0; p < an->n_pools && a; p++)
+		push(b, a, j_pool(b, c, p));
+	put(b, root, "pools", a);
+	cJSON *h = cJSON_CreateObject();
+	put(b, h, "bytes_per_request", num(an->handover_bytes_per_request));
+	put(b, h, "bytes_per_step", num(an->handover_bytes_per_step));
+	put(b, h, "bytes_per_gpu", num(an->handover_bytes_per_gpu));
+	put(b, h, "time_us", num(an->handover_us));
+	put(b, h, "link", cJSON_CreateString(pd_i_report_handover_link(an)));
+	put(b, root, "handover", h);
 }
 
 static cJSON *j_time_numbers(jb *b, const double *t)
@@ -333,6 +373,7 @@ static void j_analysis(jb *b, cJSON *root, const pd_compilation *c, bool with_me
 	put(b, root, "kv_bytes_per_token", num_or_null(has, an->kv_bytes_per_token));
 	put(b, root, "activation_formula", str_or_null(has ? an->activation_formula : NULL));
 	put(b, root, "throughput", has ? j_throughput(b, c) : cJSON_CreateNull());
+	j_pooled(b, root, c);
 	put(b, root, "time_breakdown", j_time_breakdown(b, c));
 	put(b, root, "critical_path", j_critical_path(b, c));
 	put(b, root, "dag", j_dag(b, c));

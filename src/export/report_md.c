@@ -262,6 +262,91 @@ static void md_memory(FILE *f, const pd_compilation *c)
 	fputc('\n', f);
 }
 
+static void md_pool_row(FILE *f, const pd_compilation *c, uint32_t p)
+{
+	pd_i_report_pool r;
+	pd_i_report_pool_row(c, p, &r);
+	char pc[32];
+	fprintf(f, "| %s | %lld | %lld | %lld | %lld | %s |", r.phase, (long long)r.gpus,
+	        (long long)r.replicas, (long long)r.batch, (long long)r.context,
+	        pd_i_report_percent(r.peak_memory_fraction, 1, 1, pc, sizeof(pc)));
+	if (r.has_step)
+		fprintf(f, " %.1f | %.1f | %.2f |\n", r.step_us / 1000.0, r.tokens_per_s_per_gpu,
+		        r.sequences_per_s);
+	else
+		fputs(" n/a | n/a | n/a |\n", f);
+}
+
+/* A pooled plan: each pool and the KV hand-over between them (docs/pools.md). */
+static void md_pools(FILE *f, const pd_compilation *c)
+{
+	const pd_analysis *an = &c->analysis;
+	if (!pd_plan_is_pooled(c->plan) || an->n_pools < c->plan->strategy.n_pools)
+		return;
+	fputs("## Pools\n\n"
+	      "| pool | GPUs | replicas | batch | context (tokens) | peak memory | step (ms) | "
+	      "tokens/s per GPU | sequences/s |\n"
+	      "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+	      f);
+	for (uint32_t p = 0; p < an->n_pools; p++)
+		md_pool_row(f, c, p);
+	fputs("\nContext: the prefill pool's is input-tokens, the decode pool's input-tokens + "
+	      "output-tokens (its KV at the end of generation). Tokens/s per GPU: prompt "
+	      "tokens (prefill), generated tokens (decode). Sequences/s: what the prefill "
+	      "pool supplies and the decode pool serves (batch / (step x output-tokens)).\n\n",
+	      f);
+	char req[32], step[32], gpu[32];
+	pd_i_format_bytes(an->handover_bytes_per_request, req, sizeof(req));
+	pd_i_format_bytes(an->handover_bytes_per_step, step, sizeof(step));
+	pd_i_format_bytes(an->handover_bytes_per_gpu, gpu, sizeof(gpu));
+	fprintf(f,
+	        "### KV hand-over\n\n- per request: %s (the prompt's KV cache, every layer)\n"
+	        "- per prefill step: %s (%u replica(s) x %lld prompts)\n"
+	        "- busiest prefill GPU: %s in %.3f ms over %s\n\n",
+	        req, step, c->plan->strategy.pools[0].n_replicas,
+	        (long long)c->plan->strategy.pools[0].batch, gpu, an->handover_us / 1000.0,
+	        an->handover_network ? "the scale-out network" : "NVLink");
+}
+
+/* The deployment's throughput of a pooled plan: the slower pool's sequences. */
+static void md_pooled_throughput(FILE *f, const pd_compilation *c)
+{
+	const pd_analysis *an = &c->analysis;
+	const pd_workload *w = &c->plan->workload;
+	fprintf(f,
+	        "- estimate: %.2f tokens/ms generated (source: %s): the slower pool's "
+	        "sequences/s x %lld output tokens\n",
+	        an->tokens_per_ms,
+	        an->throughput_source == PD_THROUGHPUT_DAG ? "DAG schedule per pool"
+	                                                   : "roofline estimate",
+	        (long long)w->output_tokens);
+	if (an->n_pools == 2)
+		fprintf(f,
+		        "- balance: the prefill pool supplies %.2f sequences/s, the decode pool "
+		        "serves %.2f\n",
+		        an->pools[0].sequences_per_s, an->pools[1].sequences_per_s);
+	if (w->has_target)
+		fprintf(f, "- target: %.2f tokens/ms (%s)\n", w->target,
+		        an->tokens_per_ms >= w->target ? "met" : "missed");
+	else
+		fputs("- target: none given\n", f);
+	double per_gpu;
+	if (pd_i_report_tokens_per_gpu(c, &per_gpu))
+		fprintf(f, "- per GPU: %.1f generated tokens/s over all %lld GPUs\n", per_gpu,
+		        (long long)an->gpus_structural);
+	fprintf(f, "- TTFT: %.3f ms (prefill step %.3f ms + KV hand-over %.3f ms)", an->ttft_ms,
+	        an->ttft_ms - an->handover_us / 1000.0, an->handover_us / 1000.0);
+	if (w->has_target_ttft)
+		fprintf(f, ", target %.3f ms (%s)", w->target_ttft_ms,
+		        an->ttft_ms <= w->target_ttft_ms ? "met" : "missed");
+	fprintf(f, "\n- TPOT: %.3f ms (the decode step at %lld tokens of context)", an->tpot_ms,
+	        (long long)pd_plan_pool_context(c->plan, PD_DECODE));
+	if (w->has_target_tpot)
+		fprintf(f, ", target %.3f ms (%s)", w->target_tpot_ms,
+		        an->tpot_ms <= w->target_tpot_ms ? "met" : "missed");
+	fputs("\n\n", f);
+}
+
 static void md_latency(FILE *f, const pd_compilation *c);
 
 static void md_throughput(FILE *f, const pd_compilation *c)
@@ -271,6 +356,10 @@ static void md_throughput(FILE *f, const pd_compilation *c)
 	fputs("## Throughput\n\n", f);
 	if (an->throughput_source == PD_THROUGHPUT_NONE) {
 		fputs("Not estimated (the plan is too broken to estimate).\n\n", f);
+		return;
+	}
+	if (pd_plan_is_pooled(p)) {
+		md_pooled_throughput(f, c);
 		return;
 	}
 	fprintf(f, "- estimate: %.2f tokens/ms (source: %s)\n", an->tokens_per_ms,
@@ -423,6 +512,7 @@ pd_status pd_i_report_md(FILE *f, const pd_compilation *c, const char *picture,
 	if (!has)
 		return PD_OK;
 	md_memory(f, c);
+	md_pools(f, c);
 	md_throughput(f, c);
 	md_time(f, c);
 	md_critical_path(f, c);

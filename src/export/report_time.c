@@ -42,10 +42,10 @@ static int phase_of(uint8_t kind)
 		break;
 	}
 	pd_i_family f = kind < PD_N__COUNT ? pd_i_ops[kind].family : PD_I_F_COMPUTE;
-	return f == PD_I_F_TP   ? PD_I_PHASE_TP
-	       : f == PD_I_F_EP ? PD_I_PHASE_EP
-	       : f == PD_I_F_PP ? PD_I_PHASE_PP
-	                        : PD_I_PHASE_OTHER;
+	return f == PD_I_F_TP                     ? PD_I_PHASE_TP
+	       : f == PD_I_F_EP                   ? PD_I_PHASE_EP
+	       : f == PD_I_F_PP || f == PD_I_F_KV ? PD_I_PHASE_PP /* KV: a p2p transfer too */
+	                                          : PD_I_PHASE_OTHER;
 }
 
 /* The compute node v's time into compute or memory of its phase; its span into

@@ -3,8 +3,10 @@
  * The nodes of every GPU (hubs aside) are gathered in id order; GPUs whose sequences of
  * (kind, stream, start, end) are equal are folded into one group drawn once from its
  * first GPU ("GPU 0-7 (×8)"); each group gets a row per stream it uses.  The critical
- * path's nodes are marked, on a folded group at their place on its first GPU.  All of
- * it linear in the DAG but for a sort of the GPUs by their sequence's hash.
+ * path's nodes are marked, on a folded group at their place on its first GPU.  A pooled
+ * plan's groups come pool by pool (GPUs of different pools never fold together), each
+ * pool under a heading.  All of it linear in the DAG but for a sort of the GPUs by their
+ * sequence's hash.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +79,8 @@ static uint64_t gpu_hash(const pd_i_timeline *t, int32_t g)
 static int same_gpu(const pd_i_timeline *t, int32_t a, int32_t b)
 {
 	uint32_t n = t->gpu_off[a + 1] - t->gpu_off[a];
-	if (n != t->gpu_off[b + 1] - t->gpu_off[b])
+	if (n != t->gpu_off[b + 1] - t->gpu_off[b] ||
+	    pd_dag_gpu_pool(t->dag, a) != pd_dag_gpu_pool(t->dag, b))
 		return 0;
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t u = t->gpu_nodes[t->gpu_off[a] + i], v = t->gpu_nodes[t->gpu_off[b] + i];
@@ -137,6 +140,30 @@ static void group_label(pd_i_tl_group *gr, const int32_t *group_of, int32_t n_gp
 		snprintf(buf + len, size - len, " (\u00d7%u)", gr->count);
 }
 
+/* Numbers the groups by their first GPU, pool by pool (a plan without pools: one pass
+ * over "pool" -1); counts the pools that head a run of groups. */
+static void number_groups(pd_i_timeline *t, const int32_t *rep_of, int32_t *group_of)
+{
+	int32_t ng = t->dag->n_gpus, passes = (int32_t)t->dag->n_pools + 1;
+	for (int32_t pass = 0; pass < passes; pass++) {
+		int32_t pool = pass < (int32_t)t->dag->n_pools ? pass : -1;
+		uint32_t before = t->n_groups;
+		for (int32_t g = 0; g < ng; g++) {
+			if (pd_dag_gpu_pool(t->dag, g) != pool)
+				continue;
+			if (rep_of[g] == g) {
+				group_of[g] = (int32_t)t->n_groups;
+				t->groups[t->n_groups++] =
+				    (pd_i_tl_group){.rep = g, .count = 1, .pool = pool};
+			} else if (rep_of[g] >= 0) {
+				group_of[g] = group_of[rep_of[g]];
+				t->groups[group_of[g]].count++;
+			}
+		}
+		t->pool_heads += pool >= 0 && t->n_groups > before;
+	}
+}
+
 /* group_of[g]: the group of GPU g (groups numbered by their first GPU), -1 when g shows
  * no node.  Equal hashes are compared node by node. */
 static pd_status fold(pd_i_timeline *t, int32_t *group_of)
@@ -170,15 +197,7 @@ static pd_status fold(pd_i_timeline *t, int32_t *group_of)
 		free(rep_of);
 		return PD_IO;
 	}
-	for (int32_t g = 0; g < ng; g++) {
-		if (rep_of[g] == g) {
-			group_of[g] = (int32_t)t->n_groups;
-			t->groups[t->n_groups++] = (pd_i_tl_group){.rep = g, .count = 1};
-		} else if (rep_of[g] >= 0) {
-			group_of[g] = group_of[rep_of[g]];
-			t->groups[group_of[g]].count++;
-		}
-	}
+	number_groups(t, rep_of, group_of);
 	for (uint32_t i = 0; i < t->n_groups; i++)
 		group_label(&t->groups[i], group_of, ng, i);
 	free(rep_of);

@@ -50,6 +50,7 @@ typedef struct pd_i_tl_row {
 typedef struct pd_i_tl_group {
 	int32_t rep;    /* the first GPU, whose nodes are drawn */
 	uint32_t count; /* identical GPUs */
+	int32_t pool;   /* a pooled plan: the pool of its GPUs (dag->pools), else -1 */
 	char label[64]; /* "GPU 3", "GPU 0-7 (×8)", "GPU 0-2, 29-31 (×6)" */
 } pd_i_tl_group;
 
@@ -64,7 +65,8 @@ typedef struct pd_i_timeline {
 	uint32_t n_groups;
 	pd_i_tl_row *rows;
 	uint32_t n_rows;
-	uint32_t kinds; /* bit k: kind k is drawn (the legend) */
+	uint32_t kinds;      /* bit k: kind k is drawn (the legend) */
+	uint32_t pool_heads; /* a pooled plan: headings ("prefill pool"), one per pool drawn */
 	double makespan_us;
 } pd_i_timeline;
 

@@ -21,6 +21,7 @@
 #define TL_RIGHT 30
 #define TL_ROW 16
 #define TL_GROUP_GAP 4
+#define TL_POOL_HEAD 18 /* a pooled plan: the heading above each pool's rows */
 #define TL_TITLE 34
 #define TL_LEGEND_LINE 20
 #define TL_LEGEND_ITEM 170
@@ -32,7 +33,8 @@ typedef struct rgb {
 } rgb;
 
 /* Colours by kind: shades of the family colours of the operator catalogue (ops.c):
- * compute in blues and teals, TP in oranges, EP in greens, PP in purples. */
+ * compute in blues and teals, TP in oranges, EP in greens, PP in purples, the KV
+ * hand-over in ochres. */
 static const unsigned kind_colour[PD_N__COUNT] = {
     [PD_N_EMBED] = 0x9fb8d6,         [PD_N_PP_RECV] = 0xc9a3dc,
     [PD_N_ATTN_NORM] = 0xb9d3ee,     [PD_N_QKV] = 0x6b9bd2,
@@ -44,6 +46,7 @@ static const unsigned kind_colour[PD_N__COUNT] = {
     [PD_N_EP_COMBINE] = 0x2e7d32,    [PD_N_FFN] = 0x26828f,
     [PD_N_LM_HEAD] = 0x5a6e8c,       [PD_N_SAMPLE] = 0x8a9bb5,
     [PD_N_PP_SEND] = 0x7b3f98,       [PD_N_COLLECTIVE] = 0xb03030,
+    [PD_N_KV_SEND] = 0xa07800,       [PD_N_KV_RECV] = 0xe0c050,
 };
 
 static rgb hex(unsigned c)
@@ -148,7 +151,7 @@ void pd_i_timeline_size(const pd_i_timeline *t, int *width, int *height)
 {
 	*width = TL_WIDTH;
 	*height = (int)plot_top(t) + (int)t->n_rows * TL_ROW + (int)t->n_groups * TL_GROUP_GAP +
-	          TL_AXIS;
+	          (int)t->pool_heads * TL_POOL_HEAD + TL_AXIS;
 }
 
 /* The time axis: unit, step between ticks (in that unit) and pixels per microsecond. */
@@ -166,8 +169,7 @@ static axis make_axis(const pd_i_timeline *t)
 	a.scale = (a.x1 - a.x0) / span;
 	a.unit_us = span >= 2000 ? 1000 : 1;
 	a.unit = span >= 2000 ? "ms" : "\u00b5s";
-	double raw = span / a.unit_us / 10, p = pow(10, floor(log10(raw))), m = raw / p;
-	a.step = (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+	a.step = pd_i_nice_step(span / a.unit_us, 10);
 	return a;
 }
 
@@ -264,12 +266,34 @@ static void draw_row(pen *p, const pd_i_timeline *t, const pd_i_tl_row *row, con
 	flush(p, &r, y);
 }
 
+/* A pooled plan: "prefill pool (replica 0)" over the rows of its GPUs, and a line. */
+static void draw_pool_head(pen *p, const pd_i_timeline *t, int32_t pool, const axis *a,
+                           double y)
+{
+	const pd_dag_pool *pl = &t->dag->pools[pool];
+	char head[96];
+	int32_t last = pl->first_replica + pl->n_replicas - 1;
+	if (last > pl->first_replica)
+		snprintf(head, sizeof(head), "%s pool (replicas %d-%d)", pd_phase_name(pl->phase),
+		         (int)pl->first_replica, (int)last);
+	else
+		snprintf(head, sizeof(head), "%s pool (replica %d)", pd_phase_name(pl->phase),
+		         (int)pl->first_replica);
+	pen_line(p, 10, y + 2, a->x1, y + 2, hex(0x888888));
+	pen_text(p, 10, y + TL_POOL_HEAD - 3, head, 0);
+}
+
 static void draw_rows(pen *p, const pd_i_timeline *t, const axis *a, double top)
 {
 	double y = top;
 	for (uint32_t i = 0; i < t->n_rows; i++) {
 		const pd_i_tl_row *row = &t->rows[i];
 		int first = i == 0 || t->rows[i - 1].group != row->group;
+		int32_t pool = t->groups[row->group].pool;
+		if (pool >= 0 && (i == 0 || t->groups[t->rows[i - 1].group].pool != pool)) {
+			draw_pool_head(p, t, pool, a, y);
+			y += TL_POOL_HEAD;
+		}
 		y += first ? TL_GROUP_GAP : 0;
 		if (first)
 			pen_line(p, 10, y - TL_GROUP_GAP / 2.0, a->x1, y - TL_GROUP_GAP / 2.0,

@@ -4,6 +4,8 @@
  *   {"traceEvents":[
  *     {"ph":"M","pid":G,"tid":0,"name":"process_name","args":{"name":"GPU G (replica R,
  *      stage S)"}}, ... thread_name "compute" (tid 0) and "comm" (tid 1) ...
+ *     (a pooled plan names the pool: "GPU G (prefill pool, replica R, stage S)"; its
+ *      kv_send / kv_recv events are on the comm thread, cat "kv")
  *     {"ph":"X","pid":G,"tid":T,"ts":START,"dur":END-START,"name":"qkv L3","cat":"compute",
  *      "args":{"layer":3,"micro_batch":0,"expert":null,"flops":...,"bytes":...}}, ...
  *   ],"displayTimeUnit":"ms"}
@@ -74,7 +76,7 @@ static void tw_double(tw *w, double v)
 /* The family names of `cat` (ops.h pd_i_family). */
 static const char *const family_cat[PD_I_F__COUNT] = {
     [PD_I_F_COMPUTE] = "compute", [PD_I_F_TP] = "tp",   [PD_I_F_EP] = "ep",
-    [PD_I_F_PP] = "pp",           [PD_I_F_HUB] = "hub",
+    [PD_I_F_PP] = "pp",           [PD_I_F_HUB] = "hub", [PD_I_F_KV] = "kv",
 };
 
 int pd_i_view_selects(const pd_view *view)
@@ -174,8 +176,11 @@ static pd_status put_gpus(tw *w, const pd_dag *dag, const uint8_t *keep)
 	for (int32_t g = 0; g < dag->n_gpus; g++) {
 		if (!seen[g])
 			continue;
-		char name[96];
-		snprintf(name, sizeof(name), "GPU %d (replica %d, stage %d)", (int)g,
+		char name[128], pool[32] = "";
+		int32_t p = pd_dag_gpu_pool(dag, g);
+		if (p >= 0) /* a pooled plan: "GPU 3 (prefill pool, replica 0, stage 0)" */
+			snprintf(pool, sizeof(pool), "%s pool, ", pd_phase_name(dag->pools[p].phase));
+		snprintf(name, sizeof(name), "GPU %d (%sreplica %d, stage %d)", (int)g, pool,
 		         (int)dag->gpu[g].replica, (int)dag->gpu[g].stage);
 		put_meta(w, g, 0, "process_name", name);
 		put_meta(w, g, 0, "thread_name", pd_stream_name(PD_STREAM_COMPUTE));

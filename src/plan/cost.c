@@ -42,6 +42,8 @@ void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64
 	x->copies = 1;
 	x->imbalance = 1;
 	x->imbalance_recv = p->workload.expert_imbalance > 1 ? p->workload.expert_imbalance : 1;
+	x->kv_rank = 0;
+	x->kv_seqs = x->kv_layers = 0;
 }
 
 void pd_i_shape_set_gpus(pd_i_shape *x, const int32_t *gpus, uint32_t n)
@@ -320,6 +322,50 @@ pd_i_work pd_i_work_pp(const pd_i_shape *x)
 	return (pd_i_work){0, payload, payload, false};
 }
 
+/* floor(a·b / c) and ceil(a·b / c) for a, b >= 0, c > 0 (plan-sized values: the schema
+ * bounds tokens, heads and TP far below overflow). */
+static int64_t share_floor(int64_t a, int64_t b, int64_t c)
+{
+	return a * b / c;
+}
+
+static int64_t share_ceil(int64_t a, int64_t b, int64_t c)
+{
+	return (a * b + c - 1) / c;
+}
+
+double pd_i_kv_send_bytes(const pd_model *m, int64_t tp, int64_t rank, double seqs,
+                          int64_t tokens, double layers)
+{
+	tp = tp > 0 ? tp : 1;
+	if (pd_model_is_mla(m)) { /* the latent, split by token over the group */
+		int64_t t = share_floor(rank + 1, tokens, tp) - share_floor(rank, tokens, tp);
+		return seqs * pd_i_kv_bytes(m, layers, (double)t);
+	}
+	/* heads h with floor(h·tp / H) == rank: h in [ceil(rank·H/tp), ceil((rank+1)·H/tp));
+	 * the bytes of one head are exact: the whole KV is a multiple of H */
+	int64_t H = m->kv_heads > 0 ? m->kv_heads : 1;
+	int64_t heads = share_ceil(rank + 1, H, tp) - share_ceil(rank, H, tp);
+	return seqs * (pd_i_kv_bytes(m, layers, (double)tokens) / (double)H) * (double)heads;
+}
+
+int64_t pd_i_kv_dst_rank(const pd_model *m, int64_t k, int64_t tp, int64_t dtp)
+{
+	tp = tp > 0 ? tp : 1;
+	dtp = dtp > 0 ? dtp : 1;
+	if (pd_model_is_mla(m) || m->kv_heads <= 0)
+		return k % dtp;
+	int64_t h = share_ceil(k, m->kv_heads, tp), r = h * dtp / m->kv_heads;
+	return r < dtp ? r : dtp - 1;
+}
+
+pd_i_work pd_i_work_kv(const pd_i_shape *x)
+{
+	double b = pd_i_kv_send_bytes(x->m, (int64_t)x->t, x->kv_rank, x->kv_seqs,
+	                              (int64_t)x->context, x->kv_layers);
+	return (pd_i_work){0, b, b, false};
+}
+
 double pd_i_memory_us(const pd_cluster *c, double bytes)
 {
 	double bw = c->gpu_bandwidth * tm(c, PD_I_TIME_MEMORY_EFF);
@@ -370,6 +416,25 @@ double pd_i_comm_us(const pd_cluster *c, double bytes, bool network)
 	double bw = network ? c->inter_bandwidth * tm(c, PD_I_TIME_NETWORK_EFF)
 	                    : c->intra_bandwidth * tm(c, PD_I_TIME_NVLINK_EFF);
 	return tm(c, PD_I_TIME_COMM_LATENCY) + (bw > 0 ? bytes / bw * 1e6 : 0);
+}
+
+double pd_i_kv_bytes(const pd_model *m, double layers, double tokens)
+{
+	return tokens * layers * pd_i_kv_elements(m, 1) * pd_dtype_bytes(pd_model_kv_dtype(m));
+}
+
+int64_t pd_i_kv_send_ranks(const pd_model *m, int64_t tp)
+{
+	tp = tp < 1 ? 1 : tp;
+	if (pd_model_is_mla(m) || m->kv_heads >= tp || m->kv_heads < 1)
+		return tp;
+	return m->kv_heads;
+}
+
+bool pd_i_pair_uses_network(const pd_cluster *c, int32_t a, int32_t b)
+{
+	int32_t pair[2] = {a, b};
+	return pd_i_group_spans_nodes(c, pair, 2);
 }
 
 double pd_i_ring_allreduce_bytes(double payload, double n)

@@ -13,6 +13,9 @@
  *   all-to-all = latency + max(NVLink part, network part), split by
  *             destination, x expert-imbalance                       pd_i_all_to_all_us
  *   ring all-reduce bytes = 2 (n - 1) / n * payload pd_i_ring_allreduce_bytes
+ *   KV hand-over bytes = tokens x layers x pd_i_kv_elements(m, 1) x kv-dtype bytes
+ *             (the prompt's KV, unsharded), split over pd_i_kv_send_ranks ranks of an
+ *             attention group; time = pd_i_comm_us on its link      pd_i_kv_bytes
  *
  * One pd_i_shape describes what one stage processes per micro-batch; one work function
  * per operator (pd_i_work_*) gives its FLOPs and bytes from it.  The operator catalogue
@@ -46,6 +49,10 @@ typedef struct pd_i_shape {
 	double copies;         /* copies of the routed expert costed (redundant experts): 1 */
 	double imbalance;      /* factor on the routed expert's tokens (the busiest GPU): 1 */
 	double imbalance_recv; /* expert-imbalance: what the busiest GPU receives / mean */
+	/* the KV hand-over of a pooled plan (pd_i_work_kv): the sender's TP rank in its
+	 * attention group, the sequences and layers it hands over (0 otherwise) */
+	int64_t kv_rank;
+	double kv_seqs, kv_layers;
 } pd_i_shape;
 
 void pd_i_shape_init(pd_i_shape *x, const pd_plan *p, uint32_t stage_size, int64_t tp,
@@ -100,6 +107,27 @@ pd_i_work pd_i_work_ep_all_to_all(const pd_i_shape *x); /* ep_dispatch and ep_co
  * crosses the boundary, its attention group's activations, or with SP on the receiving
  * stage only its 1/TP sequence shard. */
 pd_i_work pd_i_work_pp(const pd_i_shape *x);
+/* kv_send / kv_recv (§13, docs/pools.md): the prompt KV cache that TP rank kv_rank of a
+ * prefill attention group hands over for kv_seqs sequences of `context` tokens and
+ * kv_layers layers, pd_i_kv_send_bytes of the shape. */
+pd_i_work pd_i_work_kv(const pd_i_shape *x);
+/* The TP rank of a decode attention group of dtp GPUs that receives what prefill rank k
+ * (of tp) sends in the hand-over: GQA, the decode rank holding the first KV head rank k
+ * sends (head ceil(k·kv_heads / tp), held by rank floor(head·dtp / kv_heads)); MLA,
+ * whose latent every rank holds, rank k mod dtp. */
+int64_t pd_i_kv_dst_rank(const pd_model *m, int64_t k, int64_t tp, int64_t dtp);
+
+/* What TP rank `rank` (0 <= rank < tp) of an attention group sends of the prompt KV of
+ * `seqs` sequences of `tokens` tokens over `layers` layers, so that the group's ranks
+ * together send seqs x pd_i_kv_bytes(m, layers, tokens) exactly, each element once: GQA
+ * splits the KV heads, head h sent by rank floor(h·tp / kv_heads) (its own heads when
+ * kv_heads
+ * >= tp; one holder of a head replicated over tp / kv_heads ranks when fewer); MLA's
+ * latent, held whole by every rank, is split by token: rank k sends tokens
+ * floor(k·tokens / tp) .. floor((k+1)·tokens / tp) - 1.  Zero for a rank with nothing
+ * to send. */
+double pd_i_kv_send_bytes(const pd_model *m, int64_t tp, int64_t rank, double seqs,
+                          int64_t tokens, double layers);
 
 double pd_i_compute_us(const pd_cluster *c, double flops, double bytes);
 /* The HBM term of pd_i_compute_us alone (a node is memory-bound when it decides). */
@@ -120,6 +148,18 @@ void pd_i_all_to_all_split(const pd_i_shape *x, double *nvlink, double *network)
  * receive). */
 double pd_i_all_to_all_us(const pd_i_shape *x);
 double pd_i_ring_allreduce_bytes(double payload, double n);
+/* KV cache bytes of `tokens` tokens over `layers` layers of the whole model, unsharded
+ * (MLA: (kv-lora-rank + qk-rope-dim) x kv bytes per layer; GQA: 2 x kv-heads x head-dim
+ * x kv bytes): what a pooled plan hands over from prefill to decode. */
+double pd_i_kv_bytes(const pd_model *m, double layers, double tokens);
+/* TP ranks of an attention group that send its KV in the hand-over, each an equal share
+ * (1 / ranks) of the group's bytes: every rank for MLA (the latent, replicated over TP,
+ * is split by tokens) and for GQA with kv-heads >= TP (each its own heads); kv-heads
+ * ranks for GQA with kv-heads < TP (a replicated head is sent by one holder only). */
+int64_t pd_i_kv_send_ranks(const pd_model *m, int64_t tp);
+/* Whether prefill GPU `a` and decode GPU `b` talk over the scale-out network (different
+ * NVLink domains) rather than NVLink. */
+bool pd_i_pair_uses_network(const pd_cluster *c, int32_t a, int32_t b);
 /* Whether the n GPUs (cluster ids) span more than one NVLink domain (GPU ids
  * k*nvlink_domain ... (k+1)*nvlink_domain - 1 share one; nvlink-domain defaults to
  * gpus-per-node, so without it this is "span more than one node"). */

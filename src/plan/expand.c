@@ -5,6 +5,10 @@
  *   3. stages without gpus                        -> the next free GPUs, max(TP, EP)
  *   4. MoE models                                 -> the expert layout of every stage
  *
+ * A pooled plan's replicas are all in strategy.replicas (the prefill pool's first), so
+ * the next free GPUs continue from the prefill pool's stages into the decode pool's; the
+ * pools' replica ranges are recomputed after step 2.
+ *
  * Nothing here judges the plan: whatever is odd is left for the rules to report.
  */
 #include "plan/layout.h"
@@ -27,6 +31,13 @@ static void too_big(pd_plan *p, pd_diag_list *diags, const char *what)
 	            PD_MAX_GPUS);
 }
 
+void pd_i_pp_split(int64_t layers, int64_t pp, int64_t i, int64_t *first, int64_t *count)
+{
+	int64_t base = layers / pp, extra = layers % pp;
+	*first = i * base + (i < extra ? i : extra);
+	*count = base + (i < extra);
+}
+
 /* Step 1: the shorthand degrees as one replica element of count dp. */
 static pd_status expand_shorthand(pd_plan *p)
 {
@@ -37,10 +48,9 @@ static pd_status expand_shorthand(pd_plan *p)
 		return PD_IO;
 	*rep = (pd_replica){
 	    .count = st->dp, .stages = stages, .n_stages = (uint32_t)st->pp, .loc = st->loc};
-	int64_t layers = p->model.layers, first = 0;
 	for (int64_t i = 0; i < st->pp; i++) {
-		/* earlier stages take the remainder: 61 over 4 is 16, 15, 15, 15 */
-		int64_t n = layers / st->pp + (i < layers % st->pp);
+		int64_t first, n;
+		pd_i_pp_split(p->model.layers, st->pp, i, &first, &n);
 		bool moe = p->model.experts > 0 || st->ep > 1;
 		stages[i] = (pd_stage){.first_layer = first,
 		                       .last_layer = first + n - 1,
@@ -52,7 +62,6 @@ static pd_status expand_shorthand(pd_plan *p)
 		                       .ep = st->ep,
 		                       .moe_loc = moe ? st->loc : (pd_loc){0, 0},
 		                       .loc = st->loc};
-		first += n;
 	}
 	st->replicas = rep;
 	st->n_replicas = 1;
@@ -95,10 +104,20 @@ static pd_status expand_counts(pd_plan *p, pd_diag_list *diags)
 	return PD_OK;
 }
 
-/* The GPUs named explicitly anywhere: never handed out to a stage without gpus. */
-static unsigned char *explicit_gpus(const pd_strategy *st)
+/* The GPUs named explicitly anywhere: never handed out to a stage without gpus.  The
+ * map covers ids 0 .. *size-1 (the largest id named, + 1), not every possible id: a plan
+ * without explicit GPUs (every plan `suggest` builds) costs nothing here. */
+static unsigned char *explicit_gpus(const pd_strategy *st, int64_t *size)
 {
-	unsigned char *used = calloc(PD_MAX_GPUS, 1);
+	int64_t n = 1;
+	for (uint32_t i = 0; i < st->n_replicas; i++)
+		for (uint32_t s = 0; s < st->replicas[i].n_stages; s++) {
+			const pd_stage *g = &st->replicas[i].stages[s];
+			for (uint32_t j = 0; g->gpus_given && j < g->n_gpus; j++)
+				if (g->gpus[j] >= n && g->gpus[j] < PD_MAX_GPUS)
+					n = (int64_t)g->gpus[j] + 1;
+		}
+	unsigned char *used = calloc((size_t)n, 1);
 	if (!used)
 		return NULL;
 	for (uint32_t i = 0; i < st->n_replicas; i++)
@@ -108,6 +127,7 @@ static unsigned char *explicit_gpus(const pd_strategy *st)
 				if (g->gpus[j] >= 0 && g->gpus[j] < PD_MAX_GPUS)
 					used[g->gpus[j]] = 1;
 		}
+	*size = n;
 	return used;
 }
 
@@ -115,12 +135,14 @@ static unsigned char *explicit_gpus(const pd_strategy *st)
 static pd_status assign_gpus(pd_plan *p, pd_diag_list *diags)
 {
 	pd_strategy *st = &p->strategy;
-	unsigned char *used = explicit_gpus(st);
+	int64_t n_used;
+	unsigned char *used = explicit_gpus(st, &n_used);
 	if (!used)
 		return PD_IO;
 	int64_t next = 0;
 	pd_status s = PD_OK;
-	for (uint32_t i = 0; i < st->n_replicas && s == PD_OK; i++)
+	bool full = false; /* said once: the stages after it keep no GPUs */
+	for (uint32_t i = 0; i < st->n_replicas && s == PD_OK && !full; i++)
 		for (uint32_t k = 0; k < st->replicas[i].n_stages && s == PD_OK; k++) {
 			pd_stage *g = &st->replicas[i].stages[k];
 			if (g->gpus_given)
@@ -128,6 +150,7 @@ static pd_status assign_gpus(pd_plan *p, pd_diag_list *diags)
 			int64_t size = g->tp > g->ep ? g->tp : g->ep;
 			if (next + size > PD_MAX_EXPANDED) {
 				too_big(p, diags, "GPUs");
+				full = true;
 				break;
 			}
 			g->gpus = pd_arena_calloc(p->arena, (size_t)size, sizeof(*g->gpus));
@@ -136,7 +159,7 @@ static pd_status assign_gpus(pd_plan *p, pd_diag_list *diags)
 				break;
 			}
 			for (int64_t j = 0; j < size; j++, next++) {
-				while (next < PD_MAX_GPUS && used[next])
+				while (next < n_used && used[next])
 					next++;
 				g->gpus[j] = (int32_t)next;
 			}
@@ -177,6 +200,7 @@ pd_status pd_plan_expand(pd_plan *plan, pd_diag_list *diags)
 	if (plan->strategy.shorthand)
 		PD_CHECK(expand_shorthand(plan));
 	PD_CHECK(expand_counts(plan, diags));
+	pd_i_pools_reindex(plan);
 	PD_CHECK(assign_gpus(plan, diags));
 	PD_CHECK(place_experts(plan));
 	plan->expanded = true;

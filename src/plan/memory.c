@@ -136,3 +136,12 @@ pd_status pd_i_memory_compute(const pd_plan *p, pd_analysis *an)
 	}
 	return PD_OK;
 }
+
+double pd_i_memory_floor(const pd_plan *p, double *usable)
+{
+	pd_analysis an = {0};
+	pd_i_params_compute(&p->model, &an);
+	*usable = p->cluster.gpu_memory * (1.0 - RESERVE_FRACTION);
+	return an.weight_bytes +
+	       an.kv_bytes_per_token * (double)p->workload.batch * (double)p->workload.context;
+}

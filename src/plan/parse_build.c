@@ -540,6 +540,10 @@ static void read_workload(builder *b, const xmlNode *n)
 	w->has_target_tpot =
 	    get_quantity(b, n, at, "target-tpot", pd_parse_number, "milliseconds such as 50",
 	                 &LATENCY, &w->target_tpot_ms);
+	w->has_input_tokens =
+	    get_int(b, n, at, "input-tokens", PD_T_COUNT_16M, &w->input_tokens);
+	w->has_output_tokens =
+	    get_int(b, n, at, "output-tokens", PD_T_COUNT_16M, &w->output_tokens);
 	read_overlap(b, n, at, w);
 }
 
@@ -631,7 +635,60 @@ static void read_replica(builder *b, const xmlNode *n, pd_replica *rep, uint32_t
 			read_stage(b, c, &rep->stages[k++]);
 }
 
-/* <strategy>: shorthand when it has degrees or no <replica> children. */
+/* <pool phase batch micro-batches>: its replicas go to strategy.replicas from *k on. */
+static void read_pool(builder *b, const xmlNode *n, uint32_t p, uint32_t *k)
+{
+	pd_strategy *st = &b->plan->strategy;
+	pd_pool *pool = &st->pools[p];
+	pd_loc at = pool->loc = pd_i_text_loc(&b->r->text, n, true);
+	char *ph = attr(n, "phase");
+	pool->phase = ph && strcmp(ph, "prefill") == 0 ? PD_PREFILL : PD_DECODE;
+	xmlFree(ph);
+	pool->has_batch = get_int(b, n, at, "batch", PD_T_COUNT_16M, &pool->batch);
+	pool->has_micro_batches =
+	    get_int(b, n, at, "micro-batches", PD_T_COUNT_64K, &pool->micro_batches);
+	pool->first_replica = *k;
+	for (const xmlNode *c = n->children; c; c = c->next)
+		if (is(c, "replica")) {
+			st->replicas[*k].pool = (int32_t)p;
+			read_replica(b, c, &st->replicas[*k], *k);
+			(*k)++;
+		}
+	pool->n_replicas = *k - pool->first_replica;
+}
+
+/* The <pool> elements (the hierarchy rule has made sure there is one of each phase):
+ * the prefill pool is pools[0] and its replicas come first, so that they take the first
+ * free GPUs; the document is read in order (element columns are found in order). */
+static void read_pools(builder *b, const xmlNode *n, uint32_t n_pools)
+{
+	pd_strategy *st = &b->plan->strategy;
+	uint32_t nr = 0, n_pre = 0;
+	for (const xmlNode *c = n->children; c; c = c->next) {
+		char *ph = is(c, "pool") ? attr(c, "phase") : NULL;
+		uint32_t k = ph ? count_children(c, "replica") : 0;
+		nr += k;
+		n_pre += ph && strcmp(ph, "prefill") == 0 ? k : 0;
+		xmlFree(ph);
+	}
+	st->pools = pd_arena_calloc(b->a, n_pools < 2 ? 2 : n_pools, sizeof(*st->pools));
+	st->replicas = pd_arena_calloc(b->a, nr + 1, sizeof(*st->replicas));
+	b->oom |= !st->pools || !st->replicas;
+	if (b->oom)
+		return;
+	uint32_t next[2] = {0, n_pre};
+	for (const xmlNode *c = n->children; c; c = c->next) {
+		char *ph = is(c, "pool") ? attr(c, "phase") : NULL;
+		uint32_t p = ph && strcmp(ph, "prefill") == 0 ? 0 : 1;
+		if (ph)
+			read_pool(b, c, p, &next[p]);
+		xmlFree(ph);
+	}
+	st->n_pools = 2;
+	st->n_replicas = nr;
+}
+
+/* <strategy>: shorthand when it has degrees or no <replica> or <pool> children. */
 static void read_strategy(builder *b, const xmlNode *n)
 {
 	pd_strategy *st = &b->plan->strategy;
@@ -643,10 +700,14 @@ static void read_strategy(builder *b, const xmlNode *n)
 	deg |= get_int(b, n, at, "tp", PD_T_COUNT_64K, &st->tp);
 	deg |= get_int(b, n, at, "ep", PD_T_COUNT_64K, &st->ep);
 	deg |= get_bool(b, n, at, "sp", &st->sp);
-	uint32_t nr = count_children(n, "replica");
-	st->shorthand = deg || nr == 0;
+	uint32_t nr = count_children(n, "replica"), np = count_children(n, "pool");
+	st->shorthand = deg || (nr == 0 && np == 0);
 	if (st->shorthand)
 		return;
+	if (np > 0) {
+		read_pools(b, n, np);
+		return;
+	}
 	st->n_replicas = nr;
 	st->replicas = pd_arena_calloc(b->a, nr, sizeof(*st->replicas));
 	b->oom |= !st->replicas;
@@ -656,6 +717,45 @@ static void read_strategy(builder *b, const xmlNode *n)
 			read_replica(b, c, &st->replicas[k], k);
 			k++;
 		}
+}
+
+/* A pooled plan's workload (docs/pools.md): output-tokens required, input-tokens
+ * defaults to context, a phase is a warning (the pools say the phases); each pool's
+ * batch defaults to the workload's, micro-batches to 1.  Without pools, input-tokens and
+ * output-tokens are only recorded. */
+static void pooled_workload(builder *b)
+{
+	pd_plan *p = b->plan;
+	pd_workload *w = &p->workload;
+	pd_loc at = w->loc.line > 0 ? w->loc : p->strategy.loc;
+	if (!w->has_input_tokens)
+		w->input_tokens = w->context;
+	if (!pd_plan_is_pooled(p))
+		return;
+	if (!w->has_output_tokens)
+		bad_combination(
+		    b, at,
+		    "add output-tokens=\"N\" to <workload> (the tokens generated per "
+		    "request, e.g. 1024)",
+		    "a pooled plan needs <workload output-tokens>: the decode pool holds "
+		    "the KV of input-tokens + output-tokens per sequence");
+	if (!(w->assumed & PD_ASSUMED_PHASE))
+		pd_diag_fix(pd_diag_add(b->r->diags, PD_RULE_SCHEMA, PD_WARNING, at.line, at.column,
+		                        "<workload phase> is ignored in a pooled plan: each <pool> "
+		                        "says its phase"),
+		            "remove phase from <workload>");
+	for (uint32_t i = 0; i < p->strategy.n_pools; i++) {
+		pd_pool *pool = &p->strategy.pools[i];
+		if (!pool->has_batch)
+			pool->batch = w->batch;
+		if (!pool->has_micro_batches)
+			pool->micro_batches = 1;
+		if (w->overlap_two_batch && pool->micro_batches > 1)
+			bad_attribute(b, pool->loc, "micro-batches",
+			              "remove micro-batches from the <pool>: overlap=\"two-batch\" "
+			              "splits the batch into its two halves itself",
+			              "overlap=\"two-batch\" with micro-batches > 1 in a pool");
+	}
 }
 
 pd_status pd_i_build_plan(pd_i_reader *r, xmlDoc *doc, pd_plan *plan)
@@ -676,5 +776,7 @@ pd_status pd_i_build_plan(pd_i_reader *r, xmlDoc *doc, pd_plan *plan)
 		else if (is(c, "strategy"))
 			read_strategy(&b, c);
 	}
+	if (!b.oom)
+		pooled_workload(&b);
 	return b.oom ? PD_IO : PD_OK;
 }

@@ -4,6 +4,10 @@
  *   plan > model | cluster | workload | strategy
  *   strategy > replica (DP)  > stage (PP) > attention (TP/SP) | moe (EP) > place
  *                                          | dense-ffn (TP of dense layers)
+ *   strategy > pool (phase)  > replica ...  (a pooled plan, docs/pools.md)
+ *
+ * A strategy holds replicas or pools, not both; a pooled plan has one prefill and one
+ * decode pool, each with replicas.
  *
  * Checked before the XSD so that a misplaced element gets one message that names the
  * levels; the element is then removed so that the XSD does not report it again.
@@ -20,8 +24,13 @@ static const struct level {
     {"plan", ""},         {"model", "plan"},      {"cluster", "plan"},
     {"workload", "plan"}, {"strategy", "plan"},   {"replica", "strategy"},
     {"stage", "replica"}, {"attention", "stage"}, {"moe", "stage"},
-    {"place", "moe"},     {"dense-ffn", "stage"},
+    {"place", "moe"},     {"dense-ffn", "stage"}, {"pool", "strategy"},
 };
+
+static bool named(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)name) == 0;
+}
 
 static const char *parent_of(const char *name)
 {
@@ -111,6 +120,8 @@ static bool misplaced(const xmlNode *n)
 	if (!p || p->type != XML_ELEMENT_NODE)
 		return false;
 	const char *want = parent_of((const char *)n->name);
+	if (named(n, "replica") && named(p, "pool"))
+		return false; /* a pool's replicas */
 	return want && parent_of((const char *)p->name) &&
 	       strcmp(want, (const char *)p->name) != 0;
 }
@@ -137,17 +148,88 @@ static void check_shorthand(pd_i_reader *r, const xmlNode *n, pd_loc at)
 			given = attrs[i];
 	bool replicas = false;
 	for (const xmlNode *c = n->children; c && !replicas; c = c->next)
-		replicas = c->type == XML_ELEMENT_NODE &&
-		           xmlStrcmp(c->name, (const xmlChar *)"replica") == 0;
+		replicas = named(c, "replica") || named(c, "pool");
 	if (!given || !replicas)
 		return;
 	pd_diag *d = pd_diag_add(r->diags, PD_RULE_HIERARCHY, PD_ERROR, at.line, at.column,
-	                         "<strategy> has shorthand degrees (%s=) and <replica> "
-	                         "children: the shorthand is expanded into replicas itself",
+	                         "<strategy> has shorthand degrees (%s=) and <replica> or "
+	                         "<pool> children: the shorthand is expanded into replicas "
+	                         "itself",
 	                         given);
 	pd_diag_fix(d, "remove dp/pp/tp/ep/sp from <strategy> or remove its <replica> "
 	               "elements");
 	r->errors++;
+}
+
+static void pool_error(pd_i_reader *r, const xmlNode *n, const char *fix, const char *msg)
+{
+	pd_loc at = pd_i_text_loc(&r->text, n, false);
+	pd_diag_fix(
+	    pd_diag_add(r->diags, PD_RULE_HIERARCHY, PD_ERROR, at.line, at.column, "%s", msg),
+	    "%s", fix);
+	r->errors++;
+}
+
+static bool has_replica(const xmlNode *pool)
+{
+	for (const xmlNode *c = pool->children; c; c = c->next)
+		if (named(c, "replica"))
+			return true;
+	return false;
+}
+
+/* The pool `n` (phase `ph`, "prefill" or "decode"): no replicas, or a second pool of
+ * its phase (`seen` counts the pools of each phase so far). */
+static void check_pool(pd_i_reader *r, const xmlNode *n, int seen[2])
+{
+	xmlChar *ph = xmlGetNoNsProp(n, (const xmlChar *)"phase");
+	int k = ph && xmlStrcmp(ph, (const xmlChar *)"prefill") == 0;
+	if (ph && ++seen[k] == 2) {
+		char msg[160];
+		snprintf(msg, sizeof(msg),
+		         "a second <pool phase=\"%s\">: a strategy has at most one pool per phase",
+		         (const char *)ph);
+		pool_error(r, n, "merge the two pools into one (put every replica in the first)",
+		           msg);
+	}
+	xmlFree(ph);
+	if (!has_replica(n))
+		pool_error(
+		    r, n,
+		    "add the pool's <replica> elements (e.g. <replica count=\"1\"><stage "
+		    "layers=\"0-...\">...</stage></replica>) or remove the pool",
+		    "<pool> without replicas: a pool serves its phase on its replicas' GPUs");
+}
+
+/* A pooled strategy: only pools (a bare <replica> is an error at its line), one
+ * prefill and one decode pool, each with replicas. */
+static void check_pools(pd_i_reader *r, const xmlNode *strategy, pd_loc at)
+{
+	int seen[2] = {0, 0}, pools = 0;
+	for (const xmlNode *c = strategy->children; c; c = c->next)
+		if (named(c, "pool")) {
+			check_pool(r, c, seen);
+			pools++;
+		}
+	if (pools == 0)
+		return;
+	for (const xmlNode *c = strategy->children; c; c = c->next)
+		if (named(c, "replica"))
+			pool_error(r, c,
+			           "move this <replica> into the <pool> of its phase: a strategy holds "
+			           "either replicas or pools",
+			           "<replica> directly in a <strategy> that has <pool> elements");
+	if (seen[0] == 0 || seen[1] == 0) {
+		pd_diag_fix(pd_diag_add(r->diags, PD_RULE_HIERARCHY, PD_ERROR, at.line, at.column,
+		                        "a pooled strategy needs a prefill and a decode pool; "
+		                        "this one has no %s pool",
+		                        seen[1] == 0 ? "prefill" : "decode"),
+		            "add <pool phase=\"%s\"> with its replicas, or write the replicas "
+		            "directly in <strategy> with <workload phase=\"%s\">",
+		            seen[1] == 0 ? "prefill" : "decode",
+		            seen[1] == 0 ? "decode" : "prefill");
+		r->errors++;
+	}
 }
 
 static void walk(pd_i_reader *r, xmlNode *n)
@@ -165,8 +247,10 @@ static void walk(pd_i_reader *r, xmlNode *n)
 			quiet_parent(r, parent);
 			continue;
 		}
-		if (xmlStrcmp(n->name, (const xmlChar *)"strategy") == 0)
+		if (xmlStrcmp(n->name, (const xmlChar *)"strategy") == 0) {
 			check_shorthand(r, n, at);
+			check_pools(r, n, at);
+		}
 		walk(r, n->children);
 	}
 }

@@ -72,8 +72,17 @@ void pd_i_message_add_xsd(pd_i_reader *r, pd_loc at, const char *msg);
  * are unlinked and freed so that the XSD does not report them again. */
 void pd_i_check_hierarchy(pd_i_reader *r, xmlDoc *doc);
 
+/* Layers of stage i of a pipeline of pp stages over `layers` layers: as even as
+ * possible, earlier stages take the remainder (61 over 4 is 16, 15, 15, 15).  The
+ * shorthand expansion and the plan `suggest` writes (src/search/plan_write.c) share it.
+ * *first is the stage's first layer, *count its number of layers. */
+void pd_i_pp_split(int64_t layers, int64_t pp, int64_t i, int64_t *first, int64_t *count);
+
 /* Builds the plan IR from a document that passed the schema.  Adds `schema`
  * diagnostics for values the XSD cannot check.  PD_IO only when out of memory. */
 pd_status pd_i_build_plan(pd_i_reader *r, xmlDoc *doc, pd_plan *plan);
+
+/* After expand: each pool's first_replica / n_replicas from replica.pool (pools.c). */
+void pd_i_pools_reindex(pd_plan *plan);
 
 #endif

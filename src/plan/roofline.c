@@ -235,6 +235,8 @@ void pd_i_roofline_compute(const pd_plan *p, pd_analysis *an)
 void pd_analysis_set_throughput(const pd_plan *plan, pd_analysis *an,
                                 double step_latency_us)
 {
+	if (pd_plan_is_pooled(plan))
+		return; /* one step per pool: pd_analysis_set_pool_steps */
 	an->step_tokens = pd_i_step_tokens(&plan->workload);
 	an->step_latency_us = step_latency_us = finite_us(step_latency_us);
 	an->tokens_per_ms = step_latency_us > 0

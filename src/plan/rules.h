@@ -16,6 +16,7 @@ typedef struct pd_i_ctx {
 	const pd_plan *plan;
 	pd_analysis *an;
 	pd_diag_list *diags;
+	const pd_pool *pool; /* the pool whose view `plan` is (pooled plans), else NULL */
 } pd_i_ctx;
 
 /* Appends a diagnostic at loc unless one with the same rule, place and message was
@@ -58,6 +59,10 @@ double pd_i_expert_params(const pd_model *m);
 /* memory.c: fills an->memory (arena) and an->activation_formula; PD_IO when out of
  * memory. */
 pd_status pd_i_memory_compute(const pd_plan *p, pd_analysis *an);
+/* memory.c: a lower bound of what one replica holds whatever its strategy: every weight
+ * once and the KV cache of every token of its batch once (bytes); *usable gets what one
+ * GPU offers (gpu-memory less the reserve).  `suggest` prunes with it. */
+double pd_i_memory_floor(const pd_plan *p, double *usable);
 
 /* roofline.c: the analytic step latency and throughput (PD_THROUGHPUT_ROOFLINE), or
  * PD_THROUGHPUT_NONE when the plan has no stage to time. */
@@ -86,5 +91,18 @@ void pd_i_rule_workload_split(pd_i_ctx *c);
 void pd_i_rule_params_mismatch(pd_i_ctx *c);
 pd_status pd_i_rule_memory_capacity(pd_i_ctx *c);
 void pd_i_rule_over_provisioned(pd_i_ctx *c);
+
+/* rules_pools.c: a pooled plan (docs/pools.md).  Validates every pool through its view
+ * (an->pools), then the rules over the whole deployment; pd_i_pooled_figures fills the
+ * deployment's hand-over, TTFT, TPOT and throughput from the pools' steps. */
+pd_status pd_i_validate_pooled(const pd_plan *plan, pd_analysis *an, pd_diag_list *diags);
+void pd_i_pooled_figures(const pd_plan *plan, pd_analysis *an);
+/* Index of the pool of that phase, -1 when none. */
+int pd_i_pool_of_phase(const pd_plan *plan, pd_phase phase);
+/* "the decode pool's replica 2" for replica r (whole-strategy index) of a pooled plan. */
+void pd_i_describe_replica(const pd_plan *plan, uint32_t r, char *buf, size_t size);
+/* The pooled latency-target, throughput-target and pool-balance rules. */
+void pd_i_validate_pooled_targets(const pd_plan *plan, const pd_analysis *an,
+                                  pd_diag_list *diags);
 
 #endif

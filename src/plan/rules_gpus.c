@@ -52,9 +52,28 @@ void pd_i_gpu_counts(pd_i_ctx *c)
 	an->gpus_cluster = pd_cluster_gpus(&c->plan->cluster);
 }
 
-/* "DP × PP × stage size = 1 × 2 × 16" for a uniform plan, the general sum otherwise. */
+/* GPUs of the stages of replicas [first, first + n). */
+static int64_t replica_gpus(const pd_strategy *st, uint32_t first, uint32_t n)
+{
+	int64_t g = 0;
+	for (uint32_t r = first; r < first + n && r < st->n_replicas; r++)
+		for (uint32_t s = 0; s < st->replicas[r].n_stages; s++)
+			g += st->replicas[r].stages[s].n_gpus;
+	return g;
+}
+
+/* "DP × PP × stage size = 1 × 2 × 16" for a uniform plan, the general sum otherwise;
+ * "prefill pool 32 + decode pool 320" for a pooled plan. */
 static void describe_structure(const pd_strategy *st, char *buf, size_t size)
 {
+	if (st->n_pools == 2) {
+		const pd_pool *a = &st->pools[0], *b = &st->pools[1];
+		snprintf(buf, size, "%s pool %lld + %s pool %lld", pd_phase_name(a->phase),
+		         (long long)replica_gpus(st, a->first_replica, a->n_replicas),
+		         pd_phase_name(b->phase),
+		         (long long)replica_gpus(st, b->first_replica, b->n_replicas));
+		return;
+	}
 	uint32_t dp, n_st, sz;
 	bool uniform = pd_i_strategy_uniform(st, &dp, &n_st, &sz);
 	if (uniform)
@@ -212,12 +231,23 @@ static void report_overlap(pd_i_ctx *c, const pd_stage *s, const int32_t *ids, u
 	if (first.replica == self.replica && first.stage == self.stage)
 		d = pd_i_report(c, PD_RULE_GPU_OVERLAP, PD_ERROR, s->loc,
 		                "stage GPUs %s are listed more than once", text);
-	else
+	else if (pd_plan_is_pooled(c->plan) &&
+	         c->plan->strategy.replicas[first.replica].pool !=
+	             c->plan->strategy.replicas[self.replica].pool) {
+		char a[64], b[64];
+		pd_i_describe_replica(c->plan, (uint32_t)self.replica, a, sizeof(a));
+		pd_i_describe_replica(c->plan, (uint32_t)first.replica, b, sizeof(b));
+		d = pd_i_report(c, PD_RULE_GPU_OVERLAP, PD_ERROR, s->loc,
+		                "stage GPUs %s of %s stage %d already belong to %s stage %d: a GPU "
+		                "serves one pool",
+		                text, a, (int)self.stage, b, (int)first.stage);
+	} else
 		d = pd_i_report(
 		    c, PD_RULE_GPU_OVERLAP, PD_ERROR, s->loc,
 		    "stage GPUs %s of replica %d stage %d already belong to replica %d stage %d",
 		    text, (int)self.replica, (int)self.stage, (int)first.replica, (int)first.stage);
-	pd_diag_fix(d, "give every stage of every replica GPUs of its own");
+	pd_diag_fix(d, "give every stage of every replica%s GPUs of its own",
+	            pd_plan_is_pooled(c->plan) ? " of every pool" : "");
 }
 
 static pd_status check_stage_overlap(pd_i_ctx *c, gpu_owner *own, int64_t size,

@@ -87,11 +87,50 @@ static const char *memory_fix(const pd_gpu_memory *w)
 	return "the activations dominate: use more micro-batches or a smaller batch";
 }
 
+/* A decode pool whose KV cache cannot hold its batch at input-tokens + output-tokens:
+ * the arithmetic, and the largest batch that fits or the GPUs this many sequences need.
+ * Returns false when the weights alone leave no room (the general message applies). */
+static bool report_decode_pool(pd_i_ctx *c, const pd_stage *s, const char *text,
+                               const pd_gpu_memory *w)
+{
+	const pd_workload *wl = &c->plan->workload;
+	double groups = (double)pd_i_groups(s), seqs = ceil((double)wl->batch / groups);
+	double per_seq = seqs > 0 ? w->kv_cache / seqs : 0;
+	double room = w->capacity - w->reserve - w->weights - w->activations;
+	double fit = per_seq > 0 ? floor(room / per_seq) : 0;
+	if (per_seq <= 0 || fit < 1)
+		return false;
+	double rep_gpus = 0;
+	for (uint32_t k = 0; k < c->plan->strategy.replicas[0].n_stages; k++)
+		rep_gpus += c->plan->strategy.replicas[0].stages[k].n_gpus;
+	double total = (double)wl->batch * (double)c->plan->strategy.n_replicas;
+	double reps = ceil(total / (fit * groups));
+	pd_diag *d = pd_i_report(
+	    c, PD_RULE_MEMORY_CAPACITY, PD_ERROR, s->loc,
+	    "the decode pool's KV cache does not fit: stage GPUs %s hold %.0f sequences x %lld "
+	    "tokens (input-tokens + output-tokens) x %.4g KB per token = %.4g GB of KV + "
+	    "weights %.4g + "
+	    "activations %.4g + 10 %% reserve %.4g = %.4g GB, over %.4g GB",
+	    text, seqs, (long long)wl->context, per_seq / (double)wl->context / 1e3,
+	    w->kv_cache / GB, w->weights / GB, w->activations / GB, w->reserve / GB,
+	    w->total / GB, w->capacity / GB);
+	pd_diag_fix(
+	    d,
+	    "the largest decode batch that fits is %.0f per replica (%.0f per attention "
+	    "group): set <pool phase=\"decode\" batch=\"%.0f\">, or serve these %.0f "
+	    "sequences on %.0f replicas (%.0f GPUs)",
+	    fit * groups, fit, fit * groups, total, reps, reps * rep_gpus);
+	return true;
+}
+
 static void report_memory(pd_i_ctx *c, const pd_stage *s, const int32_t *ids, uint32_t n,
                           const pd_gpu_memory *w)
 {
 	char text[IDS_TEXT];
 	pd_i_format_ids(text, sizeof(text), ids, n);
+	if (c->pool && c->pool->phase == PD_DECODE && w->kv_cache > 0 &&
+	    report_decode_pool(c, s, text, w))
+		return;
 	pd_diag *d =
 	    pd_i_report(c, PD_RULE_MEMORY_CAPACITY, PD_ERROR, s->loc,
 	                "stage GPUs %s need up to %.4g GB (weights %.4g + KV cache %.4g + "
@@ -257,6 +296,10 @@ static void validate_latency(const pd_plan *plan, const pd_analysis *an,
 void pd_validate_throughput(const pd_plan *plan, const pd_analysis *an, pd_diag_list *diags)
 {
 	const pd_workload *w = &plan->workload;
+	if (pd_plan_is_pooled(plan)) {
+		pd_i_validate_pooled_targets(plan, an, diags);
+		return;
+	}
 	validate_latency(plan, an, diags);
 	if (!w->has_target || an->throughput_source == PD_THROUGHPUT_NONE ||
 	    an->tokens_per_ms >= w->target)

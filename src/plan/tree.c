@@ -171,21 +171,42 @@ static void print_header(FILE *f, const pd_plan *p)
 	fprintf(f, ")\n");
 }
 
+/* Replicas [first, end) of the strategy, the ones past TREE_REPLICAS summed up. */
+static void print_replicas(FILE *f, const pd_plan *p, uint32_t first, uint32_t end)
+{
+	const pd_strategy *st = &p->strategy;
+	uint32_t n = end - first;
+	uint32_t shown = first + (n <= TREE_REPLICAS + 1 ? n : TREE_REPLICAS);
+	for (uint32_t i = first; i < shown; i++)
+		print_replica(f, p, &st->replicas[i], i);
+	if (shown == end)
+		return;
+	int64_t gpus = 0;
+	for (uint32_t i = shown; i < end; i++)
+		for (uint32_t s = 0; s < st->replicas[i].n_stages; s++)
+			gpus += st->replicas[i].stages[s].n_gpus;
+	fprintf(f, "  replicas %u..%u: %u more, %lld GPUs\n", shown, end - 1, end - shown,
+	        (long long)gpus);
+}
+
 void pd_plan_print_tree(const pd_plan *p, FILE *f)
 {
 	if (!p || !f)
 		return;
 	print_header(f, p);
 	const pd_strategy *st = &p->strategy;
-	uint32_t shown = st->n_replicas <= TREE_REPLICAS + 1 ? st->n_replicas : TREE_REPLICAS;
-	for (uint32_t i = 0; i < shown; i++)
-		print_replica(f, p, &st->replicas[i], i);
-	if (shown == st->n_replicas)
+	if (!pd_plan_is_pooled(p)) {
+		print_replicas(f, p, 0, st->n_replicas);
 		return;
-	int64_t gpus = 0;
-	for (uint32_t i = shown; i < st->n_replicas; i++)
-		for (uint32_t s = 0; s < st->replicas[i].n_stages; s++)
-			gpus += st->replicas[i].stages[s].n_gpus;
-	fprintf(f, "  replicas %u..%u: %u more, %lld GPUs\n", shown, st->n_replicas - 1,
-	        st->n_replicas - shown, (long long)gpus);
+	}
+	for (uint32_t k = 0; k < st->n_pools; k++) {
+		const pd_pool *pool = &st->pools[k];
+		uint32_t end = pool->first_replica + pool->n_replicas;
+		fprintf(f, "pool %s: %u replica(s), batch %lld, micro-batches %lld, context %lld\n",
+		        pd_phase_name(pool->phase), pool->n_replicas, (long long)pool->batch,
+		        (long long)pool->micro_batches,
+		        (long long)pd_plan_pool_context(p, pool->phase));
+		print_replicas(f, p, pool->first_replica,
+		               end <= st->n_replicas ? end : st->n_replicas);
+	}
 }

@@ -9,6 +9,10 @@ pd_status pd_plan_validate(const pd_plan *plan, pd_analysis *an, pd_diag_list *d
 	size_t errors = diags->errors;
 	pd_i_ctx c = {.plan = plan, .an = an, .diags = diags};
 	memset(an, 0, sizeof(*an));
+	if (pd_plan_is_pooled(plan)) {
+		PD_CHECK(pd_i_validate_pooled(plan, an, diags));
+		return diags->errors > errors ? PD_INVALID : PD_OK;
+	}
 
 	pd_i_params_compute(&plan->model, an);
 	pd_i_gpu_counts(&c);

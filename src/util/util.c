@@ -1,6 +1,7 @@
 /* util.c - assertion failure, the int32 comparator and the id-range formatter. */
 #include "util/util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,4 +41,10 @@ size_t pd_i_format_ids(char *buf, size_t size, const int32_t *ids, uint32_t n)
 		i = j;
 	}
 	return used;
+}
+
+double pd_i_nice_step(double span, int ticks)
+{
+	double raw = span / ticks, p = pow(10, floor(log10(raw))), m = raw / p;
+	return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
 }

@@ -31,4 +31,9 @@ size_t pd_i_format_ids(char *buf, size_t size, const int32_t *ids, uint32_t n);
  * output (src/util/units.c). */
 void pd_i_format_bytes(double bytes, char *buf, size_t size);
 
+/* The step between axis ticks: 1, 2 or 5 x 10^k, the smallest at least span / ticks
+ * (span > 0, ticks > 0).  The one tick rule of every picture (timeline, suggest's
+ * Pareto chart). */
+double pd_i_nice_step(double span, int ticks);
+
 #endif
