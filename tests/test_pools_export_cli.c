@@ -58,8 +58,8 @@ static const char *compile_all(const char *name)
 	                        "-q", NULL);
 	if (st != 0)
 		fprintf(stderr, "%s", r.err);
-	CU_ASSERT_EQUAL_FATAL(st, 0);
 	pd_run_release(&r);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
 	return dir;
 }
 
