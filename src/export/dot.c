@@ -166,7 +166,8 @@ static void unit_label(const builder *b, int level, int32_t g, const char *word,
 		snprintf(buf, size, "%s %d", word, (int)first);
 }
 
-/* A pooled plan: the cluster of replica r's pool ("prefill pool: replicas 0-1"), around
+/* A pooled plan: the cluster of replica r's pool ("prefill pool: replica 0",
+ * "decode pool: replicas 1-4"), around
  * its replicas; else (and for a replica of no pool) the root graph. */
 static Agraph_t *pool_cluster(builder *b, int32_t r)
 {
@@ -180,9 +181,11 @@ static Agraph_t *pool_cluster(builder *b, int32_t r)
 	Agraph_t *c = agsubg(b->g, name, 0);
 	if (c)
 		return c;
-	snprintf(label, sizeof(label), "%s pool: replica%s %d-%d", ph,
-	         pl->n_replicas > 1 ? "s" : "", (int)pl->first_replica,
-	         (int)(pl->first_replica + pl->n_replicas - 1));
+	if (pl->n_replicas > 1)
+		snprintf(label, sizeof(label), "%s pool: replicas %d-%d", ph, (int)pl->first_replica,
+		         (int)(pl->first_replica + pl->n_replicas - 1));
+	else
+		snprintf(label, sizeof(label), "%s pool: replica %d", ph, (int)pl->first_replica);
 	c = cluster(b->g, &b->s, name, label, pl->phase == PD_PREFILL ? "#fdf6e3" : "#eef5fb");
 	if (c)
 		agxset(c, b->s.g_color, (char *)pd_i_family_styles[PD_I_F_KV].line);
