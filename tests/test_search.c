@@ -276,9 +276,14 @@ static void test_unreachable_throughput_says_gpus_needed(void)
 	CU_ASSERT_FALSE(r.reachable);
 	CU_ASSERT(r.best >= 0);
 	CU_ASSERT(r.gpus_needed > pd_cluster_gpus(&p->cluster));
-	/* the best reachable is the most tokens/ms the cluster gives */
-	for (uint32_t k = 0; k < r.n_candidates; k++)
+	/* the best reachable is the most tokens/ms the cluster gives, not the fewest GPUs */
+	for (uint32_t k = 0; k < r.n_candidates; k++) {
 		CU_ASSERT_FALSE(r.candidates[k].meets_targets);
+		if (r.best >= 0)
+			CU_ASSERT(r.candidates[r.best].tokens_per_ms >= r.candidates[k].tokens_per_ms);
+	}
+	if (r.best >= 0)
+		CU_ASSERT(r.candidates[r.best].gpus > 2);
 	pd_search_result_release(&r);
 	pd_diag_list_release(&dl);
 	pd_plan_destroy(p);

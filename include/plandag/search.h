@@ -58,6 +58,9 @@ typedef struct pd_candidate {
 	double ttft_ms, tpot_ms;     /* NAN when the phase is absent */
 	double peak_memory_fraction; /* the fullest GPU: total / capacity */
 	bool meets_targets;          /* every target of the workload (none given: true) */
+	double reach; /* the hardest target's achieved fraction: tokens/ms over its target,
+	               * target over TTFT or TPOT (>= 1 when met, 1 without targets); when no
+	               * candidate meets every target, the best is the one reaching furthest */
 	bool scheduled; /* figures from the lowered, scheduled DAG (else the estimate) */
 	/* A pooled plan (docs/suggest.md): choice is the decode pool's strategy and prefill
 	 * the prefill pool's, each with dp = its pool's replicas; ttft_ms and tpot_ms are

@@ -114,10 +114,13 @@ static void md_short(FILE *f, const pd_suggest_report *r)
 		fputs("It falls short because it breaks the rules above; ", f);
 	else
 		fputs("It is valid; ", f);
-	fprintf(f,
-	        "the suggestion uses %lld GPUs instead of %lld and gives %.2f tokens/ms "
-	        "instead of %.2f",
-	        (long long)b->gpus, (long long)an->gpus_structural, b->tokens_per_ms,
+	const char *what = r->res->reachable ? "the suggestion" : "the best reachable strategy";
+	if (b->gpus == an->gpus_structural)
+		fprintf(f, "%s uses the same %lld GPUs", what, (long long)b->gpus);
+	else
+		fprintf(f, "%s uses %lld GPUs instead of %lld", what, (long long)b->gpus,
+		        (long long)an->gpus_structural);
+	fprintf(f, " and gives %.2f tokens/ms instead of %.2f", b->tokens_per_ms,
 	        an->tokens_per_ms);
 	if (an->gpus_structural > 0 && an->tokens_per_ms > 0)
 		fprintf(f, " (%.1f tokens/s per GPU instead of %.1f)", b->tokens_per_s_per_gpu,

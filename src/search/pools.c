@@ -98,6 +98,7 @@ static pd_candidate combine(const pd_plan *plan, const pool_shape *p, const pool
 	k.peak_memory_fraction = fmax(p->k.peak_memory_fraction, d->k.peak_memory_fraction);
 	k.meets_targets = p->k.meets_targets && d->k.meets_targets &&
 	                  (!w->has_target || k.tokens_per_ms >= w->target);
+	k.reach = pd_i_reach(w, &k);
 	k.scheduled = false;
 	return k;
 }
@@ -182,5 +183,5 @@ pd_status pd_i_search_pools(const pd_plan *plan, const pd_search_options *opt,
 	res->evaluated += pre->evaluated + dec->evaluated; /* + the deployments paired */
 	res->pruned = pre->pruned + dec->pruned;
 	free(pre);
-	return s == PD_OK ? pd_i_rank(res, opt->objective) : s;
+	return s == PD_OK ? pd_i_rank(plan, res, opt->objective) : s;
 }

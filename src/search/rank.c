@@ -1,5 +1,6 @@
-/* rank.c - candidates in the order of the objective, the Pareto frontier over the two
- * plotted axes (fewer GPUs, more tokens/s per GPU) and the verdict on the targets. */
+/* rank.c - candidates in the order of the objective, the Pareto frontier over three
+ * criteria (fewer GPUs, more tokens/s per GPU, a shorter step) and the verdict on the
+ * targets. */
 #include "search/search_internal.h"
 
 #include <math.h>
@@ -58,7 +59,10 @@ static int compare(const pd_candidate *a, const pd_candidate *b, pd_objective o)
 {
 	if (a->meets_targets != b->meets_targets)
 		return a->meets_targets ? -1 : 1;
-	int r = cmp_objective(a, b, o);
+	/* neither meets them: the one reaching furthest first (the best reachable figure) */
+	int r = a->meets_targets ? 0 : cmp_more(a->reach, b->reach);
+	if (!r)
+		r = cmp_objective(a, b, o);
 	if (!r)
 		r = cmp_more(a->tokens_per_ms, b->tokens_per_ms);
 	if (!r)
@@ -139,8 +143,22 @@ static pd_status frontier(pd_search_result *res)
 	return PD_OK;
 }
 
-pd_status pd_i_rank(pd_search_result *res, pd_objective o)
+double pd_i_reach(const pd_workload *w, const pd_candidate *k)
 {
+	double r = 1;
+	if (w->has_target)
+		r = fmin(r, isnan(k->tokens_per_ms) ? 0 : k->tokens_per_ms / w->target);
+	if (w->has_target_ttft && !isnan(k->ttft_ms))
+		r = fmin(r, k->ttft_ms > 0 ? w->target_ttft_ms / k->ttft_ms : 1);
+	if (w->has_target_tpot && !isnan(k->tpot_ms))
+		r = fmin(r, k->tpot_ms > 0 ? w->target_tpot_ms / k->tpot_ms : 1);
+	return r;
+}
+
+pd_status pd_i_rank(const pd_plan *plan, pd_search_result *res, pd_objective o)
+{
+	for (uint32_t i = 0; i < res->n_candidates; i++)
+		res->candidates[i].reach = pd_i_reach(&plan->workload, &res->candidates[i]);
 	sort_objective = o;
 	if (res->n_candidates > 1)
 		qsort(res->candidates, res->n_candidates, sizeof(*res->candidates), qcmp);

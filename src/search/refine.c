@@ -271,12 +271,12 @@ pd_status pd_i_refine(const pd_plan *plan, const pd_search_options *opt,
 		n = untried_top(res, k, t, idx);
 		s = compile_all(plan, opt, PD_I_SEARCH_MAX_ELEMENTS, res, idx, n, diags);
 		if (s == PD_OK)
-			s = pd_i_rank(res, opt->objective);
+			s = pd_i_rank(plan, res, opt->objective);
 	}
 	if (s == PD_OK && (n = untried_frontier(res, t, idx)) > 0) {
 		s = compile_all(plan, opt, PD_I_SEARCH_FRONTIER_ELEMENTS, res, idx, n, diags);
 		if (s == PD_OK)
-			s = pd_i_rank(res, opt->objective);
+			s = pd_i_rank(plan, res, opt->objective);
 	}
 	free(t);
 	return s;

@@ -92,7 +92,7 @@ static pd_status run_space(const pd_plan *plan, const pd_search_options *opt,
 	res->pruned = sp->pruned;
 	if (s == PD_OK && sp->why[0] && !(res->pruned_why = strdup(sp->why)))
 		s = PD_IO;
-	return s == PD_OK ? pd_i_rank(res, opt->objective) : s;
+	return s == PD_OK ? pd_i_rank(plan, res, opt->objective) : s;
 }
 
 /* The search without the refinement and the verdict (used again on larger clusters). */

@@ -95,13 +95,16 @@ pd_status pd_i_evaluate_all(const pd_plan *plan, const pd_i_space *sp, int threa
 
 /* Strategies in a fixed order (member by member): 0 when equal. */
 int pd_i_choice_cmp(const pd_choice *a, const pd_choice *b);
-/* Whether a beats b under objective o (meets every target first). */
+/* min over the targets w gives of achieved / wanted (tokens/ms over target-throughput,
+ * target-ttft over TTFT, target-tpot over TPOT); 1 without targets (pd_candidate.reach). */
+double pd_i_reach(const pd_workload *w, const pd_candidate *k);
+/* Whether a beats b under objective o (meets every target first, then reach). */
 bool pd_i_better(const pd_candidate *a, const pd_candidate *b, pd_objective o);
 /* Whether a dominates b on the frontier's three criteria: no more GPUs, at least the
  * tokens/s per GPU, no longer step, and strictly better on one. */
 bool pd_i_dominates(const pd_candidate *a, const pd_candidate *b);
 /* Sorts res->candidates by objective, fills the frontier, best and reachable. */
-pd_status pd_i_rank(pd_search_result *res, pd_objective o);
+pd_status pd_i_rank(const pd_plan *plan, pd_search_result *res, pd_objective o);
 /* The search without refinement: the space, every shape, the ranking.  *sp is the
  * space it used (release it). */
 pd_status pd_i_search_core(const pd_plan *plan, const pd_search_options *opt,
