@@ -13,6 +13,8 @@ typedef struct suggest_run {
 	int threads;
 	uint64_t evaluated;
 	uint32_t candidates;
+	double seconds;          /* pd_search's own time of its fastest run */
+	pd_search_phases phases; /* of that run */
 } suggest_run;
 
 static int one_search(void *ctx)
@@ -25,6 +27,10 @@ static int one_search(void *ctx)
 	pd_status st = pd_search(s->plan, &o, &r, &dl);
 	s->evaluated = r.evaluated;
 	s->candidates = r.n_candidates;
+	if (s->seconds == 0 || r.seconds < s->seconds) {
+		s->seconds = r.seconds;
+		s->phases = r.phases;
+	}
 	pd_search_result_release(&r);
 	pd_diag_list_release(&dl);
 	return st == PD_OK ? 0 : 1;
@@ -36,6 +42,43 @@ static void row(const char *label, const suggest_run *s, const bench_timing *t)
 	       "cpu %6.3f s  %7.0f strategies/s\n",
 	       label, (unsigned long long)s->evaluated, s->candidates, t->best, t->median,
 	       t->cpu_best, t->best > 0 ? (double)s->evaluated / t->best : 0);
+}
+
+static void phase(const char *name, double one, double all)
+{
+	printf("    %-22s %8.3f s %8.3f s  %5.2fx\n", name, one, all, all > 0 ? one / all : 0);
+}
+
+/* Each phase of the fastest run of each, side by side, and the ratio. */
+static void phases(const suggest_run *one, const suggest_run *all)
+{
+	const pd_search_phases *a = &one->phases, *b = &all->phases;
+	printf("  phases (fastest run)     1 thread %2d threads  ratio\n", all->threads);
+	phase("space", a->space_s, b->space_s);
+	phase("evaluate (workers)", a->evaluate_s, b->evaluate_s);
+	phase("rank + frontier", a->rank_s, b->rank_s);
+	phase("refine (compile K)", a->refine_s, b->refine_s);
+	phase("unreachable", a->unreachable_s, b->unreachable_s);
+	double ra = a->space_s + a->evaluate_s + a->rank_s + a->refine_s + a->unreachable_s;
+	double rb = b->space_s + b->evaluate_s + b->rank_s + b->refine_s + b->unreachable_s;
+	phase("other", one->seconds - ra, all->seconds - rb);
+	phase("whole search", one->seconds, all->seconds);
+	printf("  evaluation phase: %.0f vs %.0f strategies/s\n",
+	       a->evaluate_s > 0 ? (double)one->evaluated / a->evaluate_s : 0,
+	       b->evaluate_s > 0 ? (double)all->evaluated / b->evaluate_s : 0);
+}
+
+/* The load of the machine, as /proc/loadavg gives it ("?" where there is none). */
+static void load(void)
+{
+	char buf[128] = "?";
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			snprintf(buf, sizeof(buf), "?\n");
+		fclose(f);
+	}
+	printf("  load average (/proc/loadavg) %s", buf);
 }
 
 int bench_suggest(const bench_opts *o, const char *path)
@@ -67,6 +110,9 @@ int bench_suggest(const bench_opts *o, const char *path)
 	       tn.best > 0 ? t1.best / tn.best : 0, all.threads,
 	       one.evaluated == all.evaluated && one.candidates == all.candidates ? "yes"
 	                                                                          : "NO");
+	phases(&one, &all);
+	printf("  online cores %ld;", cores);
+	load();
 	pd_plan_destroy(plan);
 	return t1.failed || tn.failed;
 }

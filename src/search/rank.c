@@ -141,6 +141,7 @@ static pd_status frontier(pd_search_result *res)
 
 pd_status pd_i_rank(pd_search_result *res, pd_objective o)
 {
+	double t0 = pd_i_now_s();
 	sort_objective = o;
 	if (res->n_candidates > 1)
 		qsort(res->candidates, res->n_candidates, sizeof(*res->candidates), qcmp);
@@ -149,5 +150,6 @@ pd_status pd_i_rank(pd_search_result *res, pd_objective o)
 	PD_CHECK(frontier(res));
 	res->best = res->n_candidates ? 0 : -1;
 	res->reachable = res->n_candidates && res->candidates[0].meets_targets;
+	res->phases.rank_s += pd_i_now_s() - t0;
 	return PD_OK;
 }
