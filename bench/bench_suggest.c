@@ -4,6 +4,8 @@
  * whole search time and the speed-up. */
 #include "bench.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -68,6 +70,55 @@ static void phases(const suggest_run *one, const suggest_run *all)
 	       b->evaluate_s > 0 ? (double)all->evaluated / b->evaluate_s : 0);
 }
 
+#define SPIN_ROUNDS 40000000u /* about 50 ms of one core */
+#define MAX_SPIN_THREADS 64
+
+static volatile uint64_t spin_sink; /* the results are read, so the loops stay */
+
+/* A fixed amount of arithmetic that touches no memory (the result kept in *arg). */
+static void *spin(void *arg)
+{
+	uint64_t x = 88172645463325252ull;
+	for (uint32_t i = 0; i < SPIN_ROUNDS; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+	}
+	*(uint64_t *)arg = x;
+	return NULL;
+}
+
+/* Wall seconds of n threads each spinning once. */
+static double spin_wall(int n)
+{
+	pthread_t th[MAX_SPIN_THREADS];
+	uint64_t out[MAX_SPIN_THREADS];
+	bool started[MAX_SPIN_THREADS] = {false};
+	double t0 = bench_now();
+	for (int t = 1; t < n; t++)
+		started[t] = pthread_create(&th[t], NULL, spin, &out[t]) == 0;
+	spin(&out[0]);
+	for (int t = 1; t < n; t++)
+		if (started[t])
+			pthread_join(th[t], NULL);
+	double dt = bench_now() - t0;
+	for (int t = 0; t < n; t++)
+		spin_sink += t == 0 || started[t] ? out[t] : 0;
+	return dt;
+}
+
+/* The cores the machine lends right now: n threads of the same pure arithmetic against
+ * one (n when nothing else runs; about 1 when another process holds the other cores). */
+static void cores_lent(int n)
+{
+	if (n > MAX_SPIN_THREADS)
+		n = MAX_SPIN_THREADS;
+	double one = spin_wall(1), all = spin_wall(n);
+	printf("  cores lent: %d threads of pure arithmetic did %.2fx the work of one "
+	       "(%.3f s vs %.3f s)\n",
+	       n, all > 0 ? n * one / all : 0, all, one);
+}
+
 /* The load of the machine, as /proc/loadavg gives it ("?" where there is none). */
 static void load(void)
 {
@@ -111,6 +162,7 @@ int bench_suggest(const bench_opts *o, const char *path)
 	       one.evaluated == all.evaluated && one.candidates == all.candidates ? "yes"
 	                                                                          : "NO");
 	phases(&one, &all);
+	cores_lent(all.threads);
 	printf("  online cores %ld;", cores);
 	load();
 	pd_plan_destroy(plan);
