@@ -1,7 +1,9 @@
 /* bench_suggest.c - plandag-bench --suggest: the strategy search of `plandag suggest`
  * (pd_search, the best K lowered and scheduled included) on one plan, with one worker
  * and with every online core in the same run: strategies evaluated per second, the
- * whole search time and the speed-up. */
+ * whole search time, each phase (pd_search_result.phases) and the ratios, next to the
+ * cores the machine lends at that moment (pure arithmetic on 1 and on every thread) and
+ * its load average. */
 #include "bench.h"
 
 #include <pthread.h>
@@ -46,9 +48,15 @@ static void row(const char *label, const suggest_run *s, const bench_timing *t)
 	       t->cpu_best, t->best > 0 ? (double)s->evaluated / t->best : 0);
 }
 
+#define PHASE_MIN_S 0.001 /* below this in both runs a ratio says nothing: "-" */
+
 static void phase(const char *name, double one, double all)
 {
-	printf("    %-22s %8.3f s %8.3f s  %5.2fx\n", name, one, all, all > 0 ? one / all : 0);
+	printf("    %-22s %8.3f s %8.3f s  ", name, one, all);
+	if (all > 0 && (one >= PHASE_MIN_S || all >= PHASE_MIN_S))
+		printf("%5.2fx\n", one / all);
+	else
+		printf("    -\n");
 }
 
 /* Each phase of the fastest run of each, side by side, and the ratio. */
