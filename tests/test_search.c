@@ -210,14 +210,18 @@ static void test_same_result_at_every_thread_count(void)
 static void test_same_refinement_at_every_thread_count(void)
 {
 	size_t len = 0;
-	char *text = pd_test_read_file(pd_test_path("examples/qwen3-235b-a22b-tp4-ep8.xml"), &len);
+	char *text =
+	    pd_test_read_file(pd_test_path("examples/qwen3-235b-a22b-tp4-ep8.xml"), &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	pd_plan *p = load_text(text);
 	pd_search_result r[3];
 	int threads[3] = {1, 2, 3};
 	for (int i = 0; i < 3; i++) {
-		pd_search_options o = {.objective = PD_OBJECTIVE_GPUS, .top_k = 12,
-		                       .threads = threads[i], .text = text, .text_len = len};
+		pd_search_options o = {.objective = PD_OBJECTIVE_GPUS,
+		                       .top_k = 12,
+		                       .threads = threads[i],
+		                       .text = text,
+		                       .text_len = len};
 		pd_diag_list dl;
 		search(p, &o, &r[i], &dl);
 		pd_diag_list_release(&dl);

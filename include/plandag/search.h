@@ -82,11 +82,11 @@ typedef struct pd_search_options {
 /* Wall seconds of each phase of one pd_search (bench/README.md prints them): together
  * they make up nearly all of pd_search_result.seconds. */
 typedef struct pd_search_phases {
-	double space_s;       /* the shapes to try enumerated and pruned (space.c) */
-	double evaluate_s;    /* every shape expanded and validated on the workers, merged */
-	double rank_s;        /* every ranking and frontier, those after each refine round too */
-	double refine_s;      /* the best K and frontier points compiled (lowered, checked,
-	                       * scheduled), their ranking aside */
+	double space_s;    /* the shapes to try enumerated and pruned (space.c) */
+	double evaluate_s; /* every shape expanded and validated on the workers, merged */
+	double rank_s;     /* every ranking and frontier, those after each refine round too */
+	double refine_s;   /* the best K and frontier points compiled (lowered, checked,
+	                    * scheduled), their ranking aside */
 	double unreachable_s; /* the searches on larger clusters for an unreachable target */
 } pd_search_phases;
 
@@ -103,7 +103,8 @@ typedef struct pd_search_result {
 	                       * budget) */
 	const char *pruned_why; /* what was pruned, for the output; NULL when nothing */
 	double seconds;         /* wall time of the search */
-	pd_search_phases phases; /* where that time went (a pooled plan: both pools summed) */
+	/* Where that time went (a pooled plan: both pools' searches summed). */
+	pd_search_phases phases;
 	int64_t gpus_needed;    /* unreachable target: GPUs of this kind it would take
 	                         * (-1 when it cannot be said) */
 } pd_search_result;

@@ -158,7 +158,8 @@ static void *pool_work(void *arg)
 {
 	pool *p = arg;
 	for (unsigned i; (i = atomic_fetch_add(&p->next, 1u)) < p->n;) {
-		p->status[i] = compile(p->plan, p->opt, &p->cands[i], p->max_elements, &p->comps[i]);
+		p->status[i] =
+		    compile(p->plan, p->opt, &p->cands[i], p->max_elements, &p->comps[i]);
 		keep_figures(&p->comps[i]);
 	}
 	return NULL;
@@ -239,8 +240,12 @@ static pd_status compile_all(const pd_plan *plan, const pd_search_options *opt,
 {
 	pd_candidate cands[MAX_JOBS];
 	pd_status status[MAX_JOBS];
-	pool p = {.plan = plan, .opt = opt, .max_elements = max_elements, .cands = cands,
-	          .status = status, .n = n < MAX_JOBS ? n : MAX_JOBS};
+	pool p = {.plan = plan,
+	          .opt = opt,
+	          .max_elements = max_elements,
+	          .cands = cands,
+	          .status = status,
+	          .n = n < MAX_JOBS ? n : MAX_JOBS};
 	p.comps = calloc((size_t)p.n + 1, sizeof(*p.comps)); /* zeroed: released if unused */
 	if (!p.comps)
 		return PD_IO;
