@@ -176,7 +176,12 @@ static void assert_same(const pd_search_result *a, const pd_search_result *b)
 		                0);
 		CU_ASSERT_EQUAL(a->candidates[k].tokens_per_ms, b->candidates[k].tokens_per_ms);
 		CU_ASSERT_EQUAL(a->candidates[k].scheduled, b->candidates[k].scheduled);
+		CU_ASSERT_EQUAL(a->candidates[k].step_latency_us, b->candidates[k].step_latency_us);
+		CU_ASSERT_EQUAL(a->candidates[k].peak_memory_fraction,
+		                b->candidates[k].peak_memory_fraction);
+		CU_ASSERT_EQUAL(a->candidates[k].meets_targets, b->candidates[k].meets_targets);
 	}
+	CU_ASSERT_EQUAL(a->reachable, b->reachable);
 	for (uint32_t f = 0; f < a->n_frontier && f < b->n_frontier; f++)
 		CU_ASSERT_EQUAL(a->frontier[f], b->frontier[f]);
 }
@@ -196,6 +201,66 @@ static void test_same_result_at_every_thread_count(void)
 	assert_same(&r[0], &r[2]);
 	for (int i = 0; i < 3; i++)
 		pd_search_result_release(&r[i]);
+	pd_plan_destroy(p);
+}
+
+/* The refinement compiles the best K on a pool of workers: with K = 12 on the written
+ * plan (more compilations than workers, the frontier after them) the result is still the
+ * same at every thread count, and more than the default 5 are scheduled. */
+static void test_same_refinement_at_every_thread_count(void)
+{
+	size_t len = 0;
+	char *text =
+	    pd_test_read_file(pd_test_path("examples/qwen3-235b-a22b-tp4-ep8.xml"), &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	pd_plan *p = load_text(text);
+	pd_search_result r[3];
+	int threads[3] = {1, 2, 3};
+	for (int i = 0; i < 3; i++) {
+		pd_search_options o = {.objective = PD_OBJECTIVE_GPUS,
+		                       .top_k = 12,
+		                       .threads = threads[i],
+		                       .text = text,
+		                       .text_len = len};
+		pd_diag_list dl;
+		search(p, &o, &r[i], &dl);
+		pd_diag_list_release(&dl);
+	}
+	uint32_t scheduled = 0;
+	for (uint32_t k = 0; k < r[0].n_candidates; k++)
+		scheduled += r[0].candidates[k].scheduled;
+	CU_ASSERT(scheduled > 5);
+	assert_same(&r[0], &r[1]);
+	assert_same(&r[0], &r[2]);
+	for (int i = 0; i < 3; i++)
+		pd_search_result_release(&r[i]);
+	pd_plan_destroy(p);
+	free(text);
+}
+
+/* The phases account for the search's time: none negative, evaluation and refinement
+ * took some, together no more than the whole (and most of it). */
+static void test_phases_add_up(void)
+{
+	pd_plan *p = load("examples/mixtral-8x7b-tp2-ep8.xml");
+	pd_search_options o = {.objective = PD_OBJECTIVE_GPUS};
+	pd_search_result r;
+	pd_diag_list dl;
+	search(p, &o, &r, &dl);
+	const pd_search_phases *ph = &r.phases;
+	double parts[5] = {ph->space_s, ph->evaluate_s, ph->rank_s, ph->refine_s,
+	                   ph->unreachable_s};
+	double sum = 0;
+	for (int i = 0; i < 5; i++) {
+		CU_ASSERT(parts[i] >= 0);
+		sum += parts[i];
+	}
+	CU_ASSERT(ph->evaluate_s > 0);
+	CU_ASSERT(ph->refine_s > 0);
+	CU_ASSERT(sum <= r.seconds + 1e-6);
+	CU_ASSERT(sum >= 0.5 * r.seconds);
+	pd_diag_list_release(&dl);
+	pd_search_result_release(&r);
 	pd_plan_destroy(p);
 }
 
@@ -389,6 +454,8 @@ static CU_TestInfo tests[] = {
     {"every candidate passes the rules", test_every_candidate_passes_the_rules},
     {"seed gets 1-2 GPUs and EP 16", test_seed_gets_two_gpus_and_ep16},
     {"same result at every thread count", test_same_result_at_every_thread_count},
+    {"same refinement at every thread count", test_same_refinement_at_every_thread_count},
+    {"phases add up", test_phases_add_up},
     {"hostile plans are bounded", test_hostile_plans_are_bounded},
     {"cannot fit says the arithmetic", test_cannot_fit_says_the_arithmetic},
     {"unreachable throughput says GPUs needed",

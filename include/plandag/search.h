@@ -82,6 +82,17 @@ typedef struct pd_search_options {
 	size_t text_len;
 } pd_search_options;
 
+/* Wall seconds of each phase of one pd_search (bench/README.md prints them): together
+ * they make up nearly all of pd_search_result.seconds. */
+typedef struct pd_search_phases {
+	double space_s;    /* the shapes to try enumerated and pruned (space.c) */
+	double evaluate_s; /* every shape expanded and validated on the workers, merged */
+	double rank_s;     /* every ranking and frontier, those after each refine round too */
+	double refine_s;   /* the best K and frontier points compiled (lowered, checked,
+	                    * scheduled), their ranking aside */
+	double unreachable_s; /* the searches on larger clusters for an unreachable target */
+} pd_search_phases;
+
 typedef struct pd_search_result {
 	pd_candidate *candidates; /* every strategy that passed the rules */
 	uint32_t n_candidates;
@@ -95,6 +106,8 @@ typedef struct pd_search_result {
 	                       * budget) */
 	const char *pruned_why; /* what was pruned, for the output; NULL when nothing */
 	double seconds;         /* wall time of the search */
+	/* Where that time went (a pooled plan: both pools' searches summed). */
+	pd_search_phases phases;
 	int64_t gpus_needed;    /* unreachable target: GPUs of this kind it would take
 	                         * (-1 when it cannot be said) */
 } pd_search_result;

@@ -10,6 +10,17 @@ static int cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sorts v[0..n) ascending; most lists here (a GPU's expert ids dealt round robin, its
+ * experts' copies) come sorted already, which one pass sees. */
+static void sort_u32(uint32_t *v, uint64_t n)
+{
+	uint64_t k = 1;
+	while (k < n && v[k - 1] <= v[k])
+		k++;
+	if (k < n)
+		qsort(v, n, sizeof(*v), cmp_u32);
+}
+
 /* Index of cluster GPU id within the stage, -1 when not in it. */
 static int64_t stage_index(const pd_stage *s, int64_t gpu)
 {
@@ -76,7 +87,7 @@ static pd_status fill_ids(pd_arena *a, const pd_stage *s, int64_t experts,
 	fill_slots(s, experts, l, cur);
 	free(cur);
 	for (uint32_t g = 0; g < l->n_gpus; g++)
-		qsort(l->ids + l->off[g], pd_i_layout_slots(l, g), sizeof(*l->ids), cmp_u32);
+		sort_u32(l->ids + l->off[g], pd_i_layout_slots(l, g));
 	for (uint64_t k = 0; k < l->slots; k++)
 		if (++l->copies[l->ids[k]] > l->max_copies)
 			l->max_copies = l->copies[l->ids[k]];
@@ -90,7 +101,7 @@ static uint32_t gpu_pairs(const pd_i_expert_layout *l, uint32_t g, uint32_t *tmp
 	uint64_t n = pd_i_layout_slots(l, g);
 	for (uint64_t k = 0; k < n; k++)
 		tmp[k] = l->copies[l->ids[l->off[g] + k]];
-	qsort(tmp, n, sizeof(*tmp), cmp_u32);
+	sort_u32(tmp, n);
 	uint32_t np = 0;
 	for (uint64_t k = 0; k < n; k++) {
 		if (np && out[np - 1].copies == tmp[k])

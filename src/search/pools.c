@@ -27,6 +27,7 @@ typedef struct pool_side {
 	pool_shape v[SHAPES_PER_POOL];
 	uint32_t n;
 	uint64_t evaluated, pruned;
+	pd_search_phases phases; /* of the pool's search */
 } pool_side;
 
 /* The view of the pool of that phase, with its own target. */
@@ -66,6 +67,7 @@ static pd_status search_pool(const pd_plan *view, const pd_search_options *opt,
 	pd_status s = pd_i_search_core(view, &o, &r, &sp);
 	side->evaluated += r.evaluated;
 	side->pruned += r.pruned;
+	side->phases = r.phases;
 	for (uint32_t i = 0; s == PD_OK && i < r.n_candidates && side->n < SHAPES_PER_POOL;
 	     i++) {
 		const pd_candidate *k = &r.candidates[i];
@@ -182,6 +184,9 @@ pd_status pd_i_search_pools(const pd_plan *plan, const pd_search_options *opt,
 	res->n_candidates = all.n;
 	res->evaluated += pre->evaluated + dec->evaluated; /* + the deployments paired */
 	res->pruned = pre->pruned + dec->pruned;
+	res->phases.space_s = pre->phases.space_s + dec->phases.space_s;
+	res->phases.evaluate_s = pre->phases.evaluate_s + dec->phases.evaluate_s;
+	res->phases.rank_s = pre->phases.rank_s + dec->phases.rank_s;
 	free(pre);
 	return s == PD_OK ? pd_i_rank(plan, res, opt->objective) : s;
 }

@@ -157,6 +157,7 @@ double pd_i_reach(const pd_workload *w, const pd_candidate *k)
 
 pd_status pd_i_rank(const pd_plan *plan, pd_search_result *res, pd_objective o)
 {
+	double t0 = pd_i_now_s();
 	for (uint32_t i = 0; i < res->n_candidates; i++)
 		res->candidates[i].reach = pd_i_reach(&plan->workload, &res->candidates[i]);
 	sort_objective = o;
@@ -167,5 +168,6 @@ pd_status pd_i_rank(const pd_plan *plan, pd_search_result *res, pd_objective o)
 	PD_CHECK(frontier(res));
 	res->best = res->n_candidates ? 0 : -1;
 	res->reachable = res->n_candidates && res->candidates[0].meets_targets;
+	res->phases.rank_s += pd_i_now_s() - t0;
 	return PD_OK;
 }

@@ -4,6 +4,7 @@
 #include "search/search_internal.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #define MAX_ROUNDS 4
 #define MAX_FRONTIER 8 /* frontier points compiled after the best K */
 #define MAX_BATCH 4    /* compilations at once: each may hold a DAG of 3 M elements */
+#define MAX_JOBS 64    /* candidates one compile_all takes (the top K is at most 64) */
 
 const char *pd_search_why(pd_objective o)
 {
@@ -128,43 +130,59 @@ static pd_status apply(pd_search_result *res, pd_candidate *k, pd_compilation *c
 	return PD_OK;
 }
 
-/* One compilation of a batch, run on a thread of its own. */
-typedef struct job {
+/* The compilations of one call of compile_all: workers take candidates by index from a
+ * shared counter (no batch waits for its slowest member), each compiles into that
+ * candidate's own slot and drops the DAG at once, so that at most MAX_BATCH DAGs are held
+ * and the main thread only applies the figures, in index order. */
+typedef struct pool {
 	const pd_plan *plan;
 	const pd_search_options *opt;
-	pd_candidate cand;
 	uint64_t max_elements;
-	pd_compilation comp;
-	pd_status status;
-	pthread_t thread;
-	bool started;
-} job;
+	const pd_candidate *cands; /* copies of the candidates to compile */
+	pd_compilation *comps;
+	pd_status *status;
+	uint32_t n;
+	atomic_uint next;
+} pool;
 
-static void *run_job(void *arg)
+/* What apply needs of a compilation (plan, analysis, diagnostics, stage reached): the
+ * DAG and its critical path are released by the worker that built them. */
+static void keep_figures(pd_compilation *c)
 {
-	job *j = arg;
-	j->status = compile(j->plan, j->opt, &j->cand, j->max_elements, &j->comp);
+	pd_critical_path_release(&c->cp);
+	pd_dag_destroy(c->dag);
+	c->dag = NULL;
+}
+
+static void *pool_work(void *arg)
+{
+	pool *p = arg;
+	for (unsigned i; (i = atomic_fetch_add(&p->next, 1u)) < p->n;) {
+		p->status[i] =
+		    compile(p->plan, p->opt, &p->cands[i], p->max_elements, &p->comps[i]);
+		keep_figures(&p->comps[i]);
+	}
 	return NULL;
 }
 
-/* Compiles jobs[0..n) at once (the first on the calling thread). */
-static void run_batch(job *jobs, uint32_t n)
+static uint32_t pool_size(const pd_search_options *opt, uint32_t n)
 {
-	for (uint32_t i = 1; i < n; i++)
-		jobs[i].started = pthread_create(&jobs[i].thread, NULL, run_job, &jobs[i]) == 0;
-	run_job(&jobs[0]);
-	for (uint32_t i = 1; i < n; i++) {
-		if (jobs[i].started)
-			pthread_join(jobs[i].thread, NULL);
-		else
-			run_job(&jobs[i]);
-	}
+	long t = opt->threads > 0 ? opt->threads : sysconf(_SC_NPROCESSORS_ONLN);
+	uint32_t b = t < 1 ? 1 : t > MAX_BATCH ? MAX_BATCH : (uint32_t)t;
+	return b < n ? b : n;
 }
 
-static uint32_t batch_size(const pd_search_options *opt)
+/* Runs the pool on b workers, the calling thread one of them. */
+static void run_pool(pool *p, uint32_t b)
 {
-	long n = opt->threads > 0 ? opt->threads : sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : n > MAX_BATCH ? MAX_BATCH : (uint32_t)n;
+	pthread_t th[MAX_BATCH];
+	bool started[MAX_BATCH] = {false};
+	for (uint32_t t = 1; t < b; t++)
+		started[t] = pthread_create(&th[t], NULL, pool_work, p) == 0;
+	pool_work(p); /* also takes what a thread that failed to start would have */
+	for (uint32_t t = 1; t < b; t++)
+		if (started[t])
+			pthread_join(th[t], NULL);
 }
 
 static void drop(pd_search_result *res, uint32_t i)
@@ -193,36 +211,51 @@ static bool seen(tried *t, const pd_candidate *k)
 	return false;
 }
 
-/* Compiles the candidates idx[0..n) (ascending) a batch at a time on every core and
- * applies the results in that order, so the result does not depend on the threads. */
+/* Applies the compilations of idx[0..n) in that order (candidates a compiled plan drops
+ * shift the later indices down). */
+static pd_status apply_all(pd_search_result *res, const uint32_t *idx, pool *p,
+                           pd_diag_list *diags)
+{
+	pd_status s = PD_OK;
+	uint32_t gone_before = 0;
+	for (uint32_t j = 0; j < p->n; j++) {
+		bool gone = false;
+		uint32_t at = idx[j] - gone_before;
+		if (s == PD_OK)
+			s = apply(res, &res->candidates[at], &p->comps[j], p->status[j], &gone, diags);
+		if (s == PD_OK && gone) {
+			drop(res, at);
+			gone_before++;
+		}
+		pd_compilation_release(&p->comps[j]);
+	}
+	return s;
+}
+
+/* Compiles the candidates idx[0..n) (ascending) on every core and applies the results in
+ * that order, so the result does not depend on the threads. */
 static pd_status compile_all(const pd_plan *plan, const pd_search_options *opt,
                              uint64_t max_elements, pd_search_result *res,
                              const uint32_t *idx, uint32_t n, pd_diag_list *diags)
 {
-	job jobs[MAX_BATCH];
-	pd_status s = PD_OK;
-	uint32_t b = batch_size(opt), gone_before = 0;
-	for (uint32_t first = 0; first < n; first += b) {
-		uint32_t m = n - first < b ? n - first : b;
-		for (uint32_t j = 0; j < m; j++)
-			jobs[j] = (job){.plan = plan,
-			                .opt = opt,
-			                .max_elements = max_elements,
-			                .cand = res->candidates[idx[first + j] - gone_before]};
-		run_batch(jobs, m);
-		for (uint32_t j = 0; j < m; j++) {
-			bool gone = false;
-			uint32_t at = idx[first + j] - gone_before;
-			if (s == PD_OK)
-				s = apply(res, &res->candidates[at], &jobs[j].comp, jobs[j].status, &gone,
-				          diags);
-			if (s == PD_OK && gone) {
-				drop(res, at);
-				gone_before++;
-			}
-			pd_compilation_release(&jobs[j].comp);
-		}
-	}
+	pd_candidate cands[MAX_JOBS];
+	pd_status status[MAX_JOBS];
+	pool p = {.plan = plan,
+	          .opt = opt,
+	          .max_elements = max_elements,
+	          .cands = cands,
+	          .status = status,
+	          .n = n < MAX_JOBS ? n : MAX_JOBS};
+	p.comps = calloc((size_t)p.n + 1, sizeof(*p.comps)); /* zeroed: released if unused */
+	if (!p.comps)
+		return PD_IO;
+	atomic_init(&p.next, 0u);
+	for (uint32_t j = 0; j < p.n; j++)
+		cands[j] = res->candidates[idx[j]];
+	if (p.n > 0)
+		run_pool(&p, pool_size(opt, p.n));
+	pd_status s = apply_all(res, idx, &p, diags);
+	free(p.comps);
 	return s;
 }
 

@@ -56,7 +56,7 @@ void pd_search_result_release(pd_search_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-static double now_s(void)
+double pd_i_now_s(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -86,7 +86,9 @@ static pd_status run_space(const pd_plan *plan, const pd_search_options *opt,
                            pd_i_space *sp, pd_search_result *res)
 {
 	pd_i_cands all = {0};
+	double t0 = pd_i_now_s();
 	pd_status s = pd_i_evaluate_all(plan, sp, opt->threads, &all, &res->evaluated);
+	res->phases.evaluate_s += pd_i_now_s() - t0;
 	res->candidates = all.v;
 	res->n_candidates = all.n;
 	res->pruned = sp->pruned;
@@ -102,7 +104,9 @@ pd_status pd_i_search_core(const pd_plan *plan, const pd_search_options *opt,
 	memset(res, 0, sizeof(*res));
 	res->best = -1;
 	res->gpus_needed = -1;
+	double t0 = pd_i_now_s();
 	PD_CHECK(pd_i_space_build(plan, opt, sp));
+	res->phases.space_s = pd_i_now_s() - t0;
 	return run_space(plan, opt, sp, res);
 }
 
@@ -120,7 +124,7 @@ static void note_pruned(const pd_plan *plan, const pd_search_result *res,
 pd_status pd_search(const pd_plan *plan, const pd_search_options *opt,
                     pd_search_result *res, pd_diag_list *diags)
 {
-	double t0 = now_s();
+	double t0 = pd_i_now_s();
 	pd_search_options o = *opt;
 	pd_i_space sp = {0};
 	bool pooled = pd_plan_is_pooled(plan);
@@ -130,11 +134,15 @@ pd_status pd_search(const pd_plan *plan, const pd_search_options *opt,
 		cannot_fit(plan, &sp, diags);
 	if (s == PD_OK)
 		note_pruned(plan, res, diags);
+	double t1 = pd_i_now_s(), ranked = res->phases.rank_s;
 	if (s == PD_OK && res->n_candidates > 0)
 		s = pd_i_refine(plan, &o, res, diags);
+	double t2 = pd_i_now_s();
+	res->phases.refine_s = t2 - t1 - (res->phases.rank_s - ranked);
 	if (s == PD_OK && !res->reachable && res->n_candidates > 0)
 		s = pooled ? pd_i_unreachable_pools(plan, res) : pd_i_unreachable(plan, &o, res);
 	pd_i_space_release(&sp);
-	res->seconds = now_s() - t0;
+	res->phases.unreachable_s = pd_i_now_s() - t2;
+	res->seconds = pd_i_now_s() - t0;
 	return s;
 }

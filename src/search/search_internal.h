@@ -23,6 +23,9 @@
 /* The frontier points besides the best K are compiled only when cheap (a few 0.1 s). */
 #define PD_I_SEARCH_FRONTIER_ELEMENTS 500000ull
 
+/* The monotonic clock in seconds (the phases of pd_search_result). */
+double pd_i_now_s(void);
+
 /* A growable array of candidates (malloc'd). */
 typedef struct pd_i_cands {
 	pd_candidate *v;
@@ -103,7 +106,8 @@ bool pd_i_better(const pd_candidate *a, const pd_candidate *b, pd_objective o);
 /* Whether a dominates b on the frontier's three criteria: no more GPUs, at least the
  * tokens/s per GPU, no longer step, and strictly better on one. */
 bool pd_i_dominates(const pd_candidate *a, const pd_candidate *b);
-/* Sorts res->candidates by objective, fills the frontier, best and reachable. */
+/* Sorts res->candidates by objective (the targets' reach from plan's workload first),
+ * fills the frontier, best and reachable; adds its wall time to res->phases.rank_s. */
 pd_status pd_i_rank(const pd_plan *plan, pd_search_result *res, pd_objective o);
 /* The search without refinement: the space, every shape, the ranking.  *sp is the
  * space it used (release it). */
