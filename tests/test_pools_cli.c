@@ -7,20 +7,6 @@
 #include "pool_cases.h"
 #include "testutil.h"
 
-/* "PATH:LINE:COL: severity: ... [rule]" followed by "    fix:". */
-static bool has_diagnostic(const char *err, const char *path, long line, const char *rule)
-{
-	char head[4200], tag[128];
-	snprintf(head, sizeof(head), "%s:%ld:", path, line);
-	snprintf(tag, sizeof(tag), "[%s]\n", rule);
-	for (const char *p = strstr(err, head); p; p = strstr(p + 1, head)) {
-		const char *eol = strchr(p, '\n');
-		const char *t = strstr(p, tag);
-		if (eol && t && t + strlen(tag) - 1 == eol && strncmp(eol + 1, "    fix: ", 9) == 0)
-			return true;
-	}
-	return false;
-}
 
 static void check_should_report_each_pooled_case(void)
 {
@@ -34,7 +20,7 @@ static void check_should_report_each_pooled_case(void)
 		pd_run_result r;
 		pd_run_plandag(&r, "check", path, NULL);
 		int want = k->severity == PD_ERROR ? 1 : 0;
-		bool found = r.err && has_diagnostic(r.err, path, line, k->rule);
+		bool found = r.err && pd_test_has_diagnostic(r.err, path, line, k->rule);
 		CU_ASSERT_EQUAL(r.status, want);
 		CU_ASSERT_TRUE(found);
 		if (!found || r.status != want)

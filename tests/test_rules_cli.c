@@ -73,20 +73,6 @@ static const cli_case cases[] = {
     {"pool-balance", "pool-balance", "<pool phase=\"decode\"", 0},
 };
 
-/* The diagnostic line "PATH:LINE:COL: severity: ... [rule]" is followed by "    fix:". */
-static bool has_diagnostic(const char *err, const char *path, long line, const char *rule)
-{
-	char head[4200], tag[128];
-	snprintf(head, sizeof(head), "%s:%ld:", path, line);
-	snprintf(tag, sizeof(tag), "[%s]\n", rule);
-	for (const char *p = strstr(err, head); p; p = strstr(p + 1, head)) {
-		const char *eol = strchr(p, '\n');
-		const char *t = strstr(p, tag);
-		if (eol && t && t + strlen(tag) - 1 == eol && strncmp(eol + 1, "    fix: ", 9) == 0)
-			return true;
-	}
-	return false;
-}
 
 static void run_case(const cli_case *c)
 {
@@ -98,7 +84,7 @@ static void run_case(const cli_case *c)
 	pd_run_result r;
 	pd_run_plandag(&r, "check", path, NULL);
 	CU_ASSERT_EQUAL(r.status, c->status);
-	bool found = r.err && has_diagnostic(r.err, path, line, c->rule);
+	bool found = r.err && pd_test_has_diagnostic(r.err, path, line, c->rule);
 	CU_ASSERT_TRUE(found);
 	if (!found || r.status != c->status)
 		fprintf(stderr, "\n  %s: exit %d, stderr:\n%s\n", c->file, r.status,

@@ -366,3 +366,17 @@ const pd_node *pd_test_first_node(const pd_dag *d, pd_node_kind kind)
 			return &d->nodes[v];
 	return NULL;
 }
+
+bool pd_test_has_diagnostic(const char *err, const char *path, long line, const char *rule)
+{
+	char head[4200], tag[128];
+	snprintf(head, sizeof(head), "%s:%ld:", path, line);
+	snprintf(tag, sizeof(tag), "[%s]\n", rule);
+	for (const char *p = strstr(err, head); p; p = strstr(p + 1, head)) {
+		const char *eol = strchr(p, '\n');
+		const char *t = strstr(p, tag);
+		if (eol && t && t + strlen(tag) - 1 == eol && strncmp(eol + 1, "    fix: ", 9) == 0)
+			return true;
+	}
+	return false;
+}

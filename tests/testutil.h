@@ -99,4 +99,8 @@ const pd_node *pd_test_first_node(const pd_dag *d, pd_node_kind kind);
 /* Line (1-based) of the first line of a file containing `needle`, 0 if none. */
 long pd_test_line_of(const char *path, const char *needle);
 
+/* Whether err (a run's stderr) holds the diagnostic "PATH:LINE:COL: severity: ... [rule]"
+ * followed by its "    fix: " line. */
+bool pd_test_has_diagnostic(const char *err, const char *path, long line, const char *rule);
+
 #endif

@@ -13,9 +13,7 @@
 /* Above this many GPUs a non-aligned dp is not validated on its own (it is skipped). */
 #define MAX_VALIDATED_GPUS 8192
 
-/* Errors other than throughput-target and latency-target: the strategy breaks a rule
- * (diagnostics counted but not kept are counted as breaking). */
-static bool breaks_rules(const pd_diag_list *l)
+size_t pd_i_target_errors(const pd_diag_list *l)
 {
 	size_t targets = 0;
 	for (size_t i = 0; i < l->n; i++)
@@ -23,7 +21,7 @@ static bool breaks_rules(const pd_diag_list *l)
 		    (strcmp(l->items[i].rule, PD_RULE_THROUGHPUT_TARGET) == 0 ||
 		     strcmp(l->items[i].rule, PD_RULE_LATENCY_TARGET) == 0))
 			targets++;
-	return l->errors > targets;
+	return targets;
 }
 
 bool pd_i_meets_targets(const pd_plan *cplan, const pd_analysis *an, double tokens_per_ms)
@@ -52,7 +50,7 @@ static pd_status validate_choice(const pd_plan *plan, const pd_choice *c, pd_pla
 		s = PD_IO;
 	(*evaluated)++;
 	bool bad =
-	    s != PD_OK || breaks_rules(&l) || an->throughput_source == PD_THROUGHPUT_NONE;
+	    s != PD_OK || l.errors > pd_i_target_errors(&l) || an->throughput_source == PD_THROUGHPUT_NONE;
 	pd_diag_list_release(&l);
 	if (bad) {
 		pd_plan_destroy(p);

@@ -32,12 +32,7 @@ const char *pd_search_why(pd_objective o)
 /* Errors other than the targets: the compiled plan breaks a rule. */
 static bool breaks(const pd_diag_list *l, bool *misses)
 {
-	size_t targets = 0;
-	for (size_t i = 0; i < l->n; i++)
-		if (l->items[i].severity == PD_ERROR &&
-		    (strcmp(l->items[i].rule, PD_RULE_THROUGHPUT_TARGET) == 0 ||
-		     strcmp(l->items[i].rule, PD_RULE_LATENCY_TARGET) == 0))
-			targets++;
+	size_t targets = pd_i_target_errors(l);
 	*misses = targets > 0;
 	return l->errors > targets;
 }

@@ -69,6 +69,9 @@ void pd_i_candidate_fill(const pd_plan *cplan, const pd_analysis *an, const pd_c
 
 /* Whether the plan cplan with analysis an but tokens_per_ms meets every target of its
  * workload: the throughput-target and latency-target rules themselves. */
+/* The errors of l that are throughput-target or latency-target (a diagnostic counted but
+ * not kept counts in l->errors, so l->errors > this means a rule is broken). */
+size_t pd_i_target_errors(const pd_diag_list *l);
 bool pd_i_meets_targets(const pd_plan *cplan, const pd_analysis *an, double tokens_per_ms);
 /* Whether dp replicas of `gpus` GPUs each sit on node and NVLink-domain boundaries the
  * same way (gpus a multiple or a divisor of both): then their figures are those of one
