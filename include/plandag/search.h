@@ -68,6 +68,10 @@ typedef struct pd_candidate {
 	pd_choice prefill;
 } pd_candidate;
 
+/* The candidate's strategy in one short string into buf (a pooled one names both pools:
+ * "prefill ...; decode ..."); returns buf. */
+const char *pd_candidate_describe(const pd_candidate *k, char *buf, size_t size);
+
 typedef struct pd_search_options {
 	pd_objective objective;
 	int64_t max_gpus; /* 0 = the cluster's GPUs */

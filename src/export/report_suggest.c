@@ -23,18 +23,6 @@ static const pd_candidate *best_of(const pd_suggest_report *r)
 	return res->best >= 0 ? &res->candidates[res->best] : NULL;
 }
 
-/* The strategy in one short string; a pooled one names both pools. */
-static const char *describe(const pd_candidate *k, char *buf, size_t size)
-{
-	if (k->prefill.dp <= 0)
-		return pd_choice_describe(&k->choice, buf, size);
-	char p[200], d[200];
-	snprintf(buf, size, "prefill %s; decode %s",
-	         pd_choice_describe(&k->prefill, p, sizeof(p)),
-	         pd_choice_describe(&k->choice, d, sizeof(d)));
-	return buf;
-}
-
 static void md_row(FILE *f, const pd_candidate *k, const char *mark)
 {
 	char a[32], b[32], c[32], d[32], e[32], g[32], s[420];
@@ -44,7 +32,7 @@ static void md_row(FILE *f, const pd_candidate *k, const char *mark)
 	        fig(c, sizeof(c), "%.1f", k->step_latency_us),
 	        fig(d, sizeof(d), "%.3f", k->ttft_ms), fig(e, sizeof(e), "%.3f", k->tpot_ms),
 	        fig(g, sizeof(g), "%.0f %%", 100.0 * k->peak_memory_fraction),
-	        describe(k, s, sizeof(s)), k->scheduled ? "scheduled" : "estimate");
+	        pd_candidate_describe(k, s, sizeof(s)), k->scheduled ? "scheduled" : "estimate");
 }
 
 static void md_table(FILE *f, const pd_suggest_report *r)
@@ -140,7 +128,7 @@ static void md_winner(FILE *f, const pd_suggest_report *r)
 	fprintf(f,
 	        "%s: **%s** on %lld GPUs: %.2f tokens/ms, %.1f tokens/s per GPU, step %.1f "
 	        "us, peak memory %.0f %% (%s).\n",
-	        res->reachable ? "Suggested" : "Best reachable", describe(b, s, sizeof(s)),
+	        res->reachable ? "Suggested" : "Best reachable", pd_candidate_describe(b, s, sizeof(s)),
 	        (long long)b->gpus, b->tokens_per_ms, b->tokens_per_s_per_gpu,
 	        b->step_latency_us, 100.0 * b->peak_memory_fraction,
 	        b->scheduled ? "figures of the lowered, scheduled DAG, as `plandag compile` of "

@@ -91,6 +91,31 @@ static void share(pd_search_result *res, const pd_candidate *k, const pd_compila
 	}
 }
 
+/* Says why a compiled candidate is dropped: a rule its written plan breaks (the estimate
+ * let it through: a bug worth reporting), or pools the scheduled steps put out of
+ * balance (the estimate balanced them; the schedule is what counts). */
+static void drop_note(const pd_candidate *k, const pd_compilation *comp, bool broken,
+                      pd_diag_list *diags)
+{
+	char buf[420];
+	const char *rule = PD_RULE_POOL_BALANCE;
+	for (size_t i = 0; broken && i < comp->diags.n; i++)
+		if (comp->diags.items[i].severity == PD_ERROR &&
+		    strcmp(comp->diags.items[i].rule, PD_RULE_THROUGHPUT_TARGET) != 0 &&
+		    strcmp(comp->diags.items[i].rule, PD_RULE_LATENCY_TARGET) != 0) {
+			rule = comp->diags.items[i].rule;
+			break;
+		}
+	pd_candidate_describe(k, buf, sizeof(buf));
+	if (broken)
+		pd_diag_add(diags, PD_RULE_SUGGEST, PD_WARNING, 0, 0,
+		            "internal: the written plan of %s breaks %s; dropped", buf, rule);
+	else
+		pd_diag_add(diags, PD_RULE_SUGGEST, PD_NOTE, 0, 0,
+		            "%s: on the schedule its pools are out of balance (%s); dropped", buf,
+		            rule);
+}
+
 /* Applies the compilation of candidate k (status s); *gone when the compiled plan
  * breaks a rule (then it is dropped). */
 static pd_status apply(pd_search_result *res, pd_candidate *k, pd_compilation *comp,
@@ -102,11 +127,9 @@ static pd_status apply(pd_search_result *res, pd_candidate *k, pd_compilation *c
 		return PD_IO;
 	bool unbalanced =
 	    k->prefill.dp > 0 && pd_diag_list_has(&comp->diags, PD_RULE_POOL_BALANCE);
-	if (comp->plan && (breaks(&comp->diags, &misses) || unbalanced)) {
-		char buf[160];
-		pd_diag_add(diags, PD_RULE_SUGGEST, PD_WARNING, 0, 0,
-		            "internal: the written plan of %s breaks a rule; dropped",
-		            pd_choice_describe(&k->choice, buf, sizeof(buf)));
+	bool broken = comp->plan && breaks(&comp->diags, &misses);
+	if (broken || (comp->plan && unbalanced)) {
+		drop_note(k, comp, broken, diags);
 		*gone = true;
 	} else if (comp->reached == PD_STAGE_CHECK) {
 		pd_candidate v;

@@ -48,6 +48,17 @@ const char *pd_choice_describe(const pd_choice *c, char *buf, size_t size)
 	return buf;
 }
 
+const char *pd_candidate_describe(const pd_candidate *k, char *buf, size_t size)
+{
+	if (k->prefill.dp <= 0)
+		return pd_choice_describe(&k->choice, buf, size);
+	char p[200], d[200];
+	snprintf(buf, size, "prefill %s; decode %s",
+	         pd_choice_describe(&k->prefill, p, sizeof(p)),
+	         pd_choice_describe(&k->choice, d, sizeof(d)));
+	return buf;
+}
+
 void pd_search_result_release(pd_search_result *res)
 {
 	free(res->candidates);
