@@ -27,7 +27,7 @@ static double group_seqs(int64_t B, uint32_t q, uint32_t G)
 static void gpu_pairs(const pd_plan *plan, const pd_plan *view, const pd_stage *st,
                       uint32_t gi, uint32_t j, uint32_t dr, pd_i_kv_fn fn, void *arg)
 {
-	uint32_t tp = st->tp > 0 ? (uint32_t)st->tp : 1, G = st->n_gpus / tp, q = gi / tp,
+	uint32_t tp = (uint32_t)pd_i_tp(st), G = (uint32_t)pd_i_groups(st), q = gi / tp,
 	         k = gi % tp;
 	pd_i_shape sh; /* the operator catalogue's work function of kv_send gives the bytes */
 	pd_i_shape_init(&sh, view, st->n_gpus, st->tp, st->sp);
@@ -44,13 +44,10 @@ static void gpu_pairs(const pd_plan *plan, const pd_plan *view, const pd_stage *
 		int64_t b = st->last_layer < ds->last_layer ? st->last_layer : ds->last_layer;
 		if (a > b)
 			continue;
-		uint32_t dtp = ds->tp > 0 ? (uint32_t)ds->tp : 1, dG = ds->n_gpus / dtp;
-		uint32_t dq = (uint32_t)(((uint64_t)j * G + q) % dG);
 		pd_i_kv_pair p = {
 		    .gi = gi,
 		    .src_gpu = st->gpus[gi],
-		    .dst_gpu =
-		        ds->gpus[dq * dtp + (uint32_t)pd_i_kv_dst_rank(&plan->model, k, tp, dtp)],
+		    .dst_gpu = ds->gpus[pd_i_kv_dst_index(&plan->model, st, gi, j, ds)],
 		    .dst_replica = dr,
 		    .dst_stage = s,
 		    .first_layer = a,

@@ -48,6 +48,12 @@ int64_t pd_i_largest_divisor_upto(int64_t n, int64_t cap);
 int64_t pd_i_tp(const pd_stage *s);
 /* Attention groups of a stage: stage_size / TP, at least 1. */
 int64_t pd_i_groups(const pd_stage *s);
+/* The KV hand-over's pairing (docs/pools.md), one definition for the lowering and the
+ * rules: the index in d->gpus of the decode GPU that GPU gi of prefill stage s sends to,
+ * s's replica being the j-th prefill replica on d's replica: attention group
+ * (j x G + q) mod G' (q = gi / TP), the rank pd_i_kv_dst_rank names. */
+int64_t pd_i_kv_dst_index(const pd_model *m, const pd_stage *s, int64_t gi, int64_t j,
+                          const pd_stage *d);
 
 /* params.c: fills params_computed, params_active_per_token, weight_bytes,
  * kv_bytes_per_token. */

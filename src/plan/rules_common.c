@@ -1,5 +1,6 @@
 /* rules_common.c - helpers shared by the rule checks. */
 #include "plan/rules.h"
+#include "plan/cost.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,6 +85,14 @@ int64_t pd_i_groups(const pd_stage *s)
 {
 	int64_t g = (int64_t)s->n_gpus / pd_i_tp(s);
 	return g < 1 ? 1 : g;
+}
+
+int64_t pd_i_kv_dst_index(const pd_model *m, const pd_stage *s, int64_t gi, int64_t j,
+                          const pd_stage *d)
+{
+	int64_t tp = pd_i_tp(s), dtp = pd_i_tp(d);
+	int64_t group = (j * pd_i_groups(s) + gi / tp) % pd_i_groups(d);
+	return group * dtp + pd_i_kv_dst_rank(m, gi % tp, tp, dtp);
 }
 
 uint32_t pd_i_copies_end(const pd_strategy *st, uint32_t r)

@@ -87,19 +87,17 @@ static const pd_stage *stage_of_layer(const pd_replica *dec, int64_t l)
 }
 
 /* Whether any GPU of prefill stage s sends over the network to decode stage d, under
- * the DAG's pairing (docs/pools.md): group q of prefill replica r goes to decode group
- * (j x G + q) mod G' (j = r / decode replicas), TP rank k to the decode rank
- * pd_i_kv_dst_rank names; only the ranks that send something count (a KV head
- * replicated over TP is sent by one holder, pd_i_kv_send_bytes). */
+ * the DAG's own pairing (pd_i_kv_dst_index; j = r / decode replicas); only the ranks
+ * that send something count (a KV head replicated over TP is sent by one holder,
+ * pd_i_kv_send_bytes). */
 static bool pair_network(const pd_model *m, const pd_cluster *cl, const pd_stage *s,
                          const pd_stage *d, uint32_t j)
 {
-	int64_t tp = pd_i_tp(s), tpd = pd_i_tp(d), g = pd_i_groups(s), gd = pd_i_groups(d);
+	int64_t tp = pd_i_tp(s);
 	for (uint32_t i = 0; i < s->n_gpus; i++) {
-		int64_t q = (int64_t)i / tp, k = (int64_t)i % tp;
-		if (pd_i_kv_send_bytes(m, tp, k, 1, tp, 1) <= 0)
+		if (pd_i_kv_send_bytes(m, tp, (int64_t)i % tp, 1, tp, 1) <= 0)
 			continue; /* tokens = tp: every MLA rank has one */
-		int64_t to = (((int64_t)j * g + q) % gd) * tpd + pd_i_kv_dst_rank(m, k, tp, tpd);
+		int64_t to = pd_i_kv_dst_index(m, s, i, j, d);
 		if (to < d->n_gpus && pd_i_pair_uses_network(cl, s->gpus[i], d->gpus[to]))
 			return true;
 	}
